@@ -1,0 +1,3 @@
+from innoff_cli.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""Programme operations: read the store, apply a programme rule, write it back.
+
+Each function is one command's whole job, so the CLI stays a thin layer. The
+rules themselves live in `programme` (pure); every write is one transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from innoff_cli import programme, store
+from innoff_cli.errors import InnoffError
+from innoff_cli.models import Event, Item, Speaker
+
+
+def show(db_path: Path, event_name: str | None = None) -> list[Event]:
+    conn = store.open_for_reading(db_path)
+    try:
+        events = store.load_events(conn)
+    finally:
+        conn.close()
+    if event_name:
+        return [programme.match_event(events, event_name)]
+    return events
+
+
+def load(db_path: Path, file: Path) -> dict[str, list[str]]:
+    """Load or update the programme from a TOML file; the same file twice changes nothing."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InnoffError(f"no such file: {file} - check the path") from None
+    except UnicodeDecodeError:
+        raise InnoffError(f"{file} is not UTF-8 text - save it as UTF-8 and try again") from None
+    except OSError as error:
+        raise InnoffError(f"cannot read {file} ({error.strerror}) - check the path") from None
+    events = programme.parse_programme(text, str(file))
+    db = store.open_db(db_path)
+    try:
+        return store.save_programme(db, events)
+    finally:
+        db.close()
+
+
+def parse_speaker(text: str) -> Speaker:
+    """'Name; role; organisation' (role and organisation optional)."""
+    parts = [part.strip() or None for part in text.split(";")]
+    if len(parts) > 3 or not parts[0]:
+        raise InnoffError(
+            f"bad speaker '{text}' - write 'Name; role; organisation', "
+            "or use --org for an organisation alone"
+        )
+    parts += [None] * (3 - len(parts))
+    return Speaker(name=parts[0], role=parts[1], organisation=parts[2])
+
+
+def speakers_from(people: list[str], organisations: list[str]) -> tuple[Speaker, ...]:
+    return tuple(parse_speaker(text) for text in people) + tuple(
+        Speaker(organisation=org.strip()) for org in organisations if org.strip()
+    )
+
+
+def _kind(kind: str) -> str:
+    if kind not in programme.ITEM_KINDS:
+        raise InnoffError(f"unknown kind '{kind}' - use one of {', '.join(programme.ITEM_KINDS)}")
+    return kind
+
+
+def _change(db_path: Path, item_id: str | None, change) -> tuple[Event, Event]:
+    """Apply `change(events, event) -> new event` to the event holding `item_id` and save it."""
+    db = store.open_db(db_path)
+    try:
+        events = store.load_events(db.conn)
+        before = programme.find_item(events, item_id)[0] if item_id else None
+        after = change(events, before)
+        store.save_event(db, after)
+        return before or after, after
+    finally:
+        db.close()
+
+
+def add(
+    db_path: Path,
+    title: str,
+    start: str,
+    event_name: str | None = None,
+    end: str | None = None,
+    kind: str = "talk",
+    speakers: tuple[Speaker, ...] = (),
+    item_id: str | None = None,
+    description: str = "",
+) -> Item:
+    created: list[Item] = []
+
+    def change(events: list[Event], _: Event | None) -> Event:
+        event = programme.match_event(events, event_name) if event_name else main_event(events)
+        tz = programme.zone(event.timezone)
+        day = event.start.astimezone(tz).date()
+        taken = {item.id for e in events for item in e.items}
+        new_id = item_id or _free_id(programme.slugify(title), taken)
+        if item_id and item_id in taken:
+            raise InnoffError(f"an item with id '{item_id}' already exists - pass another --id")
+        if not programme.SLUG_PATTERN.match(new_id):
+            raise InnoffError(f"bad id '{new_id}' - use lowercase letters, digits and hyphens")
+        item = Item(
+            id=new_id,
+            start=programme.parse_clock(start, day, tz),
+            end=programme.parse_clock(end, day, tz) if end else programme.OPEN_END,
+            title=title.strip(),
+            kind=_kind(kind),
+            speakers=speakers,
+            description=description,
+        )
+        created.append(item)
+        return programme.add_item(event, item)
+
+    _change(db_path, None, change)
+    return created[0]
+
+
+def _free_id(base: str, taken: set[str]) -> str:
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def edit(db_path: Path, item_id: str, **changes: object) -> Item:
+    """Change the given fields of one item; times are 'HH:MM' on the event's day."""
+
+    def change(events: list[Event], event: Event) -> Event:
+        tz = programme.zone(event.timezone)
+        day = event.start.astimezone(tz).date()
+        fields = dict(changes)
+        if "start" in fields:
+            fields["start"] = programme.parse_clock(fields["start"], day, tz)
+        if "end" in fields:
+            fields["end"] = (
+                programme.parse_clock(fields["end"], day, tz)
+                if fields["end"]
+                else programme.OPEN_END
+            )
+        if "kind" in fields:
+            _kind(str(fields["kind"]))
+        return programme.edit_item(event, item_id, **fields)
+
+    _, after = _change(db_path, item_id, change)
+    return next(item for item in after.items if item.id == item_id)
+
+
+def remove(db_path: Path, item_id: str) -> Item:
+    before, _ = _change(
+        db_path, item_id, lambda events, event: programme.remove_item(event, item_id)
+    )
+    return next(item for item in before.items if item.id == item_id)
+
+
+def shift(db_path: Path, item_id: str, duration: str, following: bool) -> Event:
+    delta = programme.parse_duration(duration)
+    _, after = _change(
+        db_path,
+        item_id,
+        lambda events, event: programme.shift_item(event, item_id, delta, following),
+    )
+    return after
+
+
+def main_event(events: list[Event]) -> Event:
+    """The event commands use when none is named: the first that has a programme."""
+    if not events:
+        raise InnoffError("the database has no events - load one with `innoff agenda load FILE`")
+    with_items = [event for event in events if event.items]
+    return (with_items or events)[0]

@@ -1,0 +1,70 @@
+"""Numbered schema steps, applied in order when the database is opened.
+
+A step that has landed is never edited: change the schema with a new step.
+The functions are plain so that `MIGRATION_NAMES` can be read without
+importing sqlite-utils (the read path of `agenda show` checks it cheaply).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+MIGRATION_SET = "innoff"
+
+
+def m001_create_programme(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE events (
+            slug TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            start_utc TEXT NOT NULL,
+            end_utc TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT '',
+            url TEXT NOT NULL DEFAULT '',
+            aliases TEXT NOT NULL DEFAULT '[]',
+            part_of TEXT NOT NULL DEFAULT '',
+            registration TEXT NOT NULL DEFAULT '',
+            recorded INTEGER NOT NULL DEFAULT 0,
+            partners TEXT NOT NULL DEFAULT '[]',
+            description TEXT NOT NULL DEFAULT '',
+            organizer_name TEXT NOT NULL DEFAULT '',
+            organizer_email TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            event TEXT NOT NULL REFERENCES events(slug) ON DELETE CASCADE,
+            start_utc TEXT NOT NULL,
+            end_utc TEXT NOT NULL,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            speakers TEXT NOT NULL DEFAULT '[]',
+            description TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute("CREATE INDEX items_event_start ON items(event, start_utc)")
+
+
+MIGRATIONS = [m001_create_programme]
+MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
+
+
+def apply(db: Database) -> list[str]:
+    """Apply pending steps, each in its own transaction; return the names applied."""
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for step in MIGRATIONS:
+        migrations()(step)
+    pending = [migration.name for migration in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

@@ -1,0 +1,226 @@
+"""Rendering: table | json | csv | markdown from one column definition.
+
+Data goes to stdout; JSON and CSV never pass through Rich (it would wrap long
+lines). Rich is imported only when a table is drawn, and user text is wrapped
+in `Text` so "[Workshop]" prints as written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo
+
+from innoff_cli.models import Event, Item
+from innoff_cli.programme import clock, current_item
+
+Format = Literal["table", "json", "csv", "markdown"]
+
+WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+MONTHS = (
+    "januar", "februar", "mars", "april", "mai", "juni",
+    "juli", "august", "september", "oktober", "november", "desember",
+)  # fmt: skip
+
+
+def norwegian_date(day: date) -> str:
+    """'tirsdag 17. november 2020', independent of the machine's locale."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day}. {MONTHS[day.month - 1]} {day.year}"
+
+
+def minutes_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+class Column(NamedTuple):
+    """One column: `key` names it in CSV, `header` in tables; `get` reads a row."""
+
+    key: str
+    header: str
+    get: Callable[[Any], str]
+
+
+# --- generic writers -------------------------------------------------------------
+
+
+def write_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def write_csv(rows: Iterable[Any], columns: list[Column], stream: Any = None) -> None:
+    writer = csv.writer(stream or sys.stdout, lineterminator="\n")
+    writer.writerow([column.key for column in columns])
+    for row in rows:
+        writer.writerow([column.get(row) for column in columns])
+
+
+def markdown_table(rows: Iterable[Any], columns: list[Column]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(column.header for column in columns) + " |",
+        "| " + " | ".join("---" for _ in columns) + " |",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(column.get(row)) for column in columns) + " |")
+    return "\n".join(lines)
+
+
+def rich_table(rows: Iterable[Any], columns: list[Column], style: Callable[[Any], str] = str):
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in columns:
+        table.add_column(column.header, overflow="fold")
+    for row in rows:
+        table.add_row(
+            *(Text(column.get(row)) for column in columns),
+            style=style(row) or None,
+        )
+    return table
+
+
+def console():
+    # Created at render time, not import, so COLUMNS and redirection are honoured.
+    from rich.console import Console
+
+    # emoji=False: names are printed as written, and the emoji table is not loaded.
+    return Console(highlight=False, emoji=False)
+
+
+# --- the agenda -------------------------------------------------------------------
+
+
+class AgendaRow(NamedTuple):
+    event: Event
+    item: Item
+    tz: ZoneInfo
+    current: bool = False
+
+
+def _who(row: AgendaRow) -> str:
+    return "; ".join(speaker.describe() for speaker in row.item.speakers)
+
+
+def _time_range(row: AgendaRow) -> str:
+    marker = "▶ " if row.current else ""
+    return f"{marker}{clock(row.item.start, row.tz)}–{clock(row.item.end, row.tz)}"
+
+
+_TITLE = Column("title", "Item", lambda r: r.item.title)
+_WHO = Column("who", "Who", _who)
+# People read a time range and a length; scripts get ISO times and whole minutes.
+AGENDA_TABLE_COLUMNS = [
+    Column("time", "Time", _time_range),
+    Column("length", "Length", lambda r: minutes_text(r.item.minutes)),
+    _TITLE,
+    _WHO,
+]
+AGENDA_CSV_COLUMNS = [
+    Column("event", "Event", lambda r: r.event.slug),
+    Column("id", "Id", lambda r: r.item.id),
+    Column("start", "Start", lambda r: r.item.start.astimezone(r.tz).isoformat()),
+    Column("end", "End", lambda r: r.item.end.astimezone(r.tz).isoformat()),
+    Column("minutes", "Minutes", lambda r: str(r.item.minutes)),
+    Column("kind", "Kind", lambda r: r.item.kind),
+    _TITLE,
+    _WHO,
+]
+
+
+def agenda_rows(event: Event, tz: ZoneInfo, now: datetime | None) -> list[AgendaRow]:
+    """Rows for one event; an event without items is one row of its own (for people only)."""
+    items = event.items or (Item(event.slug, event.start, event.end, event.title, "talk"),)
+    on_now = current_item(event, now) if now else None
+    return [AgendaRow(event, item, tz, item == on_now) for item in items]
+
+
+def event_heading(event: Event, tz: ZoneInfo) -> tuple[str, str]:
+    """Title line and detail line of an event, as on a printed programme."""
+    start, end = event.start.astimezone(tz), event.end.astimezone(tz)
+    title = f"{event.title} — {norwegian_date(start.date())}, {clock(start)}–{clock(end)}"
+    if tz.key != event.timezone:
+        title += f" ({tz.key})"
+    details = [event.location, event.url, f"del av {event.part_of}" if event.part_of else ""]
+    return title, " · ".join(part for part in details if part)
+
+
+def agenda_json(events: list[Event], tz: ZoneInfo) -> list[dict]:
+    def iso(moment: datetime) -> str:
+        return moment.astimezone(tz).isoformat()
+
+    return [
+        {
+            "slug": event.slug,
+            "title": event.title,
+            "start": iso(event.start),
+            "end": iso(event.end),
+            "timezone": event.timezone,
+            "location": event.location,
+            "url": event.url,
+            "aliases": list(event.aliases),
+            "part_of": event.part_of,
+            "registration": event.registration,
+            "recorded": event.recorded,
+            "partners": list(event.partners),
+            "items": [
+                {
+                    "id": item.id,
+                    "start": iso(item.start),
+                    "end": iso(item.end),
+                    "title": item.title,
+                    "kind": item.kind,
+                    "speakers": [speaker.as_dict() for speaker in item.speakers],
+                }
+                for item in event.items
+            ],
+        }
+        for event in events
+    ]
+
+
+def render_agenda(events: list[Event], fmt: Format, tz: ZoneInfo, now: datetime | None) -> None:
+    if fmt == "json":
+        write_json(agenda_json(events, tz))
+        return
+    if fmt == "csv":
+        write_csv(
+            (AgendaRow(e, item, tz) for e in events for item in e.items), AGENDA_CSV_COLUMNS
+        )
+        return
+    if fmt == "markdown":
+        blocks = []
+        for event in events:
+            title, details = event_heading(event, tz)
+            blocks.append(f"## {title}\n\n{details}\n\n" if details else f"## {title}\n\n")
+            blocks[-1] += markdown_table(agenda_rows(event, tz, None), AGENDA_TABLE_COLUMNS)
+        sys.stdout.write("\n\n".join(blocks) + "\n")
+        return
+    from rich.text import Text
+
+    out = console()
+    for index, event in enumerate(events):
+        title, details = event_heading(event, tz)
+        if index:
+            out.print()
+        out.print(Text(title, style="bold"))
+        if details:
+            out.print(Text(details, style="dim"))
+        out.print(rich_table(agenda_rows(event, tz, now), AGENDA_TABLE_COLUMNS, _row_style))
+
+
+def _row_style(row: AgendaRow) -> str:
+    if row.current:
+        return "bold"
+    return "dim" if row.item.kind == "break" else ""

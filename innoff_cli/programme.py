@@ -1,0 +1,352 @@
+"""The programme: TOML file <-> models, and the rules that keep it consistent.
+
+Pure: no database, no clock, no terminal. Every change returns a new Event and
+is checked as a whole, so a refused change leaves nothing half-applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from innoff_cli.errors import ConflictError, InnoffError
+from innoff_cli.models import ITEM_KINDS, Event, Item, Speaker
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+# --- names -------------------------------------------------------------------
+
+
+def normalise_name(text: str) -> str:
+    """Fold case, Norwegian letters and punctuation so 'Årsmøte' matches 'arsmote'."""
+    folded = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    folded = unicodedata.normalize("NFKD", folded)
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def slugify(text: str, max_length: int = 40) -> str:
+    """A short lowercase ASCII id: 'Ulike forutsetninger?' -> 'ulike-forutsetninger'."""
+    folded = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", folded)
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_length:
+            break
+        slug = candidate
+    return slug or "item"
+
+
+def match_event(events: list[Event], name: str) -> Event:
+    """The event whose slug, title or an alias matches `name` (case and accents folded)."""
+    wanted = normalise_name(name)
+    for event in events:
+        names = (event.slug, event.title, *event.aliases)
+        if wanted and any(normalise_name(candidate) == wanted for candidate in names):
+            return event
+    known = ", ".join(event.slug for event in events) or "none"
+    raise InnoffError(f"no event called '{name}' - known events: {known}")
+
+
+def find_item(events: list[Event], item_id: str) -> tuple[Event, Item]:
+    for event in events:
+        for item in event.items:
+            if item.id == item_id:
+                return event, item
+    raise InnoffError(
+        f"no item with id '{item_id}' - see the ids with `innoff agenda show --format json`"
+    )
+
+
+# --- times -------------------------------------------------------------------
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InnoffError(
+            f"unknown time zone '{name}' - use an IANA name such as Europe/Oslo or UTC"
+        ) from None
+
+
+def parse_clock(value: object, day: date, tz: ZoneInfo) -> datetime:
+    """'10:05' on `day` in `tz`; also a TOML time or a full ISO 'YYYY-MM-DD HH:MM'."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, time):
+        return datetime.combine(day, value, tzinfo=tz)
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", text)
+    try:
+        if match:
+            return datetime.combine(day, time(int(match[1]), int(match[2])), tzinfo=tz)
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    raise InnoffError(f"bad time '{text}' - write it as HH:MM, for example 10:45")
+
+
+_DURATION = re.compile(r"([+-])?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'+10m', '-5m', '1h', '1h30m', '90m' -> timedelta (sign kept)."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match or not (match[2] or match[3]):
+        raise InnoffError(
+            f"bad duration '{text}' - write minutes or hours such as +10m, -5m, 1h or 1h30m"
+        )
+    minutes = int(match[2] or 0) * 60 + int(match[3] or 0)
+    return timedelta(minutes=-minutes if match[1] == "-" else minutes)
+
+
+def clock(moment: datetime, tz: ZoneInfo | None = None) -> str:
+    return (moment.astimezone(tz) if tz else moment).strftime("%H:%M")
+
+
+# --- reading a programme file --------------------------------------------------
+
+
+def parse_programme(text: str, source: str = "programme") -> list[Event]:
+    """Events from the TOML text of a programme file; raises InnoffError naming the problem."""
+    import tomllib  # only `agenda load` and first use read TOML
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InnoffError(f"{source} is not valid TOML ({error}) - fix the file and try again")
+    organizer = data.get("organizer", {})
+    raw_events = data.get("events")
+    if not isinstance(raw_events, list) or not raw_events:
+        raise InnoffError(f"{source} has no [[events]] - add at least one event")
+    events = [_event_from_table(raw, organizer, source) for raw in raw_events]
+    _check_unique([e.slug for e in events], "event slug", source)
+    _check_unique([i.id for e in events for i in e.items], "item id", source)
+    for event in events:
+        check_event(event)
+    return events
+
+
+def _check_unique(values: list[str], what: str, source: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise InnoffError(f"{source}: {what} '{value}' is used twice - make each one unique")
+        seen.add(value)
+
+
+def _text(table: dict, key: str, where: str, required: bool = False) -> str:
+    value = table.get(key, "")
+    if required and not value:
+        raise InnoffError(f"{where}: `{key}` is missing - add it")
+    if not isinstance(value, str):
+        raise InnoffError(f"{where}: `{key}` must be text in quotes")
+    return value.strip()
+
+
+def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
+    where = f"{source}: event {raw.get('slug') or raw.get('title') or '?'}"
+    slug = _text(raw, "slug", where, required=True)
+    if not SLUG_PATTERN.match(slug):
+        raise InnoffError(f"{where}: slug must be lowercase letters, digits and hyphens")
+    tz_name = _text(raw, "timezone", where) or "Europe/Oslo"
+    tz = zone(tz_name)
+    day = raw.get("date")
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise InnoffError(f"{where}: `date` must be a date such as 2020-11-17 (no quotes)")
+    start = parse_clock(raw.get("start", ""), day, tz)
+    end = parse_clock(raw.get("end", ""), day, tz)
+    if end <= start:
+        raise InnoffError(f"{where}: ends at {clock(end)}, not after it starts at {clock(start)}")
+    items = [
+        _item_from_table(item, day, tz, f"{where}, item {item.get('id') or item.get('title')}")
+        for item in raw.get("items", [])
+    ]
+    return Event(
+        slug=slug,
+        title=_text(raw, "title", where, required=True),
+        start=start,
+        end=end,
+        timezone=tz_name,
+        location=_text(raw, "location", where),
+        url=_text(raw, "url", where),
+        aliases=tuple(str(alias) for alias in raw.get("aliases", [])),
+        part_of=_text(raw, "part_of", where),
+        registration=_text(raw, "registration", where),
+        recorded=bool(raw.get("recorded", False)),
+        partners=tuple(str(partner) for partner in raw.get("partners", [])),
+        description=_text(raw, "description", where),
+        organizer_name=_text(raw.get("organizer", organizer), "name", where),
+        organizer_email=_text(raw.get("organizer", organizer), "email", where),
+        items=with_ends(items, end),
+    )
+
+
+def _item_from_table(raw: dict, day: date, tz: ZoneInfo, where: str) -> Item:
+    title = _text(raw, "title", where, required=True)
+    kind = _text(raw, "kind", where) or "talk"
+    if kind not in ITEM_KINDS:
+        raise InnoffError(f"{where}: kind '{kind}' is not one of {', '.join(ITEM_KINDS)}")
+    speakers = []
+    for speaker in raw.get("speakers", []):
+        if not isinstance(speaker, dict) or not (speaker.get("name") or speaker.get("organisation")):
+            raise InnoffError(f"{where}: each speaker needs a name or an organisation")
+        speakers.append(
+            Speaker(
+                name=speaker.get("name") or None,
+                role=speaker.get("role") or None,
+                organisation=speaker.get("organisation") or None,
+            )
+        )
+    item_id = _text(raw, "id", where) or slugify(title)
+    if not SLUG_PATTERN.match(item_id):
+        raise InnoffError(f"{where}: id must be lowercase letters, digits and hyphens")
+    # An item without `end` lasts until the next one starts: see with_ends().
+    return Item(
+        id=item_id,
+        start=parse_clock(raw.get("start", ""), day, tz),
+        end=parse_clock(raw["end"], day, tz) if raw.get("end") else OPEN_END,
+        title=title,
+        kind=kind,
+        speakers=tuple(speakers),
+        description=_text(raw, "description", where),
+    )
+
+
+# --- schedule and rules --------------------------------------------------------
+
+
+# Stands for "until the next item starts" while a programme is being read.
+OPEN_END = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def with_ends(items: list[Item], event_end: datetime) -> tuple[Item, ...]:
+    """Items in order, each open end closed at the next item's start or the event's end."""
+    ordered = sorted(items, key=lambda item: item.start)
+    closed = []
+    for index, item in enumerate(ordered):
+        if item.end == OPEN_END:
+            following = ordered[index + 1].start if index + 1 < len(ordered) else event_end
+            item = dataclasses.replace(item, end=max(following, item.start))
+        closed.append(item)
+    return tuple(closed)
+
+
+def conflicts(event: Event) -> list[str]:
+    """Every broken rule of `event`, each naming the items involved; empty when it is sound."""
+    problems = []
+    tz = ZoneInfo(event.timezone)
+
+    def span(item: Item) -> str:
+        return f"'{item.id}' ({clock(item.start, tz)}-{clock(item.end, tz)})"
+
+    window = f"{clock(event.start, tz)}-{clock(event.end, tz)}"
+    items = sorted(event.items, key=lambda item: item.start)
+    for item in items:
+        if item.end <= item.start:
+            problems.append(f"{span(item)} does not end after it starts")
+        elif item.start < event.start or item.end > event.end:
+            problems.append(f"{span(item)} is outside {event.slug} ({window})")
+    for first, second in zip(items, items[1:]):
+        if first.end > second.start:
+            problems.append(f"{span(first)} overlaps {span(second)}")
+    return problems
+
+
+def check_event(event: Event) -> None:
+    problems = conflicts(event)
+    if problems:
+        raise ConflictError(f"{'; '.join(problems)} - nothing was changed; choose other times")
+
+
+def add_item(event: Event, item: Item) -> Event:
+    """Add `item`; an OPEN_END lasts until the next item (or the event's end)."""
+    if any(existing.id == item.id for existing in event.items):
+        raise InnoffError(f"an item with id '{item.id}' already exists - pass another --id")
+    if item.end == OPEN_END:
+        later = [other.start for other in event.items if other.start > item.start]
+        item = dataclasses.replace(item, end=min(later, default=event.end))
+    changed = dataclasses.replace(event, items=(*event.items, item))
+    check_event(changed)
+    return _sorted(changed)
+
+
+def edit_item(event: Event, item_id: str, **changes: object) -> Event:
+    """Replace fields of one item; `end=OPEN_END` means until the next item starts."""
+    target = next(item for item in event.items if item.id == item_id)
+    edited = dataclasses.replace(target, **changes)
+    if "start" in changes and "end" not in changes:
+        # Moving the start keeps the length, as a person moving a talk expects.
+        edited = dataclasses.replace(edited, end=edited.start + (target.end - target.start))
+    if edited.end == OPEN_END:
+        later = [o.start for o in event.items if o.start > edited.start and o.id != item_id]
+        edited = dataclasses.replace(edited, end=min(later, default=event.end))
+    items = tuple(edited if item.id == item_id else item for item in event.items)
+    changed = dataclasses.replace(event, items=items)
+    check_event(changed)
+    return _sorted(changed)
+
+
+def remove_item(event: Event, item_id: str) -> Event:
+    return dataclasses.replace(event, items=tuple(i for i in event.items if i.id != item_id))
+
+
+def shift_item(event: Event, item_id: str, delta: timedelta, following: bool = False) -> Event:
+    """Move one item by `delta`; with `following`, every later item and the event's end too.
+
+    The end of the event moves with `following` because "12:00 Slutt" is part of
+    what follows: pushing the rest of the day back pushes its end back as well.
+    """
+    target = next(item for item in event.items if item.id == item_id)
+
+    def moved(item: Item) -> Item:
+        if item.id == item_id or (following and item.start > target.start):
+            return dataclasses.replace(item, start=item.start + delta, end=item.end + delta)
+        return item
+
+    changed = dataclasses.replace(
+        event,
+        items=tuple(moved(item) for item in event.items),
+        end=event.end + delta if following else event.end,
+    )
+    check_event(changed)
+    return _sorted(changed)
+
+
+def _sorted(event: Event) -> Event:
+    return dataclasses.replace(event, items=tuple(sorted(event.items, key=lambda i: i.start)))
+
+
+def current_item(event: Event, now: datetime) -> Item | None:
+    """The item that is on at `now`, if any."""
+    return next((item for item in event.items if item.start <= now < item.end), None)
+
+
+# --- the programme that ships with innoff ----------------------------------------
+
+
+def bundled_programme_text() -> str:
+    """The TOML of the 17 November 2020 programme, from the wheel or from a checkout."""
+    from importlib import resources
+
+    packaged = resources.files("innoff_cli").joinpath("data", "programme.toml")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # An editable install or a plain checkout: the file sits in the top-level data/.
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent.parent / "data" / "programme.toml").read_text(
+        encoding="utf-8"
+    )
+
+
+def bundled_programme() -> list[Event]:
+    return parse_programme(bundled_programme_text(), "the bundled programme")
