@@ -155,6 +155,7 @@ def _text(table: dict, key: str, where: str, required: bool = False) -> str:
 def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
     where = f"{source}: event {raw.get('slug') or raw.get('title') or '?'}"
     slug = _text(raw, "slug", where, required=True)
+    title = _text(raw, "title", where, required=True)
     if not SLUG_PATTERN.match(slug):
         raise InnoffError(f"{where}: slug must be lowercase letters, digits and hyphens")
     tz_name = _text(raw, "timezone", where) or "Europe/Oslo"
@@ -172,7 +173,7 @@ def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
     ]
     return Event(
         slug=slug,
-        title=_text(raw, "title", where, required=True),
+        title=title,
         start=start,
         end=end,
         timezone=tz_name,

@@ -77,13 +77,17 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
     if path.is_dir():
         raise InnoffError(f"database path {path} is a folder - pass a file name with --db")
     if create and not path.exists():
+        if path.parent.exists() and not path.parent.is_dir():
+            raise InnoffError(
+                f"cannot create database {path}: {path.parent} is a file, not a folder"
+                " - pass another location with --db or INNOFF_DB"
+            )
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, mode=0o700)
             # Created by hand so the mode is 0600 from the first byte: it will
             # hold names and e-mail addresses. SQLite gives -wal/-shm the same mode.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            pass
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as error:
             raise InnoffError(
                 f"cannot create database {path} ({error.strerror}) - "

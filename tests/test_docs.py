@@ -1,0 +1,54 @@
+"""Every command has help text and is documented in the README."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from innoff_cli.cli import app
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def all_commands() -> list[tuple[str, ...]]:
+    def walk(group, prefix):
+        for name, command in group.commands.items():
+            path = (*prefix, name)
+            if hasattr(command, "commands"):
+                yield from walk(command, path)
+            else:
+                yield path
+
+    return sorted(walk(typer.main.get_command(app), ()))
+
+
+COMMANDS = all_commands()
+
+
+def test_the_command_list_is_found():
+    assert ("agenda", "show") in COMMANDS and ("db", "path") in COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_command_has_help(command):
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    summary = result.stdout.split("Usage:")[-1]
+    assert re.search(r"\n\s+\w.{10,}", summary), "no help text"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_command_is_in_the_readme(command):
+    assert f"innoff {' '.join(command)}" in README
+
+
+def test_readme_starts_with_the_two_newcomer_commands():
+    first_block = README.split("```")[1]
+    lines = [line for line in first_block.splitlines()[1:] if line.strip()]
+    assert len(lines) == 2
+    assert "innoff agenda show" in lines[0] and "pip install" in lines[0]
+    assert "[test]" in lines[1] and "pytest" in lines[1]

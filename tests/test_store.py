@@ -1,0 +1,136 @@
+"""The SQLite store: migrations, file safety, and programme round trips."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sqlite3
+import stat
+from datetime import timedelta
+
+import pytest
+
+from innoff_cli import migrations, programme, store
+from innoff_cli.errors import InnoffError
+
+
+def tables(path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_a_blank_file_gets_the_schema_and_the_bundled_programme(db_path):
+    db = store.open_db(db_path)
+    assert {"events", "items", "_sqlite_migrations"} <= tables(db_path)
+    applied = [row[0] for row in db.conn.execute("SELECT name FROM _sqlite_migrations")]
+    assert applied == migrations.MIGRATION_NAMES
+    assert [e.slug for e in store.load_events(db.conn)] == ["studio", "arsmote"]
+    db.close()
+
+
+def test_migrating_twice_is_a_no_op(db_path):
+    store.open_db(db_path).close()
+    with sqlite3.connect(db_path) as conn:
+        before = conn.execute("SELECT * FROM _sqlite_migrations").fetchall()
+        schema = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    db = store.open_db(db_path)
+    assert db.conn.execute("SELECT * FROM _sqlite_migrations").fetchall() == before
+    assert db.conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
+    db.close()
+
+
+def test_file_is_private_wal_and_enforces_foreign_keys(db_path):
+    db = store.open_db(db_path)
+    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        db.conn.execute(
+            "INSERT INTO items (id, event, start_utc, end_utc, title, kind) "
+            "VALUES ('x', 'no-such-event', '', '', 'x', 'talk')"
+        )
+    db.close()
+
+
+def test_removing_an_event_removes_its_items(db_path):
+    db = store.open_db(db_path)
+    with db.atomic():
+        db.execute("DELETE FROM events WHERE slug = 'studio'")
+    assert db.conn.execute("SELECT count(*) FROM items").fetchone()[0] == 0
+    db.close()
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(db_path):
+    db_path.write_bytes(b"name;email\nKari;kari@example.org\n")
+    with pytest.raises(InnoffError, match="is not an innoff database - pass another file with --db"):
+        store.open_db(db_path)
+    assert db_path.read_bytes() == b"name;email\nKari;kari@example.org\n"
+
+
+def test_someone_elses_sqlite_database_is_not_migrated(db_path):
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(InnoffError, match="SQLite database but not an innoff database"):
+        store.open_for_reading(db_path)
+    assert tables(db_path) == {"invoices"}
+
+
+def test_a_folder_is_refused(tmp_path):
+    with pytest.raises(InnoffError, match="is a folder"):
+        store.open_db(tmp_path)
+
+
+def test_save_programme_twice_changes_nothing(db_path):
+    db = store.open_db(db_path)
+    events = programme.bundled_programme()
+    assert store.save_programme(db, events) == {
+        "added": [],
+        "updated": [],
+        "unchanged": ["studio", "arsmote"],
+    }
+    db.close()
+
+
+def test_save_programme_updates_and_removes_items(db_path):
+    db = store.open_db(db_path)
+    studio = programme.bundled_programme()[0]
+    shorter = dataclasses.replace(
+        studio,
+        items=tuple(i for i in studio.items if i.id != "pause"),
+        title="INNOFF-studio 2020",
+    )
+    assert store.save_programme(db, [shorter])["updated"] == ["studio"]
+    stored = {e.slug: e for e in store.load_events(db.conn)}
+    assert stored["studio"] == shorter
+    assert "arsmote" in stored  # events not in the file are left alone
+    db.close()
+
+
+def test_times_round_trip_through_utc(db_path):
+    db = store.open_db(db_path)
+    studio = programme.bundled_programme()[0]
+    moved = programme.shift_item(studio, "pause", timedelta(minutes=5), following=True)
+    store.save_event(db, moved)
+    row = db.conn.execute("SELECT start_utc FROM items WHERE id = 'pause'").fetchone()
+    assert row[0] == "2020-11-17T10:05:00+00:00"
+    assert store.load_events(db.conn)[0] == moved
+    db.close()
+
+
+def test_the_read_path_uses_plain_sqlite3_when_the_schema_is_current(db_path):
+    store.open_db(db_path).close()
+    conn = store.open_for_reading(db_path)
+    assert type(conn) is sqlite3.Connection
+    assert [e.slug for e in store.load_events(conn)] == ["studio", "arsmote"]
+    conn.close()
+
+
+def test_the_read_path_migrates_an_old_file(db_path):
+    db = store.open_db(db_path)
+    db.execute("DELETE FROM _sqlite_migrations")  # as if written before these steps existed
+    db.execute("DROP TABLE items")
+    db.execute("DROP TABLE events")
+    db.close()
+    conn = store.open_for_reading(db_path)
+    assert [e.slug for e in store.load_events(conn)] == ["studio", "arsmote"]
+    conn.close()
