@@ -93,7 +93,7 @@ def add(
     created: list[Item] = []
 
     def change(events: list[Event], _: Event | None) -> Event:
-        event = programme.match_event(events, event_name) if event_name else main_event(events)
+        event = programme.match_event(events, event_name) if event_name else programme.main_event(events)
         tz = programme.zone(event.timezone)
         day = event.start.astimezone(tz).date()
         taken = {item.id for e in events for item in e.items}
@@ -163,11 +163,3 @@ def shift(db_path: Path, item_id: str, duration: str, following: bool) -> Event:
         lambda events, event: programme.shift_item(event, item_id, delta, following),
     )
     return after
-
-
-def main_event(events: list[Event]) -> Event:
-    """The event commands use when none is named: the first that has a programme."""
-    if not events:
-        raise InnoffError("the database has no events - load one with `innoff agenda load FILE`")
-    with_items = [event for event in events if event.items]
-    return (with_items or events)[0]

@@ -54,7 +54,63 @@ def m001_create_programme(db: Database) -> None:
     db.execute("CREATE INDEX items_event_start ON items(event, start_utc)")
 
 
-MIGRATIONS = [m001_create_programme]
+def m002_create_registrations(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE participants (
+            email TEXT PRIMARY KEY,           -- trimmed and folded to lower case
+            name TEXT NOT NULL DEFAULT '',
+            organisation TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT '',
+            municipality TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            registered_utc TEXT,              -- ISO 8601 in UTC, so it sorts
+            extra TEXT NOT NULL DEFAULT '{}'  -- JSON: the columns innoff does not know
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            encoding TEXT NOT NULL,
+            delimiter TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            new INTEGER NOT NULL,
+            updated INTEGER NOT NULL,
+            unchanged INTEGER NOT NULL,
+            duplicates INTEGER NOT NULL,
+            rejected INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE registrations (
+            email TEXT NOT NULL REFERENCES participants(email) ON DELETE CASCADE,
+            event TEXT NOT NULL REFERENCES events(slug) ON DELETE CASCADE,
+            import_id INTEGER REFERENCES imports(id),
+            PRIMARY KEY (email, event)
+        )
+        """
+    )
+    db.execute("CREATE INDEX registrations_event ON registrations(event)")
+    db.execute(
+        """
+        CREATE TABLE participant_imports (
+            email TEXT NOT NULL REFERENCES participants(email) ON DELETE CASCADE,
+            import_id INTEGER NOT NULL REFERENCES imports(id),
+            line INTEGER NOT NULL,
+            PRIMARY KEY (email, import_id)
+        )
+        """
+    )
+
+
+MIGRATIONS = [m001_create_programme, m002_create_registrations]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 
 

@@ -11,7 +11,9 @@ import csv
 import json
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -75,7 +77,9 @@ def markdown_table(rows: Iterable[Any], columns: list[Column]) -> str:
     return "\n".join(lines)
 
 
-def rich_table(rows: Iterable[Any], columns: list[Column], style: Callable[[Any], str] = str):
+def rich_table(
+    rows: Iterable[Any], columns: list[Column], style: Callable[[Any], str] | None = None
+):
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -86,7 +90,7 @@ def rich_table(rows: Iterable[Any], columns: list[Column], style: Callable[[Any]
     for row in rows:
         table.add_row(
             *(Text(column.get(row)) for column in columns),
-            style=style(row) or None,
+            style=(style(row) or None) if style else None,
         )
     return table
 
@@ -224,3 +228,112 @@ def _row_style(row: AgendaRow) -> str:
     if row.current:
         return "bold"
     return "dim" if row.item.kind == "break" else ""
+
+
+# --- registrations ------------------------------------------------------------------
+
+PROGRESS_FROM_BYTES = 5 * 1024 * 1024
+
+
+@contextmanager
+def import_progress(path: Path):
+    """A progress bar on stderr for a large file when stderr is a terminal; else nothing."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"Importing {path.name}", total=size)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def render_imports(reports: list, fmt: str) -> None:
+    if fmt == "json":
+        write_json([report.as_dict() for report in reports])
+        return
+    from rich.text import Text
+
+    out = console()
+    out.soft_wrap = True  # a long reason stays on one line, as in a log
+    for report in reports:
+        out.print(
+            Text(f"{report.file}: {report.rows} rows ({report.encoding}, {report.delimiter})", style="bold")
+        )
+        counts = (
+            f"  new {report.new} · updated {report.updated} · unchanged {report.unchanged}"
+            f" · duplicates in file {report.duplicates} · rejected {report.rejected}"
+        )
+        out.print(Text(counts))
+        for line in report.columns:
+            out.print(Text(f"  {line}", style="dim"))
+        if report.skipped_before_header:
+            out.print(Text(f"  skipped {report.skipped_before_header} blank lines before the header"))
+        if report.rejected:
+            out.print(Text("  rejected:"))
+            for line in report.rejected_lines:
+                out.print(Text(f"    {line}"))
+            if report.rejected > len(report.rejected_lines):
+                out.print(Text(f"    ... and {report.rejected - len(report.rejected_lines)} more (see --rejects FILE)"))
+        for line in report.warnings:
+            out.print(Text(f"  note: {line}", style="yellow"))
+        if report.dry_run:
+            out.print(Text("  Dry run: nothing was written.", style="bold"))
+        elif not report.written:
+            seen = f" (imported before on {report.previously_imported})" if report.previously_imported else ""
+            out.print(Text(f"  Nothing changed{seen}.", style="bold"))
+
+
+PARTICIPANT_COLUMNS = [
+    Column("name", "Name", lambda p: p["name"]),
+    Column("email", "E-mail", lambda p: p["email"]),
+    Column("organisation", "Organisation", lambda p: p["organisation"]),
+    Column("role", "Role", lambda p: p["role"]),
+    Column("municipality", "Municipality", lambda p: p["municipality"]),
+    Column("phone", "Phone", lambda p: p["phone"]),
+    Column("registered_at", "Registered", lambda p: p["registered_at"] or ""),
+    Column("events", "Events", lambda p: ", ".join(p["events"])),
+]
+# The table leaves out what makes it too wide to read; csv and json have everything.
+PARTICIPANT_TABLE_COLUMNS = [c for c in PARTICIPANT_COLUMNS if c.key not in ("role", "phone")]
+
+
+def render_participants(people: list[dict], fmt: str) -> None:
+    if fmt == "json":
+        write_json(people)
+    elif fmt == "csv":
+        write_csv(people, PARTICIPANT_COLUMNS)
+    else:
+        out = console()
+        out.print(rich_table(people, PARTICIPANT_TABLE_COLUMNS))
+        out.print(f"{len(people)} participants", style="dim")
+
+
+def render_person(person: dict, fmt: str) -> None:
+    if fmt == "json":
+        write_json(person)
+        return
+    rows = [(column.header, column.get(person)) for column in PARTICIPANT_COLUMNS]
+    rows += [(f"{key} (extra)", str(value)) for key, value in person["extra"].items()]
+    rows += [
+        ("Imported from", f"{source['file_name']} line {source['line']}, {source['imported_at']}")
+        for source in person["imports"]
+    ]
+    pairs = [Column("field", "Field", lambda r: r[0]), Column("value", "Value", lambda r: r[1])]
+    console().print(rich_table(rows, pairs))
+
+
+def render_stats(stats: dict[str, dict[str, int]], fmt: str) -> None:
+    if fmt == "json":
+        write_json(stats)
+        return
+    out = console()
+    columns = [Column("what", "", lambda r: r[0]), Column("count", "Count", lambda r: str(r[1]))]
+    for section, counts in stats.items():
+        out.print(f"[bold]{section.capitalize()}[/bold]")
+        out.print(rich_table(list(counts.items()), columns))

@@ -53,6 +53,14 @@ def match_event(events: list[Event], name: str) -> Event:
     raise InnoffError(f"no event called '{name}' - known events: {known}")
 
 
+def main_event(events: list[Event]) -> Event:
+    """The event commands use when none is named: the first that has a programme."""
+    if not events:
+        raise InnoffError("the database has no events - load one with `innoff agenda load FILE`")
+    with_items = [event for event in events if event.items]
+    return (with_items or events)[0]
+
+
 def find_item(events: list[Event], item_id: str) -> tuple[Event, Item]:
     for event in events:
         for item in event.items:

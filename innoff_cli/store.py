@@ -257,3 +257,256 @@ def save_event(db: Database, event: Event) -> None:
     """Write one changed event and its items in one transaction."""
     with db.atomic():
         _write_event(db, event)
+
+
+# --- registrations -------------------------------------------------------------------
+
+PARTICIPANT_FIELDS = ("name", "organisation", "role", "municipality", "phone")
+
+
+class ImportSession:
+    """One file's import: rows are staged in temporary tables, then merged in one go.
+
+    Staging keeps memory flat however large the file is; the merge is a handful
+    of set-based statements. Everything runs inside the caller's transaction.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        conn.execute("DROP TABLE IF EXISTS temp.staging")
+        conn.execute("DROP TABLE IF EXISTS temp.staged_events")
+        conn.execute(
+            "CREATE TEMP TABLE staging (line INTEGER, email TEXT, name TEXT, organisation TEXT,"
+            " role TEXT, municipality TEXT, phone TEXT, registered_utc TEXT, extra TEXT)"
+        )
+        conn.execute("CREATE TEMP TABLE staged_events (email TEXT, event TEXT)")
+
+    def stage(self, rows: list) -> None:
+        """Stage ParsedRow objects (see registrations.py)."""
+        self.conn.executemany(
+            "INSERT INTO staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r.line, r.email, r.name, r.organisation, r.role, r.municipality, r.phone,
+                 r.registered_utc, r.extra)
+                for r in rows
+            ],
+        )  # fmt: skip
+        self.conn.executemany(
+            "INSERT INTO staged_events VALUES (?, ?)",
+            [(r.email, event) for r in rows for event in r.events],
+        )
+
+    def merge(self, replace: bool) -> dict[str, int]:
+        """Fold the staged rows into participants and registrations; return the counts.
+
+        Per e-mail the most recent row wins (registration time, else the later
+        line); across imports the more recent registration's non-empty values
+        win and the other's fill the gaps. Events are the union, or with
+        `replace` exactly the file's.
+        """
+        conn = self.conn
+        conn.execute("CREATE INDEX temp.staging_email ON staging(email)")
+        conn.execute("CREATE INDEX temp.staged_events_email ON staged_events(email, event)")
+        # One row per e-mail: the most recent row's values, each empty one filled
+        # from the most recent row of the file that has it, so a later row with
+        # fewer columns filled loses nothing the earlier row said.
+        recent = "coalesce(registered_utc, '') DESC, line DESC"
+        latest = ",\n".join(
+            f"first_value({f}) OVER (PARTITION BY email ORDER BY {f} = '', {recent}) AS {f}"
+            for f in PARTICIPANT_FIELDS
+        )
+        conn.execute(
+            f"""
+            CREATE TEMP TABLE winners AS
+            WITH ranked AS (
+                SELECT email, line, registered_utc, {latest},
+                    ROW_NUMBER() OVER (PARTITION BY email ORDER BY {recent}) AS rank
+                FROM staging
+            ),
+            extras AS (
+                SELECT email, json_group_object(key, value) AS extra FROM (
+                    SELECT s.email, j.key, j.value, ROW_NUMBER() OVER (
+                        PARTITION BY s.email, j.key
+                        ORDER BY coalesce(s.registered_utc, '') DESC, s.line DESC
+                    ) AS rank
+                    FROM staging s, json_each(s.extra) j
+                    ORDER BY s.email, j.key
+                ) WHERE rank = 1 GROUP BY email
+            )
+            SELECT ranked.*, coalesce(extras.extra, '{{}}') AS extra
+            FROM ranked LEFT JOIN extras ON extras.email = ranked.email
+            WHERE rank = 1
+            """
+        )
+        # The incoming row is the newer registration unless both have times and it is older.
+        newer = (
+            "(w.registered_utc IS NULL OR p.registered_utc IS NULL"
+            " OR w.registered_utc >= p.registered_utc)"
+        )
+        pick = ",\n".join(
+            f"""CASE WHEN p.email IS NULL THEN w.{f}
+                     WHEN {newer} THEN coalesce(nullif(w.{f}, ''), p.{f})
+                     ELSE coalesce(nullif(p.{f}, ''), w.{f}) END AS {f}"""
+            for f in PARTICIPANT_FIELDS
+        )
+        old = ", ".join(f"p.{f} AS old_{f}" for f in (*PARTICIPANT_FIELDS, "registered_utc", "extra"))
+        conn.execute(
+            f"""
+            CREATE TEMP TABLE merged AS
+            SELECT w.email, w.line, p.email IS NULL AS is_new,
+                {pick},
+                CASE WHEN p.email IS NULL OR {newer} THEN coalesce(w.registered_utc, p.registered_utc)
+                     ELSE p.registered_utc END AS registered_utc,
+                CASE WHEN p.email IS NULL THEN w.extra
+                     WHEN {newer} THEN json_patch(p.extra, w.extra)
+                     ELSE json_patch(w.extra, p.extra) END AS extra,
+                {old}
+            FROM winners w LEFT JOIN participants p ON p.email = w.email
+            """
+        )
+        changed_details = " OR ".join(
+            f"{f} IS NOT old_{f}" for f in (*PARTICIPANT_FIELDS, "registered_utc", "extra")
+        )
+        events_changed = """
+            EXISTS (SELECT 1 FROM staged_events s WHERE s.email = merged.email AND NOT EXISTS (
+                SELECT 1 FROM registrations r WHERE r.email = s.email AND r.event = s.event))"""
+        if replace:
+            events_changed += """
+            OR EXISTS (SELECT 1 FROM registrations r WHERE r.email = merged.email AND NOT EXISTS (
+                SELECT 1 FROM staged_events s WHERE s.email = r.email AND s.event = r.event))"""
+        conn.execute("ALTER TABLE merged ADD COLUMN details_changed INTEGER")
+        conn.execute(f"UPDATE merged SET details_changed = NOT is_new AND ({changed_details})")
+        conn.execute("ALTER TABLE merged ADD COLUMN events_changed INTEGER")
+        conn.execute(f"UPDATE merged SET events_changed = NOT is_new AND ({events_changed})")
+        staged, new, updated, winners = conn.execute(
+            """
+            SELECT (SELECT count(*) FROM staging),
+                   sum(is_new), sum(details_changed OR events_changed), count(*)
+            FROM merged
+            """
+        ).fetchone()
+        return {
+            "rows": staged,
+            "new": new or 0,
+            "updated": updated or 0,
+            "unchanged": winners - (new or 0) - (updated or 0),
+            "duplicates": staged - winners,
+        }
+
+    def apply(self, import_id: int, replace: bool) -> None:
+        conn = self.conn
+        columns = ", ".join(("email", *PARTICIPANT_FIELDS, "registered_utc", "extra"))
+        updates = ", ".join(
+            f"{c} = excluded.{c}" for c in (*PARTICIPANT_FIELDS, "registered_utc", "extra")
+        )
+        conn.execute(
+            f"""
+            INSERT INTO participants ({columns})
+            SELECT {columns} FROM merged WHERE is_new OR details_changed
+            ON CONFLICT(email) DO UPDATE SET {updates}
+            """
+        )
+        if replace:
+            conn.execute(
+                """
+                DELETE FROM registrations
+                WHERE email IN (SELECT email FROM merged) AND NOT EXISTS (
+                    SELECT 1 FROM staged_events s
+                    WHERE s.email = registrations.email AND s.event = registrations.event)
+                """
+            )
+        conn.execute(
+            "INSERT OR IGNORE INTO registrations (email, event, import_id)"
+            " SELECT DISTINCT email, event, ? FROM staged_events",
+            [import_id],
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO participant_imports (email, import_id, line)"
+            " SELECT email, ?, line FROM merged",
+            [import_id],
+        )
+
+    def close(self) -> None:
+        for table in ("staging", "staged_events", "winners", "merged"):
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
+def record_import(conn: sqlite3.Connection, details: dict) -> int:
+    columns = ", ".join(details)
+    marks = ", ".join("?" for _ in details)
+    cursor = conn.execute(f"INSERT INTO imports ({columns}) VALUES ({marks})", list(details.values()))
+    return int(cursor.lastrowid)
+
+
+def update_import(conn: sqlite3.Connection, import_id: int, counts: dict) -> None:
+    sets = ", ".join(f"{key} = ?" for key in counts)
+    conn.execute(f"UPDATE imports SET {sets} WHERE id = ?", [*counts.values(), import_id])
+
+
+def find_import(conn: sqlite3.Connection, sha256: str) -> dict | None:
+    conn.row_factory = sqlite3.Row
+    row = conn.execute(
+        "SELECT * FROM imports WHERE sha256 = ? ORDER BY id DESC LIMIT 1", [sha256]
+    ).fetchone()
+    conn.row_factory = None
+    return dict(row) if row else None
+
+
+def participants(
+    conn: sqlite3.Connection, event: str | None = None, email: str | None = None
+) -> list[dict]:
+    """Participants (all, those registered for `event`, or one by `email`) with their events."""
+    conditions, parameters = [], []
+    if event:
+        conditions.append("p.email IN (SELECT email FROM registrations WHERE event = ?)")
+        parameters.append(event)
+    if email:
+        conditions.append("p.email = ?")
+        parameters.append(email.strip().casefold())
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute(
+        f"""
+        SELECT p.*, (
+            SELECT json_group_array(event) FROM (
+                SELECT r.event FROM registrations r JOIN events e ON e.slug = r.event
+                WHERE r.email = p.email ORDER BY e.start_utc, e.slug)
+        ) AS events
+        FROM participants p {where}
+        ORDER BY p.name COLLATE NOCASE, p.email
+        """,
+        parameters,
+    ).fetchall()
+    conn.row_factory = None
+    return [{**dict(row), "events": json.loads(row["events"])} for row in rows]
+
+
+def participant(conn: sqlite3.Connection, email: str) -> dict | None:
+    """Everything stored about one person, with the imports they came from."""
+    found = participants(conn, email=email)
+    if not found:
+        return None
+    person = found[0]
+    person["imports"] = [
+        {"file_name": name, "imported_at": at, "line": line}
+        for name, at, line in conn.execute(
+            "SELECT i.file_name, i.imported_at, pi.line FROM participant_imports pi"
+            " JOIN imports i ON i.id = pi.import_id WHERE pi.email = ? ORDER BY i.id",
+            [person["email"]],
+        )
+    ]
+    return person
+
+
+def remove_participant(conn: sqlite3.Connection, email: str) -> bool:
+    """Erase one person and everything linked to them; True if they were there."""
+    with conn:
+        cursor = conn.execute("DELETE FROM participants WHERE email = ?", [email.strip().casefold()])
+    return cursor.rowcount > 0
+
+
+def import_history(conn: sqlite3.Connection) -> list[dict]:
+    conn.row_factory = sqlite3.Row
+    rows = [dict(row) for row in conn.execute("SELECT * FROM imports ORDER BY id")]
+    conn.row_factory = None
+    return rows

@@ -125,12 +125,22 @@ def test_the_read_path_uses_plain_sqlite3_when_the_schema_is_current(db_path):
     conn.close()
 
 
-def test_the_read_path_migrates_an_old_file(db_path):
-    db = store.open_db(db_path)
-    db.execute("DELETE FROM _sqlite_migrations")  # as if written before these steps existed
-    db.execute("DROP TABLE items")
-    db.execute("DROP TABLE events")
+def test_an_older_database_is_upgraded_on_open(db_path):
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    old = Migrations(migrations.MIGRATION_SET)  # as innoff was before the later steps
+    old()(migrations.MIGRATIONS[0])
+    db = Database(db_path)
+    old.apply(db)
+    db.execute("INSERT INTO events (slug, title, start_utc, end_utc, timezone) VALUES "
+               "('gammel', 'Gammelt arrangement', '2019-11-17T09:00:00+00:00', "
+               "'2019-11-17T10:00:00+00:00', 'Europe/Oslo')")
     db.close()
     conn = store.open_for_reading(db_path)
-    assert [e.slug for e in store.load_events(conn)] == ["studio", "arsmote"]
+    applied = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    assert applied == migrations.MIGRATION_NAMES
+    assert "participants" in tables(db_path)
+    # The old events stay; the bundled programme is only for a brand-new file.
+    assert [e.slug for e in store.load_events(conn)] == ["gammel"]
     conn.close()

@@ -1,0 +1,396 @@
+"""Participant operations: import registration files, list, show, count, erase, export.
+
+Each function is one command's whole job. Reading exports is `registrations`
+(pure); every SQL statement is in `store`. An import is one transaction per
+file: an error or Ctrl-C leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from innoff_cli import organisations, programme, store
+from innoff_cli.errors import InnoffError
+
+CHUNK = 1 << 20
+BATCH = 2000  # rows staged per executemany: flat memory, few round trips
+SAMPLE_ROWS = 200  # rows looked at to decide what the columns are
+REJECTED_SHOWN = 5
+HOME_ZONE = ZoneInfo("Europe/Oslo")
+
+
+@dataclass
+class ImportReport:
+    file: str
+    sha256: str
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejected_lines: list[str] = field(default_factory=list)
+    skipped_before_header: int = 0
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    written: bool = False
+    previously_imported: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+def _describe_delimiter(delimiter: str) -> str:
+    return {"\t": "tab", ";": "semicolon", ",": "comma", "|": "bar"}.get(delimiter, delimiter)
+
+
+def import_file(
+    db_path: Path,
+    path: Path,
+    *,
+    event: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: dict[str, str] | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+    rejects: Path | None = None,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import one registration export; see README 'Registrations' for every rule."""
+    from innoff_cli import registrations
+
+    if not path.is_file():
+        raise InnoffError(f"no such file: {path} - check the path")
+    size = path.stat().st_size
+    if size == 0:
+        raise InnoffError(f"{path} is empty - export the registrations again")
+    try:
+        detected, sha256 = registrations.detect_encoding(_chunks(path))
+    except OSError as error:
+        raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
+    encoding = encoding or detected
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise InnoffError(f"unknown encoding '{encoding}' - try utf-8 or cp1252") from None
+    # Windows-1252 leaves five bytes undefined; a stray one must not stop the import.
+    errors = "replace" if codec == "cp1252" else "strict"
+
+    db = store.open_db(db_path)
+    conn = db.conn
+    try:
+        events = store.load_events(conn)
+        default = (programme.match_event(events, event) if event else programme.main_event(events)).slug
+        with path.open("rb") as raw:
+            text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+            try:
+                sample = text.read(64 * 1024)
+                if "\x00" in sample:
+                    raise InnoffError(
+                        f"{path} does not look like a CSV file - export the registrations as CSV"
+                    )
+                delimiter = delimiter or registrations.sniff_delimiter(sample)
+                text.seek(0)
+                reader = csv.reader(text, delimiter=delimiter)
+                report = _import_rows(
+                    conn, reader, path, sha256, codec, delimiter, events, default, mapping,
+                    replace, dry_run, rejects, now, lambda: progress(raw.tell(), size) if progress else None,
+                )  # fmt: skip
+            except UnicodeDecodeError as error:
+                raise InnoffError(
+                    f"{path} is not valid {encoding} (byte {error.start} of a line) - "
+                    "pass the right --encoding, e.g. cp1252 or utf-8"
+                ) from None
+            except csv.Error as error:
+                raise InnoffError(
+                    f"{path} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
+                ) from None
+    finally:
+        db.close()
+    return report
+
+
+def _import_rows(
+    conn: sqlite3.Connection,
+    reader,
+    path: Path,
+    sha256: str,
+    encoding: str,
+    delimiter: str,
+    events,
+    default: str,
+    mapping,
+    replace: bool,
+    dry_run: bool,
+    rejects: Path | None,
+    now: datetime,
+    tick: Callable[[], None],
+) -> ImportReport:
+    from innoff_cli import registrations
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        line = 1
+        for cells in reader:
+            yield line, cells
+            line = reader.line_num + 1
+
+    rows = numbered()
+    skipped = 0
+    header: list[str] | None = None
+    for _, cells in rows:
+        if any(cell.strip() for cell in cells):
+            header = cells
+            break
+        skipped += 1
+    if header is None:
+        raise InnoffError(f"{path} has no rows - export the registrations again")
+    sample: list[tuple[int, list[str]]] = []
+    for item in rows:
+        sample.append(item)
+        if len(sample) >= SAMPLE_ROWS:
+            break
+    plan = registrations.plan_columns(header, [cells for _, cells in sample], events, mapping)
+    reader_ = registrations.RowReader(plan, events, default, HOME_ZONE)
+    report = ImportReport(
+        file=str(path),
+        sha256=sha256,
+        encoding=encoding,
+        delimiter=_describe_delimiter(delimiter),
+        columns=plan.describe(),
+        dry_run=dry_run,
+    )
+    previous = store.find_import(conn, sha256)
+    if previous:
+        report.previously_imported = previous["imported_at"]
+
+    rejects_writer = _RejectsWriter(rejects, header, encoding, delimiter) if rejects else None
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        session = store.ImportSession(conn)
+        batch: list = []
+        for line, cells in _chain(sample, rows):
+            parsed = reader_.read(line, cells)
+            if parsed is None:
+                continue
+            if isinstance(parsed, registrations.Rejected):
+                report.rejected += 1
+                if len(report.rejected_lines) < REJECTED_SHOWN:
+                    report.rejected_lines.append(f"line {parsed.line}: {parsed.reason}")
+                if rejects_writer:
+                    rejects_writer.write(parsed)
+                continue
+            batch.append(parsed)
+            if len(batch) >= BATCH:
+                session.stage(batch)
+                batch.clear()
+                tick()
+        session.stage(batch)
+        counts = session.merge(replace)
+        report.rows, report.new, report.updated = counts["rows"], counts["new"], counts["updated"]
+        report.unchanged, report.duplicates = counts["unchanged"], counts["duplicates"]
+        report.rows += report.rejected
+        report.skipped_before_header = skipped
+        report.warnings = reader_.warnings.lines()
+        if dry_run or not (report.new or report.updated):
+            conn.rollback()
+        else:
+            import_id = store.record_import(
+                conn,
+                {
+                    "file_name": path.name,
+                    "sha256": sha256,
+                    "imported_at": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+                    "encoding": encoding,
+                    "delimiter": report.delimiter,
+                    **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
+                },
+            )  # fmt: skip
+            session.apply(import_id, replace)
+            session.close()
+            conn.commit()
+            report.written = True
+    except BaseException:
+        conn.rollback()
+        if rejects_writer:
+            rejects_writer.discard()
+        raise
+    if rejects_writer:
+        rejects_writer.finish()
+    return report
+
+
+def _chain(first, rest):
+    yield from first
+    yield from rest
+
+
+def _private_temporary(target: Path) -> tuple[int, str]:
+    """A 0600 temporary file beside `target` (it will hold personal data), to rename into place."""
+    try:
+        return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as error:
+        raise InnoffError(
+            f"cannot write {target} ({error.strerror}) - choose a folder you can write to"
+        ) from None
+
+
+class _RejectsWriter:
+    """Rejected rows as they came, plus a reason, in the source's encoding and delimiter.
+
+    Written to a temporary file and moved into place only when the import ends,
+    so an interrupted import leaves no half file behind.
+    """
+
+    def __init__(self, target: Path, header: list[str], encoding: str, delimiter: str):
+        self.target = target
+        handle, self.temporary = _private_temporary(target)
+        self.stream = open(handle, "w", encoding=encoding, newline="", errors="replace")
+        self.writer = csv.writer(self.stream, delimiter=delimiter)
+        self.writer.writerow([*header, "reason"])
+
+    def write(self, rejected) -> None:
+        self.writer.writerow([*rejected.cells, f"line {rejected.line}: {rejected.reason}"])
+
+    def finish(self) -> None:
+        self.stream.close()
+        os.replace(self.temporary, self.target)
+
+    def discard(self) -> None:
+        self.stream.close()
+        os.unlink(self.temporary)
+
+
+# --- around the import -------------------------------------------------------------
+
+
+def _local_time(utc_text: str | None) -> str | None:
+    if not utc_text:
+        return None
+    return datetime.fromisoformat(utc_text).astimezone(HOME_ZONE).isoformat()
+
+
+def public(person: dict) -> dict:
+    """A participant as `registrations list --format json` prints it."""
+    return {
+        "email": person["email"],
+        "name": person["name"],
+        "organisation": person["organisation"],
+        "role": person["role"],
+        "municipality": person["municipality"],
+        "phone": person["phone"],
+        "registered_at": _local_time(person["registered_utc"]),
+        "events": person["events"],
+    }
+
+
+def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
+    return programme.match_event(store.load_events(conn), event).slug if event else None
+
+
+def list_participants(db_path: Path, event: str | None = None, search: str | None = None) -> list[dict]:
+    conn = store.open_for_reading(db_path)
+    try:
+        people = [public(p) for p in store.participants(conn, _event_slug(conn, event))]
+    finally:
+        conn.close()
+    if search:
+        # In Python, not SQL: LIKE folds only ASCII, and "Ø" must find "ø".
+        wanted = search.casefold()
+        people = [
+            p
+            for p in people
+            if any(wanted in (p[key] or "").casefold() for key in ("name", "email", "organisation", "municipality", "role"))
+        ]
+    return people
+
+
+def show_participant(db_path: Path, email: str) -> dict:
+    import json
+
+    conn = store.open_for_reading(db_path)
+    try:
+        person = store.participant(conn, email)
+    finally:
+        conn.close()
+    if person is None:
+        raise InnoffError(f"no participant with e-mail '{email}' - see `innoff registrations list`")
+    return {
+        **public(person),
+        "extra": json.loads(person["extra"]),
+        "imports": person["imports"],
+    }
+
+
+def stats(db_path: Path) -> dict[str, dict[str, int]]:
+    people = list_participants(db_path)
+    per_event: Counter[str] = Counter(slug for p in people for slug in p["events"])
+    kinds: Counter[str] = Counter(organisations.organisation_kind(p["organisation"]) for p in people)
+    places: Counter[str] = Counter(
+        organisations.municipality_of(p["municipality"], p["organisation"]) or "(not given)"
+        for p in people
+    )
+    return {
+        "participants": {"total": len(people)},
+        "events": dict(per_event.most_common()),
+        "organisation kinds": {kind: kinds[kind] for kind in organisations.KINDS if kinds[kind]},
+        "municipalities": dict(sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def remove_participant(db_path: Path, email: str) -> None:
+    db = store.open_db(db_path)
+    try:
+        if not store.remove_participant(db.conn, email):
+            raise InnoffError(f"no participant with e-mail '{email}' - see `innoff registrations list`")
+    finally:
+        db.close()
+
+
+EXPORT_COLUMNS = ("email", "name", "organisation", "role", "municipality", "phone", "registered_at", "events")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A leading apostrophe keeps Excel from running '=HYPERLINK(...)' as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def export_csv(db_path: Path, target: Path, event: str | None = None, delimiter: str = ";") -> int:
+    """Write participants to `target` as UTF-8 with BOM; returns how many."""
+    people = list_participants(db_path, event)
+    handle, temporary = _private_temporary(target)
+    try:
+        with open(handle, "w", encoding="utf-8-sig", newline="") as stream:
+            writer = csv.writer(stream, delimiter=delimiter)
+            writer.writerow(EXPORT_COLUMNS)
+            for person in people:
+                row = {**person, "events": ", ".join(person["events"])}
+                writer.writerow([spreadsheet_safe(row[key] or "") for key in EXPORT_COLUMNS])
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return len(people)
