@@ -118,9 +118,9 @@ def import_file(
                     conn, reader, path, sha256, codec, delimiter, events, default, mapping,
                     replace, dry_run, rejects, now, lambda: progress(raw.tell(), size) if progress else None,
                 )  # fmt: skip
-            except UnicodeDecodeError as error:
+            except UnicodeError:
                 raise InnoffError(
-                    f"{path} is not valid {encoding} (byte {error.start} of a line) - "
+                    f"{path} is not valid {encoding} text - "
                     "pass the right --encoding, e.g. cp1252 or utf-8"
                 ) from None
             except csv.Error as error:
@@ -188,7 +188,7 @@ def _import_rows(
     rejects_writer = _RejectsWriter(rejects, header, encoding, delimiter) if rejects else None
     conn.execute("BEGIN IMMEDIATE")
     try:
-        session = store.ImportSession(conn)
+        session = store.ImportSession(conn, [event.slug for event in events])
         batch: list = []
         for line, cells in _chain(sample, rows):
             parsed = reader_.read(line, cells)
@@ -291,6 +291,14 @@ def _local_time(utc_text: str | None) -> str | None:
     return datetime.fromisoformat(utc_text).astimezone(HOME_ZONE).isoformat()
 
 
+_AFTER_Z = str.maketrans({"æ": "z\u0001", "ø": "z\u0002", "å": "z\u0003"})
+
+
+def norwegian_order(text: str) -> str:
+    """Sort key for the Norwegian alphabet, where Æ, Ø and Å come after Z."""
+    return text.casefold().translate(_AFTER_Z)
+
+
 def public(person: dict) -> dict:
     """A participant as `registrations list --format json` prints it."""
     return {
@@ -315,6 +323,7 @@ def list_participants(db_path: Path, event: str | None = None, search: str | Non
         people = [public(p) for p in store.participants(conn, _event_slug(conn, event))]
     finally:
         conn.close()
+    people.sort(key=lambda p: (norwegian_order(p["name"]), p["email"]))
     if search:
         # In Python, not SQL: LIKE folds only ASCII, and "Ø" must find "ø".
         wanted = search.casefold()

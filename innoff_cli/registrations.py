@@ -17,10 +17,12 @@ import csv
 import hashlib
 import io
 import json
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from typing import NamedTuple
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from innoff_cli.errors import InnoffError
@@ -121,12 +123,17 @@ def detect_encoding(chunks: Iterable[bytes]) -> tuple[str, str]:
 
 def sniff_delimiter(sample: str) -> str:
     """The delimiter among ; , tab | that splits the first lines into the most steady columns."""
-    lines = [line for line in sample.splitlines()[:-1] or sample.splitlines() if line.strip()]
+    # Split on line feeds only: str.splitlines() would also break at \x85 and
+    # friends, which are text inside a cell. The last line may be cut short.
+    raw_lines = sample.split("\n")
+    lines = [line for line in raw_lines[:-1] or raw_lines if line.strip()]
     text = "\n".join(lines[:40])
     best, best_score = ",", 0.0
     for delimiter in (";", ",", "\t", "|"):
         try:
-            rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if row]
+            # newline="" as for the file itself: a bare \r ends a record, not the sniff.
+            stream = io.StringIO(text, newline="")
+            rows = [row for row in csv.reader(stream, delimiter=delimiter) if row]
         except csv.Error:
             continue
         if not rows or len(rows[0]) < 2:
@@ -239,7 +246,7 @@ def plan_columns(
     def score(name: str, index: int) -> float:
         cells = values(index)
         if not cells:
-            return 0.01  # an empty column is still better than none when the header is exact
+            return 0.0
         if name == "email":
             good = sum(1 for cell in cells if "@" in cell)
         elif name == "registered_at":
@@ -248,9 +255,9 @@ def plan_columns(
             good = sum(1 for cell in cells if cell.casefold() not in PLACEHOLDERS)
         return good / len(cells)
 
-    def choose(name: str, candidates: list[int]) -> bool:
+    def choose(name: str, candidates: list[int], minimum: float) -> bool:
         scored = sorted(((score(name, i), -i, i) for i in candidates), reverse=True)
-        if scored and scored[0][0] > 0.05:
+        if scored and scored[0][0] > minimum:
             fields[name] = scored[0][2]
             taken.add(scored[0][2])
             return True
@@ -261,7 +268,10 @@ def plan_columns(
     # name it contains, so "First Name" is a first name and not a name.
     for name in FIELDS:
         if name not in fields:
-            choose(name, [i for i, f in enumerate(folded) if i not in taken and f in HEADER_NAMES[name]])
+            # An exact header is taken even when its values are poor (they will be
+            # rejected with reasons); values only choose between two such headers.
+            exact = [i for i, f in enumerate(folded) if i not in taken and f in HEADER_NAMES[name]]
+            choose(name, exact, minimum=-1)
 
     def loose_field(folded_header: str) -> str | None:
         found = [
@@ -275,7 +285,8 @@ def plan_columns(
     loose = {i: loose_field(f) for i, f in enumerate(folded) if i not in taken}
     for name in FIELDS:
         if name not in fields:
-            choose(name, [i for i, field_name in loose.items() if field_name == name and i not in taken])
+            candidates = [i for i, found in loose.items() if found == name and i not in taken]
+            choose(name, candidates, minimum=0.05)
 
     if "email" not in fields:
         # No header says e-mail: take the column whose values are addresses.
@@ -347,7 +358,9 @@ class DateReader:
         self.month_first = month_first
         self.tz = tz
         self.format: str | None = None
+        self.pattern: re.Pattern[str] | None = None
         self.guesses_left = 3
+        self.offsets: dict[tuple[int, int, int, int], timedelta] = {}
 
     @classmethod
     def guess_format(cls, text: str, month_first: bool) -> str | None:
@@ -360,11 +373,19 @@ class DateReader:
             return candidate
         return None
 
+    def _use(self, fmt: str) -> None:
+        self.format = fmt
+        self.pattern = _format_pattern(fmt)
+
     def read(self, text: str) -> str | None:
         """UTC ISO 8601 text, or None when the value is not a date at all."""
         text = text.strip()
         if not text:
             return None
+        if self.pattern is not None:
+            match = self.pattern.fullmatch(text)
+            if match:
+                return self._utc_from_fields(match)
         moment = None
         if self.format:
             try:
@@ -374,7 +395,7 @@ class DateReader:
         if moment is None and self.guesses_left:
             guessed = self.guess_format(text, self.month_first)
             if guessed:
-                self.format = guessed
+                self._use(guessed)
                 moment = datetime.strptime(text, guessed)
             else:
                 # A column no format fits (Google's "GMT+1") stops costing
@@ -387,6 +408,23 @@ class DateReader:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.tz)
         return moment.astimezone(timezone.utc).isoformat()
+
+    def _utc_from_fields(self, match: re.Match[str]) -> str | None:
+        """The fast path: numbers from the regex, the zone's offset cached per hour."""
+        fields = match.groupdict()
+        year = int(fields["Y"]) if fields.get("Y") else 2000 + int(fields["y"])
+        try:
+            local = datetime(
+                year, int(fields["m"]), int(fields["d"]),
+                int(fields.get("H") or 0), int(fields.get("M") or 0), int(fields.get("S") or 0),
+            )  # fmt: skip
+        except ValueError:
+            return None
+        key = (local.year, local.month, local.day, local.hour)
+        offset = self.offsets.get(key)
+        if offset is None:
+            offset = self.offsets[key] = local.replace(tzinfo=self.tz).utcoffset() or timedelta(0)
+        return (local - offset).isoformat() + "+00:00"
 
     def _dateutil(self, text: str) -> datetime | None:
         from dateutil import parser  # 60-70 ms to import: only for dates strptime cannot read
@@ -404,15 +442,40 @@ class DateReader:
             return None
 
 
+_DIRECTIVES = {
+    "d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "Y": r"(?P<Y>\d{4})", "y": r"(?P<y>\d{2})",
+    "H": r"(?P<H>\d{1,2})", "M": r"(?P<M>\d{2})", "S": r"(?P<S>\d{2})",
+}  # fmt: skip
+
+
+def _format_pattern(fmt: str) -> re.Pattern[str] | None:
+    """A regex for a strptime format made of plain numbers; None when it has more (%p, %z)."""
+    parts, index = [], 0
+    while index < len(fmt):
+        if fmt[index] == "%":
+            directive = fmt[index + 1]
+            if directive not in _DIRECTIVES:
+                return None
+            parts.append(_DIRECTIVES[directive])
+            index += 2
+        else:
+            parts.append(re.escape(fmt[index]))
+            index += 1
+    return re.compile("".join(parts))
+
+
 _GMT_OFFSET = re.compile(r"\s*(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$")
 
 
 # --- rows ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParsedRow:
-    """One registration as innoff stores it; `email` is the folded key."""
+class ParsedRow(NamedTuple):
+    """One registration as innoff stores it; `email` is the folded key.
+
+    A tuple, so its first nine fields go to SQLite as they are (cheaper than a
+    dataclass at a hundred thousand rows).
+    """
 
     line: int
     email: str
@@ -475,6 +538,14 @@ def check_email(text: str) -> tuple[str | None, str | None]:
     return checked.normalized.casefold(), None
 
 
+def tidy(text: str) -> str:
+    """Trim, and fold runs of white space (line breaks in a name) into one space."""
+    text = text.strip()
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text:
+        return " ".join(text.split())
+    return text
+
+
 class RowReader:
     """Turns the cells of one row into a ParsedRow, a Rejected, or None for a blank row."""
 
@@ -494,52 +565,61 @@ class RowReader:
         self.columns = [get(name) for name in ("email", "name", "first_name", "last_name",
                         "organisation", "role", "municipality", "phone", "registered_at")]  # fmt: skip
         self.extra = [(index, plan.header[index]) for index in plan.extra]
+        self.width = len(plan.header)
+        # C-speed column picking; a missing field reads the empty cell at `width`.
+        self.pick = operator.itemgetter(*(-1 if i is None else i for i in self.columns))
         self.default_flag = any(slug == default_event for _, slug in plan.event_flags)
+        self.event_columns = bool(plan.event_flags or plan.event_lists)
+        self.default_events = (default_event,)
 
     def read(self, line: int, cells: list[str]) -> ParsedRow | Rejected | None:
-        if not any(cell.strip() for cell in cells):
+        # The hot loop of an import: plain locals and few calls, about 5 us a row.
+        joined = "".join(cells)
+        if not joined.strip():
             return None
         width = len(cells)
-
-        def cell(index: int | None) -> str:
-            return " ".join(cells[index].split()) if index is not None and index < width else ""
-
-        email_at, name_at, first_at, last_at, org_at, role_at, muni_at, phone_at, date_at = (
-            self.columns
-        )
-        email, problem = check_email(cell(email_at))
+        # Short rows are padded; the empty cell appended last stands for every
+        # field the file has no column for (itemgetter index -1).
+        cells = cells + [""] * (self.width - width + 1) if width < self.width else cells + [""]
+        values = self.pick(cells)
+        if "  " in joined or "\n" in joined or "\t" in joined or "\r" in joined:
+            values = map(tidy, values)
+        else:
+            values = map(str.strip, values)
+        email_at, name_at, first_at, last_at, org_at, role_at, muni_at, phone_at, date_at = values
+        email, problem = check_email(email_at)
         if email is None:
-            return Rejected(line, tuple(cells), problem or "no e-mail address")
-        name = cell(name_at)
-        if name.casefold() in PLACEHOLDERS:
-            name = ""
-        if not name:
-            name = " ".join(part for part in (cell(first_at), cell(last_at)) if part)
+            return Rejected(line, tuple(cells[:width]), problem or "no e-mail address")
+        name = name_at if name_at.casefold() not in PLACEHOLDERS else ""
+        if not name and (first_at or last_at):
+            name = f"{first_at} {last_at}".strip()
         registered = None
-        if date_at is not None and cell(date_at):
-            registered = self.dates.read(cell(date_at))
+        extra = {header: cells[i].strip() for i, header in self.extra if cells[i].strip()}
+        if date_at:
+            registered = self.dates.read(date_at)
             if registered is None:
-                self.warnings.add("dates not understood, kept as extra", f"line {line}: {cell(date_at)}")
-        extra = {header: cells[index].strip() for index, header in self.extra if index < width and cells[index].strip()}
-        if registered is None and date_at is not None and cell(date_at):
-            extra[self.plan.header[date_at]] = cell(date_at)
-        for index in range(len(self.plan.header), width):  # cells beyond the header
-            if cells[index].strip():
-                extra[f"column {index + 1}"] = cells[index].strip()
+                self.warnings.add("dates not understood, kept as extra", f"line {line}: {date_at}")
+                extra[self.plan.header[self.columns[8]]] = date_at
+        if width > self.width:  # cells beyond the header are kept too
+            extra.update(
+                (f"column {i + 1}", cells[i].strip())
+                for i in range(self.width, width)
+                if cells[i].strip()
+            )
         return ParsedRow(
-            line=line,
-            email=email,
-            name=name,
-            organisation=cell(org_at),
-            role=cell(role_at),
-            municipality=cell(muni_at),
-            phone=cell(phone_at),
-            registered_utc=registered,
+            line,
+            email,
+            name,
+            org_at,
+            role_at,
+            muni_at,
+            phone_at,
+            registered,
             # Compact like SQLite's json_patch() writes it, so a re-import compares equal.
-            extra=json.dumps(extra, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            json.dumps(extra, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
             if extra
             else "{}",
-            events=self._events(line, cells),
+            self._events(line, cells) if self.event_columns else self.default_events,
         )
 
     def _events(self, line: int, cells: list[str]) -> tuple[str, ...]:
@@ -547,14 +627,14 @@ class RowReader:
         plan = self.plan
         listed: list[str] = []
         for index in plan.event_lists:
-            if index < len(cells) and cells[index].strip():
+            if cells[index].strip():
                 slugs, unknown = match_events(cells[index], self.names)
                 listed += [slug for slug in slugs if slug not in listed]
                 for part in unknown:
                     self.warnings.add("event names not recognised", f"line {line}: {part}")
         chosen = listed or ([] if self.default_flag else [self.default_event])
         for index, slug in plan.event_flags:
-            value = answer(cells[index]) if index < len(cells) else ""
+            value = answer(cells[index])
             if value in YES and slug not in chosen:
                 chosen.append(slug)
             elif value not in YES and value not in NO:

@@ -262,83 +262,89 @@ def save_event(db: Database, event: Event) -> None:
 # --- registrations -------------------------------------------------------------------
 
 PARTICIPANT_FIELDS = ("name", "organisation", "role", "municipality", "phone")
+COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
 
 
 class ImportSession:
-    """One file's import: rows are staged in temporary tables, then merged in one go.
+    """One file's import: rows are staged in a temporary table, then merged in one go.
 
-    Staging keeps memory flat however large the file is; the merge is a handful
-    of set-based statements. Everything runs inside the caller's transaction.
+    Staging keeps memory flat however large the file is, and costs one plain
+    insert a row; folding duplicates and comparing with what is stored are a
+    handful of set-based statements afterwards. Events travel as a bit mask
+    (one bit per event), so a person's events in the file are one OR.
+    Everything runs inside the caller's transaction.
     """
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, event_slugs: list[str]):
         self.conn = conn
-        conn.execute("DROP TABLE IF EXISTS temp.staging")
-        conn.execute("DROP TABLE IF EXISTS temp.staged_events")
+        self.staged = 0
+        self.bits = {slug: 1 << index for index, slug in enumerate(event_slugs)}
+        self.masks: dict[tuple[str, ...], int] = {}
+        self.close()
+        # Columns in ParsedRow's order, then how recent the row is (registration
+        # time when it has one, else its line) and its events as a bit mask.
         conn.execute(
             "CREATE TEMP TABLE staging (line INTEGER, email TEXT, name TEXT, organisation TEXT,"
-            " role TEXT, municipality TEXT, phone TEXT, registered_utc TEXT, extra TEXT)"
+            " role TEXT, municipality TEXT, phone TEXT, registered_utc TEXT, extra TEXT,"
+            " recency TEXT, events INTEGER)"
         )
-        conn.execute("CREATE TEMP TABLE staged_events (email TEXT, event TEXT)")
+        conn.execute("CREATE TEMP TABLE event_bits (slug TEXT PRIMARY KEY, bit INTEGER)")
+        conn.executemany("INSERT INTO event_bits VALUES (?, ?)", self.bits.items())
+
+    def _mask(self, events: tuple[str, ...]) -> int:
+        mask = self.masks.get(events)
+        if mask is None:
+            mask = self.masks[events] = sum(self.bits[slug] for slug in set(events))
+        return mask
 
     def stage(self, rows: list) -> None:
-        """Stage ParsedRow objects (see registrations.py)."""
+        """Stage ParsedRow tuples (see registrations.py)."""
         self.conn.executemany(
-            "INSERT INTO staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (r.line, r.email, r.name, r.organisation, r.role, r.municipality, r.phone,
-                 r.registered_utc, r.extra)
-                for r in rows
+                (*row[:9], f"{row[7] or ''}|{row[0]:010d}", self._mask(row[9]))
+                for row in rows
             ],
-        )  # fmt: skip
-        self.conn.executemany(
-            "INSERT INTO staged_events VALUES (?, ?)",
-            [(r.email, event) for r in rows for event in r.events],
         )
+        self.staged += len(rows)
 
     def merge(self, replace: bool) -> dict[str, int]:
-        """Fold the staged rows into participants and registrations; return the counts.
+        """Fold duplicates, compare with the stored people; return the counts.
 
-        Per e-mail the most recent row wins (registration time, else the later
-        line); across imports the more recent registration's non-empty values
-        win and the other's fill the gaps. Events are the union, or with
-        `replace` exactly the file's.
+        In the file, each field of a person is the most recent non-empty value
+        any of their rows has. Across imports the more recent registration's
+        non-empty values win and the other's fill the gaps. Events are the
+        union, or with `replace` exactly the file's.
         """
         conn = self.conn
-        conn.execute("CREATE INDEX temp.staging_email ON staging(email)")
-        conn.execute("CREATE INDEX temp.staged_events_email ON staged_events(email, event)")
-        # One row per e-mail: the most recent row's values, each empty one filled
-        # from the most recent row of the file that has it, so a later row with
-        # fewer columns filled loses nothing the earlier row said.
-        recent = "coalesce(registered_utc, '') DESC, line DESC"
+        conn.execute("CREATE INDEX temp.staging_email ON staging(email, recency)")
+        union = " | ".join(f"max(events & {bit})" for bit in self.bits.values()) or "0"
+        conn.execute(
+            f"""
+            CREATE TEMP TABLE people AS
+            SELECT email, max(recency) AS recency, count(*) AS copies, {union} AS events
+            FROM staging GROUP BY email
+            """
+        )
         latest = ",\n".join(
-            f"first_value({f}) OVER (PARTITION BY email ORDER BY {f} = '', {recent}) AS {f}"
+            f"""CASE WHEN p.copies = 1 OR s.{f} != '' THEN s.{f} ELSE coalesce((
+                    SELECT x.{f} FROM staging x WHERE x.email = p.email AND x.{f} != ''
+                    ORDER BY x.recency DESC LIMIT 1), '') END AS {f}"""
             for f in PARTICIPANT_FIELDS
         )
         conn.execute(
             f"""
             CREATE TEMP TABLE winners AS
-            WITH ranked AS (
-                SELECT email, line, registered_utc, {latest},
-                    ROW_NUMBER() OVER (PARTITION BY email ORDER BY {recent}) AS rank
-                FROM staging
-            ),
-            extras AS (
-                SELECT email, json_group_object(key, value) AS extra FROM (
-                    SELECT s.email, j.key, j.value, ROW_NUMBER() OVER (
-                        PARTITION BY s.email, j.key
-                        ORDER BY coalesce(s.registered_utc, '') DESC, s.line DESC
-                    ) AS rank
-                    FROM staging s, json_each(s.extra) j
-                    ORDER BY s.email, j.key
-                ) WHERE rank = 1 GROUP BY email
-            )
-            SELECT ranked.*, coalesce(extras.extra, '{{}}') AS extra
-            FROM ranked LEFT JOIN extras ON extras.email = ranked.email
-            WHERE rank = 1
+            SELECT p.email, s.line, s.registered_utc, p.events, {latest},
+                CASE WHEN p.copies = 1 THEN s.extra ELSE (
+                    SELECT coalesce(json_group_object(key, value), '{{}}') FROM (
+                        SELECT j.key, j.value, ROW_NUMBER() OVER (
+                            PARTITION BY j.key ORDER BY x.recency DESC) AS rank
+                        FROM staging x, json_each(x.extra) j WHERE x.email = p.email
+                    ) WHERE rank = 1) END AS extra
+            FROM people p JOIN staging s ON s.email = p.email AND s.recency = p.recency
             """
         )
-        # The incoming row is the newer registration unless both have times and it is older.
         newer = (
             "(w.registered_utc IS NULL OR p.registered_utc IS NULL"
             " OR w.registered_utc >= p.registered_utc)"
@@ -349,75 +355,67 @@ class ImportSession:
                      ELSE coalesce(nullif(p.{f}, ''), w.{f}) END AS {f}"""
             for f in PARTICIPANT_FIELDS
         )
-        old = ", ".join(f"p.{f} AS old_{f}" for f in (*PARTICIPANT_FIELDS, "registered_utc", "extra"))
+        old = ", ".join(f"p.{f} AS old_{f}" for f in COMPARED)
         conn.execute(
             f"""
             CREATE TEMP TABLE merged AS
-            SELECT w.email, w.line, p.email IS NULL AS is_new,
+            SELECT w.email, w.line, w.events, p.email IS NULL AS is_new,
                 {pick},
                 CASE WHEN p.email IS NULL OR {newer} THEN coalesce(w.registered_utc, p.registered_utc)
                      ELSE p.registered_utc END AS registered_utc,
                 CASE WHEN p.email IS NULL THEN w.extra
                      WHEN {newer} THEN json_patch(p.extra, w.extra)
                      ELSE json_patch(w.extra, p.extra) END AS extra,
-                {old}
+                {old},
+                CASE WHEN p.email IS NULL THEN 0 ELSE coalesce((
+                    SELECT sum(b.bit) FROM registrations r JOIN event_bits b ON b.slug = r.event
+                    WHERE r.email = w.email), 0) END AS old_events
             FROM winners w LEFT JOIN participants p ON p.email = w.email
             """
         )
-        changed_details = " OR ".join(
-            f"{f} IS NOT old_{f}" for f in (*PARTICIPANT_FIELDS, "registered_utc", "extra")
-        )
-        events_changed = """
-            EXISTS (SELECT 1 FROM staged_events s WHERE s.email = merged.email AND NOT EXISTS (
-                SELECT 1 FROM registrations r WHERE r.email = s.email AND r.event = s.event))"""
-        if replace:
-            events_changed += """
-            OR EXISTS (SELECT 1 FROM registrations r WHERE r.email = merged.email AND NOT EXISTS (
-                SELECT 1 FROM staged_events s WHERE s.email = r.email AND s.event = r.event))"""
-        conn.execute("ALTER TABLE merged ADD COLUMN details_changed INTEGER")
-        conn.execute(f"UPDATE merged SET details_changed = NOT is_new AND ({changed_details})")
-        conn.execute("ALTER TABLE merged ADD COLUMN events_changed INTEGER")
-        conn.execute(f"UPDATE merged SET events_changed = NOT is_new AND ({events_changed})")
-        staged, new, updated, winners = conn.execute(
-            """
-            SELECT (SELECT count(*) FROM staging),
-                   sum(is_new), sum(details_changed OR events_changed), count(*)
+        details_changed = " OR ".join(f"{f} IS NOT old_{f}" for f in COMPARED)
+        events_changed = "events != old_events" if replace else "(events & ~old_events) != 0"
+        new, updated, people = conn.execute(
+            f"""
+            SELECT sum(is_new), sum(NOT is_new AND ({details_changed} OR {events_changed})),
+                   count(*)
             FROM merged
             """
         ).fetchone()
+        new, updated = new or 0, updated or 0
         return {
-            "rows": staged,
-            "new": new or 0,
-            "updated": updated or 0,
-            "unchanged": winners - (new or 0) - (updated or 0),
-            "duplicates": staged - winners,
+            "rows": self.staged,
+            "new": new,
+            "updated": updated,
+            "unchanged": people - new - updated,
+            "duplicates": self.staged - people,
         }
 
     def apply(self, import_id: int, replace: bool) -> None:
         conn = self.conn
-        columns = ", ".join(("email", *PARTICIPANT_FIELDS, "registered_utc", "extra"))
-        updates = ", ".join(
-            f"{c} = excluded.{c}" for c in (*PARTICIPANT_FIELDS, "registered_utc", "extra")
-        )
+        columns = ", ".join(("email", *COMPARED))
+        changed = " OR ".join(f"{f} IS NOT old_{f}" for f in COMPARED)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COMPARED)
         conn.execute(
             f"""
             INSERT INTO participants ({columns})
-            SELECT {columns} FROM merged WHERE is_new OR details_changed
+            SELECT {columns} FROM merged WHERE is_new OR {changed}
             ON CONFLICT(email) DO UPDATE SET {updates}
             """
         )
         if replace:
             conn.execute(
                 """
-                DELETE FROM registrations
-                WHERE email IN (SELECT email FROM merged) AND NOT EXISTS (
-                    SELECT 1 FROM staged_events s
-                    WHERE s.email = registrations.email AND s.event = registrations.event)
+                DELETE FROM registrations WHERE rowid IN (
+                    SELECT r.rowid FROM registrations r
+                    JOIN merged m ON m.email = r.email
+                    JOIN event_bits b ON b.slug = r.event
+                    WHERE (m.events & b.bit) = 0)
                 """
             )
         conn.execute(
             "INSERT OR IGNORE INTO registrations (email, event, import_id)"
-            " SELECT DISTINCT email, event, ? FROM staged_events",
+            " SELECT m.email, b.slug, ? FROM merged m JOIN event_bits b ON (m.events & b.bit) != 0",
             [import_id],
         )
         conn.execute(
@@ -427,7 +425,7 @@ class ImportSession:
         )
 
     def close(self) -> None:
-        for table in ("staging", "staged_events", "winners", "merged"):
+        for table in ("staging", "event_bits", "people", "winners", "merged"):
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
@@ -473,7 +471,7 @@ def participants(
                 WHERE r.email = p.email ORDER BY e.start_utc, e.slug)
         ) AS events
         FROM participants p {where}
-        ORDER BY p.name COLLATE NOCASE, p.email
+        ORDER BY p.email
         """,
         parameters,
     ).fetchall()

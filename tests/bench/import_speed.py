@@ -1,0 +1,122 @@
+"""Import speed and memory of `innoff registrations import`, against two baselines.
+
+    python tests/bench/import_speed.py [--rows 100000]
+
+Generates a realistic NEON export (Norwegian names with æøå, semicolons, a
+BOM, ~5 % case-variant duplicate e-mails, ~1 % bad e-mails) and imports it,
+in one run and each into a fresh database, with:
+
+- innoff: `innoff registrations import FILE` (validates, de-duplicates, merges);
+- peer anchor: `sqlite-utils insert DB t FILE --csv` (validates nothing);
+- floor: csv.DictReader + sqlite3.executemany in one transaction.
+
+Every command runs as its own process, so each pays its interpreter start-up.
+Prints rows/s, innoff's ratio to each baseline and peak RSS; innoff is also run
+on a quarter of the rows to show that memory stays flat as the file grows.
+Targets at 100 000 rows: >= 3x the sqlite-utils rate, >= 35 % of the floor,
+peak RSS < 64 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIRST = ["Kari", "Øystein", "Åse", "Bjørn", "Sølvi", "Ærlend", "Per", "Lise", "Håkon", "Ingrid", "Jørgen", "Mona"]
+LAST = ["Nordmann", "Ås", "Ørn", "Dæhli", "Berg", "Løvås", "Hansen", "Strøm", "Bråten", "Sæther"]
+ORGS = ["Bergen kommune", "NTNU", "Norges forskningsråd", "KS", "Tromsø kommune", "SINTEF", "Menon; Economics", "Telemarksforskning"]
+PLACES = ["Bergen", "Trondheim", "Oslo", "Tromsø", "Bø", "Ås"]
+
+FLOOR = """
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[2])
+conn.execute("CREATE TABLE t (fornavn, etternavn, epost, organisasjon, stilling, kommune, telefon, pameldt, arsmote)")
+with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
+    reader = csv.DictReader(f, delimiter=";")
+    with conn:
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (tuple(r.values()) for r in reader))
+"""
+
+
+def generate(path: Path, rows: int, seed: int = 17) -> None:
+    rng = random.Random(seed)
+    emails: list[str] = []
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        out.write("Fornavn;Etternavn;E-post;Organisasjon;Stilling;Kommune;Telefon;Påmeldt;Deltar på årsmøte\r\n")
+        for i in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            roll = rng.random()
+            if emails and roll < 0.05:
+                email = rng.choice(emails).upper()  # the same person again, other case
+            elif roll < 0.06:
+                email = f"{first.lower()}.{last.lower()}@@example"  # a bad address
+            else:
+                email = f"{first.lower()}.{last.lower()}.{i}@example.org".replace("ø", "o").replace("å", "a").replace("æ", "ae")
+                emails.append(email)
+            org = rng.choice(ORGS)
+            org = f'"{org}"' if ";" in org else org
+            day, minute = rng.randint(1, 16), rng.randint(0, 59)
+            out.write(
+                f"{first};{last};{email};{org};rådgiver;{rng.choice(PLACES)};"
+                f"+47 9{rng.randint(1000000, 9999999)};{day:02d}.11.2020 09:{minute:02d};"
+                f"{rng.choice(['Ja', 'Nei'])}\r\n"
+            )
+
+
+def run(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one child process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    innoff, sqlite_utils = shutil.which("innoff"), shutil.which("sqlite-utils")
+    if not innoff or not sqlite_utils:
+        sys.exit("innoff and sqlite-utils must be on PATH: pip install -e .")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        big, small = folder / "big.csv", folder / "small.csv"
+        generate(big, args.rows)
+        generate(small, args.rows // 4)
+        results = {
+            "innoff": run([innoff, "--db", str(folder / "a.db"), "registrations", "import", str(big)]),
+            "sqlite-utils insert": run(
+                [sqlite_utils, "insert", str(folder / "b.db"), "t", str(big), "--csv",
+                 "--delimiter", ";", "--encoding", "utf-8-sig"]
+            ),  # fmt: skip
+            "DictReader + executemany": run([sys.executable, "-c", FLOOR, str(big), str(folder / "c.db")]),
+            "innoff, 1/4 of the rows": run([innoff, "--db", str(folder / "d.db"), "registrations", "import", str(small)]),
+        }
+    rows = {name: args.rows // 4 if "1/4" in name else args.rows for name in results}
+    rate = {name: rows[name] / seconds for name, (seconds, _) in results.items()}
+    print(f"{'':28} {'rows':>8} {'seconds':>8} {'rows/s':>9} {'peak RSS MB':>12}")
+    for name, (seconds, rss) in results.items():
+        print(f"{name:28} {rows[name]:8} {seconds:8.2f} {rate[name]:9.0f} {rss:12.1f}")
+    versus_peer = rate["innoff"] / rate["sqlite-utils insert"]
+    versus_floor = rate["innoff"] / rate["DictReader + executemany"]
+    rss, rss_small = results["innoff"][1], results["innoff, 1/4 of the rows"][1]
+    print()
+    print(f"innoff / sqlite-utils insert:     {versus_peer:5.2f}x  (target >= 3x)")
+    print(f"innoff / DictReader+executemany:  {versus_floor:5.0%}   (target >= 35 %)")
+    print(f"innoff peak RSS: {rss:.1f} MB at {args.rows} rows, {rss_small:.1f} MB at {args.rows // 4} (target < 64 MB, flat)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""`innoff registrations ...` end to end, on export files the tests write themselves."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import sqlite3
+
+import pytest
+
+from innoff_cli import store
+
+
+def people(run, *args: str) -> list[dict]:
+    result = run("registrations", "list", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def dump(db_path) -> dict[str, list]:
+    with sqlite3.connect(db_path) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("participants", "registrations", "imports", "participant_imports", "events", "items")
+        }
+
+
+def person(email, name, events=("studio",), **fields) -> dict:
+    return {
+        "email": email, "name": name, "organisation": "", "role": "", "municipality": "",
+        "phone": "", "registered_at": None, "events": list(events), **fields,
+    }  # fmt: skip
+
+
+def import_json(run, path, *args):
+    result = run("registrations", "import", str(path), "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    (report,) = json.loads(result.stdout)
+    return report
+
+
+# --- the dialects --------------------------------------------------------------------
+
+
+def test_bom_semicolon_norwegian_headers(run, tmp_path):
+    export = tmp_path / "neon.csv"
+    export.write_bytes(
+        codecs.BOM_UTF8
+        + (
+            "Fornavn;Etternavn;E-post;Organisasjon;Stilling;Kommune;Telefon;Påmeldt;Deltar på årsmøte\r\n"
+            "Kari;Nordmann;Kari.Nordmann@Bergen.Kommune.no;Bergen kommune;rådgiver;Bergen;+47 999 99 999;16.11.2020 09:13;Ja\r\n"
+            "Øystein;Ås;oystein@ntnu.no;NTNU;professor;Trondheim;;17.11.2020 08:00;Nei\r\n"
+        ).encode("utf-8")
+    )
+    report = import_json(run, export)
+    assert (report["encoding"], report["delimiter"], report["new"], report["rejected"]) == ("utf-8-sig", "semicolon", 2, 0)
+    assert "Deltar på årsmøte → registered for arsmote (yes/no)" in report["columns"]
+    assert people(run) == [
+        person("kari.nordmann@bergen.kommune.no", "Kari Nordmann", ("studio", "arsmote"),
+               organisation="Bergen kommune", role="rådgiver", municipality="Bergen",
+               phone="+47 999 99 999", registered_at="2020-11-16T09:13:00+01:00"),
+        person("oystein@ntnu.no", "Øystein Ås", organisation="NTNU", role="professor",
+               municipality="Trondheim", registered_at="2020-11-17T08:00:00+01:00"),
+    ]  # fmt: skip
+
+
+def test_windows_1252_from_excel(run, tmp_path):
+    export = tmp_path / "excel.csv"
+    export.write_bytes(
+        "Navn;E-post;Virksomhet;Tidsmerke\r\nSølvi Ærland;solvi@tromso.kommune.no;Tromsø kommune;02.11.2020 10:00\r\n".encode("cp1252")
+    )
+    assert import_json(run, export)["encoding"] == "cp1252"
+    assert people(run) == [
+        person("solvi@tromso.kommune.no", "Sølvi Ærland", organisation="Tromsø kommune",
+               registered_at="2020-11-02T10:00:00+01:00")
+    ]  # fmt: skip
+
+
+def test_microsoft_forms_with_anonymous_columns(run, tmp_path):
+    export = tmp_path / "forms.csv"
+    export.write_text(
+        "ID,Start time,Completion time,Email,Name,Navn,E-post,Organisasjon,Deltar du på årsmøtet?\n"
+        "1,11/2/20 9:00:01,11/2/20 9:01:12,anonymous,anonymous,Per Hansen,per@ks.no,KS,Ja\n"
+        "2,11/12/20 14:00:00,11/12/20 14:03:00,anonymous,anonymous,Lise Berg,lise@nifu.no,NIFU,Nei\n",
+        encoding="utf-8",
+    )
+    import_json(run, export)
+    assert people(run) == [
+        person("lise@nifu.no", "Lise Berg", organisation="NIFU", registered_at="2020-11-12T14:03:00+01:00"),
+        person("per@ks.no", "Per Hansen", ("studio", "arsmote"), organisation="KS", registered_at="2020-11-02T09:01:12+01:00"),
+    ]  # fmt: skip
+    shown = json.loads(run("registrations", "show", "per@ks.no", "--format", "json").stdout)
+    assert shown["extra"] == {"ID": "1", "Start time": "11/2/20 9:00:01", "Email": "anonymous", "Name": "anonymous"}
+
+
+def test_eventbrite_english_with_ticket_types(run, tmp_path):
+    export = tmp_path / "eventbrite.csv"
+    export.write_text(
+        "Order #,Order Date,First Name,Last Name,Email,Ticket Type,Company,Job Title\n"
+        "111,2020-11-02 09:01:12+01:00,Anne,Lie,anne@sintef.no,INNOFF-studio,SINTEF,Forsker\n"
+        '112,2020-11-03 10:00:00+01:00,Bjørn,Dahl,bjorn@oslo.kommune.no,"INNOFF-studio, Årsmøte",Oslo kommune,Rådgiver\n',
+        encoding="utf-8",
+    )
+    assert "Ticket Type → events" in import_json(run, export)["columns"]
+    assert people(run) == [
+        person("anne@sintef.no", "Anne Lie", organisation="SINTEF", role="Forsker", registered_at="2020-11-02T09:01:12+01:00"),
+        person("bjorn@oslo.kommune.no", "Bjørn Dahl", ("studio", "arsmote"), organisation="Oslo kommune",
+               role="Rådgiver", registered_at="2020-11-03T10:00:00+01:00"),
+    ]  # fmt: skip
+
+
+MESSY = (
+    "  Navn  ,E-post,Organisasjon,Kommentar,Arrangementer\n"
+    '"Ola ""Sitat"" Nordmann", ola@example.org ,"Org, AS","Linje 1\nLinje 2",INNOFF-studio;Årsmøte\n'
+    "\n"
+    '=HYPERLINK("http://x"),evil@example.org,+47 999,@SUM(1),studio\n'
+    "Ingen epost,,Org,,\n"
+    "Feil,feil@@x,Org,,\n"
+)
+
+
+def test_messy_file(run, tmp_path):
+    export = tmp_path / "messy.csv"
+    export.write_text(MESSY, encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    result = run("registrations", "import", str(export), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "new 2 · updated 0 · unchanged 0 · duplicates in file 0 · rejected 2" in result.stdout
+    assert "line 6: no e-mail address" in result.stdout
+    assert people(run) == [
+        person("evil@example.org", '=HYPERLINK("http://x")', organisation="+47 999"),
+        person("ola@example.org", 'Ola "Sitat" Nordmann', ("studio", "arsmote"), organisation="Org, AS"),
+    ]
+    shown = json.loads(run("registrations", "show", "OLA@example.org", "--format", "json").stdout)
+    assert shown["extra"] == {"Kommentar": "Linje 1\nLinje 2"}  # the line break survives
+    rows = list(csv.reader(io.StringIO(rejects.read_text(encoding="utf-8"))))
+    assert rows == [
+        ["  Navn  ", "E-post", "Organisasjon", "Kommentar", "Arrangementer", "reason"],
+        ["Ingen epost", "", "Org", "", "", "line 6: no e-mail address"],
+        ["Feil", "feil@@x", "Org", "", "", rows[2][5]],
+    ]
+    assert rows[2][5].startswith("line 7: bad e-mail address 'feil@@x'")
+
+
+def test_map_overrides_and_headerless_email(run, tmp_path):
+    export = tmp_path / "map.csv"
+    export.write_text("Deltaker;Kontakt;Notat\nKari;kari@x.no;vegetar\n", encoding="utf-8")
+    import_json(run, export, "--map", "Notat=role", "--event", "årsmøte")
+    assert people(run) == [person("kari@x.no", "Kari", ("arsmote",), role="vegetar")]
+
+
+# --- duplicates and re-imports ----------------------------------------------------------
+
+
+def test_duplicates_in_a_file_and_across_imports(run, tmp_path, db_path):
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "Navn;E-post;Organisasjon;Påmeldt;Allergi\n"
+        "Kari N;kari@x.no;KS;01.11.2020 10:00;nøtter\n"
+        "Kari Nordmann;KARI@x.no ;;03.11.2020 10:00;\n"
+        "Kari Gammel;kari@x.no;Gammel AS;02.11.2020 10:00;\n",
+        encoding="utf-8",
+    )
+    report = import_json(run, first)
+    assert (report["rows"], report["new"], report["duplicates"]) == (3, 1, 2)
+    (kari,) = people(run)
+    # The most recent row wins; what it leaves empty comes from the next most recent.
+    assert (kari["name"], kari["organisation"], kari["registered_at"]) == ("Kari Nordmann", "Gammel AS", "2020-11-03T10:00:00+01:00")
+    extra = json.loads(run("registrations", "show", "kari@x.no", "-f", "json").stdout)["extra"]
+    assert extra == {"Allergi": "nøtter"}
+
+    older = tmp_path / "older.csv"
+    older.write_text("Navn;E-post;Påmeldt;Deltar på årsmøte\nK. Nordmann;kari@x.no;01.10.2020 10:00;Ja\n", encoding="utf-8")
+    report = import_json(run, older)
+    assert (report["new"], report["updated"]) == (0, 1)  # the events changed
+    (kari,) = people(run)
+    assert kari["name"] == "Kari Nordmann"  # an older registration does not win
+    assert kari["events"] == ["studio", "arsmote"]  # the union
+
+    newer = tmp_path / "newer.csv"
+    newer.write_text("Navn;E-post;Påmeldt;Arrangement\nKari Ny;kari@x.no;05.11.2020 10:00;Årsmøte\n", encoding="utf-8")
+    import_json(run, newer, "--replace")
+    (kari,) = people(run)
+    assert (kari["name"], kari["events"]) == ("Kari Ny", ["arsmote"])
+
+
+def test_reimport_changes_nothing_and_says_so(run, tmp_path, db_path):
+    export = tmp_path / "neon.csv"
+    export.write_text(MESSY, encoding="utf-8")
+    assert import_json(run, export)["written"] is True
+    before = dump(db_path)
+    result = run("registrations", "import", str(export))
+    assert result.exit_code == 0
+    assert "new 0 · updated 0 · unchanged 2" in result.stdout
+    assert "Nothing changed (imported before on " in result.stdout
+    assert dump(db_path) == before
+
+
+def test_dry_run_writes_nothing(run, tmp_path, db_path):
+    run("agenda", "show")
+    before = dump(db_path)
+    export = tmp_path / "neon.csv"
+    export.write_text(MESSY, encoding="utf-8")
+    result = run("registrations", "import", str(export), "--dry-run")
+    assert "new 2" in result.stdout and "Dry run: nothing was written." in result.stdout
+    assert dump(db_path) == before
+
+
+def test_every_import_is_recorded(run, tmp_path, db_path):
+    export = tmp_path / "neon.csv"
+    export.write_text(MESSY, encoding="utf-8")
+    report = import_json(run, export)
+    conn = sqlite3.connect(db_path)
+    (row,) = store.import_history(conn)
+    assert (row["file_name"], row["sha256"], row["rows"], row["new"], row["rejected"]) == (
+        "neon.csv", report["sha256"], 4, 2, 2,
+    )  # fmt: skip
+    assert row["imported_at"].endswith("+00:00")
+
+
+# --- nothing half-done ------------------------------------------------------------------
+
+
+def test_interrupted_import_leaves_the_database_unchanged(run, tmp_path, db_path, monkeypatch):
+    from innoff_cli import registrations
+
+    run("agenda", "show")
+    before = dump(db_path)
+    export = tmp_path / "big.csv"
+    export.write_text("Navn;E-post\n" + "".join(f"P{i};p{i}@x.no\n" for i in range(5000)), encoding="utf-8")
+    original = registrations.RowReader.read
+    calls = {"n": 0}
+
+    def interrupted(self, line, cells):
+        calls["n"] += 1
+        if calls["n"] == 4500:  # after two batches were staged
+            raise KeyboardInterrupt
+        return original(self, line, cells)
+
+    monkeypatch.setattr(registrations.RowReader, "read", interrupted)
+    rejects = tmp_path / "rejects.csv"
+    result = run("registrations", "import", str(export), "--rejects", str(rejects))
+    assert result.exit_code == 130
+    assert result.stderr == "Interrupted: nothing was written.\n"
+    assert dump(db_path) == before
+    assert not rejects.exists() and list(tmp_path.glob(".*.part")) == []
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty - export the registrations again"),
+        (b"\x00\x01\x02PK\x03\x04" * 10, "does not look like a CSV file - export the registrations as CSV"),
+        ("Navn;By\nKari;Bergen\n".encode(), "no e-mail column found - name it with --map 'HEADER=email' (the columns are: Navn, By)"),
+        (b"\n\n\n", "has no rows - export the registrations again"),
+    ],
+)
+def test_bad_files_give_one_error_line(run, tmp_path, db_path, content, message):
+    run("agenda", "show")
+    before = dump(db_path)
+    export = tmp_path / "bad.csv"
+    export.write_bytes(content)
+    result = run("registrations", "import", str(export))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and result.stderr.endswith(message + "\n")
+    assert result.stderr.count("\n") == 1
+    assert dump(db_path) == before
+
+
+def test_option_mistakes(run, tmp_path):
+    export = tmp_path / "ok.csv"
+    export.write_text("E-post\na@x.no\n", encoding="utf-8")
+    assert run("registrations", "import", str(tmp_path / "nope.csv")).stderr == f"Error: no such file: {tmp_path / 'nope.csv'} - check the path\n"
+    assert run("registrations", "import", str(export), "--encoding", "klingon").stderr == "Error: unknown encoding 'klingon' - try utf-8 or cp1252\n"
+    assert run("registrations", "import", str(export), "--event", "gala").stderr.startswith("Error: no event called 'gala'")
+    wrong = run("registrations", "import", str(export), "--encoding", "utf-16")
+    assert wrong.exit_code == 1 and "pass the right --encoding" in wrong.stderr
+    assert run("registrations", "import", str(export), "--map", "nonsense").exit_code == 2
+    assert run("registrations", "import", str(export), "--delimiter", "x").exit_code == 2
+
+
+# --- around the import ------------------------------------------------------------------
+
+
+@pytest.fixture
+def imported(run, tmp_path):
+    export = tmp_path / "neon.csv"
+    export.write_text(
+        "Navn;E-post;Organisasjon;Kommune;Deltar på årsmøte\n"
+        "Kari Nordmann;kari@bergen.kommune.no;Bergen kommune;;Ja\n"
+        "Øystein Ås;oystein@ntnu.no;NTNU;Trondheim;Nei\n"
+        "Åse Ørn;ase@forskningsradet.no;Norges forskningsråd;Oslo;Nei\n"
+        "Per Privat;per@example.org;;;Nei\n",
+        encoding="utf-8",
+    )
+    import_json(run, export)
+
+
+def test_list_search_and_event(run, imported):
+    assert [p["email"] for p in people(run, "--search", "ØRN")] == ["ase@forskningsradet.no"]
+    assert [p["email"] for p in people(run, "--event", "årsmøte")] == ["kari@bergen.kommune.no"]
+    rows = list(csv.DictReader(io.StringIO(run("registrations", "list", "--format", "csv").stdout)))
+    assert [r["email"] for r in rows] == ["kari@bergen.kommune.no", "per@example.org", "oystein@ntnu.no", "ase@forskningsradet.no"]
+    table = run("registrations", "list").stdout
+    assert "Øystein Ås" in table and "4 participants" in table
+
+
+def test_stats(run, imported):
+    stats = json.loads(run("registrations", "stats", "--format", "json").stdout)
+    assert stats == {
+        "participants": {"total": 4},
+        "events": {"studio": 4, "arsmote": 1},
+        "organisation kinds": {
+            "public agency": 1, "municipality or county": 1,
+            "research and higher education": 1, "other": 1,
+        },
+        "municipalities": {"(not given)": 1, "Bergen": 1, "Oslo": 1, "Trondheim": 1},
+    }  # fmt: skip
+
+
+def test_remove_erases_everything_about_a_person(run, imported, db_path):
+    refused = run("registrations", "remove", "kari@bergen.kommune.no")
+    assert refused.exit_code == 1 and "pass --yes" in refused.stderr
+    result = run("registrations", "remove", "KARI@bergen.kommune.no", "--yes")
+    assert (result.exit_code, result.stderr) == (0, "Erased KARI@bergen.kommune.no.\n")
+    with sqlite3.connect(db_path) as conn:
+        for table in ("participants", "registrations", "participant_imports"):
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE email = 'kari@bergen.kommune.no'").fetchone()[0] == 0
+    missing = run("registrations", "remove", "kari@bergen.kommune.no", "--yes")
+    assert missing.exit_code == 1 and missing.stderr.startswith("Error: no participant with e-mail")
+
+
+def test_export_is_excel_safe(run, tmp_path):
+    export = tmp_path / "in.csv"
+    export.write_text(MESSY, encoding="utf-8")
+    import_json(run, export)
+    target = tmp_path / "out.csv"
+    result = run("registrations", "export", "-o", str(target))
+    assert (result.exit_code, result.stderr) == (0, f"Wrote 2 participants to {target}.\n")
+    raw = target.read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    evil = next(r for r in rows if r["email"] == "evil@example.org")
+    assert evil["name"] == "'=HYPERLINK(\"http://x\")" and evil["organisation"] == "'+47 999"
+    ola = next(r for r in rows if r["email"] == "ola@example.org")
+    assert (ola["name"], ola["events"]) == ('Ola "Sitat" Nordmann', "studio, arsmote")
+    only = tmp_path / "arsmote.csv"
+    run("registrations", "export", "-o", str(only), "--event", "arsmote")
+    assert len(list(csv.DictReader(io.StringIO(only.read_text("utf-8-sig")), delimiter=";"))) == 1

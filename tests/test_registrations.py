@@ -1,0 +1,209 @@
+"""Pure tests of reading registration exports: encodings, delimiters, headers, dates, rows."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from innoff_cli import programme, registrations
+from innoff_cli.errors import InnoffError
+from innoff_cli.registrations import DateReader, ParsedRow, Rejected, RowReader
+
+OSLO = ZoneInfo("Europe/Oslo")
+EVENTS = programme.bundled_programme()
+
+
+def chunks(data: bytes, size: int = 7):
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ("Navn;E-post\nØystein Ås;o@x.no\n".encode("utf-8"), "utf-8"),
+        (codecs.BOM_UTF8 + "Navn;E-post\nÅse;a@x.no\n".encode("utf-8"), "utf-8-sig"),
+        ("Navn;E-post\nSølvi Ærland;s@x.no\n".encode("cp1252"), "cp1252"),
+        ("Navn\tE-post\nÅse\ta@x.no\n".encode("utf-16"), "utf-16"),
+        (b"name,email\nplain,ascii@example.org\n", "utf-8"),
+    ],
+)
+def test_detect_encoding_in_small_chunks(data, expected):
+    # Chunks of 7 bytes split multi-byte characters: the decoder must carry them over.
+    assert registrations.detect_encoding(chunks(data)) == (expected, hashlib.sha256(data).hexdigest())
+
+
+def test_detect_encoding_sees_a_late_windows_byte():
+    data = b"name;email\n" + b"a;a@x.no\n" * 10_000 + "Ø;o@x.no\n".encode("cp1252")
+    assert registrations.detect_encoding(chunks(data, 4096))[0] == "cp1252"
+
+
+@pytest.mark.parametrize(
+    "sample, delimiter",
+    [
+        ('Navn;E-post;Org\nKari;k@x.no;"A, B, C"\nOla;o@x.no;D\n', ";"),
+        ('name,email,org\nKari,k@x.no,"A; B"\nOla,o@x.no,D\n', ","),
+        ("name\temail\torg\nKari\tk@x.no\tA, B; C\n", "\t"),
+        ("email\nk@x.no\n", ","),
+    ],
+)
+def test_sniff_delimiter(sample, delimiter):
+    assert registrations.sniff_delimiter(sample) == delimiter
+
+
+def plan(header, *rows, overrides=None):
+    return registrations.plan_columns(header, [list(r) for r in rows], EVENTS, overrides)
+
+
+def test_norwegian_headers():
+    p = plan(
+        ["Fullt navn", "E-postadresse", "Arbeidsgiver", "Stilling", "Kommune", "Mobil", "Påmeldingsdato", "Allergier"],
+        ["Kari", "k@x.no", "KS", "rådgiver", "Bergen", "99", "17.11.2020", "nøtter"],
+    )
+    assert p.fields == {
+        "email": 1, "name": 0, "organisation": 2, "role": 3,
+        "municipality": 4, "phone": 5, "registered_at": 6,
+    }  # fmt: skip
+    assert p.extra == (7,)
+    assert not p.month_first
+
+
+def test_english_headers_with_first_and_last_name():
+    p = plan(["First Name", "Last Name", "Email Address", "Organization", "Job Title"], ["A", "B", "a@x.no", "Org", "T"])
+    assert p.fields == {"email": 2, "first_name": 0, "last_name": 1, "organisation": 3, "role": 4}
+
+
+def test_microsoft_forms_anonymous_columns_lose_to_the_real_ones():
+    header = ["ID", "Start time", "Completion time", "Email", "Name", "Navn", "E-post"]
+    row = ["1", "11/2/20 9:00:01", "11/2/20 9:01:12", "anonymous", "anonymous", "Per", "per@ks.no"]
+    p = plan(header, row, row)
+    assert (p.fields["email"], p.fields["name"], p.fields["registered_at"]) == (6, 5, 2)
+    assert p.month_first
+    assert set(p.extra) == {0, 1, 3, 4}  # nothing dropped
+
+
+def test_loose_headers_and_values_decide():
+    p = plan(["Hva er din e-postadresse?", "Ditt navn"], ["k@x.no", "Kari"])
+    assert p.fields == {"email": 0, "name": 1}
+    p = plan(["Deltaker", "Kontakt"], ["Kari", "k@x.no"])  # no e-mail header: values decide
+    assert p.fields["email"] == 1
+
+
+def test_event_columns():
+    p = plan(
+        ["E-post", "Deltar på årsmøte", "Påmeldt til", "Kommentar"],
+        ["a@x.no", "Ja", "INNOFF-studio;Årsmøte", "x"],
+        ["b@x.no", "", "Studio", "y"],
+    )
+    assert p.event_flags == ((1, "arsmote"),)
+    assert p.event_lists == (2,)
+    assert p.extra == (3,)
+
+
+def test_overrides_win_and_are_checked():
+    p = plan(["Kontakt", "Notat"], ["k@x.no", "n"], overrides={"notat": "role", "KONTAKT": "email"})
+    assert p.fields == {"role": 1, "email": 0}
+    with pytest.raises(InnoffError, match="--map: no column called 'Epost' - the columns are: Kontakt, Notat"):
+        plan(["Kontakt", "Notat"], overrides={"Epost": "email"})
+    with pytest.raises(InnoffError, match="--map: unknown field 'shoe size'"):
+        plan(["Kontakt", "Notat"], overrides={"Notat": "shoe size"})
+
+
+def test_no_email_column_is_an_error_naming_the_columns():
+    with pytest.raises(InnoffError, match="no e-mail column found - name it with --map 'HEADER=email' \\(the columns are: Navn, By\\)"):
+        plan(["Navn", "By"], ["Kari", "Bergen"])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("kari@example.org", "kari@example.org"),
+        ("  Kari.Nordmann@Bergen.Kommune.NO ", "kari.nordmann@bergen.kommune.no"),
+        ("Kari Nordmann <kari@example.org>", "kari@example.org"),
+        ("mailto:kari@example.org", "kari@example.org"),
+        ("kåre@kommune.no", "kåre@kommune.no"),
+    ],
+)
+def test_check_email_accepts(text, expected):
+    assert registrations.check_email(text) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "no e-mail address"),
+        ("anonymous", "no e-mail address"),
+        ("kari@", "bad e-mail address 'kari@'"),
+        ("kari.example.org", "bad e-mail address"),
+        ("kari@@example.org", "bad e-mail address"),
+        ("kari..n@example.org", "two periods"),
+        ("kari@localhost", "bad e-mail address"),
+    ],
+)
+def test_check_email_rejects_with_a_reason(text, reason):
+    email, problem = registrations.check_email(text)
+    assert email is None and reason in problem
+
+
+@pytest.mark.parametrize(
+    "text, month_first, expected",
+    [
+        ("17.11.2020 09:13", False, "2020-11-17T08:13:00+00:00"),
+        ("17.11.2020", False, "2020-11-16T23:00:00+00:00"),
+        ("2020-11-02T09:01:12", False, "2020-11-02T08:01:12+00:00"),
+        ("2020-11-02 09:01:12+01:00", False, "2020-11-02T08:01:12+00:00"),
+        ("2020-06-02 09:01", False, "2020-06-02T07:01:00+00:00"),  # summer time
+        ("11/2/20 9:01:12", True, "2020-11-02T08:01:12+00:00"),  # Microsoft Forms, month first
+        ("02/11/2020 09:01", False, "2020-11-02T08:01:00+00:00"),  # Norwegian, day first
+        ("2020/11/02 9:01:12 PM GMT+1", False, "2020-11-02T20:01:12+00:00"),  # Google Forms
+        ("5.11.2020 kl. 09:00", False, "2020-11-05T08:00:00+00:00"),
+        ("i går", False, None),
+    ],
+)
+def test_dates(text, month_first, expected):
+    assert DateReader(month_first, OSLO).read(text) == expected
+
+
+def test_a_recognised_date_format_is_reused_and_a_misfit_still_parses():
+    reader = DateReader(False, OSLO)
+    assert reader.read("17.11.2020 09:13") and reader.format == "%d.%m.%Y %H:%M"
+    assert reader.read("2020-11-17 10:00") == "2020-11-17T09:00:00+00:00"
+
+
+def reader_for(header, *rows):
+    p = plan(header, *rows)
+    return RowReader(p, EVENTS, "studio", OSLO)
+
+
+def test_row_reader_builds_a_participant():
+    r = reader_for(["Fornavn", "Etternavn", "E-post", "Kommune", "Allergier"], ["Kari ", " Nordmann", "Kari@X.no", "Bergen", "nøtter"])
+    row = r.read(2, ["Kari ", " Nordmann", "Kari@X.no", "Bergen", "nøtter", "stray"])
+    assert row == ParsedRow(
+        line=2, email="kari@x.no", name="Kari Nordmann", organisation="", role="",
+        municipality="Bergen", phone="", registered_utc=None,
+        extra='{"Allergier":"nøtter","column 6":"stray"}', events=("studio",),
+    )  # fmt: skip
+
+
+def test_row_reader_rejects_and_skips():
+    r = reader_for(["Navn", "E-post"], ["Kari", "k@x.no"])
+    assert r.read(3, ["Kari", ""]) == Rejected(3, ("Kari", ""), "no e-mail address")
+    assert r.read(4, ["", "  "]) is None
+    assert r.read(5, []) is None
+
+
+def test_row_events_yes_no_and_lists():
+    r = reader_for(["E-post", "Deltar på årsmøte"], ["a@x.no", "Ja"])
+    assert r.read(2, ["a@x.no", "Ja"]).events == ("studio", "arsmote")
+    assert r.read(3, ["a@x.no", "nei"]).events == ("studio",)
+    assert r.read(4, ["a@x.no", "x"]).events == ("studio", "arsmote")
+    r = reader_for(["E-post", "Arrangement"], ["a@x.no", "Årsmøte"])
+    assert r.read(2, ["a@x.no", "Årsmøte"]).events == ("arsmote",)
+    assert r.read(3, ["a@x.no", "INNOFF-studio og årsmøtet"]).events == ("studio", "arsmote")
+    assert r.read(4, ["a@x.no", ""]).events == ("studio",)  # names none: the default
+    r = reader_for(["E-post", "Deltar på INNOFF-studio", "Deltar på årsmøte"], ["a@x.no", "Nei", "Ja"])
+    assert r.read(2, ["a@x.no", "Nei", "Ja"]).events == ("arsmote",)
+    assert r.read(3, ["a@x.no", "Nei", "Kanskje"]).events == ()
+    assert "yes/no answers not understood, read as no: 1 (line 3: Kanskje)" in r.warnings.lines()
