@@ -94,7 +94,7 @@ def m002_create_registrations(db: Database) -> None:
             event TEXT NOT NULL REFERENCES events(slug) ON DELETE CASCADE,
             import_id INTEGER REFERENCES imports(id),
             PRIMARY KEY (email, event)
-        )
+        ) WITHOUT ROWID
         """
     )
     db.execute("CREATE INDEX registrations_event ON registrations(event)")
@@ -105,7 +105,7 @@ def m002_create_registrations(db: Database) -> None:
             import_id INTEGER NOT NULL REFERENCES imports(id),
             line INTEGER NOT NULL,
             PRIMARY KEY (email, import_id)
-        )
+        ) WITHOUT ROWID
         """
     )
 

@@ -96,6 +96,9 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
         conn.execute("PRAGMA foreign_keys = ON")
+        # In WAL mode NORMAL is crash-safe; only the very last commits can be
+        # lost on power failure, and commits no longer wait for fsync.
+        conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as error:
         raise database_error(path, error) from None
     return conn
@@ -318,31 +321,41 @@ class ImportSession:
         """
         conn = self.conn
         conn.execute("CREATE INDEX temp.staging_email ON staging(email, recency)")
-        union = " | ".join(f"max(events & {bit})" for bit in self.bits.values()) or "0"
-        conn.execute(
-            f"""
-            CREATE TEMP TABLE people AS
-            SELECT email, max(recency) AS recency, count(*) AS copies, {union} AS events
-            FROM staging GROUP BY email
-            """
-        )
-        latest = ",\n".join(
-            f"""CASE WHEN p.copies = 1 OR s.{f} != '' THEN s.{f} ELSE coalesce((
-                    SELECT x.{f} FROM staging x WHERE x.email = p.email AND x.{f} != ''
-                    ORDER BY x.recency DESC LIMIT 1), '') END AS {f}"""
-            for f in PARTICIPANT_FIELDS
-        )
+        # One row per person in one pass. With a single max() in an aggregate,
+        # SQLite takes the other ("bare") columns from the row holding the max:
+        # the most recent row. The union of events is built from sum(), so that
+        # max() stays the only one.
+        union = " + ".join(f"(sum(events & {bit}) > 0) * {bit}" for bit in self.bits.values())
+        bare = ", ".join(("line", "registered_utc", "extra", *PARTICIPANT_FIELDS))
         conn.execute(
             f"""
             CREATE TEMP TABLE winners AS
-            SELECT p.email, s.line, s.registered_utc, p.events, {latest},
-                CASE WHEN p.copies = 1 THEN s.extra ELSE (
-                    SELECT coalesce(json_group_object(key, value), '{{}}') FROM (
-                        SELECT j.key, j.value, ROW_NUMBER() OVER (
-                            PARTITION BY j.key ORDER BY x.recency DESC) AS rank
-                        FROM staging x, json_each(x.extra) j WHERE x.email = p.email
-                    ) WHERE rank = 1) END AS extra
-            FROM people p JOIN staging s ON s.email = p.email AND s.recency = p.recency
+            SELECT email, max(recency) AS recency, {bare}, count(*) AS copies,
+                   {union or "0"} AS events
+            FROM staging GROUP BY email
+            """
+        )
+        # A person with several rows: each empty field takes the most recent
+        # non-empty value of their other rows, and extra columns are merged key
+        # by key, the most recent value winning.
+        for f in PARTICIPANT_FIELDS:
+            conn.execute(
+                f"""
+                UPDATE winners SET {f} = coalesce((
+                    SELECT x.{f} FROM staging x WHERE x.email = winners.email AND x.{f} != ''
+                    ORDER BY x.recency DESC LIMIT 1), '')
+                WHERE copies > 1 AND {f} = ''
+                """
+            )
+        conn.execute(
+            """
+            UPDATE winners SET extra = (
+                SELECT coalesce(json_group_object(key, value), '{}') FROM (
+                    SELECT j.key, j.value, ROW_NUMBER() OVER (
+                        PARTITION BY j.key ORDER BY x.recency DESC) AS rank
+                    FROM staging x, json_each(x.extra) j WHERE x.email = winners.email
+                ) WHERE rank = 1)
+            WHERE copies > 1
             """
         )
         newer = (
@@ -406,11 +419,9 @@ class ImportSession:
         if replace:
             conn.execute(
                 """
-                DELETE FROM registrations WHERE rowid IN (
-                    SELECT r.rowid FROM registrations r
-                    JOIN merged m ON m.email = r.email
-                    JOIN event_bits b ON b.slug = r.event
-                    WHERE (m.events & b.bit) = 0)
+                DELETE FROM registrations WHERE EXISTS (
+                    SELECT 1 FROM merged m JOIN event_bits b ON b.slug = registrations.event
+                    WHERE m.email = registrations.email AND (m.events & b.bit) = 0)
                 """
             )
         conn.execute(
@@ -425,7 +436,7 @@ class ImportSession:
         )
 
     def close(self) -> None:
-        for table in ("staging", "event_bits", "people", "winners", "merged"):
+        for table in ("staging", "event_bits", "winners", "merged"):
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
