@@ -110,7 +110,44 @@ def m002_create_registrations(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_create_programme, m002_create_registrations]
+def m003_create_calendar_state(db: Database) -> None:
+    # What innoff last exported per UID, so a change gets SEQUENCE + 1 and a
+    # removal a cancellation. Not tied to events by a foreign key: a removed
+    # event must be remembered until its cancellation has been written.
+    db.execute(
+        """
+        CREATE TABLE calendar_state (
+            uid TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            item TEXT,
+            fingerprint TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            summary TEXT NOT NULL,
+            start_utc TEXT NOT NULL,
+            end_utc TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT '',
+            cancelled INTEGER NOT NULL DEFAULT 0,
+            exported_at TEXT NOT NULL
+        )
+        """
+    )
+    # Invites written, per person and UID. No foreign key to participants: when
+    # a person is erased, only their e-mail and UIDs stay (erased = 1) until the
+    # next `export ics --invites` has written their cancellation; then they go.
+    db.execute(
+        """
+        CREATE TABLE invites (
+            email TEXT NOT NULL,
+            uid TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            erased INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (email, uid)
+        ) WITHOUT ROWID
+        """
+    )
+
+
+MIGRATIONS = [m001_create_programme, m002_create_registrations, m003_create_calendar_state]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 
 

@@ -18,21 +18,9 @@ from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from innoff_cli.models import Event, Item
-from innoff_cli.programme import clock, current_item
+from innoff_cli.programme import clock, current_item, norwegian_date
 
 Format = Literal["table", "json", "csv", "markdown"]
-
-WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
-MONTHS = (
-    "januar", "februar", "mars", "april", "mai", "juni",
-    "juli", "august", "september", "oktober", "november", "desember",
-)  # fmt: skip
-
-
-def norwegian_date(day: date) -> str:
-    """'tirsdag 17. november 2020', independent of the machine's locale."""
-    return f"{WEEKDAYS[day.weekday()]} {day.day}. {MONTHS[day.month - 1]} {day.year}"
-
 
 def minutes_text(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)

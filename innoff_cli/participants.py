@@ -368,13 +368,16 @@ def stats(db_path: Path) -> dict[str, dict[str, int]]:
     }
 
 
-def remove_participant(db_path: Path, email: str) -> None:
+def remove_participant(db_path: Path, email: str) -> int:
+    """Erase a person; returns how many of their invites still need a cancellation."""
     db = store.open_db(db_path)
     try:
-        if not store.remove_participant(db.conn, email):
+        found, pending = store.remove_participant(db.conn, email)
+        if not found:
             raise InnoffError(f"no participant with e-mail '{email}' - see `innoff registrations list`")
     finally:
         db.close()
+    return pending
 
 
 EXPORT_COLUMNS = ("email", "name", "organisation", "role", "municipality", "phone", "registered_at", "events")

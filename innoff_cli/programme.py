@@ -120,6 +120,18 @@ def clock(moment: datetime, tz: ZoneInfo | None = None) -> str:
     return (moment.astimezone(tz) if tz else moment).strftime("%H:%M")
 
 
+WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+MONTHS = (
+    "januar", "februar", "mars", "april", "mai", "juni",
+    "juli", "august", "september", "oktober", "november", "desember",
+)  # fmt: skip
+
+
+def norwegian_date(day: date) -> str:
+    """'tirsdag 17. november 2020', independent of the machine's locale."""
+    return f"{WEEKDAYS[day.weekday()]} {day.day}. {MONTHS[day.month - 1]} {day.year}"
+
+
 # --- reading a programme file --------------------------------------------------
 
 

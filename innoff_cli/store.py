@@ -507,11 +507,18 @@ def participant(conn: sqlite3.Connection, email: str) -> dict | None:
     return person
 
 
-def remove_participant(conn: sqlite3.Connection, email: str) -> bool:
-    """Erase one person and everything linked to them; True if they were there."""
+def remove_participant(conn: sqlite3.Connection, email: str) -> tuple[bool, int]:
+    """Erase one person and everything linked to them.
+
+    Returns (whether they were there, how many invites still need a
+    cancellation): for those only the e-mail and UIDs are kept, until the next
+    invite export has written the cancellations.
+    """
+    key = email.strip().casefold()
     with conn:
-        cursor = conn.execute("DELETE FROM participants WHERE email = ?", [email.strip().casefold()])
-    return cursor.rowcount > 0
+        cursor = conn.execute("DELETE FROM participants WHERE email = ?", [key])
+        pending = conn.execute("UPDATE invites SET erased = 1 WHERE email = ?", [key]).rowcount
+    return cursor.rowcount > 0, pending
 
 
 def import_history(conn: sqlite3.Connection) -> list[dict]:
@@ -519,3 +526,56 @@ def import_history(conn: sqlite3.Connection) -> list[dict]:
     rows = [dict(row) for row in conn.execute("SELECT * FROM imports ORDER BY id")]
     conn.row_factory = None
     return rows
+
+
+# --- calendar exports -----------------------------------------------------------------
+
+
+def calendar_state(conn: sqlite3.Connection) -> dict[str, dict]:
+    conn.row_factory = sqlite3.Row
+    rows = {row["uid"]: dict(row) for row in conn.execute("SELECT * FROM calendar_state")}
+    conn.row_factory = None
+    return rows
+
+
+def save_calendar_state(conn: sqlite3.Connection, rows: list[dict]) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "uid")
+    conn.executemany(
+        f"INSERT INTO calendar_state ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        f" ON CONFLICT(uid) DO UPDATE SET {updates}",
+        [[row[c] for c in columns] for row in rows],
+    )
+
+
+def invitees(conn: sqlite3.Connection, events: list[str]) -> list[tuple[str, str, str]]:
+    """(email, name, event slug) of every registration for `events`, in a stable order."""
+    marks = ", ".join("?" for _ in events)
+    return conn.execute(
+        f"SELECT r.email, p.name, r.event FROM registrations r"
+        f" JOIN participants p ON p.email = r.email WHERE r.event IN ({marks})"
+        f" ORDER BY r.event, r.email",
+        events,
+    ).fetchall()
+
+
+def invites(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, bool]]:
+    """(email, uid) -> (sequence last sent, whether the person has been erased)."""
+    return {
+        (email, uid): (sequence, bool(erased))
+        for email, uid, sequence, erased in conn.execute("SELECT * FROM invites")
+    }
+
+
+def record_invites(
+    conn: sqlite3.Connection, sent: list[tuple[str, str, int]], cancelled: list[tuple[str, str]]
+) -> None:
+    """Remember invites written; forget cancelled ones (and with them, erased people)."""
+    conn.executemany(
+        "INSERT INTO invites (email, uid, sequence) VALUES (?, ?, ?)"
+        " ON CONFLICT(email, uid) DO UPDATE SET sequence = excluded.sequence",
+        sent,
+    )
+    conn.executemany("DELETE FROM invites WHERE email = ? AND uid = ?", cancelled)

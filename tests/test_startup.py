@@ -12,7 +12,10 @@ import sys
 
 import pytest
 
-HEAVY = ["ics", "sqlite_utils", "dateutil.parser", "email_validator", "innoff_cli.registrations", "innoff_cli.ical", "tomllib"]
+HEAVY = [
+    "ics", "sqlite_utils", "dateutil.parser", "email_validator", "tomllib",
+    "innoff_cli.registrations", "innoff_cli.participants", "innoff_cli.ical", "innoff_cli.calendars",
+]  # fmt: skip
 
 PROBE = """
 import json, sys

@@ -1,0 +1,225 @@
+"""`innoff export ics` end to end: files read back with icalendar, and by khal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from tests.test_ical import check_lines
+
+OSLO = "Europe/Oslo"
+
+
+@pytest.fixture
+def registered(run, tmp_path):
+    export = tmp_path / "neon.csv"
+    export.write_text(
+        "Navn;E-post;Deltar på årsmøte\n"
+        'Kari "K" Nordmann;kari@bergen.kommune.no;Ja\n'
+        "Øystein Ås;oystein@ntnu.no;Nei\n"
+        "Nordmann, Per;per@ks.no;Ja\n",
+        encoding="utf-8",
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+
+
+def parse(path: Path) -> icalendar.Calendar:
+    data = path.read_bytes()
+    check_lines(data.decode("utf-8"))
+    return icalendar.Calendar.from_ical(data)
+
+
+def manifest(folder: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO((folder / "manifest.csv").read_text("utf-8-sig"))))
+
+
+def local(vevent, prop: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return vevent.decoded(prop).astimezone(ZoneInfo(OSLO)).strftime("%Y-%m-%d %H:%M")
+
+
+def test_public_calendar_to_stdout_and_file(run, tmp_path):
+    result = run("export", "ics")
+    assert result.exit_code == 0
+    assert result.stdout_bytes.endswith(b"END:VCALENDAR\r\n")
+    target = tmp_path / "innoff.ics"
+    result = run("export", "ics", "-o", str(target), "--items", "--no-breaks", "--alarm", "15m")
+    assert (result.exit_code, result.stderr) == (0, f"Wrote 10 entries to {target}.\n")
+    cal = parse(target)
+    assert str(cal["METHOD"]) == "PUBLISH"
+    vevents = {str(v["UID"]): v for v in cal.walk("VEVENT")}
+    assert "studio.pause@innoff.no" not in vevents
+    assert local(vevents["studio@innoff.no"], "DTSTART") == "2020-11-17 10:00"
+    assert local(vevents["studio.panel-innovasjonsmeldingen@innoff.no"], "DTEND") == "2020-11-17 12:00"
+    assert local(vevents["arsmote@innoff.no"], "DTSTART") == "2020-11-17 15:00"
+    assert all("ATTENDEE" not in v for v in vevents.values())
+
+
+def test_invites_one_request_per_person_and_event(run, registered, tmp_path):
+    folder = tmp_path / "invites"
+    result = run("export", "ics", "--invites", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith(f"Wrote 5 invites (5 new) and 0 cancellations to {folder}")
+    rows = manifest(folder)
+    assert [(r["email"], r["event"], r["method"], r["sequence"], r["change"]) for r in rows] == [
+        ("kari@bergen.kommune.no", "arsmote", "REQUEST", "0", "new"),
+        ("per@ks.no", "arsmote", "REQUEST", "0", "new"),
+        ("kari@bergen.kommune.no", "studio", "REQUEST", "0", "new"),
+        ("oystein@ntnu.no", "studio", "REQUEST", "0", "new"),
+        ("per@ks.no", "studio", "REQUEST", "0", "new"),
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*(r["file"] for r in rows), "manifest.csv"])
+    kari = parse(folder / "studio_kari@bergen.kommune.no.ics")
+    assert str(kari["METHOD"]) == "REQUEST"
+    (vevent,) = kari.walk("VEVENT")  # one UID per REQUEST file
+    assert str(vevent["UID"]) == "studio@innoff.no"
+    assert vevent["ATTENDEE"].params["CN"] == 'Kari "K" Nordmann'
+    assert str(vevent["ORGANIZER"]) == "mailto:post@innoff.no"
+    assert local(vevent, "DTSTART") == "2020-11-17 10:00" and local(vevent, "DTEND") == "2020-11-17 12:00"
+    per = parse(folder / "arsmote_per@ks.no.ics").walk("VEVENT")[0]
+    assert per["ATTENDEE"].params["CN"] == "Nordmann, Per"
+    assert local(per, "DTSTART") == "2020-11-17 15:00"
+
+
+def test_organizer_override(run, registered, tmp_path):
+    folder = tmp_path / "invites"
+    run("export", "ics", "--invites", str(folder), "--organizer", "Styret <styret@innoff.no>")
+    vevent = parse(folder / "studio_per@ks.no.ics").walk("VEVENT")[0]
+    assert (str(vevent["ORGANIZER"]), vevent["ORGANIZER"].params["CN"]) == ("mailto:styret@innoff.no", "Styret")
+    assert str(vevent["UID"]) == "studio@innoff.no"  # the organiser never changes a UID
+
+
+def test_sequence_and_cancel_across_exports(run, registered, tmp_path):
+    folder = tmp_path / "invites"
+    run("export", "ics", "--invites", str(folder))
+
+    # A programme change and an erased participant between two exports.
+    assert run("agenda", "shift", "pause", "+10m", "--following").exit_code == 0
+    erased = run("registrations", "remove", "per@ks.no", "--yes")
+    assert "the next `innoff export ics --invites DIR` writes the cancellations" in erased.stderr
+
+    dry = run("export", "ics", "--invites", str(folder), "--dry-run")
+    assert "studio@innoff.no: SEQUENCE 0 -> 1 (updated)" in dry.stderr
+    assert "arsmote@innoff.no: SEQUENCE 0 -> 0 (unchanged)" in dry.stderr
+    assert manifest(folder)[1]["method"] == "REQUEST"  # the dry run wrote nothing
+
+    result = run("export", "ics", "--invites", str(folder))
+    assert result.exit_code == 0
+    rows = {(r["email"], r["event"]): r for r in manifest(folder)}
+    assert (rows["kari@bergen.kommune.no", "studio"]["sequence"], rows["kari@bergen.kommune.no", "studio"]["change"]) == ("1", "updated")
+    assert rows["kari@bergen.kommune.no", "arsmote"]["change"] == "unchanged"
+    for event in ("studio", "arsmote"):
+        cancel = rows["per@ks.no", event]
+        assert (cancel["method"], cancel["change"], cancel["name"]) == ("CANCEL", "cancelled", "")
+        cal = parse(folder / cancel["file"])
+        (vevent,) = cal.walk("VEVENT")
+        assert str(cal["METHOD"]) == "CANCEL" and str(vevent["STATUS"]) == "CANCELLED"
+        assert int(vevent["SEQUENCE"]) >= 1
+    studio = parse(folder / "studio_kari@bergen.kommune.no.ics").walk("VEVENT")[0]
+    assert int(studio["SEQUENCE"]) == 1 and local(studio, "DTEND") == "2020-11-17 12:10"
+
+    # After the cancellation is written, nothing about the erased person is kept.
+    import sqlite3
+
+    db_path = Path(run("db", "path").stdout.strip())
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM invites WHERE email = 'per@ks.no'").fetchone() == (0,)
+    third = run("export", "ics", "--invites", str(folder))
+    assert "0 cancellations" in third.stderr and "(3 unchanged)" in third.stderr
+
+
+def test_removed_event_is_cancelled_in_the_public_calendar_and_invites(run, registered, tmp_path):
+    folder = tmp_path / "invites"
+    run("export", "ics", "--invites", str(folder))
+    import sqlite3
+
+    db_path = Path(run("db", "path").stdout.strip())
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM events WHERE slug = 'arsmote'")
+    run("export", "ics", "--invites", str(folder))
+    rows = [r for r in manifest(folder) if r["event"] == "arsmote"]
+    assert {(r["email"], r["method"], r["sequence"]) for r in rows} == {
+        ("kari@bergen.kommune.no", "CANCEL", "1"), ("per@ks.no", "CANCEL", "1"),
+    }  # fmt: skip
+    public = parse_public(run, tmp_path)
+    (cancelled,) = [v for v in public.walk("VEVENT") if str(v["UID"]) == "arsmote@innoff.no"]
+    assert (str(cancelled["STATUS"]), int(cancelled["SEQUENCE"])) == ("CANCELLED", 1)
+    assert local(cancelled, "DTSTART") == "2020-11-17 15:00"
+    again = run("export", "ics", "--invites", str(folder))
+    assert "arsmote@innoff.no: SEQUENCE 1 (cancelled before)" in again.stderr
+    assert "0 cancellations" in again.stderr  # each person is told once
+
+
+def parse_public(run, tmp_path) -> icalendar.Calendar:
+    target = tmp_path / "public.ics"
+    run("export", "ics", "-o", str(target))
+    return parse(target)
+
+
+def test_uids_are_stable_across_a_reload(run, tmp_path):
+    from innoff_cli.programme import bundled_programme_text
+
+    first = parse_public(run, tmp_path)
+    programme_file = tmp_path / "programme.toml"
+    programme_file.write_text(bundled_programme_text(), encoding="utf-8")
+    assert run("agenda", "load", str(programme_file)).exit_code == 0
+    second = parse_public(run, tmp_path)
+    assert [str(v["UID"]) for v in first.walk("VEVENT")] == [str(v["UID"]) for v in second.walk("VEVENT")]
+    assert [int(v["SEQUENCE"]) for v in second.walk("VEVENT")] == [0, 0]
+
+
+def test_export_mistakes(run, tmp_path):
+    assert run("export", "ics", "--alarm", "-5m").stderr == "Error: --alarm must be a positive duration such as 15m, not '-5m'\n"
+    assert run("export", "ics", "--organizer", "nobody").stderr.startswith("Error: bad organiser 'nobody'")
+    assert run("export", "ics", "--event", "gala").exit_code == 1
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run("export", "ics", "--invites", str(blocker / "sub"))
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: cannot write invites to {blocker / 'sub'}")
+
+
+def test_khal_lists_the_studio_and_the_annual_meeting(run, registered, tmp_path):
+    """A real terminal calendar imports the public calendar and one invite."""
+    khal = shutil.which("khal") or str(Path(sys.executable).with_name("khal"))
+    if not Path(khal).exists():
+        pytest.fail("khal is not installed: pip install -e '.[test]'")
+    public = tmp_path / "public.ics"
+    run("export", "ics", "-o", str(public))
+    folder = tmp_path / "invites"
+    run("export", "ics", "--invites", str(folder))
+    for name in ("public", "invite"):
+        (tmp_path / name).mkdir()
+    config = tmp_path / "khal.conf"
+    config.write_text(
+        f"[calendars]\n[[public]]\npath = {tmp_path / 'public'}\ntype = calendar\n"
+        f"[[invite]]\npath = {tmp_path / 'invite'}\ntype = calendar\n"
+        f"[locale]\ntimeformat = %H:%M\ndateformat = %Y-%m-%d\nlongdateformat = %Y-%m-%d\n"
+        f"datetimeformat = %Y-%m-%d %H:%M\nlongdatetimeformat = %Y-%m-%d %H:%M\n"
+        f"local_timezone = {OSLO}\ndefault_timezone = {OSLO}\n"
+        f"[sqlite]\npath = {tmp_path / 'khal.db'}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "TZ": "UTC", "HOME": str(tmp_path)}
+
+    def khal_run(*args: str) -> str:
+        done = subprocess.run([khal, "-c", str(config), *args], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    khal_run("import", "--batch", "-a", "public", str(public))
+    khal_run("import", "--batch", "-a", "invite", str(folder / "arsmote_kari@bergen.kommune.no.ics"))
+    fmt = "{calendar}: {start-time}-{end-time} {title}"
+    listed = khal_run("list", "--format", fmt, "2020-11-17", "1d").splitlines()
+    assert "public: 10:00-12:00 INNOFF-studio" in listed
+    assert "public: 15:00-16:00 INNOFF Årsmøte" in listed
+    assert "invite: 15:00-16:00 INNOFF Årsmøte" in listed

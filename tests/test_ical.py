@@ -1,0 +1,174 @@
+"""Pure tests of the iCalendar writer, read back with the independent `icalendar` parser."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import icalendar
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from innoff_cli import calendars, ical, programme
+from innoff_cli.errors import InnoffError
+
+STAMP = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+EVENTS = programme.bundled_programme()
+ORGANIZER = ical.Organizer("INNOFF", "post@innoff.no")
+HOSTILE = [
+    'Kari "K" Nordmann',
+    "Nordmann; Kari",
+    "Ola, Per: og Åse",
+    "Back\\slash ^caret",
+    "Line\nBREAK:mailto:evil@example.org",
+    "ATTENDEE;CN=x:mailto:y",
+    "Ærlend Østbø Åsheim " * 5,
+]
+
+
+def unfold(text: str) -> str:
+    return text.replace("\r\n ", "")
+
+
+def check_lines(text: str) -> None:
+    assert text.endswith("\r\n")
+    body = text[:-2]
+    assert "\n" not in body.replace("\r\n", "")  # every line ends in CRLF, no bare LF
+    assert "\r" not in body.replace("\r\n", "")
+    for line in body.split("\r\n"):
+        assert len(line.encode("utf-8")) <= 75, line
+
+
+@given(st.text(max_size=400).map(lambda t: "DESCRIPTION:" + ical.clean_text(t).replace("\n", "\\n")))
+def test_fold_never_exceeds_75_octets_nor_splits_a_character(line):
+    folded = ical.fold(line)
+    for part in folded.split("\r\n"):
+        assert len(part.encode("utf-8")) <= 75
+        part.encode("utf-8").decode("utf-8")  # each piece is whole characters
+    assert unfold(folded) == line
+
+
+def test_public_calendar_shape_and_times():
+    entries = [ical.event_entry(e, "innoff.no") for e in EVENTS]
+    text = ical.calendar(
+        "PUBLISH",
+        [[*ical.vevent_lines(e, 0, False, None), ical.organizer_line(ORGANIZER)] for e in entries],
+        STAMP,
+    )
+    check_lines(text)
+    lines = unfold(text).split("\r\n")
+    assert lines.index("METHOD:PUBLISH") < lines.index("BEGIN:VEVENT")  # calendar properties first
+    cal = icalendar.Calendar.from_ical(text)
+    assert (str(cal["METHOD"]), str(cal["VERSION"])) == ("PUBLISH", "2.0")
+    assert str(cal["PRODID"]).startswith("-//INNOFF//innoff ")
+    studio, meeting = cal.walk("VEVENT")
+    oslo = programme.zone("Europe/Oslo")
+    assert studio.decoded("DTSTART").astimezone(oslo).strftime("%Y-%m-%d %H:%M") == "2020-11-17 10:00"
+    assert studio.decoded("DTEND").astimezone(oslo).strftime("%H:%M") == "12:00"
+    assert meeting.decoded("DTSTART").astimezone(oslo).strftime("%H:%M") == "15:00"
+    for vevent in (studio, meeting):
+        for prop in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "SEQUENCE", "ORGANIZER", "STATUS"):
+            assert prop in vevent, prop
+        assert "ATTENDEE" not in vevent  # PUBLISH forbids attendees
+    assert str(studio["UID"]) == "studio@innoff.no" and str(studio["LOCATION"]) == "Digitalt"
+    description = str(studio["DESCRIPTION"])
+    assert "10:10–10:30 Erfaringer fra FORKOMMUNE programmet" in description
+    assert "Kaja Høiseth-Gilje (partner, Menon)" in description
+    assert "https://www.innoff.no" in description and "sees i etterkant" in description
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_invite_round_trips_hostile_names(name):
+    entry = ical.event_entry(EVENTS[0], "innoff.no")
+    template = ical.InviteTemplate(entry, 3, ical.Organizer('INNOFF; "Styret"', "post@innoff.no"), "REQUEST", STAMP)
+    text = template.render("kari@example.org", name)
+    check_lines(text)
+    cal = icalendar.Calendar.from_ical(text)
+    assert str(cal["METHOD"]) == "REQUEST"
+    (vevent,) = cal.walk("VEVENT")
+    attendee = vevent["ATTENDEE"]
+    assert str(attendee) == "mailto:kari@example.org"
+    assert attendee.params["CN"] == " ".join(name.split())  # a line break is a space, nothing more
+    assert (attendee.params["RSVP"], attendee.params["PARTSTAT"], attendee.params["ROLE"]) == (
+        "TRUE", "NEEDS-ACTION", "REQ-PARTICIPANT",
+    )  # fmt: skip
+    assert vevent["ORGANIZER"].params["CN"] == 'INNOFF; "Styret"'
+    assert int(vevent["SEQUENCE"]) == 3
+    assert set(vevent) & {"X-INJECT", "BREAK"} == set()
+    assert len(vevent.get("ATTENDEE") if isinstance(vevent.get("ATTENDEE"), list) else [attendee]) == 1
+
+
+def test_text_survives_a_round_trip():
+    nasty = 'Linje 1\r\nLinje 2, med komma; semikolon "sitat" \\ backslash æøå\x07'
+    entry = ical.Entry("u@innoff.no", "studio", None, nasty, EVENTS[0].start, EVENTS[0].end, nasty, "", nasty)
+    text = ical.calendar("PUBLISH", [ical.vevent_lines(entry, 0, False, None)], STAMP)
+    (vevent,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    expected = 'Linje 1\nLinje 2, med komma; semikolon "sitat" \\ backslash æøå'
+    assert str(vevent["SUMMARY"]) == str(vevent["DESCRIPTION"]) == str(vevent["LOCATION"]) == expected
+
+
+def test_cancel_and_alarm():
+    entry = ical.event_entry(EVENTS[1], "innoff.no")
+    cancel = ical.InviteTemplate(entry, 2, ORGANIZER, "CANCEL", STAMP).render("ola@example.org", "")
+    (vevent,) = icalendar.Calendar.from_ical(cancel).walk("VEVENT")
+    assert str(vevent["STATUS"]) == "CANCELLED" and int(vevent["SEQUENCE"]) == 2
+    assert "CN" not in vevent["ATTENDEE"].params and "RSVP" not in vevent["ATTENDEE"].params
+    request = ical.InviteTemplate(entry, 0, ORGANIZER, "REQUEST", STAMP, timedelta(minutes=15))
+    (alarm,) = icalendar.Calendar.from_ical(request.render("ola@example.org", "Ola")).walk("VALARM")
+    assert alarm.decoded("TRIGGER") == timedelta(minutes=-15)
+
+
+def test_items_have_their_own_stable_uids():
+    entries = ical.item_entries(EVENTS[0], "innoff.no", breaks=False)
+    assert "studio.pause@innoff.no" not in [e.uid for e in entries]
+    assert [e.uid for e in entries][:2] == ["studio.velkommen@innoff.no", "studio.introduksjon@innoff.no"]
+    assert ical.item_entries(EVENTS[0], "innoff.no") == ical.item_entries(programme.bundled_programme()[0], "innoff.no")
+
+
+@pytest.mark.parametrize(
+    "text, organizer",
+    [("INNOFF <post@innoff.no>", ical.Organizer("INNOFF", "post@innoff.no")),
+     ('"Styret, INNOFF" <styret@innoff.no>', ical.Organizer("Styret, INNOFF", "styret@innoff.no")),
+     ("post@innoff.no", ical.Organizer("", "post@innoff.no"))],
+)  # fmt: skip
+def test_parse_organizer(text, organizer):
+    assert ical.parse_organizer(text) == organizer
+
+
+def test_parse_organizer_refuses_nonsense():
+    with pytest.raises(InnoffError, match="bad organiser 'INNOFF' - write it as"):
+        ical.parse_organizer("INNOFF")
+
+
+def state_of(plan: calendars.Plan) -> dict:
+    return {row["uid"]: row for row in plan.state_rows(STAMP)}
+
+
+def test_plan_sequences_new_unchanged_updated_and_cancelled():
+    events = programme.bundled_programme()
+    entries = [ical.event_entry(e, "innoff.no") for e in events]
+    everything = lambda row: True  # noqa: E731
+    first = calendars.plan_sequences(entries, {}, everything)
+    assert first.changes == {"studio@innoff.no": "new", "arsmote@innoff.no": "new"}
+    state = state_of(first)
+    again = calendars.plan_sequences(entries, state, everything)
+    assert again.sequences == {"studio@innoff.no": 0, "arsmote@innoff.no": 0} and not again.cancelled
+
+    shifted = programme.shift_item(events[0], "pause", timedelta(minutes=5), following=True)
+    changed = [ical.event_entry(shifted, "innoff.no"), entries[1]]
+    plan = calendars.plan_sequences(changed, state, everything)
+    assert plan.changes == {"studio@innoff.no": "updated", "arsmote@innoff.no": "unchanged"}
+    assert plan.sequences["studio@innoff.no"] == 1
+
+    gone = calendars.plan_sequences([changed[0]], state_of(plan), everything)
+    assert [(e.uid, seq) for e, seq in gone.cancelled] == [("arsmote@innoff.no", 1)]
+    assert "arsmote@innoff.no: SEQUENCE 0 -> 1 (cancelled)" in gone.lines()
+    out_of_scope = calendars.plan_sequences([changed[0]], state_of(plan), lambda row: row["event"] == "studio")
+    assert out_of_scope.cancelled == []
+
+
+def test_invite_file_names_are_safe_and_distinct():
+    assert calendars.invite_file_name("studio", "kari@x.no") == "studio_kari@x.no.ics"
+    plus, dash = (calendars.invite_file_name("studio", e) for e in ("a+b@x.no", "a-b@x.no"))
+    assert plus != dash and "/" not in plus and "+" not in plus
+    assert calendars.invite_file_name("studio", "../../etc/passwd@x.no").startswith("studio_..-..-etc-passwd@x.no-")
