@@ -7,7 +7,6 @@ in `Text` so "[Workshop]" prints as written.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -46,6 +45,8 @@ def write_json(data: Any) -> None:
 
 
 def write_csv(rows: Iterable[Any], columns: list[Column], stream: Any = None) -> None:
+    import csv
+
     writer = csv.writer(stream or sys.stdout, lineterminator="\n")
     writer.writerow([column.key for column in columns])
     for row in rows:
@@ -107,7 +108,9 @@ def _who(row: AgendaRow) -> str:
 
 def _time_range(row: AgendaRow) -> str:
     marker = "▶ " if row.current else ""
-    return f"{marker}{clock(row.item.start, row.tz)}–{clock(row.item.end, row.tz)}"
+    # ASCII on purpose: a dash outside Rich's single-width set makes it load its
+    # Unicode width tables, 3 ms of every `agenda show`.
+    return f"{marker}{clock(row.item.start, row.tz)}-{clock(row.item.end, row.tz)}"
 
 
 _TITLE = Column("title", "Item", lambda r: r.item.title)
@@ -141,7 +144,7 @@ def agenda_rows(event: Event, tz: ZoneInfo, now: datetime | None) -> list[Agenda
 def event_heading(event: Event, tz: ZoneInfo) -> tuple[str, str]:
     """Title line and detail line of an event, as on a printed programme."""
     start, end = event.start.astimezone(tz), event.end.astimezone(tz)
-    title = f"{event.title} — {norwegian_date(start.date())}, {clock(start)}–{clock(end)}"
+    title = f"{event.title} · {norwegian_date(start.date())} · {clock(start)}-{clock(end)}"
     if tz.key != event.timezone:
         title += f" ({tz.key})"
     details = [event.location, event.url, f"del av {event.part_of}" if event.part_of else ""]

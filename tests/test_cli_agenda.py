@@ -107,24 +107,24 @@ def test_show_table_reads_like_a_printed_programme(run):
     result = run("agenda", "show")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "INNOFF-studio — tirsdag 17. november 2020, 10:00–12:00"
+    assert lines[0] == "INNOFF-studio · tirsdag 17. november 2020 · 10:00-12:00"
     assert lines[1] == "Digitalt · https://www.innoff.no · del av NEON-konferansen"
-    assert "10:10–10:30" in result.stdout and "20 min" in result.stdout
+    assert "10:10-10:30" in result.stdout and "20 min" in result.stdout
     assert "Bent Aslak Brandtzæg (seniorforsker, Telemarksforskning)" in result.stdout
-    assert "INNOFF Årsmøte — tirsdag 17. november 2020, 15:00–16:00" in result.stdout
+    assert "INNOFF Årsmøte · tirsdag 17. november 2020 · 15:00-16:00" in result.stdout
     assert "▶" not in result.stdout
 
 
 def test_show_marks_the_item_that_is_on_now(run):
     result = run("agenda", "show", "--now", "2020-11-17T11:05:00+01:00")
     marked = [line for line in result.stdout.splitlines() if "▶" in line]
-    assert len(marked) == 1 and "11:00–11:10" in marked[0] and "Pause" in marked[0]
+    assert len(marked) == 1 and "11:00-11:10" in marked[0] and "Pause" in marked[0]
 
 
 def test_show_markdown(run):
     result = run("agenda", "show", "--format", "markdown", "--event", "studio")
-    assert result.stdout.startswith("## INNOFF-studio — tirsdag 17. november 2020, 10:00–12:00\n")
-    assert "| 11:00–11:10 | 10 min | Pause |  |" in result.stdout
+    assert result.stdout.startswith("## INNOFF-studio · tirsdag 17. november 2020 · 10:00-12:00\n")
+    assert "| 11:00-11:10 | 10 min | Pause |  |" in result.stdout
 
 
 def test_brackets_in_user_text_print_as_written(run):
