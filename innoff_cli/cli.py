@@ -88,7 +88,7 @@ def root(
         typer.Option(
             "--db",
             envvar="INNOFF_DB",
-            help="SQLite file to use [default: innoff.db in the user's app directory].",
+            help="SQLite file to use \\[default: innoff.db in the user's app directory].",
             show_default=False,
         ),
     ] = None,
@@ -175,13 +175,13 @@ def agenda_add(
     start: Annotated[str, typer.Option("--start", help="Start time, HH:MM.")],
     event: EventOption = None,
     end: Annotated[
-        Optional[str], typer.Option("--end", help="End time [default: when the next item starts].")
+        Optional[str], typer.Option("--end", help="End time \\[default: when the next item starts].")
     ] = None,
     kind: Annotated[str, typer.Option("--kind", help=KindHelp)] = "talk",
     speaker: SpeakerOption = None,
     org: OrgOption = None,
     item_id: Annotated[
-        Optional[str], typer.Option("--id", help="Short id [default: made from the title].")
+        Optional[str], typer.Option("--id", help="Short id \\[default: made from the title].")
     ] = None,
 ) -> None:
     """Add an item to an event's programme (refused if it would overlap another)."""
@@ -291,7 +291,7 @@ def registrations_import(
     files: Annotated[list[Path], typer.Argument(help="CSV exports from the registration form.")],
     event: Annotated[
         Optional[str],
-        typer.Option("--event", "-e", help="Event for rows that name none [default: the studio]."),
+        typer.Option("--event", "-e", help="Event for rows that name none \\[default: the studio]."),
     ] = None,
     encoding: Annotated[
         Optional[str], typer.Option("--encoding", help="Override the detected encoding.")
@@ -446,7 +446,7 @@ def export_ics(
     ] = None,
     organizer: Annotated[
         Optional[str],
-        typer.Option("--organizer", help='"Name <address>" [default: from the programme].'),
+        typer.Option("--organizer", help='"Name <address>" \\[default: from the programme].'),
     ] = None,
     alarm: Annotated[
         Optional[str], typer.Option("--alarm", help="A reminder this long before, e.g. 15m.")

@@ -52,3 +52,9 @@ def test_readme_starts_with_the_two_newcomer_commands():
     assert len(lines) == 2
     assert "innoff agenda show" in lines[0] and "pip install" in lines[0]
     assert "[test]" in lines[1] and "pytest" in lines[1]
+
+
+def test_help_shows_defaults_written_in_brackets():
+    # Rich reads "[default: ...]" as markup and would swallow it.
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert "[default: innoff.db in the user's app directory]" in result.stdout
