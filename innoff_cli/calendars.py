@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from innoff_cli import ical, programme, store
+from innoff_cli import files, ical, programme, store
 from innoff_cli.errors import InnoffError
 from innoff_cli.models import Event
 
@@ -145,6 +144,17 @@ def _scope(event_name: str | None, events: list[Event], items: bool):
     return in_scope
 
 
+def _prepare(conn, event: str | None, organizer: str | None, items: bool, breaks: bool = True):
+    """The events in scope, the organiser, their calendar entries and SEQUENCE plan."""
+    events = _events(conn, event)
+    who = _organizer(events, organizer)
+    entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
+    if items:
+        entries += [entry for e in events for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
+    plan = plan_sequences(entries, store.calendar_state(conn), _scope(event, events, items))
+    return events, who, entries, plan
+
+
 # --- the public calendar ---------------------------------------------------------------
 
 
@@ -169,12 +179,7 @@ def public_calendar(
     db = store.open_db(db_path)
     try:
         conn = db.conn
-        events = _events(conn, event)
-        who = _organizer(events, organizer)
-        entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
-        if items:
-            entries += [entry for e in events for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
-        plan = plan_sequences(entries, store.calendar_state(conn), _scope(event, events, items))
+        events, who, entries, plan = _prepare(conn, event, organizer, items, breaks)
         organizer_line = ical.organizer_line(who)
         bodies = [
             [*ical.vevent_lines(entry, plan.sequences[entry.uid], False, alarm), organizer_line]
@@ -232,10 +237,7 @@ def write_invites(
     db = store.open_db(db_path)
     try:
         conn = db.conn
-        events = _events(conn, event)
-        who = _organizer(events, organizer)
-        entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
-        plan = plan_sequences(entries, store.calendar_state(conn), _scope(event, events, False))
+        events, who, entries, plan = _prepare(conn, event, organizer, items=False)
         uid_of = {entry.event: entry.uid for entry in entries}
         sent_before = store.invites(conn)
         people = store.invitees(conn, [e.slug for e in events])
@@ -303,13 +305,8 @@ def write_invites(
 
 def write_calendar(path: Path, text: str) -> None:
     """Write the public calendar whole or not at all (a reader never sees half a file)."""
-    temporary = path.with_name(f".{path.name}.part")
-    try:
-        _write(temporary, text)
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise InnoffError(f"cannot write {path} ({error.strerror}) - choose a folder you can write to") from None
+    with files.written_whole(path) as stream:
+        stream.write(text)
 
 
 def _write(path: Path, text: str) -> None:
@@ -321,9 +318,8 @@ def _write(path: Path, text: str) -> None:
 def _write_manifest(path: Path, rows: list[list]) -> None:
     from innoff_cli.participants import spreadsheet_safe
 
-    with open(path, "w", encoding="utf-8-sig", newline="") as stream:
+    with files.written_whole(path, "utf-8-sig") as stream:
         writer = csv.writer(stream)
         writer.writerow(["email", "name", "event", "file", "method", "sequence", "change"])
         for row in rows:
             writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
-    os.chmod(path, 0o600)  # names and addresses

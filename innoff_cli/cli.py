@@ -323,22 +323,24 @@ def registrations_import(
     reports = []
     for file in files:
         with output.import_progress(file) as progress:
-            reports.append(
-                participants.import_file(
-                    _db_path(ctx),
-                    file,
-                    event=event,
-                    encoding=encoding,
-                    delimiter=_delimiter(delimiter),
-                    mapping=_mapping(mapping),
-                    replace=replace,
-                    dry_run=dry_run,
-                    rejects=rejects,
-                    now=datetime.now(timezone.utc),
-                    progress=progress,
-                )
+            report = participants.import_file(
+                _db_path(ctx),
+                file,
+                event=event,
+                encoding=encoding,
+                delimiter=_delimiter(delimiter),
+                mapping=_mapping(mapping),
+                replace=replace,
+                dry_run=dry_run,
+                rejects=rejects,
+                now=datetime.now(timezone.utc),
+                progress=progress,
             )
-    output.render_imports(reports, format)
+        reports.append(report)
+        if format == "table":  # as each file is done, so a later error hides nothing
+            output.render_imports([report], format)
+    if format == "json":
+        output.render_imports(reports, format)
 
 
 @registrations_app.command("list")

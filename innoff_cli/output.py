@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo

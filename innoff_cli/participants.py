@@ -10,17 +10,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from innoff_cli import organisations, programme, store
+from innoff_cli import files, organisations, programme, store
 from innoff_cli.errors import InnoffError
 
 CHUNK = 1 << 20
@@ -185,101 +184,71 @@ def _import_rows(
     if previous:
         report.previously_imported = previous["imported_at"]
 
-    rejects_writer = _RejectsWriter(rejects, header, encoding, delimiter) if rejects else None
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        session = store.ImportSession(conn, [event.slug for event in events])
-        batch: list = []
-        for line, cells in _chain(sample, rows):
-            parsed = reader_.read(line, cells)
-            if parsed is None:
-                continue
-            if isinstance(parsed, registrations.Rejected):
-                report.rejected += 1
-                if len(report.rejected_lines) < REJECTED_SHOWN:
-                    report.rejected_lines.append(f"line {parsed.line}: {parsed.reason}")
-                if rejects_writer:
-                    rejects_writer.write(parsed)
-                continue
-            batch.append(parsed)
-            if len(batch) >= BATCH:
-                session.stage(batch)
-                batch.clear()
-                tick()
-        session.stage(batch)
-        counts = session.merge(replace)
-        report.rows, report.new, report.updated = counts["rows"], counts["new"], counts["updated"]
-        report.unchanged, report.duplicates = counts["unchanged"], counts["duplicates"]
-        report.rows += report.rejected
-        report.skipped_before_header = skipped
-        report.warnings = reader_.warnings.lines()
-        if dry_run or not (report.new or report.updated):
+    # Rejected rows go out as they came, plus a reason, in the file's own
+    # encoding and delimiter; the file appears only if the import completes.
+    rejects_file = (
+        files.written_whole(rejects, encoding, errors="replace") if rejects else nullcontext()
+    )
+    with rejects_file as stream:
+        rejected_out = csv.writer(stream, delimiter=delimiter) if stream else None
+        if rejected_out:
+            rejected_out.writerow([*header, "reason"])
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            session = store.ImportSession(conn, [event.slug for event in events])
+            batch: list = []
+            for line, cells in _chain(sample, rows):
+                parsed = reader_.read(line, cells)
+                if parsed is None:
+                    continue
+                if isinstance(parsed, registrations.Rejected):
+                    report.rejected += 1
+                    if len(report.rejected_lines) < REJECTED_SHOWN:
+                        report.rejected_lines.append(f"line {parsed.line}: {parsed.reason}")
+                    if rejected_out:
+                        rejected_out.writerow(
+                            [*parsed.cells, f"line {parsed.line}: {parsed.reason}"]
+                        )
+                    continue
+                batch.append(parsed)
+                if len(batch) >= BATCH:
+                    session.stage(batch)
+                    batch.clear()
+                    tick()
+            session.stage(batch)
+            counts = session.merge(replace)
+            for key in ("new", "updated", "unchanged", "duplicates"):
+                setattr(report, key, counts[key])
+            report.rows = counts["rows"] + report.rejected
+            report.skipped_before_header = skipped
+            report.warnings = reader_.warnings.lines()
+            if dry_run or not (report.new or report.updated):
+                conn.rollback()
+            else:
+                import_id = store.record_import(
+                    conn,
+                    {
+                        "file_name": path.name,
+                        "sha256": sha256,
+                        "imported_at": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+                        "encoding": encoding,
+                        "delimiter": report.delimiter,
+                        **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
+                    },
+                )  # fmt: skip
+                session.apply(import_id, replace)
+                session.close()
+                conn.commit()
+                report.written = True
+        except BaseException:
             conn.rollback()
-        else:
-            import_id = store.record_import(
-                conn,
-                {
-                    "file_name": path.name,
-                    "sha256": sha256,
-                    "imported_at": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
-                    "encoding": encoding,
-                    "delimiter": report.delimiter,
-                    **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
-                },
-            )  # fmt: skip
-            session.apply(import_id, replace)
-            session.close()
-            conn.commit()
-            report.written = True
-    except BaseException:
-        conn.rollback()
-        if rejects_writer:
-            rejects_writer.discard()
-        raise
-    if rejects_writer:
-        rejects_writer.finish()
+            raise
     return report
 
 
 def _chain(first, rest):
     yield from first
     yield from rest
-
-
-def _private_temporary(target: Path) -> tuple[int, str]:
-    """A 0600 temporary file beside `target` (it will hold personal data), to rename into place."""
-    try:
-        return tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    except OSError as error:
-        raise InnoffError(
-            f"cannot write {target} ({error.strerror}) - choose a folder you can write to"
-        ) from None
-
-
-class _RejectsWriter:
-    """Rejected rows as they came, plus a reason, in the source's encoding and delimiter.
-
-    Written to a temporary file and moved into place only when the import ends,
-    so an interrupted import leaves no half file behind.
-    """
-
-    def __init__(self, target: Path, header: list[str], encoding: str, delimiter: str):
-        self.target = target
-        handle, self.temporary = _private_temporary(target)
-        self.stream = open(handle, "w", encoding=encoding, newline="", errors="replace")
-        self.writer = csv.writer(self.stream, delimiter=delimiter)
-        self.writer.writerow([*header, "reason"])
-
-    def write(self, rejected) -> None:
-        self.writer.writerow([*rejected.cells, f"line {rejected.line}: {rejected.reason}"])
-
-    def finish(self) -> None:
-        self.stream.close()
-        os.replace(self.temporary, self.target)
-
-    def discard(self) -> None:
-        self.stream.close()
-        os.unlink(self.temporary)
 
 
 # --- around the import -------------------------------------------------------------
@@ -392,17 +361,10 @@ def spreadsheet_safe(value: str) -> str:
 def export_csv(db_path: Path, target: Path, event: str | None = None, delimiter: str = ";") -> int:
     """Write participants to `target` as UTF-8 with BOM; returns how many."""
     people = list_participants(db_path, event)
-    handle, temporary = _private_temporary(target)
-    try:
-        with open(handle, "w", encoding="utf-8-sig", newline="") as stream:
-            writer = csv.writer(stream, delimiter=delimiter)
-            writer.writerow(EXPORT_COLUMNS)
-            for person in people:
-                row = {**person, "events": ", ".join(person["events"])}
-                writer.writerow([spreadsheet_safe(row[key] or "") for key in EXPORT_COLUMNS])
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with files.written_whole(target, "utf-8-sig") as stream:
+        writer = csv.writer(stream, delimiter=delimiter)
+        writer.writerow(EXPORT_COLUMNS)
+        for person in people:
+            row = {**person, "events": ", ".join(person["events"])}
+            writer.writerow([spreadsheet_safe(row[key] or "") for key in EXPORT_COLUMNS])
     return len(people)

@@ -142,7 +142,7 @@ def parse_programme(text: str, source: str = "programme") -> list[Event]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InnoffError(f"{source} is not valid TOML ({error}) - fix the file and try again")
+        raise InnoffError(f"{source} is not valid TOML ({error}) - fix the file and try again") from None
     organizer = data.get("organizer", {})
     raw_events = data.get("events")
     if not isinstance(raw_events, list) or not raw_events:

@@ -17,7 +17,6 @@ Target: 20 000 invites in under 5 s, within 2x the floor.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
