@@ -361,6 +361,7 @@ class DateReader:
         self.pattern: re.Pattern[str] | None = None
         self.guesses_left = 3
         self.offsets: dict[tuple[int, int, int, int], timedelta] = {}
+        self.cache: dict[str, str | None] = {}
 
     @classmethod
     def guess_format(cls, text: str, month_first: bool) -> str | None:
@@ -379,6 +380,16 @@ class DateReader:
 
     def read(self, text: str) -> str | None:
         """UTC ISO 8601 text, or None when the value is not a date at all."""
+        # Forms often stamp to the minute, so the same text comes back many times.
+        cached = self.cache.get(text, _MISSING)
+        if cached is not _MISSING:
+            return cached
+        if len(self.cache) >= 4096:  # bounded: memory must not grow with the file
+            self.cache.clear()
+        result = self.cache[text] = self._read(text)
+        return result
+
+    def _read(self, text: str) -> str | None:
         text = text.strip()
         if not text:
             return None
@@ -442,6 +453,7 @@ class DateReader:
             return None
 
 
+_MISSING = object()
 _DIRECTIVES = {
     "d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "Y": r"(?P<Y>\d{4})", "y": r"(?P<y>\d{2})",
     "H": r"(?P<H>\d{1,2})", "M": r"(?P<M>\d{2})", "S": r"(?P<S>\d{2})",

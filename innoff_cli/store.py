@@ -266,6 +266,8 @@ def save_event(db: Database, event: Event) -> None:
 
 PARTICIPANT_FIELDS = ("name", "organisation", "role", "municipality", "phone")
 COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
+# The staging table's columns: ParsedRow's first nine, how recent the row is, its events.
+STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "recency", "events")
 
 
 class ImportSession:
@@ -321,18 +323,29 @@ class ImportSession:
         """
         conn = self.conn
         conn.execute("CREATE INDEX temp.staging_email ON staging(email, recency)")
-        # One row per person in one pass. With a single max() in an aggregate,
-        # SQLite takes the other ("bare") columns from the row holding the max:
-        # the most recent row. The union of events is built from sum(), so that
-        # max() stays the only one.
-        union = " + ".join(f"(sum(events & {bit}) > 0) * {bit}" for bit in self.bits.values())
-        bare = ", ".join(("line", "registered_utc", "extra", *PARTICIPANT_FIELDS))
+        # One row per person: the most recent one. Most people have a single
+        # row, so an index probe per row is cheaper than aggregating them all;
+        # only people with several rows get their events united below.
+        columns = ", ".join(f"s.{c}" for c in STAGED)
         conn.execute(
             f"""
             CREATE TEMP TABLE winners AS
-            SELECT email, max(recency) AS recency, {bare}, count(*) AS copies,
-                   {union or "0"} AS events
-            FROM staging GROUP BY email
+            SELECT {columns},
+                EXISTS (SELECT 1 FROM staging x WHERE x.email = s.email AND x.recency < s.recency)
+                    AS copies
+            FROM staging s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM staging x WHERE x.email = s.email AND x.recency > s.recency)
+            -- In e-mail order, so the inserts into the stored tables, keyed by
+            -- e-mail, append to their B-trees instead of splitting pages at random.
+            ORDER BY s.email
+            """
+        )
+        union = " | ".join(f"max(x.events & {bit})" for bit in self.bits.values()) or "0"
+        conn.execute(
+            f"""
+            UPDATE winners SET events = (SELECT {union} FROM staging x WHERE x.email = winners.email)
+            WHERE copies
             """
         )
         # A person with several rows: each empty field takes the most recent
@@ -344,7 +357,7 @@ class ImportSession:
                 UPDATE winners SET {f} = coalesce((
                     SELECT x.{f} FROM staging x WHERE x.email = winners.email AND x.{f} != ''
                     ORDER BY x.recency DESC LIMIT 1), '')
-                WHERE copies > 1 AND {f} = ''
+                WHERE copies AND {f} = ''
                 """
             )
         conn.execute(
@@ -355,7 +368,7 @@ class ImportSession:
                         PARTITION BY j.key ORDER BY x.recency DESC) AS rank
                     FROM staging x, json_each(x.extra) j WHERE x.email = winners.email
                 ) WHERE rank = 1)
-            WHERE copies > 1
+            WHERE copies
             """
         )
         newer = (
