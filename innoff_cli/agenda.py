@@ -93,7 +93,11 @@ def add(
     created: list[Item] = []
 
     def change(events: list[Event], _: Event | None) -> Event:
-        event = programme.match_event(events, event_name) if event_name else programme.main_event(events)
+        event = (
+            programme.match_event(events, event_name)
+            if event_name
+            else programme.main_event(events)
+        )
         tz = programme.zone(event.timezone)
         day = event.start.astimezone(tz).date()
         taken = {item.id for e in events for item in e.items}

@@ -13,7 +13,7 @@ import csv
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from innoff_cli import files, ical, programme, store
@@ -68,11 +68,11 @@ def _state_row(entry: ical.Entry, sequence: int, cancelled: bool, now: datetime)
         "fingerprint": entry.fingerprint(),
         "sequence": sequence,
         "summary": entry.summary,
-        "start_utc": entry.start.astimezone(timezone.utc).isoformat(),
-        "end_utc": entry.end.astimezone(timezone.utc).isoformat(),
+        "start_utc": entry.start.astimezone(UTC).isoformat(),
+        "end_utc": entry.end.astimezone(UTC).isoformat(),
         "location": entry.location,
         "cancelled": int(cancelled),
-        "exported_at": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": now.astimezone(UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -131,7 +131,7 @@ def _organizer(events: list[Event], override: str | None) -> ical.Organizer:
             return ical.Organizer(event.organizer_name, event.organizer_email)
     raise InnoffError(
         "the programme names no organiser e-mail - add [organizer] email to the programme "
-        "file or pass --organizer \"Name <address>\""
+        'file or pass --organizer "Name <address>"'
     )
 
 
@@ -243,7 +243,9 @@ def write_invites(
         people = store.invitees(conn, [e.slug for e in events])
 
         requests = {
-            entry.uid: ical.InviteTemplate(entry, plan.sequences[entry.uid], who, "REQUEST", now, alarm)
+            entry.uid: ical.InviteTemplate(
+                entry, plan.sequences[entry.uid], who, "REQUEST", now, alarm
+            )
             for entry in entries
         }
         report = InviteReport(str(directory), plan, dry_run=dry_run)
@@ -255,9 +257,13 @@ def write_invites(
             sequence = plan.sequences[uid]
             wanted.add((email, uid))
             before = sent_before.get((email, uid))
-            change = "new" if before is None else "unchanged" if before[0] == sequence else "updated"
+            change = (
+                "new" if before is None else "unchanged" if before[0] == sequence else "updated"
+            )
             report.changes[change] = report.changes.get(change, 0) + 1
-            manifest.append([email, name, slug, invite_file_name(slug, email), "REQUEST", sequence, change])
+            manifest.append(
+                [email, name, slug, invite_file_name(slug, email), "REQUEST", sequence, change]
+            )
             sent.append((email, uid, sequence))
 
         # Cancellations: a removed event for everyone invited to it; a person
@@ -275,10 +281,22 @@ def write_invites(
             cancel_sequence = event_cancel.get(uid, max(sequence, plan.sequences.get(uid, 0)) + 1)
             key = (uid, cancel_sequence)
             if key not in cancel_templates:
-                cancel_templates[key] = ical.InviteTemplate(by_uid[uid], cancel_sequence, who, "CANCEL", now)
+                cancel_templates[key] = ical.InviteTemplate(
+                    by_uid[uid], cancel_sequence, who, "CANCEL", now
+                )
             slug = by_uid[uid].event
             cancel_rows.append((email, slug, cancel_templates[key]))
-            manifest.append([email, "", slug, invite_file_name(slug, email), "CANCEL", cancel_sequence, "cancelled"])
+            manifest.append(
+                [
+                    email,
+                    "",
+                    slug,
+                    invite_file_name(slug, email),
+                    "CANCEL",
+                    cancel_sequence,
+                    "cancelled",
+                ]
+            )
             cancelled.append((email, uid))
         report.requests, report.cancels = len(sent), len(cancelled)
 
@@ -287,7 +305,10 @@ def write_invites(
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # names and addresses
             for email, name, slug in people:
-                _write(directory / invite_file_name(slug, email), requests[uid_of[slug]].render(email, name))
+                _write(
+                    directory / invite_file_name(slug, email),
+                    requests[uid_of[slug]].render(email, name),
+                )
             for email, slug, template in cancel_rows:
                 _write(directory / invite_file_name(slug, email), template.render(email, ""))
             _write_manifest(directory / MANIFEST, manifest)

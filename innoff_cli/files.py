@@ -18,7 +18,9 @@ from innoff_cli.errors import InnoffError
 
 
 @contextmanager
-def written_whole(target: Path, encoding: str = "utf-8", errors: str = "strict") -> Iterator[TextIO]:
+def written_whole(
+    target: Path, encoding: str = "utf-8", errors: str = "strict"
+) -> Iterator[TextIO]:
     """A text stream whose content becomes `target` when the block ends without error."""
     try:
         handle, temporary = tempfile.mkstemp(

@@ -20,7 +20,7 @@ import hashlib
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from innoff_cli import __version__
@@ -50,7 +50,7 @@ def parse_organizer(text: str) -> Organizer:
     if re.fullmatch(r"[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+", text.strip()):
         return Organizer("", text.strip())
     raise InnoffError(
-        f"bad organiser '{text}' - write it as \"Name <address>\", e.g. \"INNOFF <post@innoff.no>\""
+        f'bad organiser \'{text}\' - write it as "Name <address>", e.g. "INNOFF <post@innoff.no>"'
     )
 
 
@@ -71,14 +71,12 @@ class Entry:
 
     def fingerprint(self) -> str:
         """What, when and where: a change here must reach calendars as an update."""
-        key = "\x1f".join(
-            (self.summary, _utc(self.start), _utc(self.end), self.location)
-        )
+        key = "\x1f".join((self.summary, _utc(self.start), _utc(self.end), self.location))
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def uid_for(domain: str, event_slug: str, item_id: str | None = None) -> str:
@@ -197,15 +195,17 @@ def attendee_line(email: str, name: str, rsvp: bool = True) -> str:
     return fold(f"ATTENDEE{cn};CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT{answer}:mailto:{email}")
 
 
-def vevent_lines(entry: Entry, sequence: int, cancelled: bool, alarm: timedelta | None) -> list[str]:
+def vevent_lines(
+    entry: Entry, sequence: int, cancelled: bool, alarm: timedelta | None
+) -> list[str]:
     """The VEVENT's own properties from `ics`, folded, without BEGIN/END lines."""
     import ics
     from ics.alarm import DisplayAlarm
 
     event = ics.Event(
         name=clean_text(entry.summary),
-        begin=entry.start.astimezone(timezone.utc),
-        end=entry.end.astimezone(timezone.utc),
+        begin=entry.start.astimezone(UTC),
+        end=entry.end.astimezone(UTC),
         uid=entry.uid,
         description=clean_text(entry.description) or None,
         location=clean_text(entry.location) or None,
@@ -229,13 +229,19 @@ def vevent_lines(entry: Entry, sequence: int, cancelled: bool, alarm: timedelta 
 
 
 def _sorted_categories(line: str) -> str:
-    names = re.split(r"(?<!\\),", line[len("CATEGORIES:"):])
+    names = re.split(r"(?<!\\),", line[len("CATEGORIES:") :])
     return "CATEGORIES:" + ",".join(sorted(names))
 
 
 def calendar(method: str, vevents: list[list[str]], stamp: datetime) -> str:
     """A whole VCALENDAR: properties first, then each VEVENT with its DTSTAMP."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", f"METHOD:{method}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        f"METHOD:{method}",
+    ]
     for body in vevents:
         lines += ["BEGIN:VEVENT", f"DTSTAMP:{_utc(stamp)}", *body, "END:VEVENT"]
     lines.append("END:VCALENDAR")

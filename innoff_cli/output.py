@@ -21,6 +21,7 @@ from innoff_cli.programme import clock, current_item, norwegian_date
 
 Format = Literal["table", "json", "csv", "markdown"]
 
+
 def minutes_text(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
@@ -190,9 +191,7 @@ def render_agenda(events: list[Event], fmt: Format, tz: ZoneInfo, now: datetime 
         write_json(agenda_json(events, tz))
         return
     if fmt == "csv":
-        write_csv(
-            (AgendaRow(e, item, tz) for e in events for item in e.items), AGENDA_CSV_COLUMNS
-        )
+        write_csv((AgendaRow(e, item, tz) for e in events for item in e.items), AGENDA_CSV_COLUMNS)
         return
     if fmt == "markdown":
         blocks = []
@@ -254,7 +253,10 @@ def render_imports(reports: list, fmt: str) -> None:
     out.soft_wrap = True  # a long reason stays on one line, as in a log
     for report in reports:
         out.print(
-            Text(f"{report.file}: {report.rows} rows ({report.encoding}, {report.delimiter})", style="bold")
+            Text(
+                f"{report.file}: {report.rows} rows ({report.encoding}, {report.delimiter})",
+                style="bold",
+            )
         )
         counts = (
             f"  new {report.new} · updated {report.updated} · unchanged {report.unchanged}"
@@ -264,19 +266,29 @@ def render_imports(reports: list, fmt: str) -> None:
         for line in report.columns:
             out.print(Text(f"  {line}", style="dim"))
         if report.skipped_before_header:
-            out.print(Text(f"  skipped {report.skipped_before_header} blank lines before the header"))
+            out.print(
+                Text(f"  skipped {report.skipped_before_header} blank lines before the header")
+            )
         if report.rejected:
             out.print(Text("  rejected:"))
             for line in report.rejected_lines:
                 out.print(Text(f"    {line}"))
             if report.rejected > len(report.rejected_lines):
-                out.print(Text(f"    ... and {report.rejected - len(report.rejected_lines)} more (see --rejects FILE)"))
+                out.print(
+                    Text(
+                        f"    ... and {report.rejected - len(report.rejected_lines)} more (see --rejects FILE)"
+                    )
+                )
         for line in report.warnings:
             out.print(Text(f"  note: {line}", style="yellow"))
         if report.dry_run:
             out.print(Text("  Dry run: nothing was written.", style="bold"))
         elif not report.written:
-            seen = f" (imported before on {report.previously_imported})" if report.previously_imported else ""
+            seen = (
+                f" (imported before on {report.previously_imported})"
+                if report.previously_imported
+                else ""
+            )
             out.print(Text(f"  Nothing changed{seen}.", style="bold"))
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -101,7 +101,9 @@ def import_file(
     conn = db.conn
     try:
         events = store.load_events(conn)
-        default = (programme.match_event(events, event) if event else programme.main_event(events)).slug
+        default = (
+            programme.match_event(events, event) if event else programme.main_event(events)
+        ).slug
         with path.open("rb") as raw:
             text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
             try:
@@ -230,7 +232,7 @@ def _import_rows(
                     {
                         "file_name": path.name,
                         "sha256": sha256,
-                        "imported_at": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+                        "imported_at": now.astimezone(UTC).isoformat(timespec="seconds"),
                         "encoding": encoding,
                         "delimiter": report.delimiter,
                         **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
@@ -286,7 +288,9 @@ def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
     return programme.match_event(store.load_events(conn), event).slug if event else None
 
 
-def list_participants(db_path: Path, event: str | None = None, search: str | None = None) -> list[dict]:
+def list_participants(
+    db_path: Path, event: str | None = None, search: str | None = None
+) -> list[dict]:
     conn = store.open_for_reading(db_path)
     try:
         people = [public(p) for p in store.participants(conn, _event_slug(conn, event))]
@@ -299,7 +303,10 @@ def list_participants(db_path: Path, event: str | None = None, search: str | Non
         people = [
             p
             for p in people
-            if any(wanted in (p[key] or "").casefold() for key in ("name", "email", "organisation", "municipality", "role"))
+            if any(
+                wanted in (p[key] or "").casefold()
+                for key in ("name", "email", "organisation", "municipality", "role")
+            )
         ]
     return people
 
@@ -324,7 +331,9 @@ def show_participant(db_path: Path, email: str) -> dict:
 def stats(db_path: Path) -> dict[str, dict[str, int]]:
     people = list_participants(db_path)
     per_event: Counter[str] = Counter(slug for p in people for slug in p["events"])
-    kinds: Counter[str] = Counter(organisations.organisation_kind(p["organisation"]) for p in people)
+    kinds: Counter[str] = Counter(
+        organisations.organisation_kind(p["organisation"]) for p in people
+    )
     places: Counter[str] = Counter(
         organisations.municipality_of(p["municipality"], p["organisation"]) or "(not given)"
         for p in people
@@ -343,13 +352,24 @@ def remove_participant(db_path: Path, email: str) -> int:
     try:
         found, pending = store.remove_participant(db.conn, email)
         if not found:
-            raise InnoffError(f"no participant with e-mail '{email}' - see `innoff registrations list`")
+            raise InnoffError(
+                f"no participant with e-mail '{email}' - see `innoff registrations list`"
+            )
     finally:
         db.close()
     return pending
 
 
-EXPORT_COLUMNS = ("email", "name", "organisation", "role", "municipality", "phone", "registered_at", "events")
+EXPORT_COLUMNS = (
+    "email",
+    "name",
+    "organisation",
+    "role",
+    "municipality",
+    "phone",
+    "registered_at",
+    "events",
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

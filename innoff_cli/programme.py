@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from innoff_cli.errors import ConflictError, InnoffError
@@ -142,7 +142,9 @@ def parse_programme(text: str, source: str = "programme") -> list[Event]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise InnoffError(f"{source} is not valid TOML ({error}) - fix the file and try again") from None
+        raise InnoffError(
+            f"{source} is not valid TOML ({error}) - fix the file and try again"
+        ) from None
     organizer = data.get("organizer", {})
     raw_events = data.get("events")
     if not isinstance(raw_events, list) or not raw_events:
@@ -218,7 +220,9 @@ def _item_from_table(raw: dict, day: date, tz: ZoneInfo, where: str) -> Item:
         raise InnoffError(f"{where}: kind '{kind}' is not one of {', '.join(ITEM_KINDS)}")
     speakers = []
     for speaker in raw.get("speakers", []):
-        if not isinstance(speaker, dict) or not (speaker.get("name") or speaker.get("organisation")):
+        if not isinstance(speaker, dict) or not (
+            speaker.get("name") or speaker.get("organisation")
+        ):
             raise InnoffError(f"{where}: each speaker needs a name or an organisation")
         speakers.append(
             Speaker(
@@ -246,7 +250,7 @@ def _item_from_table(raw: dict, day: date, tz: ZoneInfo, where: str) -> Item:
 
 
 # Stands for "until the next item starts" while a programme is being read.
-OPEN_END = datetime.max.replace(tzinfo=timezone.utc)
+OPEN_END = datetime.max.replace(tzinfo=UTC)
 
 
 def with_ends(items: list[Item], event_end: datetime) -> tuple[Item, ...]:

@@ -21,8 +21,8 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
-from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from innoff_cli.errors import InnoffError
@@ -74,6 +74,7 @@ NO = {"", "nei", "n", "no", "0", "false", "usant", "deltarikke", "kommerikke", "
 def answer(text: str) -> str:
     """A yes/no cell folded for YES and NO: 'Deltar ikke' -> 'deltarikke', '✓' stays."""
     return "".join(text.split()).casefold()
+
 
 # Values that forms write where a person would have written nothing.
 PLACEHOLDERS = {"anonymous", "anonym", "n/a", "na", "-", "none", "null"}
@@ -164,7 +165,9 @@ class ColumnPlan:
     def describe(self) -> list[str]:
         """'E-post → email' lines for the import summary."""
         used = [f"{self.header[i]} → {name}" for name, i in self.fields.items()]
-        used += [f"{self.header[i]} → registered for {slug} (yes/no)" for i, slug in self.event_flags]
+        used += [
+            f"{self.header[i]} → registered for {slug} (yes/no)" for i, slug in self.event_flags
+        ]
         used += [f"{self.header[i]} → events" for i in self.event_lists]
         if self.extra:
             used.append("kept as extra: " + ", ".join(self.header[i] for i in self.extra))
@@ -250,7 +253,9 @@ def plan_columns(
         if name == "email":
             good = sum(1 for cell in cells if "@" in cell)
         elif name == "registered_at":
-            good = sum(1 for cell in cells if DateReader.guess_format(cell, False) or _looks_dated(cell))
+            good = sum(
+                1 for cell in cells if DateReader.guess_format(cell, False) or _looks_dated(cell)
+            )
         else:
             good = sum(1 for cell in cells if cell.casefold() not in PLACEHOLDERS)
         return good / len(cells)
@@ -418,7 +423,7 @@ class DateReader:
                 return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.tz)
-        return moment.astimezone(timezone.utc).isoformat()
+        return moment.astimezone(UTC).isoformat()
 
     def _utc_from_fields(self, match: re.Match[str]) -> str | None:
         """The fast path: numbers from the regex, the zone's offset cached per hour."""
@@ -523,7 +528,8 @@ class Warnings:
 
     def lines(self) -> list[str]:
         return [
-            f"{kind}: {self.counts[kind]} ({'; '.join(self.examples[kind])})" for kind in self.counts
+            f"{kind}: {self.counts[kind]} ({'; '.join(self.examples[kind])})"
+            for kind in self.counts
         ]
 
 
@@ -650,7 +656,9 @@ class RowReader:
             if value in YES and slug not in chosen:
                 chosen.append(slug)
             elif value not in YES and value not in NO:
-                self.warnings.add("yes/no answers not understood, read as no", f"line {line}: {cells[index]}")
+                self.warnings.add(
+                    "yes/no answers not understood, read as no", f"line {line}: {cells[index]}"
+                )
         if not chosen:
             self.warnings.add("registered for no event", f"line {line}")
         return tuple(chosen)

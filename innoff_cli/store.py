@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -128,9 +128,7 @@ def database_error(path: Path, error: sqlite3.Error) -> InnoffError:
             f"cannot write to database {path} ({text}) - check its permissions or pass --db"
         )
     if "locked" in text or "busy" in text:
-        return InnoffError(
-            f"database {path} is busy in another program - close it and try again"
-        )
+        return InnoffError(f"database {path} is busy in another program - close it and try again")
     return InnoffError(f"database {path}: {text} - check the file or pass another with --db")
 
 
@@ -138,7 +136,7 @@ def database_error(path: Path, error: sqlite3.Error) -> InnoffError:
 
 
 def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def _local(text: str, tz: ZoneInfo) -> datetime:
@@ -218,9 +216,7 @@ def _item_row(event: Event, item: Item) -> dict:
         "end_utc": _utc(item.end),
         "title": item.title,
         "kind": item.kind,
-        "speakers": json.dumps(
-            [vars(speaker) for speaker in item.speakers], ensure_ascii=False
-        ),
+        "speakers": json.dumps([vars(speaker) for speaker in item.speakers], ensure_ascii=False),
         "description": item.description,
     }
 
@@ -306,10 +302,7 @@ class ImportSession:
         """Stage ParsedRow tuples (see registrations.py)."""
         self.conn.executemany(
             "INSERT INTO staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (*row[:9], f"{row[7] or ''}|{row[0]:010d}", self._mask(row[9]))
-                for row in rows
-            ],
+            [(*row[:9], f"{row[7] or ''}|{row[0]:010d}", self._mask(row[9])) for row in rows],
         )
         self.staged += len(rows)
 
@@ -456,7 +449,9 @@ class ImportSession:
 def record_import(conn: sqlite3.Connection, details: dict) -> int:
     columns = ", ".join(details)
     marks = ", ".join("?" for _ in details)
-    cursor = conn.execute(f"INSERT INTO imports ({columns}) VALUES ({marks})", list(details.values()))
+    cursor = conn.execute(
+        f"INSERT INTO imports ({columns}) VALUES ({marks})", list(details.values())
+    )
     return int(cursor.lastrowid)
 
 

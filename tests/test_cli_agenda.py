@@ -34,9 +34,10 @@ def agenda_json(run, *args: str) -> list[dict]:
 
 def dump(db_path) -> list:
     with sqlite3.connect(db_path) as conn:
-        return conn.execute("SELECT * FROM items ORDER BY id").fetchall() + conn.execute(
-            "SELECT * FROM events ORDER BY slug"
-        ).fetchall()
+        return (
+            conn.execute("SELECT * FROM items ORDER BY id").fetchall()
+            + conn.execute("SELECT * FROM events ORDER BY slug").fetchall()
+        )
 
 
 def test_show_json_on_first_use(run):
@@ -56,7 +57,9 @@ def test_show_json_on_first_use(run):
         "partners": [],
         "items": [],
     }
-    assert {k: studio[k] for k in ("slug", "title", "start", "end", "timezone", "location", "url")} == {
+    assert {
+        k: studio[k] for k in ("slug", "title", "start", "end", "timezone", "location", "url")
+    } == {
         "slug": "studio",
         "title": "INNOFF-studio",
         "start": iso("10:00"),
@@ -137,12 +140,30 @@ def test_brackets_in_user_text_print_as_written(run):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("agenda", "show", "--event", "gala"), "Error: no event called 'gala' - known events: studio, arsmote\n"),
-        (("agenda", "show", "--tz", "Mars/Olympus"), "Error: unknown time zone 'Mars/Olympus' - use an IANA name such as Europe/Oslo or UTC\n"),
-        (("agenda", "add", "Kaffe", "--start", "25:99"), "Error: bad time '25:99' - write it as HH:MM, for example 10:45\n"),
-        (("agenda", "shift", "pause", "soon"), "Error: bad duration 'soon' - write minutes or hours such as +10m, -5m, 1h or 1h30m\n"),
-        (("agenda", "remove", "nope"), "Error: no item with id 'nope' - see the ids with `innoff agenda show --format json`\n"),
-        (("agenda", "add", "Kaffe", "--start", "10:15", "--kind", "party"), "Error: unknown kind 'party' - use one of welcome, introduction, talk, showcase, panel, break\n"),
+        (
+            ("agenda", "show", "--event", "gala"),
+            "Error: no event called 'gala' - known events: studio, arsmote\n",
+        ),
+        (
+            ("agenda", "show", "--tz", "Mars/Olympus"),
+            "Error: unknown time zone 'Mars/Olympus' - use an IANA name such as Europe/Oslo or UTC\n",
+        ),
+        (
+            ("agenda", "add", "Kaffe", "--start", "25:99"),
+            "Error: bad time '25:99' - write it as HH:MM, for example 10:45\n",
+        ),
+        (
+            ("agenda", "shift", "pause", "soon"),
+            "Error: bad duration 'soon' - write minutes or hours such as +10m, -5m, 1h or 1h30m\n",
+        ),
+        (
+            ("agenda", "remove", "nope"),
+            "Error: no item with id 'nope' - see the ids with `innoff agenda show --format json`\n",
+        ),
+        (
+            ("agenda", "add", "Kaffe", "--start", "10:15", "--kind", "party"),
+            "Error: unknown kind 'party' - use one of welcome, introduction, talk, showcase, panel, break\n",
+        ),
     ],
 )
 def test_user_mistakes_print_one_error_line_and_exit_1(run, args, message):
@@ -166,12 +187,16 @@ def test_overlapping_add_is_refused_and_nothing_changes(run, db_path):
 
 def test_add_edit_shift_remove(run):
     assert run("agenda", "edit", "panel-forutsetninger", "--end", "10:50").exit_code == 0
-    result = run("agenda", "add", "Lyntale", "--start", "10:50", "--speaker", "Kari Nordmann; rådgiver; KS")
+    result = run(
+        "agenda", "add", "Lyntale", "--start", "10:50", "--speaker", "Kari Nordmann; rådgiver; KS"
+    )
     assert (result.exit_code, result.stderr) == (0, "Added 'lyntale' at 10:50.\n")
     (studio,) = agenda_json(run, "--event", "studio")
     added = next(i for i in studio["items"] if i["id"] == "lyntale")
     assert (added["start"], added["end"], added["kind"]) == (iso("10:50"), iso("11:00"), "talk")
-    assert added["speakers"] == [{"name": "Kari Nordmann", "role": "rådgiver", "organisation": "KS"}]
+    assert added["speakers"] == [
+        {"name": "Kari Nordmann", "role": "rådgiver", "organisation": "KS"}
+    ]
 
     result = run("agenda", "shift", "pause", "+10m", "--following")
     assert (result.exit_code, result.stderr) == (0, "Moved 'pause' to 11:10.\n")
@@ -190,9 +215,17 @@ def test_add_edit_shift_remove(run):
 def test_load_updates_and_reloading_changes_nothing(run, db_path, tmp_path):
     from innoff_cli.programme import bundled_programme_text
 
-    changed = bundled_programme_text().replace('start = "11:00"\n  kind = "break"', 'start = "11:00"\n  end = "11:05"\n  kind = "break"')
-    changed = changed.replace('  [[events.items]]\n  id = "gode-eksempler-2"', '  [[events.items]]\n  id = "ekstra"\n  start = "11:05"\n  title = "Ekstra"\n\n  [[events.items]]\n  id = "gode-eksempler-2"')
-    changed = changed.replace('  [[events.items]]\n  id = "introduksjon"\n  start = "10:05"\n  kind = "introduction"\n  title = "Introduksjon til tema"\n  speakers = [{ organisation = "INNOFF" }]\n', "")
+    changed = bundled_programme_text().replace(
+        'start = "11:00"\n  kind = "break"', 'start = "11:00"\n  end = "11:05"\n  kind = "break"'
+    )
+    changed = changed.replace(
+        '  [[events.items]]\n  id = "gode-eksempler-2"',
+        '  [[events.items]]\n  id = "ekstra"\n  start = "11:05"\n  title = "Ekstra"\n\n  [[events.items]]\n  id = "gode-eksempler-2"',
+    )
+    changed = changed.replace(
+        '  [[events.items]]\n  id = "introduksjon"\n  start = "10:05"\n  kind = "introduction"\n  title = "Introduksjon til tema"\n  speakers = [{ organisation = "INNOFF" }]\n',
+        "",
+    )
     programme_file = tmp_path / "neste.toml"
     programme_file.write_text(changed, encoding="utf-8")
 
@@ -210,7 +243,9 @@ def test_load_refuses_a_broken_file_and_keeps_the_database(run, db_path, tmp_pat
     run("agenda", "show")
     before = dump(db_path)
     broken = tmp_path / "broken.toml"
-    broken.write_text("[[events]]\nslug = 'x'\ntitle = 'X'\ndate = 2020-11-17\nstart = '10:00'\nend = '11:00'\n[[events.items]]\ntitle='A'\nstart='10:00'\n[[events.items]]\ntitle='B'\nstart='10:00'\n")
+    broken.write_text(
+        "[[events]]\nslug = 'x'\ntitle = 'X'\ndate = 2020-11-17\nstart = '10:00'\nend = '11:00'\n[[events.items]]\ntitle='A'\nstart='10:00'\n[[events.items]]\ntitle='B'\nstart='10:00'\n"
+    )
     result = run("agenda", "load", str(broken))
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
@@ -236,7 +271,9 @@ def test_read_only_database_gives_a_clear_error(run, db_path):
     run("agenda", "show")
     db_path.chmod(0o400)
     result = run("agenda", "shift", "pause", "+1m")
-    assert result.exit_code == 1 and result.stderr.startswith(f"Error: cannot write to database {db_path}")
+    assert result.exit_code == 1 and result.stderr.startswith(
+        f"Error: cannot write to database {db_path}"
+    )
 
 
 def test_db_path_follows_option_then_environment(run, db_path, monkeypatch, tmp_path):

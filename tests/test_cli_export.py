@@ -59,7 +59,9 @@ def test_public_calendar_to_stdout_and_file(run, tmp_path):
     vevents = {str(v["UID"]): v for v in cal.walk("VEVENT")}
     assert "studio.pause@innoff.no" not in vevents
     assert local(vevents["studio@innoff.no"], "DTSTART") == "2020-11-17 10:00"
-    assert local(vevents["studio.panel-innovasjonsmeldingen@innoff.no"], "DTEND") == "2020-11-17 12:00"
+    assert (
+        local(vevents["studio.panel-innovasjonsmeldingen@innoff.no"], "DTEND") == "2020-11-17 12:00"
+    )
     assert local(vevents["arsmote@innoff.no"], "DTSTART") == "2020-11-17 15:00"
     assert all("ATTENDEE" not in v for v in vevents.values())
 
@@ -77,14 +79,19 @@ def test_invites_one_request_per_person_and_event(run, registered, tmp_path):
         ("oystein@ntnu.no", "studio", "REQUEST", "0", "new"),
         ("per@ks.no", "studio", "REQUEST", "0", "new"),
     ]
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*(r["file"] for r in rows), "manifest.csv"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*(r["file"] for r in rows), "manifest.csv"]
+    )
     kari = parse(folder / "studio_kari@bergen.kommune.no.ics")
     assert str(kari["METHOD"]) == "REQUEST"
     (vevent,) = kari.walk("VEVENT")  # one UID per REQUEST file
     assert str(vevent["UID"]) == "studio@innoff.no"
     assert vevent["ATTENDEE"].params["CN"] == 'Kari "K" Nordmann'
     assert str(vevent["ORGANIZER"]) == "mailto:post@innoff.no"
-    assert local(vevent, "DTSTART") == "2020-11-17 10:00" and local(vevent, "DTEND") == "2020-11-17 12:00"
+    assert (
+        local(vevent, "DTSTART") == "2020-11-17 10:00"
+        and local(vevent, "DTEND") == "2020-11-17 12:00"
+    )
     per = parse(folder / "arsmote_per@ks.no.ics").walk("VEVENT")[0]
     assert per["ATTENDEE"].params["CN"] == "Nordmann, Per"
     assert local(per, "DTSTART") == "2020-11-17 15:00"
@@ -94,7 +101,10 @@ def test_organizer_override(run, registered, tmp_path):
     folder = tmp_path / "invites"
     run("export", "ics", "--invites", str(folder), "--organizer", "Styret <styret@innoff.no>")
     vevent = parse(folder / "studio_per@ks.no.ics").walk("VEVENT")[0]
-    assert (str(vevent["ORGANIZER"]), vevent["ORGANIZER"].params["CN"]) == ("mailto:styret@innoff.no", "Styret")
+    assert (str(vevent["ORGANIZER"]), vevent["ORGANIZER"].params["CN"]) == (
+        "mailto:styret@innoff.no",
+        "Styret",
+    )
     assert str(vevent["UID"]) == "studio@innoff.no"  # the organiser never changes a UID
 
 
@@ -115,7 +125,10 @@ def test_sequence_and_cancel_across_exports(run, registered, tmp_path):
     result = run("export", "ics", "--invites", str(folder))
     assert result.exit_code == 0
     rows = {(r["email"], r["event"]): r for r in manifest(folder)}
-    assert (rows["kari@bergen.kommune.no", "studio"]["sequence"], rows["kari@bergen.kommune.no", "studio"]["change"]) == ("1", "updated")
+    assert (
+        rows["kari@bergen.kommune.no", "studio"]["sequence"],
+        rows["kari@bergen.kommune.no", "studio"]["change"],
+    ) == ("1", "updated")
     assert rows["kari@bergen.kommune.no", "arsmote"]["change"] == "unchanged"
     for event in ("studio", "arsmote"):
         cancel = rows["per@ks.no", event]
@@ -132,7 +145,9 @@ def test_sequence_and_cancel_across_exports(run, registered, tmp_path):
 
     db_path = Path(run("db", "path").stdout.strip())
     with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM invites WHERE email = 'per@ks.no'").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM invites WHERE email = 'per@ks.no'"
+        ).fetchone() == (0,)
     third = run("export", "ics", "--invites", str(folder))
     assert "0 cancellations" in third.stderr and "(3 unchanged)" in third.stderr
 
@@ -174,18 +189,27 @@ def test_uids_are_stable_across_a_reload(run, tmp_path):
     programme_file.write_text(bundled_programme_text(), encoding="utf-8")
     assert run("agenda", "load", str(programme_file)).exit_code == 0
     second = parse_public(run, tmp_path)
-    assert [str(v["UID"]) for v in first.walk("VEVENT")] == [str(v["UID"]) for v in second.walk("VEVENT")]
+    assert [str(v["UID"]) for v in first.walk("VEVENT")] == [
+        str(v["UID"]) for v in second.walk("VEVENT")
+    ]
     assert [int(v["SEQUENCE"]) for v in second.walk("VEVENT")] == [0, 0]
 
 
 def test_export_mistakes(run, tmp_path):
-    assert run("export", "ics", "--alarm", "-5m").stderr == "Error: --alarm must be a positive duration such as 15m, not '-5m'\n"
-    assert run("export", "ics", "--organizer", "nobody").stderr.startswith("Error: bad organiser 'nobody'")
+    assert (
+        run("export", "ics", "--alarm", "-5m").stderr
+        == "Error: --alarm must be a positive duration such as 15m, not '-5m'\n"
+    )
+    assert run("export", "ics", "--organizer", "nobody").stderr.startswith(
+        "Error: bad organiser 'nobody'"
+    )
     assert run("export", "ics", "--event", "gala").exit_code == 1
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = run("export", "ics", "--invites", str(blocker / "sub"))
-    assert result.exit_code == 1 and result.stderr.startswith(f"Error: cannot write invites to {blocker / 'sub'}")
+    assert result.exit_code == 1 and result.stderr.startswith(
+        f"Error: cannot write invites to {blocker / 'sub'}"
+    )
 
 
 def test_khal_lists_the_studio_and_the_annual_meeting(run, registered, tmp_path):
@@ -212,12 +236,16 @@ def test_khal_lists_the_studio_and_the_annual_meeting(run, registered, tmp_path)
     env = {**os.environ, "TZ": "UTC", "HOME": str(tmp_path)}
 
     def khal_run(*args: str) -> str:
-        done = subprocess.run([khal, "-c", str(config), *args], capture_output=True, text=True, env=env)
+        done = subprocess.run(
+            [khal, "-c", str(config), *args], capture_output=True, text=True, env=env
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     khal_run("import", "--batch", "-a", "public", str(public))
-    khal_run("import", "--batch", "-a", "invite", str(folder / "arsmote_kari@bergen.kommune.no.ics"))
+    khal_run(
+        "import", "--batch", "-a", "invite", str(folder / "arsmote_kari@bergen.kommune.no.ics")
+    )
     fmt = "{calendar}: {start-time}-{end-time} {title}"
     listed = khal_run("list", "--format", fmt, "2020-11-17", "1d").splitlines()
     assert "public: 10:00-12:00 INNOFF-studio" in listed

@@ -24,7 +24,11 @@ def test_installed_script_shows_the_programme(tmp_path):
     env = {**os.environ, "INNOFF_DB": str(tmp_path / "innoff.db")}
     result = subprocess.run(
         [innoff_script(), "agenda", "show", "--format", "json"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     studio = json.loads(result.stdout)[0]
@@ -35,7 +39,10 @@ def test_installed_script_reports_errors_without_traceback(tmp_path):
     env = {**os.environ, "INNOFF_DB": str(tmp_path / "innoff.db")}
     result = subprocess.run(
         [innoff_script(), "agenda", "show", "--event", "gala"],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr == "Error: no event called 'gala' - known events: studio, arsmote\n"

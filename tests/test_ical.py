@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from innoff_cli import calendars, ical, programme
 from innoff_cli.errors import InnoffError
 
-STAMP = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+STAMP = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 EVENTS = programme.bundled_programme()
 ORGANIZER = ical.Organizer("INNOFF", "post@innoff.no")
 HOSTILE = [
@@ -39,7 +39,9 @@ def check_lines(text: str) -> None:
         assert len(line.encode("utf-8")) <= 75, line
 
 
-@given(st.text(max_size=400).map(lambda t: "DESCRIPTION:" + ical.clean_text(t).replace("\n", "\\n")))
+@given(
+    st.text(max_size=400).map(lambda t: "DESCRIPTION:" + ical.clean_text(t).replace("\n", "\\n"))
+)
 def test_fold_never_exceeds_75_octets_nor_splits_a_character(line):
     folded = ical.fold(line)
     for part in folded.split("\r\n"):
@@ -63,11 +65,22 @@ def test_public_calendar_shape_and_times():
     assert str(cal["PRODID"]).startswith("-//INNOFF//innoff ")
     studio, meeting = cal.walk("VEVENT")
     oslo = programme.zone("Europe/Oslo")
-    assert studio.decoded("DTSTART").astimezone(oslo).strftime("%Y-%m-%d %H:%M") == "2020-11-17 10:00"
+    assert (
+        studio.decoded("DTSTART").astimezone(oslo).strftime("%Y-%m-%d %H:%M") == "2020-11-17 10:00"
+    )
     assert studio.decoded("DTEND").astimezone(oslo).strftime("%H:%M") == "12:00"
     assert meeting.decoded("DTSTART").astimezone(oslo).strftime("%H:%M") == "15:00"
     for vevent in (studio, meeting):
-        for prop in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "SEQUENCE", "ORGANIZER", "STATUS"):
+        for prop in (
+            "UID",
+            "DTSTAMP",
+            "DTSTART",
+            "DTEND",
+            "SUMMARY",
+            "SEQUENCE",
+            "ORGANIZER",
+            "STATUS",
+        ):
             assert prop in vevent, prop
         assert "ATTENDEE" not in vevent  # PUBLISH forbids attendees
     assert str(studio["UID"]) == "studio@innoff.no" and str(studio["LOCATION"]) == "Digitalt"
@@ -80,7 +93,9 @@ def test_public_calendar_shape_and_times():
 @pytest.mark.parametrize("name", HOSTILE)
 def test_invite_round_trips_hostile_names(name):
     entry = ical.event_entry(EVENTS[0], "innoff.no")
-    template = ical.InviteTemplate(entry, 3, ical.Organizer('INNOFF; "Styret"', "post@innoff.no"), "REQUEST", STAMP)
+    template = ical.InviteTemplate(
+        entry, 3, ical.Organizer('INNOFF; "Styret"', "post@innoff.no"), "REQUEST", STAMP
+    )
     text = template.render("kari@example.org", name)
     check_lines(text)
     cal = icalendar.Calendar.from_ical(text)
@@ -95,16 +110,22 @@ def test_invite_round_trips_hostile_names(name):
     assert vevent["ORGANIZER"].params["CN"] == 'INNOFF; "Styret"'
     assert int(vevent["SEQUENCE"]) == 3
     assert set(vevent) & {"X-INJECT", "BREAK"} == set()
-    assert len(vevent.get("ATTENDEE") if isinstance(vevent.get("ATTENDEE"), list) else [attendee]) == 1
+    assert (
+        len(vevent.get("ATTENDEE") if isinstance(vevent.get("ATTENDEE"), list) else [attendee]) == 1
+    )
 
 
 def test_text_survives_a_round_trip():
     nasty = 'Linje 1\r\nLinje 2, med komma; semikolon "sitat" \\ backslash æøå\x07'
-    entry = ical.Entry("u@innoff.no", "studio", None, nasty, EVENTS[0].start, EVENTS[0].end, nasty, "", nasty)
+    entry = ical.Entry(
+        "u@innoff.no", "studio", None, nasty, EVENTS[0].start, EVENTS[0].end, nasty, "", nasty
+    )
     text = ical.calendar("PUBLISH", [ical.vevent_lines(entry, 0, False, None)], STAMP)
     (vevent,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
     expected = 'Linje 1\nLinje 2, med komma; semikolon "sitat" \\ backslash æøå'
-    assert str(vevent["SUMMARY"]) == str(vevent["DESCRIPTION"]) == str(vevent["LOCATION"]) == expected
+    assert (
+        str(vevent["SUMMARY"]) == str(vevent["DESCRIPTION"]) == str(vevent["LOCATION"]) == expected
+    )
 
 
 def test_cancel_and_alarm():
@@ -121,8 +142,13 @@ def test_cancel_and_alarm():
 def test_items_have_their_own_stable_uids():
     entries = ical.item_entries(EVENTS[0], "innoff.no", breaks=False)
     assert "studio.pause@innoff.no" not in [e.uid for e in entries]
-    assert [e.uid for e in entries][:2] == ["studio.velkommen@innoff.no", "studio.introduksjon@innoff.no"]
-    assert ical.item_entries(EVENTS[0], "innoff.no") == ical.item_entries(programme.bundled_programme()[0], "innoff.no")
+    assert [e.uid for e in entries][:2] == [
+        "studio.velkommen@innoff.no",
+        "studio.introduksjon@innoff.no",
+    ]
+    assert ical.item_entries(EVENTS[0], "innoff.no") == ical.item_entries(
+        programme.bundled_programme()[0], "innoff.no"
+    )
 
 
 @pytest.mark.parametrize(
@@ -152,7 +178,9 @@ def test_plan_sequences_new_unchanged_updated_and_cancelled():
     assert first.changes == {"studio@innoff.no": "new", "arsmote@innoff.no": "new"}
     state = state_of(first)
     again = calendars.plan_sequences(entries, state, everything)
-    assert again.sequences == {"studio@innoff.no": 0, "arsmote@innoff.no": 0} and not again.cancelled
+    assert (
+        again.sequences == {"studio@innoff.no": 0, "arsmote@innoff.no": 0} and not again.cancelled
+    )
 
     shifted = programme.shift_item(events[0], "pause", timedelta(minutes=5), following=True)
     changed = [ical.event_entry(shifted, "innoff.no"), entries[1]]
@@ -163,7 +191,9 @@ def test_plan_sequences_new_unchanged_updated_and_cancelled():
     gone = calendars.plan_sequences([changed[0]], state_of(plan), everything)
     assert [(e.uid, seq) for e, seq in gone.cancelled] == [("arsmote@innoff.no", 1)]
     assert "arsmote@innoff.no: SEQUENCE 0 -> 1 (cancelled)" in gone.lines()
-    out_of_scope = calendars.plan_sequences([changed[0]], state_of(plan), lambda row: row["event"] == "studio")
+    out_of_scope = calendars.plan_sequences(
+        [changed[0]], state_of(plan), lambda row: row["event"] == "studio"
+    )
     assert out_of_scope.cancelled == []
 
 
@@ -171,4 +201,6 @@ def test_invite_file_names_are_safe_and_distinct():
     assert calendars.invite_file_name("studio", "kari@x.no") == "studio_kari@x.no.ics"
     plus, dash = (calendars.invite_file_name("studio", e) for e in ("a+b@x.no", "a-b@x.no"))
     assert plus != dash and "/" not in plus and "+" not in plus
-    assert calendars.invite_file_name("studio", "../../etc/passwd@x.no").startswith("studio_..-..-etc-passwd@x.no-")
+    assert calendars.invite_file_name("studio", "../../etc/passwd@x.no").startswith(
+        "studio_..-..-etc-passwd@x.no-"
+    )

@@ -38,7 +38,9 @@ def invoke(db_path, *args):
 
 
 def assert_clean_outcome(result, before, after):
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert "Traceback" not in result.output
     if result.exit_code == 0:
         return
@@ -78,8 +80,12 @@ email_cell = st.one_of(
 )
 # Found by hypothesis: \x85 split lines in the sniffer; a bare \r, which Python's
 # csv writer leaves unquoted, made every delimiter fail there.
-@example(rows=[("0\x85", "Person0@Example.org", "")], delimiter=";", encoding="utf-8", line_ending="\n")
-@example(rows=[("", "Person0@Example.org", "\r0")], delimiter=";", encoding="utf-8", line_ending="\n")
+@example(
+    rows=[("0\x85", "Person0@Example.org", "")], delimiter=";", encoding="utf-8", line_ending="\n"
+)
+@example(
+    rows=[("", "Person0@Example.org", "\r0")], delimiter=";", encoding="utf-8", line_ending="\n"
+)
 def test_well_formed_csv(tmp_path, rows, delimiter, encoding, line_ending):
     tmp_path = fresh(tmp_path)
     db_path = tmp_path / "innoff.db"

@@ -62,7 +62,11 @@ def spans(event: Event) -> list[tuple[str, str, str]]:
 
 
 def test_items_without_end_last_until_the_next_item_or_the_event_end():
-    assert spans(demo()) == [("a", "10:00", "10:20"), ("b", "10:20", "10:40"), ("c", "10:45", "11:00")]
+    assert spans(demo()) == [
+        ("a", "10:00", "10:20"),
+        ("b", "10:20", "10:40"),
+        ("c", "10:45", "11:00"),
+    ]
 
 
 def test_parse_reads_speakers_organizer_and_defaults():
@@ -141,7 +145,11 @@ def test_shift_alone_moves_one_item_and_refuses_a_collision():
 
 def test_shift_following_moves_the_rest_and_the_event_end():
     event = programme.shift_item(demo(), "b", timedelta(minutes=10), following=True)
-    assert spans(event) == [("a", "10:00", "10:20"), ("b", "10:30", "10:50"), ("c", "10:55", "11:10")]
+    assert spans(event) == [
+        ("a", "10:00", "10:20"),
+        ("b", "10:30", "10:50"),
+        ("c", "10:55", "11:10"),
+    ]
     assert event.end == at("11:10")
 
 
@@ -159,7 +167,15 @@ def test_edit_start_keeps_the_length_unless_an_end_is_given():
 
 @pytest.mark.parametrize(
     "text, minutes",
-    [("+10m", 10), ("-5m", -5), ("1h", 60), ("1h30m", 90), ("90m", 90), ("-1h15m", -75), ("10 min", 10)],
+    [
+        ("+10m", 10),
+        ("-5m", -5),
+        ("1h", 60),
+        ("1h30m", 90),
+        ("90m", 90),
+        ("-1h15m", -75),
+        ("10 min", 10),
+    ],
 )
 def test_parse_duration(text, minutes):
     assert programme.parse_duration(text) == timedelta(minutes=minutes)
@@ -190,7 +206,10 @@ def test_match_event_by_slug_title_or_alias_ignoring_case_and_norwegian_letters(
 
 
 def test_slugify_makes_short_ascii_ids():
-    assert programme.slugify("Ulike forutsetninger i små kommuner?") == "ulike-forutsetninger-i-sma-kommuner"
+    assert (
+        programme.slugify("Ulike forutsetninger i små kommuner?")
+        == "ulike-forutsetninger-i-sma-kommuner"
+    )
     assert programme.slugify("Æøå!") == "aeoa"
     assert programme.slugify("???") == "item"
     assert len(programme.slugify("ord " * 40)) <= 40

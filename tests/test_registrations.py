@@ -23,8 +23,8 @@ def chunks(data: bytes, size: int = 7):
 @pytest.mark.parametrize(
     "data, expected",
     [
-        ("Navn;E-post\nØystein Ås;o@x.no\n".encode("utf-8"), "utf-8"),
-        (codecs.BOM_UTF8 + "Navn;E-post\nÅse;a@x.no\n".encode("utf-8"), "utf-8-sig"),
+        ("Navn;E-post\nØystein Ås;o@x.no\n".encode(), "utf-8"),
+        (codecs.BOM_UTF8 + "Navn;E-post\nÅse;a@x.no\n".encode(), "utf-8-sig"),
         ("Navn;E-post\nSølvi Ærland;s@x.no\n".encode("cp1252"), "cp1252"),
         ("Navn\tE-post\nÅse\ta@x.no\n".encode("utf-16"), "utf-16"),
         (b"name,email\nplain,ascii@example.org\n", "utf-8"),
@@ -32,7 +32,10 @@ def chunks(data: bytes, size: int = 7):
 )
 def test_detect_encoding_in_small_chunks(data, expected):
     # Chunks of 7 bytes split multi-byte characters: the decoder must carry them over.
-    assert registrations.detect_encoding(chunks(data)) == (expected, hashlib.sha256(data).hexdigest())
+    assert registrations.detect_encoding(chunks(data)) == (
+        expected,
+        hashlib.sha256(data).hexdigest(),
+    )
 
 
 def test_detect_encoding_sees_a_late_windows_byte():
@@ -59,7 +62,16 @@ def plan(header, *rows, overrides=None):
 
 def test_norwegian_headers():
     p = plan(
-        ["Fullt navn", "E-postadresse", "Arbeidsgiver", "Stilling", "Kommune", "Mobil", "Påmeldingsdato", "Allergier"],
+        [
+            "Fullt navn",
+            "E-postadresse",
+            "Arbeidsgiver",
+            "Stilling",
+            "Kommune",
+            "Mobil",
+            "Påmeldingsdato",
+            "Allergier",
+        ],
         ["Kari", "k@x.no", "KS", "rådgiver", "Bergen", "99", "17.11.2020", "nøtter"],
     )
     assert p.fields == {
@@ -71,7 +83,10 @@ def test_norwegian_headers():
 
 
 def test_english_headers_with_first_and_last_name():
-    p = plan(["First Name", "Last Name", "Email Address", "Organization", "Job Title"], ["A", "B", "a@x.no", "Org", "T"])
+    p = plan(
+        ["First Name", "Last Name", "Email Address", "Organization", "Job Title"],
+        ["A", "B", "a@x.no", "Org", "T"],
+    )
     assert p.fields == {"email": 2, "first_name": 0, "last_name": 1, "organisation": 3, "role": 4}
 
 
@@ -105,14 +120,19 @@ def test_event_columns():
 def test_overrides_win_and_are_checked():
     p = plan(["Kontakt", "Notat"], ["k@x.no", "n"], overrides={"notat": "role", "KONTAKT": "email"})
     assert p.fields == {"role": 1, "email": 0}
-    with pytest.raises(InnoffError, match="--map: no column called 'Epost' - the columns are: Kontakt, Notat"):
+    with pytest.raises(
+        InnoffError, match="--map: no column called 'Epost' - the columns are: Kontakt, Notat"
+    ):
         plan(["Kontakt", "Notat"], overrides={"Epost": "email"})
     with pytest.raises(InnoffError, match="--map: unknown field 'shoe size'"):
         plan(["Kontakt", "Notat"], overrides={"Notat": "shoe size"})
 
 
 def test_no_email_column_is_an_error_naming_the_columns():
-    with pytest.raises(InnoffError, match="no e-mail column found - name it with --map 'HEADER=email' \\(the columns are: Navn, By\\)"):
+    with pytest.raises(
+        InnoffError,
+        match="no e-mail column found - name it with --map 'HEADER=email' \\(the columns are: Navn, By\\)",
+    ):
         plan(["Navn", "By"], ["Kari", "Bergen"])
 
 
@@ -178,7 +198,10 @@ def reader_for(header, *rows):
 
 
 def test_row_reader_builds_a_participant():
-    r = reader_for(["Fornavn", "Etternavn", "E-post", "Kommune", "Allergier"], ["Kari ", " Nordmann", "Kari@X.no", "Bergen", "nøtter"])
+    r = reader_for(
+        ["Fornavn", "Etternavn", "E-post", "Kommune", "Allergier"],
+        ["Kari ", " Nordmann", "Kari@X.no", "Bergen", "nøtter"],
+    )
     row = r.read(2, ["Kari ", " Nordmann", "Kari@X.no", "Bergen", "nøtter", "stray"])
     assert row == ParsedRow(
         line=2, email="kari@x.no", name="Kari Nordmann", organisation="", role="",
@@ -203,7 +226,9 @@ def test_row_events_yes_no_and_lists():
     assert r.read(2, ["a@x.no", "Årsmøte"]).events == ("arsmote",)
     assert r.read(3, ["a@x.no", "INNOFF-studio og årsmøtet"]).events == ("studio", "arsmote")
     assert r.read(4, ["a@x.no", ""]).events == ("studio",)  # names none: the default
-    r = reader_for(["E-post", "Deltar på INNOFF-studio", "Deltar på årsmøte"], ["a@x.no", "Nei", "Ja"])
+    r = reader_for(
+        ["E-post", "Deltar på INNOFF-studio", "Deltar på årsmøte"], ["a@x.no", "Nei", "Ja"]
+    )
     assert r.read(2, ["a@x.no", "Nei", "Ja"]).events == ("arsmote",)
     assert r.read(3, ["a@x.no", "Nei", "Kanskje"]).events == ()
     assert "yes/no answers not understood, read as no: 1 (line 3: Kanskje)" in r.warnings.lines()

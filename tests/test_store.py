@@ -62,7 +62,9 @@ def test_removing_an_event_removes_its_items(db_path):
 
 def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(db_path):
     db_path.write_bytes(b"name;email\nKari;kari@example.org\n")
-    with pytest.raises(InnoffError, match="is not an innoff database - pass another file with --db"):
+    with pytest.raises(
+        InnoffError, match="is not an innoff database - pass another file with --db"
+    ):
         store.open_db(db_path)
     assert db_path.read_bytes() == b"name;email\nKari;kari@example.org\n"
 
@@ -133,9 +135,11 @@ def test_an_older_database_is_upgraded_on_open(db_path):
     old()(migrations.MIGRATIONS[0])
     db = Database(db_path)
     old.apply(db)
-    db.execute("INSERT INTO events (slug, title, start_utc, end_utc, timezone) VALUES "
-               "('gammel', 'Gammelt arrangement', '2019-11-17T09:00:00+00:00', "
-               "'2019-11-17T10:00:00+00:00', 'Europe/Oslo')")
+    db.execute(
+        "INSERT INTO events (slug, title, start_utc, end_utc, timezone) VALUES "
+        "('gammel', 'Gammelt arrangement', '2019-11-17T09:00:00+00:00', "
+        "'2019-11-17T10:00:00+00:00', 'Europe/Oslo')"
+    )
     db.close()
     conn = store.open_for_reading(db_path)
     applied = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]

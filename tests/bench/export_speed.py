@@ -56,19 +56,27 @@ def main() -> int:
             for i in range(args.participants):
                 out.write(f"Deltaker Ærlig Østby {i};person{i}@example.org;Kommune {i % 350};Ja\n")
         db = str(folder / "bench.db")
-        subprocess.run([innoff, "--db", db, "registrations", "import", str(export)], check=True, capture_output=True)
+        subprocess.run(
+            [innoff, "--db", db, "registrations", "import", str(export)],
+            check=True,
+            capture_output=True,
+        )
 
         invites = folder / "invites"
         seconds = timed([innoff, "--db", db, "export", "ics", "--invites", str(invites)])
         files = [p for p in invites.iterdir() if p.suffix == ".ics"]
         size = sum(p.stat().st_size for p in files) // len(files)
-        floor = timed([sys.executable, "-c", FLOOR, str(folder / "floor"), str(len(files)), str(size)])
+        floor = timed(
+            [sys.executable, "-c", FLOOR, str(folder / "floor"), str(len(files)), str(size)]
+        )
 
     print(f"{'':22} {'files':>7} {'seconds':>8} {'files/s':>9}")
     print(f"{'innoff export ics':22} {len(files):7} {seconds:8.2f} {len(files) / seconds:9.0f}")
     print(f"{'floor (plain writes)':22} {len(files):7} {floor:8.2f} {len(files) / floor:9.0f}")
     print(f"\naverage invite: {size} bytes")
-    print(f"innoff / floor: {seconds / floor:.2f}x the time (target <= 2x); {seconds:.2f} s for {len(files)} invites (target < 5 s for 20 000)")
+    print(
+        f"innoff / floor: {seconds / floor:.2f}x the time (target <= 2x); {seconds:.2f} s for {len(files)} invites (target < 5 s for 20 000)"
+    )
     return 0
 
 

@@ -29,9 +29,31 @@ import tempfile
 import time
 from pathlib import Path
 
-FIRST = ["Kari", "Øystein", "Åse", "Bjørn", "Sølvi", "Ærlend", "Per", "Lise", "Håkon", "Ingrid", "Jørgen", "Mona"]
+FIRST = [
+    "Kari",
+    "Øystein",
+    "Åse",
+    "Bjørn",
+    "Sølvi",
+    "Ærlend",
+    "Per",
+    "Lise",
+    "Håkon",
+    "Ingrid",
+    "Jørgen",
+    "Mona",
+]
 LAST = ["Nordmann", "Ås", "Ørn", "Dæhli", "Berg", "Løvås", "Hansen", "Strøm", "Bråten", "Sæther"]
-ORGS = ["Bergen kommune", "NTNU", "Norges forskningsråd", "KS", "Tromsø kommune", "SINTEF", "Menon; Economics", "Telemarksforskning"]
+ORGS = [
+    "Bergen kommune",
+    "NTNU",
+    "Norges forskningsråd",
+    "KS",
+    "Tromsø kommune",
+    "SINTEF",
+    "Menon; Economics",
+    "Telemarksforskning",
+]
 PLACES = ["Bergen", "Trondheim", "Oslo", "Tromsø", "Bø", "Ås"]
 
 FLOOR = """
@@ -49,7 +71,9 @@ def generate(path: Path, rows: int, seed: int = 17) -> None:
     rng = random.Random(seed)
     emails: list[str] = []
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        out.write("Fornavn;Etternavn;E-post;Organisasjon;Stilling;Kommune;Telefon;Påmeldt;Deltar på årsmøte\r\n")
+        out.write(
+            "Fornavn;Etternavn;E-post;Organisasjon;Stilling;Kommune;Telefon;Påmeldt;Deltar på årsmøte\r\n"
+        )
         for i in range(rows):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             roll = rng.random()
@@ -58,7 +82,11 @@ def generate(path: Path, rows: int, seed: int = 17) -> None:
             elif roll < 0.06:
                 email = f"{first.lower()}.{last.lower()}@@example"  # a bad address
             else:
-                email = f"{first.lower()}.{last.lower()}.{i}@example.org".replace("ø", "o").replace("å", "a").replace("æ", "ae")
+                email = (
+                    f"{first.lower()}.{last.lower()}.{i}@example.org".replace("ø", "o")
+                    .replace("å", "a")
+                    .replace("æ", "ae")
+                )
                 emails.append(email)
             org = rng.choice(ORGS)
             org = f'"{org}"' if ";" in org else org
@@ -95,13 +123,29 @@ def main() -> int:
         generate(big, args.rows)
         generate(small, args.rows // 4)
         results = {
-            "innoff": run([innoff, "--db", str(folder / "a.db"), "registrations", "import", str(big)]),
+            "innoff": run(
+                [innoff, "--db", str(folder / "a.db"), "registrations", "import", str(big)]
+            ),
             "sqlite-utils insert": run(
-                [sqlite_utils, "insert", str(folder / "b.db"), "t", str(big), "--csv",
-                 "--delimiter", ";", "--encoding", "utf-8-sig"]
+                [
+                    sqlite_utils,
+                    "insert",
+                    str(folder / "b.db"),
+                    "t",
+                    str(big),
+                    "--csv",
+                    "--delimiter",
+                    ";",
+                    "--encoding",
+                    "utf-8-sig",
+                ]
             ),  # fmt: skip
-            "DictReader + executemany": run([sys.executable, "-c", FLOOR, str(big), str(folder / "c.db")]),
-            "innoff, 1/4 of the rows": run([innoff, "--db", str(folder / "d.db"), "registrations", "import", str(small)]),
+            "DictReader + executemany": run(
+                [sys.executable, "-c", FLOOR, str(big), str(folder / "c.db")]
+            ),
+            "innoff, 1/4 of the rows": run(
+                [innoff, "--db", str(folder / "d.db"), "registrations", "import", str(small)]
+            ),
         }
     rows = {name: args.rows // 4 if "1/4" in name else args.rows for name in results}
     rate = {name: rows[name] / seconds for name, (seconds, _) in results.items()}
@@ -114,7 +158,9 @@ def main() -> int:
     print()
     print(f"innoff / sqlite-utils insert:     {versus_peer:5.2f}x  (target >= 3x)")
     print(f"innoff / DictReader+executemany:  {versus_floor:5.0%}   (target >= 35 %)")
-    print(f"innoff peak RSS: {rss:.1f} MB at {args.rows} rows, {rss_small:.1f} MB at {args.rows // 4} (target < 64 MB, flat)")
+    print(
+        f"innoff peak RSS: {rss:.1f} MB at {args.rows} rows, {rss_small:.1f} MB at {args.rows // 4} (target < 64 MB, flat)"
+    )
     return 0
 
 

@@ -1,0 +1,165 @@
+"""`innoff agenda ...`: show and edit the programme."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from innoff_cli.cli.base import EventOption, database_path
+from innoff_cli.errors import InnoffError
+
+agenda_app = typer.Typer(help="Show and edit the programme.", no_args_is_help=True)
+
+
+@agenda_app.command("show")
+def agenda_show(
+    ctx: typer.Context,
+    event: EventOption = None,
+    format: Annotated[
+        Literal["table", "json", "csv", "markdown"],
+        typer.Option("--format", "-f", help="Output format."),
+    ] = "table",
+    tz: Annotated[str, typer.Option("--tz", help="Show times in this time zone.")] = "Europe/Oslo",
+    now: Annotated[
+        Optional[str],
+        typer.Option("--now", hidden=True, help="Pretend it is this ISO time (for demos/tests)."),
+    ] = None,
+) -> None:
+    """Show the programme: one table per event, or json/csv/markdown for scripts."""
+    from innoff_cli import agenda, output, programme
+
+    zone = programme.zone(tz)
+    events = agenda.show(database_path(ctx), event)
+    output.render_agenda(events, format, zone, _clock(now))
+
+
+def _clock(value: str | None) -> datetime:
+    """Now, or the moment given with --now so 'what is on' can be tested."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InnoffError(f"bad time '{value}' - write it as 2020-11-17T10:15+01:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@agenda_app.command("load")
+def agenda_load(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Programme file (TOML), like data/programme.toml.")],
+) -> None:
+    """Load or update the programme from a TOML file (items missing from it are removed)."""
+    from innoff_cli import agenda
+
+    report = agenda.load(database_path(ctx), file)
+    for what in ("added", "updated", "unchanged"):
+        if report[what]:
+            typer.echo(f"{what.capitalize()}: {', '.join(report[what])}", err=True)
+
+
+SpeakerOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--speaker", help="'Name; role; organisation' (repeatable)."),
+]
+OrgOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--org", help="An organisation on a panel (repeatable)."),
+]
+KindHelp = "welcome, introduction, talk, showcase, panel or break."
+
+
+@agenda_app.command("add")
+def agenda_add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="Title of the item.")],
+    start: Annotated[str, typer.Option("--start", help="Start time, HH:MM.")],
+    event: EventOption = None,
+    end: Annotated[
+        Optional[str],
+        typer.Option("--end", help="End time \\[default: when the next item starts]."),
+    ] = None,
+    kind: Annotated[str, typer.Option("--kind", help=KindHelp)] = "talk",
+    speaker: SpeakerOption = None,
+    org: OrgOption = None,
+    item_id: Annotated[
+        Optional[str], typer.Option("--id", help="Short id \\[default: made from the title].")
+    ] = None,
+) -> None:
+    """Add an item to an event's programme (refused if it would overlap another)."""
+    from innoff_cli import agenda
+
+    speakers = agenda.speakers_from(speaker or [], org or [])
+    item = agenda.add(database_path(ctx), title, start, event, end, kind, speakers, item_id=item_id)
+    typer.echo(f"Added '{item.id}' at {item.start:%H:%M}.", err=True)
+
+
+@agenda_app.command("edit")
+def agenda_edit(
+    ctx: typer.Context,
+    item_id: Annotated[
+        str, typer.Argument(metavar="ITEM", help="Item id, see `agenda show -f json`.")
+    ],
+    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help="New start, HH:MM.")] = None,
+    end: Annotated[
+        Optional[str], typer.Option("--end", help="New end, HH:MM; '' to end at the next item.")
+    ] = None,
+    kind: Annotated[Optional[str], typer.Option("--kind", help=KindHelp)] = None,
+    speaker: SpeakerOption = None,
+    org: OrgOption = None,
+    no_speakers: Annotated[
+        bool, typer.Option("--no-speakers", help="Remove all speakers.")
+    ] = False,
+) -> None:
+    """Change an item's title, time, kind or speakers."""
+    from innoff_cli import agenda
+
+    changes: dict[str, object] = {
+        key: value
+        for key, value in {"title": title, "start": start, "end": end, "kind": kind}.items()
+        if value is not None
+    }
+    if speaker or org or no_speakers:
+        changes["speakers"] = agenda.speakers_from(speaker or [], org or [])
+    if not changes:
+        raise InnoffError("nothing to change - pass --title, --start, --end, --kind or --speaker")
+    item = agenda.edit(database_path(ctx), item_id, **changes)
+    typer.echo(f"Changed '{item.id}'.", err=True)
+
+
+@agenda_app.command("remove")
+def agenda_remove(
+    ctx: typer.Context,
+    item_id: Annotated[str, typer.Argument(metavar="ITEM", help="Item id.")],
+) -> None:
+    """Remove an item from the programme."""
+    from innoff_cli import agenda
+
+    item = agenda.remove(database_path(ctx), item_id)
+    typer.echo(f"Removed '{item.id}' ({item.title}).", err=True)
+
+
+@agenda_app.command(
+    "shift",
+    # "-5m" must reach the command as a duration, not be read as an option.
+    context_settings={"ignore_unknown_options": True},
+)
+def agenda_shift(
+    ctx: typer.Context,
+    item_id: Annotated[str, typer.Argument(metavar="ITEM", help="Item id.")],
+    duration: Annotated[str, typer.Argument(help="How far: +10m, -5m, 1h, 1h30m.")],
+    following: Annotated[
+        bool,
+        typer.Option(
+            "--following", help="Move every later item and the event's end by the same amount."
+        ),
+    ] = False,
+) -> None:
+    """Move an item in time, optionally with everything after it."""
+    from innoff_cli import agenda
+
+    event = agenda.shift(database_path(ctx), item_id, duration, following)
+    moved = next(item for item in event.items if item.id == item_id)
+    typer.echo(f"Moved '{item_id}' to {moved.start:%H:%M}.", err=True)

@@ -1,0 +1,93 @@
+"""The root of the Typer app: global options, and where errors become exit codes."""
+
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from innoff_cli import __version__
+from innoff_cli.errors import InnoffError
+
+APP_NAME = "innoff"
+
+
+class InnoffGroup(TyperGroup):
+    """The one place where errors become messages and exit codes."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except InnoffError as error:
+            if _debug(ctx):
+                raise
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(1) from None
+        except sqlite3.Error as error:
+            if _debug(ctx):
+                raise
+            from innoff_cli.store import database_error
+
+            typer.echo(f"Error: {database_error(database_path(ctx), error)}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted: nothing was written.", err=True)
+            raise typer.Exit(130) from None
+
+
+def _debug(ctx: typer.Context) -> bool:
+    return bool((ctx.obj or {}).get("debug"))
+
+
+def database_path(ctx: typer.Context) -> Path:
+    """The database file this run uses (--db, INNOFF_DB or the default)."""
+    return (ctx.find_root().obj or {})["db"]
+
+
+def default_db_path() -> Path:
+    return Path(typer.get_app_dir(APP_NAME)) / "innoff.db"
+
+
+app = typer.Typer(
+    cls=InnoffGroup,
+    help="Organise INNOFF's events: the programme, registrations and calendar invites.",
+    no_args_is_help=True,
+    # Personal data must never land in a traceback.
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"innoff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--db",
+            envvar="INNOFF_DB",
+            help="SQLite file to use \\[default: innoff.db in the user's app directory].",
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Organise INNOFF's events: the programme, registrations and calendar invites."""
+    ctx.obj = {"db": db or default_db_path(), "debug": debug}
+
+
+EventOption = Annotated[
+    Optional[str],
+    typer.Option("--event", "-e", help="Event slug, title or alias (e.g. studio, årsmøte)."),
+]

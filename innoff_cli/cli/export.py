@@ -1,0 +1,84 @@
+"""`innoff export ics`: calendar files and invites."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from innoff_cli.cli.base import EventOption, database_path
+from innoff_cli.errors import InnoffError
+
+export_app = typer.Typer(help="Calendar files and invites.", no_args_is_help=True)
+
+
+@export_app.command("ics")
+def export_ics(
+    ctx: typer.Context,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File for the public calendar, or - for stdout.")
+    ] = "-",
+    event: EventOption = None,
+    items: Annotated[
+        bool, typer.Option("--items", help="Also one entry per programme item.")
+    ] = False,
+    breaks: Annotated[
+        bool, typer.Option("--breaks/--no-breaks", help="With --items: include breaks.")
+    ] = True,
+    invites: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--invites", help="Write one invite per participant and event to this folder."
+        ),
+    ] = None,
+    organizer: Annotated[
+        Optional[str],
+        typer.Option("--organizer", help='"Name <address>" \\[default: from the programme].'),
+    ] = None,
+    alarm: Annotated[
+        Optional[str], typer.Option("--alarm", help="A reminder this long before, e.g. 15m.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write and record nothing.")
+    ] = False,
+) -> None:
+    """Export calendar files: the public calendar, or invites that calendars accept and update."""
+    from innoff_cli import calendars, programme
+
+    reminder = programme.parse_duration(alarm) if alarm else None
+    if reminder is not None and reminder.total_seconds() <= 0:
+        raise InnoffError(f"--alarm must be a positive duration such as 15m, not '{alarm}'")
+    now = datetime.now(UTC)
+    if invites is not None:
+        report = calendars.write_invites(
+            database_path(ctx), invites, event=event, organizer=organizer, alarm=reminder,
+            dry_run=dry_run, now=now,
+        )  # fmt: skip
+        changes = ", ".join(f"{n} {what}" for what, n in sorted(report.changes.items()))
+        verb = "Would write" if dry_run else "Wrote"
+        typer.echo(
+            f"{verb} {report.requests} invites ({changes or 'none'}) and {report.cancels}"
+            f" cancellations to {invites}"
+            + ("" if dry_run else f", listed in {invites / 'manifest.csv'}")
+            + ".",
+            err=True,
+        )
+        for line in report.plan.lines():
+            typer.echo(f"  {line}", err=True)
+        return
+    report = calendars.public_calendar(
+        database_path(ctx), event=event, items=items, breaks=breaks, organizer=organizer,
+        alarm=reminder, dry_run=dry_run, now=now,
+    )  # fmt: skip
+    if dry_run:
+        for line in report.plan.lines():
+            typer.echo(line, err=True)
+        typer.echo("Dry run: nothing was written or recorded.", err=True)
+    elif output == "-":
+        # Bytes, so the CRLF line ends reach the pipe exactly as iCalendar wants them.
+        stream = typer.get_binary_stream("stdout")
+        stream.write(report.text.encode("utf-8"))
+        stream.flush()
+    else:
+        calendars.write_calendar(Path(output), report.text)
+        typer.echo(f"Wrote {len(report.plan.entries)} entries to {output}.", err=True)

@@ -1,0 +1,181 @@
+"""`innoff registrations ...`: import exports and manage participants."""
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from innoff_cli.cli.base import EventOption, database_path
+from innoff_cli.errors import InnoffError
+
+registrations_app = typer.Typer(
+    help="Import registration exports and manage participants.", no_args_is_help=True
+)
+
+
+DELIMITERS = {";": ";", ",": ",", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
+
+
+def _delimiter(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    if value.lower() not in DELIMITERS:
+        raise typer.BadParameter("use ';', ',', 'tab' or '|'")
+    return DELIMITERS[value.lower()]
+
+
+def _mapping(values: Optional[list[str]]) -> dict[str, str]:
+    mapping = {}
+    for value in values or []:
+        header, separator, target = value.rpartition("=")
+        if not separator or not header.strip() or not target.strip():
+            raise typer.BadParameter(f"'{value}' is not HEADER=field, e.g. 'E-post jobb=email'")
+        mapping[header.strip()] = target.strip()
+    return mapping
+
+
+@registrations_app.command("import")
+def registrations_import(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="CSV exports from the registration form.")],
+    event: Annotated[
+        Optional[str],
+        typer.Option(
+            "--event", "-e", help="Event for rows that name none \\[default: the studio]."
+        ),
+    ] = None,
+    encoding: Annotated[
+        Optional[str], typer.Option("--encoding", help="Override the detected encoding.")
+    ] = None,
+    delimiter: Annotated[
+        Optional[str],
+        typer.Option("--delimiter", help="Override the detected delimiter: ';', ',', 'tab', '|'."),
+    ] = None,
+    mapping: Annotated[
+        Optional[list[str]],
+        typer.Option("--map", help="'HEADER=field': say what a column is (repeatable)."),
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Registrations become the file's, not the union.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report without writing.")] = False,
+    rejects: Annotated[
+        Optional[Path], typer.Option("--rejects", help="Write rejected rows and why to this file.")
+    ] = None,
+    format: Annotated[
+        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+) -> None:
+    """Import registration exports (CSV from any form system); nothing is lost or half-written."""
+    from innoff_cli import output, participants
+
+    if rejects and len(files) > 1:
+        raise InnoffError("--rejects takes one file at a time - import the files one by one")
+    reports = []
+    for file in files:
+        with output.import_progress(file) as progress:
+            report = participants.import_file(
+                database_path(ctx),
+                file,
+                event=event,
+                encoding=encoding,
+                delimiter=_delimiter(delimiter),
+                mapping=_mapping(mapping),
+                replace=replace,
+                dry_run=dry_run,
+                rejects=rejects,
+                now=datetime.now(UTC),
+                progress=progress,
+            )
+        reports.append(report)
+        if format == "table":  # as each file is done, so a later error hides nothing
+            output.render_imports([report], format)
+    if format == "json":
+        output.render_imports(reports, format)
+
+
+@registrations_app.command("list")
+def registrations_list(
+    ctx: typer.Context,
+    event: EventOption = None,
+    search: Annotated[
+        Optional[str], typer.Option("--search", "-s", help="Text in name, e-mail, organisation...")
+    ] = None,
+    format: Annotated[
+        Literal["table", "json", "csv"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+) -> None:
+    """List participants, optionally for one event or matching a search."""
+    from innoff_cli import output, participants
+
+    output.render_participants(
+        participants.list_participants(database_path(ctx), event, search), format
+    )
+
+
+@registrations_app.command("show")
+def registrations_show(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The participant's e-mail address.")],
+    format: Annotated[
+        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+) -> None:
+    """Show everything stored about one participant, and which imports they came from."""
+    from innoff_cli import output, participants
+
+    output.render_person(participants.show_participant(database_path(ctx), email), format)
+
+
+@registrations_app.command("stats")
+def registrations_stats(
+    ctx: typer.Context,
+    format: Annotated[
+        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+) -> None:
+    """Count participants per event, kind of organisation and municipality."""
+    from innoff_cli import output, participants
+
+    output.render_stats(participants.stats(database_path(ctx)), format)
+
+
+@registrations_app.command("remove")
+def registrations_remove(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The participant's e-mail address.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a participant and all their registrations (the right to erasure)."""
+    from innoff_cli import participants
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InnoffError("removing needs confirmation - pass --yes to remove without asking")
+        typer.confirm(f"Erase {email} and all their registrations?", abort=True, err=True)
+    pending = participants.remove_participant(database_path(ctx), email)
+    typer.echo(f"Erased {email}.", err=True)
+    if pending:
+        typer.echo(
+            f"They had {pending} calendar invite(s): the next `innoff export ics --invites DIR`"
+            " writes the cancellations, then forgets the address.",
+            err=True,
+        )
+
+
+@registrations_app.command("export")
+def registrations_export(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
+    event: EventOption = None,
+    delimiter: Annotated[
+        str, typer.Option("--delimiter", help="';' (what Excel expects in Norway), ',' or 'tab'.")
+    ] = ";",
+) -> None:
+    """Export participants as CSV for Excel: UTF-8 with BOM, formulas neutralised."""
+    from innoff_cli import participants
+
+    count = participants.export_csv(database_path(ctx), output, event, _delimiter(delimiter) or ";")
+    typer.echo(f"Wrote {count} participants to {output}.", err=True)
