@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +22,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 def normalise_name(text: str) -> str:
     """Fold case, Norwegian letters and punctuation so 'Årsmøte' matches 'arsmote'."""
+    import unicodedata  # not needed to show the agenda, so not paid for there
+
     folded = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
     folded = unicodedata.normalize("NFKD", folded)
     return "".join(ch for ch in folded if ch.isalnum())
@@ -30,6 +31,8 @@ def normalise_name(text: str) -> str:
 
 def slugify(text: str, max_length: int = 40) -> str:
     """A short lowercase ASCII id: 'Ulike forutsetninger?' -> 'ulike-forutsetninger'."""
+    import unicodedata
+
     folded = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
     folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", folded)
