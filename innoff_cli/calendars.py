@@ -252,7 +252,7 @@ def write_invites(
         manifest: list[list] = []
         sent: list[tuple[str, str, int]] = []
         wanted = set()
-        for email, name, slug in people:
+        for email, address, name, slug in people:
             uid = uid_of[slug]
             sequence = plan.sequences[uid]
             wanted.add((email, uid))
@@ -262,7 +262,7 @@ def write_invites(
             )
             report.changes[change] = report.changes.get(change, 0) + 1
             manifest.append(
-                [email, name, slug, invite_file_name(slug, email), "REQUEST", sequence, change]
+                [address, name, slug, invite_file_name(slug, email), "REQUEST", sequence, change]
             )
             sent.append((email, uid, sequence))
 
@@ -304,10 +304,10 @@ def write_invites(
             return report
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # names and addresses
-            for email, name, slug in people:
+            for email, address, name, slug in people:
                 _write(
                     directory / invite_file_name(slug, email),
-                    requests[uid_of[slug]].render(email, name),
+                    requests[uid_of[slug]].render(address, name),
                 )
             for email, slug, template in cancel_rows:
                 _write(directory / invite_file_name(slug, email), template.render(email, ""))

@@ -58,7 +58,8 @@ def m002_create_registrations(db: Database) -> None:
     db.execute(
         """
         CREATE TABLE participants (
-            email TEXT PRIMARY KEY,           -- trimmed and folded to lower case
+            email TEXT PRIMARY KEY,           -- trimmed and folded to lower case: the key
+            address TEXT NOT NULL DEFAULT '', -- as the person wrote it (domain in lower case)
             name TEXT NOT NULL DEFAULT '',
             organisation TEXT NOT NULL DEFAULT '',
             role TEXT NOT NULL DEFAULT '',

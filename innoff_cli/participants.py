@@ -273,7 +273,7 @@ def norwegian_order(text: str) -> str:
 def public(person: dict) -> dict:
     """A participant as `registrations list --format json` prints it."""
     return {
-        "email": person["email"],
+        "email": person["address"] or person["email"],
         "name": person["name"],
         "organisation": person["organisation"],
         "role": person["role"],

@@ -488,14 +488,17 @@ _GMT_OFFSET = re.compile(r"\s*(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$")
 
 
 class ParsedRow(NamedTuple):
-    """One registration as innoff stores it; `email` is the folded key.
+    """One registration as innoff stores it.
 
-    A tuple, so its first nine fields go to SQLite as they are (cheaper than a
-    dataclass at a hundred thousand rows).
+    `email` is the key (folded to lower case: addresses compare
+    case-insensitively); `address` is the address as the person wrote it, with
+    only the domain in lower case. A tuple, so its first ten fields go to SQLite
+    as they are (cheaper than a dataclass at a hundred thousand rows).
     """
 
     line: int
     email: str
+    address: str
     name: str
     organisation: str
     role: str
@@ -534,7 +537,11 @@ class Warnings:
 
 
 def check_email(text: str) -> tuple[str | None, str | None]:
-    """(folded address, None) or (None, reason). Syntax only: nothing is looked up."""
+    """(address, None) or (None, reason). Syntax only: nothing is looked up.
+
+    The address keeps its local part as written and gets its domain in lower
+    case (domains are case-insensitive; local parts, strictly, are not).
+    """
     value = text.strip()
     angle = _ANGLE_ADDRESS.search(value)  # "Kari Nordmann <kari@example.org>"
     if angle:
@@ -546,14 +553,15 @@ def check_email(text: str) -> tuple[str | None, str | None]:
     # The cheap check clears the usual address in about a microsecond; only the
     # rest pays for the full validator (50-85 us a call, and 70 ms to import).
     if _EMAIL.fullmatch(value) and ".." not in value:
-        return value.casefold(), None
+        local, _, domain = value.rpartition("@")
+        return f"{local}@{domain.lower()}", None
     from email_validator import EmailNotValidError, validate_email
 
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
         return None, f"bad e-mail address '{value}': {error}"
-    return checked.normalized.casefold(), None
+    return checked.normalized, None
 
 
 def tidy(text: str) -> str:
@@ -605,8 +613,8 @@ class RowReader:
         else:
             values = map(str.strip, values)
         email_at, name_at, first_at, last_at, org_at, role_at, muni_at, phone_at, date_at = values
-        email, problem = check_email(email_at)
-        if email is None:
+        address, problem = check_email(email_at)
+        if address is None:
             return Rejected(line, tuple(cells[:width]), problem or "no e-mail address")
         name = name_at if name_at.casefold() not in PLACEHOLDERS else ""
         if not name and (first_at or last_at):
@@ -626,7 +634,8 @@ class RowReader:
             )
         return ParsedRow(
             line,
-            email,
+            address.casefold(),
+            address,
             name,
             org_at,
             role_at,

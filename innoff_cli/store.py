@@ -260,7 +260,9 @@ def save_event(db: Database, event: Event) -> None:
 
 # --- registrations -------------------------------------------------------------------
 
-PARTICIPANT_FIELDS = ("name", "organisation", "role", "municipality", "phone")
+# Fields where the most recent non-empty value wins; `address` is the e-mail
+# address as written (the key, `email`, is the same folded to lower case).
+PARTICIPANT_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
 COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
 # The staging table's columns: ParsedRow's first nine, how recent the row is, its events.
 STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "recency", "events")
@@ -285,7 +287,8 @@ class ImportSession:
         # Columns in ParsedRow's order, then how recent the row is (registration
         # time when it has one, else its line) and its events as a bit mask.
         conn.execute(
-            "CREATE TEMP TABLE staging (line INTEGER, email TEXT, name TEXT, organisation TEXT,"
+            "CREATE TEMP TABLE staging (line INTEGER, email TEXT, address TEXT, name TEXT,"
+            " organisation TEXT,"
             " role TEXT, municipality TEXT, phone TEXT, registered_utc TEXT, extra TEXT,"
             " recency TEXT, events INTEGER)"
         )
@@ -301,8 +304,11 @@ class ImportSession:
     def stage(self, rows: list) -> None:
         """Stage ParsedRow tuples (see registrations.py)."""
         self.conn.executemany(
-            "INSERT INTO staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*row[:9], f"{row[7] or ''}|{row[0]:010d}", self._mask(row[9])) for row in rows],
+            "INSERT INTO staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (*row[:10], f"{row.registered_utc or ''}|{row.line:010d}", self._mask(row.events))
+                for row in rows
+            ],
         )
         self.staged += len(rows)
 
@@ -558,11 +564,11 @@ def save_calendar_state(conn: sqlite3.Connection, rows: list[dict]) -> None:
     )
 
 
-def invitees(conn: sqlite3.Connection, events: list[str]) -> list[tuple[str, str, str]]:
-    """(email, name, event slug) of every registration for `events`, in a stable order."""
+def invitees(conn: sqlite3.Connection, events: list[str]) -> list[tuple[str, str, str, str]]:
+    """(email key, address as written, name, event slug) of every registration for `events`."""
     marks = ", ".join("?" for _ in events)
     return conn.execute(
-        f"SELECT r.email, p.name, r.event FROM registrations r"
+        f"SELECT r.email, p.address, p.name, r.event FROM registrations r"
         f" JOIN participants p ON p.email = r.email WHERE r.event IN ({marks})"
         f" ORDER BY r.event, r.email",
         events,

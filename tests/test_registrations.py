@@ -140,7 +140,7 @@ def test_no_email_column_is_an_error_naming_the_columns():
     "text, expected",
     [
         ("kari@example.org", "kari@example.org"),
-        ("  Kari.Nordmann@Bergen.Kommune.NO ", "kari.nordmann@bergen.kommune.no"),
+        ("  Kari.Nordmann@Bergen.Kommune.NO ", "Kari.Nordmann@bergen.kommune.no"),
         ("Kari Nordmann <kari@example.org>", "kari@example.org"),
         ("mailto:kari@example.org", "kari@example.org"),
         ("kåre@kommune.no", "kåre@kommune.no"),
@@ -204,7 +204,7 @@ def test_row_reader_builds_a_participant():
     )
     row = r.read(2, ["Kari ", " Nordmann", "Kari@X.no", "Bergen", "nøtter", "stray"])
     assert row == ParsedRow(
-        line=2, email="kari@x.no", name="Kari Nordmann", organisation="", role="",
+        line=2, email="kari@x.no", address="Kari@x.no", name="Kari Nordmann", organisation="", role="",
         municipality="Bergen", phone="", registered_utc=None,
         extra='{"Allergier":"nøtter","column 6":"stray"}', events=("studio",),
     )  # fmt: skip
