@@ -25,6 +25,7 @@ from innoff_cli.errors import InnoffError
 CHUNK = 1 << 20
 BATCH = 2000  # rows staged per executemany: flat memory, few round trips
 SAMPLE_ROWS = 200  # rows looked at to decide what the columns are
+HEADER_SEARCH_ROWS = 20  # non-blank rows searched for the header
 REJECTED_SHOWN = 5
 HOME_ZONE = ZoneInfo("Europe/Oslo")
 
@@ -158,15 +159,26 @@ def _import_rows(
             line = reader.line_num + 1
 
     rows = numbered()
-    skipped = 0
+    # The header is the first row that names a known column; report lines, a
+    # title or Excel's "sep=;" hint above it are skipped (and counted). Failing
+    # that within the first rows, the first non-blank row is the header.
+    leading: list[tuple[int, list[str]]] = []
     header: list[str] | None = None
-    for _, cells in rows:
-        if any(cell.strip() for cell in cells):
-            header = cells
+    for item in rows:
+        if registrations.is_header(item[1]):
+            header = item[1]
             break
-        skipped += 1
+        if any(cell.strip() for cell in item[1]):
+            leading.append(item)
+        if len(leading) >= HEADER_SEARCH_ROWS:
+            break
     if header is None:
-        raise InnoffError(f"{path} has no rows - export the registrations again")
+        if not leading:
+            raise InnoffError(f"{path} has no rows - export the registrations again")
+        header, leading = leading[0][1], leading[1:]
+        rows = _chain(leading, rows)
+        leading = []
+    skipped = len(leading)
     sample: list[tuple[int, list[str]]] = []
     for item in rows:
         sample.append(item)

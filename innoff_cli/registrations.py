@@ -123,7 +123,13 @@ def detect_encoding(chunks: Iterable[bytes]) -> tuple[str, str]:
 
 
 def sniff_delimiter(sample: str) -> str:
-    """The delimiter among ; , tab | that splits the first lines into the most steady columns."""
+    """The delimiter among ; , tab | that splits the first lines into the most steady columns.
+
+    Excel's own hint, a first line "sep=;", is obeyed.
+    """
+    hint = re.match(r"\ufeff?sep=(.)\r?\n", sample)
+    if hint:
+        return hint.group(1)
     # Split on line feeds only: str.splitlines() would also break at \x85 and
     # friends, which are text inside a cell. The last line may be cut short.
     raw_lines = sample.split("\n")
@@ -148,6 +154,15 @@ def sniff_delimiter(sample: str) -> str:
 
 
 # --- columns ------------------------------------------------------------------------
+
+
+def is_header(cells: Sequence[str]) -> bool:
+    """Whether a row names columns: an e-mail column, or two other known ones."""
+    folded = [normalise_name(cell) for cell in cells if cell.strip()]
+    if any(name in HEADER_NAMES["email"] for name in folded):
+        return True
+    known = {name for names in HEADER_NAMES.values() for name in names}
+    return sum(1 for name in folded if name in known) >= 2
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,24 @@ def test_messy_file(run, tmp_path):
     assert rows[2][5].startswith("line 7: bad e-mail address 'feil@@x'")
 
 
+def test_title_lines_and_excel_sep_hint_above_the_header(run, tmp_path):
+    export = tmp_path / "rapport.csv"
+    export.write_text(
+        "sep=,\n"
+        "Deltakerliste INNOFF-studio 17.11.2020\n"
+        "Generert 16.11.2020;av NEON\n"
+        "\n"
+        "Navn,E-post,Organisasjon\n"
+        "Kari Nordmann,kari@ks.no,KS\n"
+        "Totalt: 1 påmeldt,,\n",
+        encoding="utf-8",
+    )
+    report = import_json(run, export)
+    assert (report["delimiter"], report["skipped_before_header"], report["new"]) == ("comma", 3, 1)
+    assert report["rejected_lines"] == ["line 7: no e-mail address"]  # the total line is not lost silently
+    assert people(run) == [person("kari@ks.no", "Kari Nordmann", organisation="KS")]
+
+
 def test_map_overrides_and_headerless_email(run, tmp_path):
     export = tmp_path / "map.csv"
     export.write_text("Deltaker;Kontakt;Notat\nKari;kari@x.no;vegetar\n", encoding="utf-8")
