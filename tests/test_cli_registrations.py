@@ -179,7 +179,9 @@ def test_title_lines_and_excel_sep_hint_above_the_header(run, tmp_path):
     )
     report = import_json(run, export)
     assert (report["delimiter"], report["skipped_before_header"], report["new"]) == ("comma", 3, 1)
-    assert report["rejected_lines"] == ["line 7: no e-mail address"]  # the total line is not lost silently
+    assert report["rejected_lines"] == [
+        "line 7: no e-mail address"
+    ]  # the total line is not lost silently
     assert people(run) == [person("kari@ks.no", "Kari Nordmann", organisation="KS")]
 
 
@@ -426,3 +428,33 @@ def test_export_is_excel_safe(run, tmp_path):
     only = tmp_path / "arsmote.csv"
     run("registrations", "export", "-o", str(only), "--event", "arsmote")
     assert len(list(csv.DictReader(io.StringIO(only.read_text("utf-8-sig")), delimiter=";"))) == 1
+
+
+def test_progress_is_reported_for_large_files(tmp_path, db_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from innoff_cli import output, participants
+
+    export = tmp_path / "big.csv"
+    export.write_text(
+        "Navn;E-post\n" + "".join(f"P{i};p{i}@x.no\n" for i in range(6000)), encoding="utf-8"
+    )
+    seen: list[tuple[int, int]] = []
+    participants.import_file(
+        db_path,
+        export,
+        now=datetime.now(UTC),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    size = export.stat().st_size
+    assert len(seen) >= 2 and all(total == size for _, total in seen)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+    # The bar itself appears only on a terminal, and only for files worth waiting for.
+    with output.import_progress(export) as bar:
+        assert bar is None  # small, and stderr is not a terminal here
+    monkeypatch.setattr(output, "PROGRESS_FROM_BYTES", 1)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    with output.import_progress(export) as bar:
+        assert callable(bar)
+        bar(size // 2, size)

@@ -106,6 +106,10 @@ def test_well_formed_csv(tmp_path, rows, delimiter, encoding, line_ending):
     assert result.exit_code == 0, result.stderr
     listed = json.loads(invoke(db_path, "registrations", "list", "--format", "json").stdout)
     # Addresses come back as written, with the domain in lower case.
-    expected = {email.replace("Example.org", "example.org") for _, email, _ in rows if email.startswith("Person")}
+    expected = {
+        email.replace("Example.org", "example.org")
+        for _, email, _ in rows
+        if email.startswith("Person")
+    }
     assert {p["email"] for p in listed} == expected
     assert all(p["events"] == ["studio"] for p in listed)
