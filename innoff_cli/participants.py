@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -176,7 +177,7 @@ def _import_rows(
         if not leading:
             raise InnoffError(f"{path} has no rows - export the registrations again")
         header, leading = leading[0][1], leading[1:]
-        rows = _chain(leading, rows)
+        rows = itertools.chain(leading, rows)
         leading = []
     skipped = len(leading)
     sample: list[tuple[int, list[str]]] = []
@@ -211,7 +212,7 @@ def _import_rows(
         try:
             session = store.ImportSession(conn, [event.slug for event in events])
             batch: list = []
-            for line, cells in _chain(sample, rows):
+            for line, cells in itertools.chain(sample, rows):
                 parsed = reader_.read(line, cells)
                 if parsed is None:
                     continue
@@ -258,11 +259,6 @@ def _import_rows(
             conn.rollback()
             raise
     return report
-
-
-def _chain(first, rest):
-    yield from first
-    yield from rest
 
 
 # --- around the import -------------------------------------------------------------

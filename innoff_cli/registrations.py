@@ -611,6 +611,10 @@ class RowReader:
         self.pick = operator.itemgetter(*(-1 if i is None else i for i in self.columns))
         self.default_flag = any(slug == default_event for _, slug in plan.event_flags)
         self.event_columns = bool(plan.event_flags or plan.event_lists)
+        event_indexes = [*plan.event_lists, *(index for index, _ in plan.event_flags)]
+        # A tuple even for one column, so it can key the cache.
+        self.event_cells = lambda cells: tuple(cells[i] for i in event_indexes)
+        self.event_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.default_events = (default_event,)
 
     def read(self, line: int, cells: list[str]) -> ParsedRow | Rejected | None:
@@ -635,7 +639,11 @@ class RowReader:
         if not name and (first_at or last_at):
             name = f"{first_at} {last_at}".strip()
         registered = None
-        extra = {header: cells[i].strip() for i, header in self.extra if cells[i].strip()}
+        extra = (
+            {header: cells[i].strip() for i, header in self.extra if cells[i].strip()}
+            if self.extra
+            else {}
+        )
         if date_at:
             registered = self.dates.read(date_at)
             if registered is None:
@@ -661,8 +669,21 @@ class RowReader:
             json.dumps(extra, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
             if extra
             else "{}",
-            self._events(line, cells) if self.event_columns else self.default_events,
+            self._cached_events(line, cells) if self.event_columns else self.default_events,
         )
+
+    def _cached_events(self, line: int, cells: list[str]) -> tuple[str, ...]:
+        """`_events`, remembered per combination of answers (there are few: Ja, Nei, ...)."""
+        key = self.event_cells(cells)
+        found = self.event_cache.get(key)
+        if found is not None:
+            return found
+        noted = sum(self.warnings.counts.values())
+        events = self._events(line, cells)
+        # Only answers that raised no warning are remembered, so each odd one is still reported.
+        if sum(self.warnings.counts.values()) == noted and len(self.event_cache) < 1024:
+            self.event_cache[key] = events
+        return events
 
     def _events(self, line: int, cells: list[str]) -> tuple[str, ...]:
         """The events this row registers for; see the README's 'Which events' for the rule."""
