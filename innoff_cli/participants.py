@@ -252,7 +252,6 @@ def _import_rows(
                     },
                 )  # fmt: skip
                 session.apply(import_id, replace)
-                session.close()
                 conn.commit()
                 report.written = True
         except BaseException:

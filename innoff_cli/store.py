@@ -448,6 +448,7 @@ class ImportSession:
         )
 
     def close(self) -> None:
+        """Drop the temporary tables (closing the connection drops them too)."""
         for table in ("staging", "event_bits", "winners", "merged"):
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
