@@ -6,7 +6,6 @@ is checked as a whole, so a refused change leaves nothing half-applied.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -263,7 +262,7 @@ def with_ends(items: list[Item], event_end: datetime) -> tuple[Item, ...]:
     for index, item in enumerate(ordered):
         if item.end == OPEN_END:
             following = ordered[index + 1].start if index + 1 < len(ordered) else event_end
-            item = dataclasses.replace(item, end=max(following, item.start))
+            item = item._replace(end=max(following, item.start))
         closed.append(item)
     return tuple(closed)
 
@@ -301,8 +300,8 @@ def add_item(event: Event, item: Item) -> Event:
         raise InnoffError(f"an item with id '{item.id}' already exists - pass another --id")
     if item.end == OPEN_END:
         later = [other.start for other in event.items if other.start > item.start]
-        item = dataclasses.replace(item, end=min(later, default=event.end))
-    changed = dataclasses.replace(event, items=(*event.items, item))
+        item = item._replace(end=min(later, default=event.end))
+    changed = event._replace(items=(*event.items, item))
     check_event(changed)
     return _sorted(changed)
 
@@ -310,21 +309,21 @@ def add_item(event: Event, item: Item) -> Event:
 def edit_item(event: Event, item_id: str, **changes: object) -> Event:
     """Replace fields of one item; `end=OPEN_END` means until the next item starts."""
     target = next(item for item in event.items if item.id == item_id)
-    edited = dataclasses.replace(target, **changes)
+    edited = target._replace(**changes)
     if "start" in changes and "end" not in changes:
         # Moving the start keeps the length, as a person moving a talk expects.
-        edited = dataclasses.replace(edited, end=edited.start + (target.end - target.start))
+        edited = edited._replace(end=edited.start + (target.end - target.start))
     if edited.end == OPEN_END:
         later = [o.start for o in event.items if o.start > edited.start and o.id != item_id]
-        edited = dataclasses.replace(edited, end=min(later, default=event.end))
+        edited = edited._replace(end=min(later, default=event.end))
     items = tuple(edited if item.id == item_id else item for item in event.items)
-    changed = dataclasses.replace(event, items=items)
+    changed = event._replace(items=items)
     check_event(changed)
     return _sorted(changed)
 
 
 def remove_item(event: Event, item_id: str) -> Event:
-    return dataclasses.replace(event, items=tuple(i for i in event.items if i.id != item_id))
+    return event._replace(items=tuple(i for i in event.items if i.id != item_id))
 
 
 def shift_item(event: Event, item_id: str, delta: timedelta, following: bool = False) -> Event:
@@ -337,11 +336,10 @@ def shift_item(event: Event, item_id: str, delta: timedelta, following: bool = F
 
     def moved(item: Item) -> Item:
         if item.id == item_id or (following and item.start > target.start):
-            return dataclasses.replace(item, start=item.start + delta, end=item.end + delta)
+            return item._replace(start=item.start + delta, end=item.end + delta)
         return item
 
-    changed = dataclasses.replace(
-        event,
+    changed = event._replace(
         items=tuple(moved(item) for item in event.items),
         end=event.end + delta if following else event.end,
     )
@@ -350,7 +348,7 @@ def shift_item(event: Event, item_id: str, delta: timedelta, following: bool = F
 
 
 def _sorted(event: Event) -> Event:
-    return dataclasses.replace(event, items=tuple(sorted(event.items, key=lambda i: i.start)))
+    return event._replace(items=tuple(sorted(event.items, key=lambda i: i.start)))
 
 
 def current_item(event: Event, now: datetime) -> Item | None:

@@ -216,7 +216,9 @@ def _item_row(event: Event, item: Item) -> dict:
         "end_utc": _utc(item.end),
         "title": item.title,
         "kind": item.kind,
-        "speakers": json.dumps([vars(speaker) for speaker in item.speakers], ensure_ascii=False),
+        "speakers": json.dumps(
+            [speaker._asdict() for speaker in item.speakers], ensure_ascii=False
+        ),
         "description": item.description,
     }
 

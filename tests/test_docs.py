@@ -15,15 +15,22 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def all_commands() -> list[tuple[str, ...]]:
-    def walk(group, prefix):
-        for name, command in group.commands.items():
-            path = (*prefix, name)
-            if hasattr(command, "commands"):
-                yield from walk(command, path)
-            else:
-                yield path
+    """Every leaf command, found the way --help finds them (groups load on demand)."""
+    root = typer.main.get_command(app)
 
-    return sorted(walk(typer.main.get_command(app), ()))
+    def walk(group, ctx, prefix):
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if hasattr(command, "list_commands"):
+                yield from walk(
+                    command,
+                    command.make_context(name, [], parent=ctx, resilient_parsing=True),
+                    (*prefix, name),
+                )
+            else:
+                yield (*prefix, name)
+
+    return sorted(walk(root, root.make_context("innoff", [], resilient_parsing=True), ()))
 
 
 COMMANDS = all_commands()
@@ -31,6 +38,7 @@ COMMANDS = all_commands()
 
 def test_the_command_list_is_found():
     assert ("agenda", "show") in COMMANDS and ("db", "path") in COMMANDS
+    assert ("export", "ics") in COMMANDS and len(COMMANDS) == 14
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sqlite3
 import stat
@@ -96,8 +95,7 @@ def test_save_programme_twice_changes_nothing(db_path):
 def test_save_programme_updates_and_removes_items(db_path):
     db = store.open_db(db_path)
     studio = programme.bundled_programme()[0]
-    shorter = dataclasses.replace(
-        studio,
+    shorter = studio._replace(
         items=tuple(i for i in studio.items if i.id != "pause"),
         title="INNOFF-studio 2020",
     )

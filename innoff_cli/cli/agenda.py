@@ -9,7 +9,14 @@ import typer
 from innoff_cli.cli.base import EventOption, database_path
 from innoff_cli.errors import InnoffError
 
-agenda_app = typer.Typer(help="Show and edit the programme.", no_args_is_help=True)
+agenda_app = typer.Typer(no_args_is_help=True)
+
+
+# A callback makes this a group even with one command (`innoff export ics`),
+# and its docstring is the group's help.
+@agenda_app.callback()
+def agenda_group() -> None:
+    """Show and edit the programme."""
 
 
 @agenda_app.command("show")

@@ -13,8 +13,47 @@ from innoff_cli.errors import InnoffError
 APP_NAME = "innoff"
 
 
+# The command groups, in the order --help lists them: name -> (module, Typer app).
+# They are built only when used (Click's lazy-loading pattern), so `innoff
+# agenda show` does not pay for turning every other command into Click objects.
+COMMAND_GROUPS = {
+    "agenda": ("innoff_cli.cli.agenda", "agenda_app"),
+    "registrations": ("innoff_cli.cli.registrations", "registrations_app"),
+    "export": ("innoff_cli.cli.export", "export_app"),
+    "db": ("innoff_cli.cli.db", "db_app"),
+}
+
+
 class InnoffGroup(TyperGroup):
-    """The one place where errors become messages and exit codes."""
+    """The root command: loads command groups on demand, and is the one place
+    where errors become messages and exit codes."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return [*COMMAND_GROUPS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: typer.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is None and name in COMMAND_GROUPS:
+            import importlib
+
+            import typer.main
+
+            module, attribute = COMMAND_GROUPS[name]
+            command = typer.main.get_command(getattr(importlib.import_module(module), attribute))
+            command.name = name
+            self.commands[name] = command
+        return command
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.BadParameter:
+            raise
+        except Exception:
+            # An unknown command: load every group so "Did you mean ...?" knows them all.
+            for name in COMMAND_GROUPS:
+                self.get_command(ctx, name)
+            return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: typer.Context):
         try:

@@ -4,7 +4,14 @@ import typer
 
 from innoff_cli.cli.base import database_path
 
-db_app = typer.Typer(help="The database file innoff keeps.", no_args_is_help=True)
+db_app = typer.Typer(no_args_is_help=True)
+
+
+# A callback makes this a group even with one command (`innoff export ics`),
+# and its docstring is the group's help.
+@db_app.callback()
+def db_group() -> None:
+    """The database file innoff keeps."""
 
 
 @db_app.command("path")

@@ -9,7 +9,14 @@ import typer
 from innoff_cli.cli.base import EventOption, database_path
 from innoff_cli.errors import InnoffError
 
-export_app = typer.Typer(help="Calendar files and invites.", no_args_is_help=True)
+export_app = typer.Typer(no_args_is_help=True)
+
+
+# A callback makes this a group even with one command (`innoff export ics`),
+# and its docstring is the group's help.
+@export_app.callback()
+def export_group() -> None:
+    """Calendar files and invites."""
 
 
 @export_app.command("ics")

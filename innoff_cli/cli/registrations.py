@@ -10,9 +10,14 @@ import typer
 from innoff_cli.cli.base import EventOption, database_path
 from innoff_cli.errors import InnoffError
 
-registrations_app = typer.Typer(
-    help="Import registration exports and manage participants.", no_args_is_help=True
-)
+registrations_app = typer.Typer(no_args_is_help=True)
+
+
+# A callback makes this a group even with one command (`innoff export ics`),
+# and its docstring is the group's help.
+@registrations_app.callback()
+def registrations_group() -> None:
+    """Import registration exports and manage participants."""
 
 
 DELIMITERS = {";": ";", ",": ",", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
