@@ -20,30 +20,23 @@ def innoff_script() -> str:
     return found
 
 
-def test_installed_script_shows_the_programme(tmp_path):
+def run_installed(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """The installed `innoff` as a user runs it, from outside the checkout."""
     env = {**os.environ, "INNOFF_DB": str(tmp_path / "innoff.db")}
-    result = subprocess.run(
-        [innoff_script(), "agenda", "show", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        check=False,
+    return subprocess.run(
+        [innoff_script(), *args], capture_output=True, text=True, env=env, cwd=tmp_path
     )
+
+
+def test_installed_script_shows_the_programme(tmp_path):
+    result = run_installed(tmp_path, "agenda", "show", "--format", "json")
     assert result.returncode == 0, result.stderr
     studio = json.loads(result.stdout)[0]
     assert studio["title"] == "INNOFF-studio" and len(studio["items"]) == 9
 
 
 def test_installed_script_reports_errors_without_traceback(tmp_path):
-    env = {**os.environ, "INNOFF_DB": str(tmp_path / "innoff.db")}
-    result = subprocess.run(
-        [innoff_script(), "agenda", "show", "--event", "gala"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    result = run_installed(tmp_path, "agenda", "show", "--event", "gala")
     assert result.returncode == 1
     assert result.stderr == "Error: no event called 'gala' - known events: studio, arsmote\n"
 
