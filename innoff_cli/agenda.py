@@ -14,7 +14,7 @@ from innoff_cli.models import Event, Item, Speaker
 
 
 def show(db_path: Path, event_name: str | None = None) -> list[Event]:
-    conn = store.open_for_reading(db_path)
+    conn = store.connect(db_path)
     try:
         events = store.load_events(conn)
     finally:

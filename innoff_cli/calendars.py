@@ -176,9 +176,8 @@ def public_calendar(
     now: datetime,
 ) -> PublicReport:
     """METHOD:PUBLISH with every event (and with `items`, every item); no attendees."""
-    db = store.open_db(db_path)
+    conn = store.connect(db_path)
     try:
-        conn = db.conn
         events, who, entries, plan = _prepare(conn, event, organizer, items, breaks)
         organizer_line = ical.organizer_line(who)
         bodies = [
@@ -194,7 +193,7 @@ def public_calendar(
             with conn:
                 store.save_calendar_state(conn, plan.state_rows(now))
     finally:
-        db.close()
+        conn.close()
     return PublicReport(text, plan)
 
 
@@ -234,9 +233,8 @@ def write_invites(
     now: datetime,
 ) -> InviteReport:
     """One METHOD:REQUEST file per registration, METHOD:CANCEL for what went away, a manifest."""
-    db = store.open_db(db_path)
+    conn = store.connect(db_path)
     try:
-        conn = db.conn
         events, who, entries, plan = _prepare(conn, event, organizer, items=False)
         uid_of = {entry.event: entry.uid for entry in entries}
         sent_before = store.invites(conn)
@@ -320,7 +318,7 @@ def write_invites(
             store.save_calendar_state(conn, plan.state_rows(now))
             store.record_invites(conn, sent, cancelled)
     finally:
-        db.close()
+        conn.close()
     return report
 
 

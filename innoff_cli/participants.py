@@ -99,8 +99,7 @@ def import_file(
     # Windows-1252 leaves five bytes undefined; a stray one must not stop the import.
     errors = "replace" if codec == "cp1252" else "strict"
 
-    db = store.open_db(db_path)
-    conn = db.conn
+    conn = store.connect(db_path)
     try:
         events = store.load_events(conn)
         default = (
@@ -131,7 +130,7 @@ def import_file(
                     f"{path} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
                 ) from None
     finally:
-        db.close()
+        conn.close()
     return report
 
 
@@ -298,7 +297,7 @@ def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
 def list_participants(
     db_path: Path, event: str | None = None, search: str | None = None
 ) -> list[dict]:
-    conn = store.open_for_reading(db_path)
+    conn = store.connect(db_path)
     try:
         people = [public(p) for p in store.participants(conn, _event_slug(conn, event))]
     finally:
@@ -321,7 +320,7 @@ def list_participants(
 def show_participant(db_path: Path, email: str) -> dict:
     import json
 
-    conn = store.open_for_reading(db_path)
+    conn = store.connect(db_path)
     try:
         person = store.participant(conn, email)
     finally:
@@ -355,15 +354,15 @@ def stats(db_path: Path) -> dict[str, dict[str, int]]:
 
 def remove_participant(db_path: Path, email: str) -> int:
     """Erase a person; returns how many of their invites still need a cancellation."""
-    db = store.open_db(db_path)
+    conn = store.connect(db_path)
     try:
-        found, pending = store.remove_participant(db.conn, email)
+        found, pending = store.remove_participant(conn, email)
         if not found:
             raise InnoffError(
                 f"no participant with e-mail '{email}' - see `innoff registrations list`"
             )
     finally:
-        db.close()
+        conn.close()
     return pending
 
 

@@ -52,8 +52,12 @@ def open_db(path: Path) -> Database:
     return db
 
 
-def open_for_reading(path: Path) -> sqlite3.Connection:
-    """A connection for reads: plain sqlite3 when the schema is current, else `open_db`."""
+def connect(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection to a current database, for reads and raw-SQL writes.
+
+    sqlite-utils (and its plugin loading) is imported only when the file is new
+    or a migration is pending: `agenda show` and imports do not pay for it.
+    """
     if not path.exists():
         return open_db(path).conn
     conn = _connect(path, create=False)

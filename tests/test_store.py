@@ -72,7 +72,7 @@ def test_someone_elses_sqlite_database_is_not_migrated(db_path):
     with sqlite3.connect(db_path) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER)")
     with pytest.raises(InnoffError, match="SQLite database but not an innoff database"):
-        store.open_for_reading(db_path)
+        store.connect(db_path)
     assert tables(db_path) == {"invoices"}
 
 
@@ -119,7 +119,7 @@ def test_times_round_trip_through_utc(db_path):
 
 def test_the_read_path_uses_plain_sqlite3_when_the_schema_is_current(db_path):
     store.open_db(db_path).close()
-    conn = store.open_for_reading(db_path)
+    conn = store.connect(db_path)
     assert type(conn) is sqlite3.Connection
     assert [e.slug for e in store.load_events(conn)] == ["studio", "arsmote"]
     conn.close()
@@ -139,7 +139,7 @@ def test_an_older_database_is_upgraded_on_open(db_path):
         "'2019-11-17T10:00:00+00:00', 'Europe/Oslo')"
     )
     db.close()
-    conn = store.open_for_reading(db_path)
+    conn = store.connect(db_path)
     applied = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
     assert applied == migrations.MIGRATION_NAMES
     assert "participants" in tables(db_path)
