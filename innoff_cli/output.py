@@ -76,7 +76,8 @@ def rich_table(
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for column in columns:
-        table.add_column(column.header, overflow="fold")
+        # Headers are never folded mid-word ("Organisati/on").
+        table.add_column(column.header, overflow="fold", min_width=len(column.header))
     for row in rows:
         table.add_row(
             *(Text(column.get(row)) for column in columns),
@@ -302,8 +303,22 @@ PARTICIPANT_COLUMNS = [
     Column("registered_at", "Registered", lambda p: p["registered_at"] or ""),
     Column("events", "Events", lambda p: ", ".join(p["events"])),
 ]
+
+
+def _registered_short(person: dict) -> str:
+    """'12.11.2020 10:01' for people; JSON and CSV keep the full ISO 8601 time."""
+    at = person["registered_at"]
+    return f"{at[8:10]}.{at[5:7]}.{at[0:4]} {at[11:16]}" if at else ""
+
+
 # The table leaves out what makes it too wide to read; csv and json have everything.
-PARTICIPANT_TABLE_COLUMNS = [c for c in PARTICIPANT_COLUMNS if c.key not in ("role", "phone")]
+PARTICIPANT_TABLE_COLUMNS = [
+    Column("registered_at", "Registered", _registered_short)
+    if column.key == "registered_at"
+    else column
+    for column in PARTICIPANT_COLUMNS
+    if column.key not in ("role", "phone")
+]
 
 
 def render_participants(people: list[dict], fmt: str) -> None:

@@ -458,3 +458,21 @@ def test_progress_is_reported_for_large_files(tmp_path, db_path, monkeypatch):
     with output.import_progress(export) as bar:
         assert callable(bar)
         bar(size // 2, size)
+
+
+def test_the_sample_exports_import(run):
+    """data/samples/ is what the README tells newcomers to try: it must stay importable."""
+    from tests.conftest import REPO
+
+    samples = REPO / "data" / "samples"
+    result = run(
+        "registrations", "import", *(str(p) for p in sorted(samples.glob("*.csv"))), "-f", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    forms, neon = json.loads(result.stdout)
+    assert (neon["new"], neon["duplicates"], neon["rejected"]) == (5, 1, 1)
+    assert (forms["new"], forms["rejected"]) == (2, 0)
+    kari = json.loads(
+        run("registrations", "show", "kari.nordmann@bergen.kommune.no", "-f", "json").stdout
+    )
+    assert (kari["email"], kari["role"]) == ("Kari.Nordmann@bergen.kommune.no", "seniorrådgiver")
