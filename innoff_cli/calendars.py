@@ -240,75 +240,60 @@ def write_invites(
         sent_before = store.invites(conn)
         people = store.invitees(conn, [e.slug for e in events])
 
-        requests = {
-            entry.uid: ical.InviteTemplate(
-                entry, plan.sequences[entry.uid], who, "REQUEST", now, alarm
-            )
-            for entry in entries
-        }
         report = InviteReport(str(directory), plan, dry_run=dry_run)
         manifest: list[list] = []
+        # (file name, UID, SEQUENCE, method, address, name) of every file to write.
+        to_write: list[tuple[str, str, int, str, str, str]] = []
         sent: list[tuple[str, str, int]] = []
-        wanted = set()
         for email, address, name, slug in people:
             uid = uid_of[slug]
             sequence = plan.sequences[uid]
-            wanted.add((email, uid))
             before = sent_before.get((email, uid))
             change = (
                 "new" if before is None else "unchanged" if before[0] == sequence else "updated"
             )
             report.changes[change] = report.changes.get(change, 0) + 1
-            manifest.append(
-                [address, name, slug, invite_file_name(slug, email), "REQUEST", sequence, change]
-            )
+            file_name = invite_file_name(slug, email)
+            manifest.append([address, name, slug, file_name, "REQUEST", sequence, change])
+            to_write.append((file_name, uid, sequence, "REQUEST", address, name))
             sent.append((email, uid, sequence))
 
         # Cancellations: a removed event for everyone invited to it; a person
         # erased, or no longer registered, for the events they were invited to.
-        cancel_templates: dict[tuple[str, int], ical.InviteTemplate] = {}
+        wanted = {(email, uid) for email, uid, _ in sent}
         by_uid = {entry.uid: entry for entry in entries}
         by_uid.update({entry.uid: entry for entry, _ in plan.cancelled})
-        in_scope = {entry.uid for entry in entries} | {entry.uid for entry, _ in plan.cancelled}
-        cancelled: list[tuple[str, str]] = []
-        cancel_rows: list[tuple[str, str, ical.InviteTemplate]] = []
         event_cancel = {entry.uid: sequence for entry, sequence in plan.cancelled}
+        cancelled: list[tuple[str, str]] = []
         for (email, uid), (sequence, _erased) in sorted(sent_before.items()):
-            if uid not in in_scope or (email, uid) in wanted:
+            if uid not in by_uid or (email, uid) in wanted:
                 continue
             cancel_sequence = event_cancel.get(uid, max(sequence, plan.sequences.get(uid, 0)) + 1)
-            key = (uid, cancel_sequence)
-            if key not in cancel_templates:
-                cancel_templates[key] = ical.InviteTemplate(
-                    by_uid[uid], cancel_sequence, who, "CANCEL", now
-                )
             slug = by_uid[uid].event
-            cancel_rows.append((email, slug, cancel_templates[key]))
-            manifest.append(
-                [
-                    email,
-                    "",
-                    slug,
-                    invite_file_name(slug, email),
-                    "CANCEL",
-                    cancel_sequence,
-                    "cancelled",
-                ]
-            )
+            file_name = invite_file_name(slug, email)
+            manifest.append([email, "", slug, file_name, "CANCEL", cancel_sequence, "cancelled"])
+            to_write.append((file_name, uid, cancel_sequence, "CANCEL", email, ""))
             cancelled.append((email, uid))
         report.requests, report.cancels = len(sent), len(cancelled)
 
         if dry_run:
             return report
+        # Each event is serialised once per (SEQUENCE, method); a file only adds its attendee.
+        templates: dict[tuple[str, int, str], ical.InviteTemplate] = {}
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # names and addresses
-            for email, address, name, slug in people:
-                _write(
-                    directory / invite_file_name(slug, email),
-                    requests[uid_of[slug]].render(address, name),
-                )
-            for email, slug, template in cancel_rows:
-                _write(directory / invite_file_name(slug, email), template.render(email, ""))
+            for file_name, uid, sequence, method, address, name in to_write:
+                template = templates.get((uid, sequence, method))
+                if template is None:
+                    template = templates[uid, sequence, method] = ical.InviteTemplate(
+                        by_uid[uid],
+                        sequence,
+                        who,
+                        method,
+                        now,
+                        alarm if method == "REQUEST" else None,
+                    )
+                _write(directory / file_name, template.render(address, name))
             _write_manifest(directory / MANIFEST, manifest)
         except OSError as error:
             raise InnoffError(
