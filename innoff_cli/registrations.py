@@ -175,7 +175,6 @@ class ColumnPlan:
     event_lists: tuple[int, ...] = ()  # columns whose values name events
     extra: tuple[int, ...] = ()
     month_first: bool = False
-    notes: tuple[str, ...] = ()
 
     def describe(self) -> list[str]:
         """'E-post → email' lines for the import summary."""

@@ -1,8 +1,9 @@
 """The SQLite file: opening, migrating, and every read and write.
 
-The only module that knows table names. Reads take a plain `sqlite3.Connection`
-so that `agenda show` never has to import sqlite-utils; writes take a
-sqlite-utils `Database` and run in one transaction each.
+The only module that knows table names. Most work goes through a plain
+`sqlite3.Connection` from `connect()`, so `agenda show` and imports never load
+sqlite-utils; programme writes take a sqlite-utils `Database` (its upserts),
+and every write runs in one transaction.
 """
 
 from __future__ import annotations
@@ -270,7 +271,9 @@ def save_event(db: Database, event: Event) -> None:
 # address as written (the key, `email`, is the same folded to lower case).
 PARTICIPANT_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
 COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
-# The staging table's columns: ParsedRow's first nine, how recent the row is, its events.
+# The staging table's columns: ParsedRow's first ten fields, then how recent the
+# row is (registration time when it has one, else its line) and its events as a
+# bit mask.
 STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "recency", "events")
 
 
@@ -290,14 +293,7 @@ class ImportSession:
         self.bits = {slug: 1 << index for index, slug in enumerate(event_slugs)}
         self.masks: dict[tuple[str, ...], int] = {}
         self.close()
-        # Columns in ParsedRow's order, then how recent the row is (registration
-        # time when it has one, else its line) and its events as a bit mask.
-        conn.execute(
-            "CREATE TEMP TABLE staging (line INTEGER, email TEXT, address TEXT, name TEXT,"
-            " organisation TEXT,"
-            " role TEXT, municipality TEXT, phone TEXT, registered_utc TEXT, extra TEXT,"
-            " recency TEXT, events INTEGER)"
-        )
+        conn.execute(f"CREATE TEMP TABLE staging ({', '.join(STAGED)})")
         conn.execute("CREATE TEMP TABLE event_bits (slug TEXT PRIMARY KEY, bit INTEGER)")
         conn.executemany("INSERT INTO event_bits VALUES (?, ?)", self.bits.items())
 
@@ -310,7 +306,7 @@ class ImportSession:
     def stage(self, rows: list) -> None:
         """Stage ParsedRow tuples (see registrations.py)."""
         self.conn.executemany(
-            "INSERT INTO staging VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO staging VALUES ({', '.join('?' for _ in STAGED)})",
             [
                 (*row[:10], f"{row.registered_utc or ''}|{row.line:010d}", self._mask(row.events))
                 for row in rows
@@ -466,11 +462,6 @@ def record_import(conn: sqlite3.Connection, details: dict) -> int:
         f"INSERT INTO imports ({columns}) VALUES ({marks})", list(details.values())
     )
     return int(cursor.lastrowid)
-
-
-def update_import(conn: sqlite3.Connection, import_id: int, counts: dict) -> None:
-    sets = ", ".join(f"{key} = ?" for key in counts)
-    conn.execute(f"UPDATE imports SET {sets} WHERE id = ?", [*counts.values(), import_id])
 
 
 def find_import(conn: sqlite3.Connection, sha256: str) -> dict | None:
