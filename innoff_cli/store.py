@@ -148,14 +148,20 @@ def _local(text: str, tz: ZoneInfo) -> datetime:
     return datetime.fromisoformat(text).astimezone(tz)
 
 
+def _dicts(conn: sqlite3.Connection, sql: str, parameters: list | tuple = ()) -> list[dict]:
+    """Rows as dicts, leaving the connection's own row factory alone."""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return [dict(row) for row in cursor.execute(sql, parameters)]
+
+
 def load_events(conn: sqlite3.Connection) -> list[Event]:
     """Every event with its items, in order of start."""
-    conn.row_factory = sqlite3.Row
-    item_rows: dict[str, list[sqlite3.Row]] = {}
-    for row in conn.execute("SELECT * FROM items ORDER BY start_utc, id"):
+    item_rows: dict[str, list[dict]] = {}
+    for row in _dicts(conn, "SELECT * FROM items ORDER BY start_utc, id"):
         item_rows.setdefault(row["event"], []).append(row)
     events = []
-    for row in conn.execute("SELECT * FROM events ORDER BY start_utc, slug"):
+    for row in _dicts(conn, "SELECT * FROM events ORDER BY start_utc, slug"):
         tz = ZoneInfo(row["timezone"])
         items = tuple(
             Item(
@@ -189,7 +195,6 @@ def load_events(conn: sqlite3.Connection) -> list[Event]:
                 items=items,
             )
         )
-    conn.row_factory = None
     return events
 
 
@@ -465,12 +470,8 @@ def record_import(conn: sqlite3.Connection, details: dict) -> int:
 
 
 def find_import(conn: sqlite3.Connection, sha256: str) -> dict | None:
-    conn.row_factory = sqlite3.Row
-    row = conn.execute(
-        "SELECT * FROM imports WHERE sha256 = ? ORDER BY id DESC LIMIT 1", [sha256]
-    ).fetchone()
-    conn.row_factory = None
-    return dict(row) if row else None
+    rows = _dicts(conn, "SELECT * FROM imports WHERE sha256 = ? ORDER BY id DESC LIMIT 1", [sha256])
+    return rows[0] if rows else None
 
 
 def participants(
@@ -485,8 +486,8 @@ def participants(
         conditions.append("p.email = ?")
         parameters.append(email.strip().casefold())
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    conn.row_factory = sqlite3.Row
-    rows = conn.execute(
+    rows = _dicts(
+        conn,
         f"""
         SELECT p.*, (
             SELECT json_group_array(event) FROM (
@@ -497,9 +498,8 @@ def participants(
         ORDER BY p.email
         """,
         parameters,
-    ).fetchall()
-    conn.row_factory = None
-    return [{**dict(row), "events": json.loads(row["events"])} for row in rows]
+    )
+    return [{**row, "events": json.loads(row["events"])} for row in rows]
 
 
 def participant(conn: sqlite3.Connection, email: str) -> dict | None:
@@ -534,20 +534,14 @@ def remove_participant(conn: sqlite3.Connection, email: str) -> tuple[bool, int]
 
 
 def import_history(conn: sqlite3.Connection) -> list[dict]:
-    conn.row_factory = sqlite3.Row
-    rows = [dict(row) for row in conn.execute("SELECT * FROM imports ORDER BY id")]
-    conn.row_factory = None
-    return rows
+    return _dicts(conn, "SELECT * FROM imports ORDER BY id")
 
 
 # --- calendar exports -----------------------------------------------------------------
 
 
 def calendar_state(conn: sqlite3.Connection) -> dict[str, dict]:
-    conn.row_factory = sqlite3.Row
-    rows = {row["uid"]: dict(row) for row in conn.execute("SELECT * FROM calendar_state")}
-    conn.row_factory = None
-    return rows
+    return {row["uid"]: row for row in _dicts(conn, "SELECT * FROM calendar_state")}
 
 
 def save_calendar_state(conn: sqlite3.Connection, rows: list[dict]) -> None:
