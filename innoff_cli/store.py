@@ -276,10 +276,14 @@ def save_event(db: Database, event: Event) -> None:
 # address as written (the key, `email`, is the same folded to lower case).
 PARTICIPANT_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
 COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
-# The staging table's columns: ParsedRow's first ten fields, then how recent the
-# row is (registration time when it has one, else its line) and its events as a
-# bit mask.
-STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "recency", "events")
+# The staging table's columns: a ParsedRow's first ten fields, its events as a
+# bit mask, and whether its e-mail may have come earlier in the file.
+STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "events", "seen")
+ROW = ", ".join(STAGED[:-1])
+# Within a file the most recent row wins: by registration time when rows have
+# one, else the later line.
+NEWER = "(coalesce(x.registered_utc, ''), x.line) > (coalesce(c.registered_utc, ''), c.line)"
+NEWEST_FIRST = "coalesce(x.registered_utc, '') DESC, x.line DESC"
 
 
 class ImportSession:
@@ -287,35 +291,46 @@ class ImportSession:
 
     Staging keeps memory flat however large the file is, and costs one plain
     insert a row; folding duplicates and comparing with what is stored are a
-    handful of set-based statements afterwards. Events travel as a bit mask
-    (one bit per event), so a person's events in the file are one OR.
-    Everything runs inside the caller's transaction.
+    handful of set-based statements afterwards. Most people have one row in a
+    file, so only the rest are folded, in small side tables: a fixed-size
+    table of e-mail hashes (a one-hash Bloom filter, 4 MB whatever the file's
+    size) marks each row whose e-mail may have come before. It can err only
+    by marking a row that did not repeat, which costs that row a fold that
+    changes nothing. Events travel as a bit mask (one bit per event), so a
+    person's events in the file are one OR. Everything runs inside the
+    caller's transaction.
     """
+
+    SEEN_SLOTS = 1 << 22
 
     def __init__(self, conn: sqlite3.Connection, event_slugs: list[str]):
         self.conn = conn
         self.staged = 0
         self.bits = {slug: 1 << index for index, slug in enumerate(event_slugs)}
         self.masks: dict[tuple[str, ...], int] = {}
+        self.seen = bytearray(self.SEEN_SLOTS)
         self.close()
         conn.execute(f"CREATE TEMP TABLE staging ({', '.join(STAGED)})")
         conn.execute("CREATE TEMP TABLE event_bits (slug TEXT PRIMARY KEY, bit INTEGER)")
         conn.executemany("INSERT INTO event_bits VALUES (?, ?)", self.bits.items())
 
     def _mask(self, events: tuple[str, ...]) -> int:
-        mask = self.masks.get(events)
-        if mask is None:
-            mask = self.masks[events] = sum(self.bits[slug] for slug in set(events))
+        mask = self.masks[events] = sum(self.bits[slug] for slug in set(events))
         return mask
 
     def stage(self, rows: list) -> None:
         """Stage ParsedRow tuples (see registrations.py)."""
+        seen, slots, masks = self.seen, self.SEEN_SLOTS - 1, self.masks
+        staged = []
+        append = staged.append
+        for row in rows:
+            slot = hash(row[1]) & slots
+            events = row[10]
+            mask = masks.get(events)
+            append((*row[:10], self._mask(events) if mask is None else mask, seen[slot]))
+            seen[slot] = 1
         self.conn.executemany(
-            f"INSERT INTO staging VALUES ({', '.join('?' for _ in STAGED)})",
-            [
-                (*row[:10], f"{row.registered_utc or ''}|{row.line:010d}", self._mask(row.events))
-                for row in rows
-            ],
+            f"INSERT INTO staging VALUES ({', '.join('?' for _ in STAGED)})", staged
         )
         self.staged += len(rows)
 
@@ -328,55 +343,47 @@ class ImportSession:
         union, or with `replace` exactly the file's.
         """
         conn = self.conn
-        conn.execute("CREATE INDEX temp.staging_email ON staging(email, recency)")
-        # One row per person: the most recent one. Most people have a single
-        # row, so an index probe per row is cheaper than aggregating them all;
-        # only people with several rows get their events united below.
-        columns = ", ".join(f"s.{c}" for c in STAGED)
+        conn.execute("CREATE TEMP TABLE repeated (email TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("INSERT OR IGNORE INTO repeated SELECT email FROM staging WHERE seen")
+        conn.execute(
+            f"CREATE TEMP TABLE copies AS SELECT {ROW} FROM staging WHERE email IN repeated"
+        )
+        conn.execute("CREATE INDEX temp.copies_email ON copies(email)")
+        # Each repeated person's most recent row, completed from their others:
+        # an empty field takes the most recent non-empty value, events are
+        # united, and extra columns are merged key by key, the newest winning.
         conn.execute(
             f"""
-            CREATE TEMP TABLE winners AS
-            SELECT {columns},
-                EXISTS (SELECT 1 FROM staging x WHERE x.email = s.email AND x.recency < s.recency)
-                    AS copies
-            FROM staging s
-            WHERE NOT EXISTS (
-                SELECT 1 FROM staging x WHERE x.email = s.email AND x.recency > s.recency)
-            -- In e-mail order, so the inserts into the stored tables, keyed by
-            -- e-mail, append to their B-trees instead of splitting pages at random.
-            ORDER BY s.email
+            CREATE TEMP TABLE folded AS SELECT {ROW} FROM copies c
+            WHERE NOT EXISTS (SELECT 1 FROM copies x WHERE x.email = c.email AND {NEWER})
             """
         )
         union = " | ".join(f"max(x.events & {bit})" for bit in self.bits.values()) or "0"
         conn.execute(
-            f"""
-            UPDATE winners SET events = (SELECT {union} FROM staging x WHERE x.email = winners.email)
-            WHERE copies
-            """
+            f"UPDATE folded SET events = (SELECT {union} FROM copies x WHERE x.email = folded.email)"
         )
-        # A person with several rows: each empty field takes the most recent
-        # non-empty value of their other rows, and extra columns are merged key
-        # by key, the most recent value winning.
         for f in PARTICIPANT_FIELDS:
             conn.execute(
                 f"""
-                UPDATE winners SET {f} = coalesce((
-                    SELECT x.{f} FROM staging x WHERE x.email = winners.email AND x.{f} != ''
-                    ORDER BY x.recency DESC LIMIT 1), '')
-                WHERE copies AND {f} = ''
+                UPDATE folded SET {f} = coalesce((
+                    SELECT x.{f} FROM copies x WHERE x.email = folded.email AND x.{f} != ''
+                    ORDER BY {NEWEST_FIRST} LIMIT 1), '')
+                WHERE {f} = ''
                 """
             )
         conn.execute(
-            """
-            UPDATE winners SET extra = (
-                SELECT coalesce(json_group_object(key, value), '{}') FROM (
+            f"""
+            UPDATE folded SET extra = (
+                SELECT coalesce(json_group_object(key, value), '{{}}') FROM (
                     SELECT j.key, j.value, ROW_NUMBER() OVER (
-                        PARTITION BY j.key ORDER BY x.recency DESC) AS rank
-                    FROM staging x, json_each(x.extra) j WHERE x.email = winners.email
+                        PARTITION BY j.key ORDER BY {NEWEST_FIRST}) AS rank
+                    FROM copies x, json_each(x.extra) j WHERE x.email = folded.email
                 ) WHERE rank = 1)
-            WHERE copies
             """
         )
+        # Now one row per person.
+        conn.execute("DELETE FROM staging WHERE email IN repeated")
+        conn.execute(f"INSERT INTO staging ({ROW}) SELECT {ROW} FROM folded")
         newer = (
             "(w.registered_utc IS NULL OR p.registered_utc IS NULL"
             " OR w.registered_utc >= p.registered_utc)"
@@ -402,7 +409,10 @@ class ImportSession:
                 CASE WHEN p.email IS NULL THEN 0 ELSE coalesce((
                     SELECT sum(b.bit) FROM registrations r JOIN event_bits b ON b.slug = r.event
                     WHERE r.email = w.email), 0) END AS old_events
-            FROM winners w LEFT JOIN participants p ON p.email = w.email
+            FROM staging w LEFT JOIN participants p ON p.email = w.email
+            -- In e-mail order, so the inserts into the stored tables, keyed by
+            -- e-mail, append to their B-trees instead of splitting pages at random.
+            ORDER BY w.email
             """
         )
         details_changed = " OR ".join(f"{f} IS NOT old_{f}" for f in COMPARED)
@@ -456,7 +466,7 @@ class ImportSession:
 
     def close(self) -> None:
         """Drop the temporary tables (closing the connection drops them too)."""
-        for table in ("staging", "event_bits", "winners", "merged"):
+        for table in ("staging", "event_bits", "repeated", "copies", "folded", "merged"):
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 

@@ -239,6 +239,33 @@ def test_duplicates_in_a_file_and_across_imports(run, tmp_path, db_path):
     assert (kari["name"], kari["events"]) == ("Kari Ny", ["arsmote"])
 
 
+def test_false_hits_of_the_duplicate_filter_change_nothing(run, tmp_path, db_path, monkeypatch):
+    # With one slot, every row after the first looks like a repeat, so every
+    # person goes through the fold; the result must be the same as without.
+    export = tmp_path / "neon.csv"
+    export.write_text(
+        "Navn;E-post;Organisasjon;Påmeldt;Allergi;Deltar på årsmøte\n"
+        "Kari N;kari@x.no;KS;01.11.2020 10:00;nøtter;Nei\n"
+        "Ola;ola@x.no;NTNU;02.11.2020 10:00;;Ja\n"
+        "Kari Nordmann;KARI@x.no;;03.11.2020 10:00;;Ja\n"
+        "Per;per@x.no;;;gluten;Nei\n",
+        encoding="utf-8",
+    )
+
+    def imported() -> tuple[dict, dict]:
+        report = import_json(run, export)
+        tables = dump(db_path)
+        db_path.unlink()
+        return report, {t: tables[t] for t in ("participants", "registrations")}
+
+    expected = imported()
+    monkeypatch.setattr(store.ImportSession, "SEEN_SLOTS", 1)
+    assert imported() == expected
+    report, tables = expected
+    assert (report["new"], report["duplicates"]) == (3, 1)
+    assert ("kari@x.no", "arsmote") in [row[:2] for row in tables["registrations"]]
+
+
 def test_reimport_changes_nothing_and_says_so(run, tmp_path, db_path):
     export = tmp_path / "neon.csv"
     export.write_text(MESSY, encoding="utf-8")
@@ -475,4 +502,7 @@ def test_the_sample_exports_import(run):
     kari = json.loads(
         run("registrations", "show", "kari.nordmann@bergen-kommune.example", "-f", "json").stdout
     )
-    assert (kari["email"], kari["role"]) == ("Kari.Nordmann@bergen-kommune.example", "seniorrådgiver")
+    assert (kari["email"], kari["role"]) == (
+        "Kari.Nordmann@bergen-kommune.example",
+        "seniorrådgiver",
+    )
