@@ -148,7 +148,19 @@ def m003_create_calendar_state(db: Database) -> None:
     )
 
 
-MIGRATIONS = [m001_create_programme, m002_create_registrations, m003_create_calendar_state]
+def m004_drop_registrations_event_index(db: Database) -> None:
+    # An index on a column with a handful of values (one per event) saves
+    # little when listing one event's people, and cost every import a second
+    # B-tree as large as the table: about a fifth of the file and of the write.
+    db.execute("DROP INDEX IF EXISTS registrations_event")
+
+
+MIGRATIONS = [
+    m001_create_programme,
+    m002_create_registrations,
+    m003_create_calendar_state,
+    m004_drop_registrations_event_index,
+]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 
 

@@ -211,11 +211,8 @@ def _import_rows(
         try:
             session = store.ImportSession(conn, [event.slug for event in events])
             batch: list = []
-            for line, cells in itertools.chain(sample, rows):
-                parsed = reader_.read(line, cells)
-                if parsed is None:
-                    continue
-                if isinstance(parsed, registrations.Rejected):
+            for parsed in reader_.rows(itertools.chain(sample, rows)):
+                if type(parsed) is registrations.Rejected:
                     report.rejected += 1
                     if len(report.rejected_lines) < REJECTED_SHOWN:
                         report.rejected_lines.append(f"line {parsed.line}: {parsed.reason}")

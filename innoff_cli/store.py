@@ -346,7 +346,8 @@ class ImportSession:
         conn.execute("CREATE TEMP TABLE repeated (email TEXT PRIMARY KEY) WITHOUT ROWID")
         conn.execute("INSERT OR IGNORE INTO repeated SELECT email FROM staging WHERE seen")
         conn.execute(
-            f"CREATE TEMP TABLE copies AS SELECT {ROW} FROM staging WHERE email IN repeated"
+            f"CREATE TEMP TABLE copies AS SELECT rowid AS id, {ROW} FROM staging"
+            " WHERE email IN repeated"
         )
         conn.execute("CREATE INDEX temp.copies_email ON copies(email)")
         # Each repeated person's most recent row, completed from their others:
@@ -382,7 +383,7 @@ class ImportSession:
             """
         )
         # Now one row per person.
-        conn.execute("DELETE FROM staging WHERE email IN repeated")
+        conn.execute("DELETE FROM staging WHERE rowid IN (SELECT id FROM copies)")
         conn.execute(f"INSERT INTO staging ({ROW}) SELECT {ROW} FROM folded")
         newer = (
             "(w.registered_utc IS NULL OR p.registered_utc IS NULL"

@@ -304,24 +304,22 @@ def test_every_import_is_recorded(run, tmp_path, db_path):
 
 
 def test_interrupted_import_leaves_the_database_unchanged(run, tmp_path, db_path, monkeypatch):
-    from innoff_cli import registrations
-
     run("agenda", "show")
     before = dump(db_path)
     export = tmp_path / "big.csv"
     export.write_text(
         "Navn;E-post\n" + "".join(f"P{i};p{i}@x.no\n" for i in range(5000)), encoding="utf-8"
     )
-    original = registrations.RowReader.read
+    original = store.ImportSession.stage
     calls = {"n": 0}
 
-    def interrupted(self, line, cells):
+    def interrupted(self, rows):
         calls["n"] += 1
-        if calls["n"] == 4500:  # after two batches were staged
+        if calls["n"] == 3:  # after two batches were staged
             raise KeyboardInterrupt
-        return original(self, line, cells)
+        return original(self, rows)
 
-    monkeypatch.setattr(registrations.RowReader, "read", interrupted)
+    monkeypatch.setattr(store.ImportSession, "stage", interrupted)
     rejects = tmp_path / "rejects.csv"
     result = run("registrations", "import", str(export), "--rejects", str(rejects))
     assert result.exit_code == 130
