@@ -380,6 +380,7 @@ class ImportSession:
                         PARTITION BY j.key ORDER BY {NEWEST_FIRST}) AS rank
                     FROM copies x, json_each(x.extra) j WHERE x.email = folded.email
                 ) WHERE rank = 1)
+            WHERE EXISTS (SELECT 1 FROM copies x WHERE x.email = folded.email AND x.extra != '{{}}')
             """
         )
         # Now one row per person.
