@@ -38,16 +38,23 @@ def test_migrating_twice_is_a_no_op(db_path):
     db.close()
 
 
-def test_file_is_private_wal_and_enforces_foreign_keys(db_path):
+def test_file_is_private_durable_and_enforces_foreign_keys(db_path):
     db = store.open_db(db_path)
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
-    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError):
         db.conn.execute(
             "INSERT INTO items (id, event, start_utc, end_utc, title, kind) "
             "VALUES ('x', 'no-such-event', '', '', 'x', 'talk')"
         )
+    # The journal holds page copies, names included, while a write is open.
+    db.conn.rollback()
+    db.conn.execute("DELETE FROM items")  # opens a write transaction
+    journal = db_path.with_name(db_path.name + "-journal")
+    assert stat.S_IMODE(os.stat(journal).st_mode) == 0o600
+    db.conn.rollback()
     db.close()
 
 
