@@ -39,7 +39,10 @@ def open_db(path: Path) -> Database:
 
     conn = _connect(path, create=True)
     _require_innoff_database(conn, path)
-    db = Database(conn)
+    # No sqlite-utils plugins: code from other installed packages has no
+    # business with a file of names and e-mail addresses (and not scanning
+    # for them saves 15 ms on every command that writes the programme).
+    db = Database(conn, execute_plugins=False)
     try:
         applied = migrations.apply(db)
         if migrations.MIGRATION_NAMES[0] in applied:
