@@ -572,6 +572,10 @@ def check_email(text: str) -> tuple[str | None, str | None]:
     if _EMAIL.fullmatch(value) and ".." not in value:
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}", None
+    # The commonest typos need no validator to explain (an @ inside a quoted
+    # local part is refused by the validator too).
+    if value.count("@") != 1:
+        return None, f"bad e-mail address '{value}': it must have exactly one @"
     from email_validator import EmailNotValidError, validate_email
 
     try:
