@@ -285,10 +285,14 @@ COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
 # bit mask, and whether its e-mail may have come earlier in the file.
 STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "events", "seen")
 ROW = ", ".join(STAGED[:-1])
-# Within a file the most recent row wins: by registration time when rows have
-# one, else the later line.
-NEWER = "(coalesce(x.registered_utc, ''), x.line) > (coalesce(c.registered_utc, ''), c.line)"
-NEWEST_FIRST = "coalesce(x.registered_utc, '') DESC, x.line DESC"
+# Within a file the most recent row wins: by registration time, then by line.
+# A row without a time counts as newer than any row with one, as a registration
+# without a time wins across imports (it is the one just handed over).
+NEWER = (
+    "(x.registered_utc IS NULL, coalesce(x.registered_utc, ''), x.line)"
+    " > (c.registered_utc IS NULL, coalesce(c.registered_utc, ''), c.line)"
+)
+NEWEST_FIRST = "x.registered_utc IS NULL DESC, x.registered_utc DESC, x.line DESC"
 
 
 class ImportSession:
@@ -377,6 +381,15 @@ class ImportSession:
                 WHERE {f} = ''
                 """
             )
+        # A newest row without a time keeps the latest time the others give,
+        # as a registration without one does across imports.
+        conn.execute(
+            """
+            UPDATE folded SET registered_utc = (
+                SELECT max(x.registered_utc) FROM copies x WHERE x.email = folded.email)
+            WHERE registered_utc IS NULL
+            """
+        )
         conn.execute(
             f"""
             UPDATE folded SET extra = (

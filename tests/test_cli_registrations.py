@@ -239,6 +239,26 @@ def test_duplicates_in_a_file_and_across_imports(run, tmp_path, db_path):
     assert (kari["name"], kari["events"]) == ("Kari Ny", ["arsmote"])
 
 
+@pytest.mark.parametrize("undated_first", [True, False])
+def test_a_row_without_a_time_counts_as_the_newest(run, tmp_path, undated_first):
+    dated = "Kari Datert;kari@x.no;KS;01.11.2020 10:00\n"
+    undated = "Kari Udatert;kari@x.no;;\n"
+    export = tmp_path / "neon.csv"
+    export.write_text(
+        "Navn;E-post;Organisasjon;Påmeldt\n"
+        + (undated + dated if undated_first else dated + undated),
+        encoding="utf-8",
+    )
+    import_json(run, export)
+    (kari,) = people(run)
+    # The undated row decides; what it leaves empty comes from the dated one.
+    assert (kari["name"], kari["organisation"], kari["registered_at"]) == (
+        "Kari Udatert",
+        "KS",
+        "2020-11-01T10:00:00+01:00",
+    )
+
+
 def test_false_hits_of_the_duplicate_filter_change_nothing(run, tmp_path, db_path, monkeypatch):
     # With one slot, every row after the first looks like a repeat, so every
     # person goes through the fold; the result must be the same as without.
