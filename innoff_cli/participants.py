@@ -24,7 +24,6 @@ from innoff_cli import files, organisations, programme, store
 from innoff_cli.errors import InnoffError
 
 CHUNK = 1 << 20
-BATCH = 2000  # rows staged per executemany: flat memory, few round trips
 SAMPLE_ROWS = 200  # rows looked at to decide what the columns are
 HEADER_SEARCH_ROWS = 20  # non-blank rows searched for the header
 REJECTED_SHOWN = 5
@@ -210,23 +209,15 @@ def _import_rows(
         conn.execute("BEGIN IMMEDIATE")
         try:
             session = store.ImportSession(conn, [event.slug for event in events])
-            batch: list = []
-            for parsed in reader_.rows(itertools.chain(sample, rows)):
-                if type(parsed) is registrations.Rejected:
-                    report.rejected += 1
-                    if len(report.rejected_lines) < REJECTED_SHOWN:
-                        report.rejected_lines.append(f"line {parsed.line}: {parsed.reason}")
-                    if rejected_out:
-                        rejected_out.writerow(
-                            [*parsed.cells, f"line {parsed.line}: {parsed.reason}"]
-                        )
-                    continue
-                batch.append(parsed)
-                if len(batch) >= BATCH:
-                    session.stage(batch)
-                    batch.clear()
-                    tick()
-            session.stage(batch)
+
+            def reject(row: registrations.Rejected) -> None:
+                report.rejected += 1
+                if len(report.rejected_lines) < REJECTED_SHOWN:
+                    report.rejected_lines.append(f"line {row.line}: {row.reason}")
+                if rejected_out:
+                    rejected_out.writerow([*row.cells, f"line {row.line}: {row.reason}"])
+
+            session.stage(reader_.rows(itertools.chain(sample, rows), reject), tick)
             counts = session.merge(replace)
             for key in ("new", "updated", "unchanged", "duplicates"):
                 setattr(report, key, counts[key])

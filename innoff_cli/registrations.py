@@ -19,7 +19,7 @@ import io
 import json
 import operator
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -624,10 +624,14 @@ class RowReader:
 
     def read(self, line: int, cells: list[str]) -> ParsedRow | Rejected | None:
         """One row; None for a blank one."""
-        return next(self.rows([(line, cells)]), None)
+        rejected: list[Rejected] = []
+        row = next(self.rows([(line, cells)], rejected.append), None)
+        return row or (rejected[0] if rejected else None)
 
-    def rows(self, numbered: Iterable[tuple[int, list[str]]]) -> Iterator[ParsedRow | Rejected]:
-        """ParsedRow or Rejected for each (line, cells) that is not blank.
+    def rows(
+        self, numbered: Iterable[tuple[int, list[str]]], reject: Callable[[Rejected], None]
+    ) -> Iterator[ParsedRow]:
+        """A ParsedRow for each (line, cells) that is not blank; the rest go to `reject`.
 
         The hot loop of an import, about 2 us a row: one generator with
         everything it uses in locals, rather than a method call a row.
@@ -663,7 +667,7 @@ class RowReader:
                     continue  # a blank row
                 address, problem = check_email(email_at)
                 if address is None:
-                    yield Rejected(line, tuple(cells), problem or "no e-mail address")
+                    reject(Rejected(line, tuple(cells), problem or "no e-mail address"))
                     continue
             if name_at and name_at.casefold() in PLACEHOLDERS:
                 name_at = ""

@@ -21,7 +21,11 @@ from innoff_cli.errors import InnoffError
 from innoff_cli.models import Event, Item, Speaker
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from sqlite_utils import Database
+
+    from innoff_cli.registrations import ParsedRow
 
 BUSY_TIMEOUT_SECONDS = 5.0
 
@@ -293,6 +297,7 @@ NEWER = (
     " > (c.registered_utc IS NULL, coalesce(c.registered_utc, ''), c.line)"
 )
 NEWEST_FIRST = "x.registered_utc IS NULL DESC, x.registered_utc DESC, x.line DESC"
+STAGE_BATCH = 2000  # rows a executemany: flat memory, few round trips
 
 
 class ImportSession:
@@ -327,10 +332,10 @@ class ImportSession:
         mask = self.masks[events] = sum(self.bits[slug] for slug in set(events))
         return mask
 
-    def stage(self, rows: list) -> None:
-        """Stage ParsedRow tuples (see registrations.py)."""
+    def stage(self, rows: Iterable[ParsedRow], tick: Callable[[], None] | None = None) -> None:
+        """Stage ParsedRows (see registrations.py), `STAGE_BATCH` at a time; tick after each."""
         seen, slots, masks = self.seen, self.SEEN_SLOTS - 1, self.masks
-        staged = []
+        staged: list[tuple] = []
         append = staged.append
         for row in rows:
             slot = hash(row[1]) & slots
@@ -338,10 +343,18 @@ class ImportSession:
             mask = masks.get(events)
             append((*row[:10], self._mask(events) if mask is None else mask, seen[slot]))
             seen[slot] = 1
+            if len(staged) >= STAGE_BATCH:
+                self._insert(staged)
+                staged.clear()
+                if tick:
+                    tick()
+        self._insert(staged)
+
+    def _insert(self, staged: list[tuple]) -> None:
         self.conn.executemany(
             f"INSERT INTO staging VALUES ({', '.join('?' for _ in STAGED)})", staged
         )
-        self.staged += len(rows)
+        self.staged += len(staged)
 
     def merge(self, replace: bool) -> dict[str, int]:
         """Fold duplicates, compare with the stored people; return the counts.

@@ -330,16 +330,16 @@ def test_interrupted_import_leaves_the_database_unchanged(run, tmp_path, db_path
     export.write_text(
         "Navn;E-post\n" + "".join(f"P{i};p{i}@x.no\n" for i in range(5000)), encoding="utf-8"
     )
-    original = store.ImportSession.stage
+    original = store.ImportSession._insert
     calls = {"n": 0}
 
-    def interrupted(self, rows):
+    def interrupted(self, staged):
         calls["n"] += 1
         if calls["n"] == 3:  # after two batches were staged
             raise KeyboardInterrupt
-        return original(self, rows)
+        return original(self, staged)
 
-    monkeypatch.setattr(store.ImportSession, "stage", interrupted)
+    monkeypatch.setattr(store.ImportSession, "_insert", interrupted)
     rejects = tmp_path / "rejects.csv"
     result = run("registrations", "import", str(export), "--rejects", str(rejects))
     assert result.exit_code == 130
