@@ -315,7 +315,7 @@ class ImportSession:
     caller's transaction.
     """
 
-    SEEN_SLOTS = 1 << 22  # one byte each: 4 MB; about 2 % false marks at 100 000 rows
+    SEEN_SLOTS = 1 << 22  # one byte each: 4 MB; about 1 % of rows falsely marked at 100 000
 
     def __init__(self, conn: sqlite3.Connection, event_slugs: list[str]):
         self.conn = conn
