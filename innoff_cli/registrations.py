@@ -59,6 +59,8 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
         "pameldt", "pameldingsdato", "registrert", "tidsmerke", "timestamp", "orderdate",
         "completiontime", "registrationdate", "registreringsdato", "pameldingstidspunkt",
         "registrerttidspunkt", "created", "createdat", "dato", "date",
+        # Microsoft Forms' completion time in Norwegian; other form services' "submitted".
+        "fullforingstidspunkt", "submitdate", "submissiondate", "submittedat", "innsendt",
     ),
 }  # fmt: skip
 FIELDS = tuple(HEADER_NAMES)
@@ -74,6 +76,29 @@ NO = {"", "nei", "n", "no", "0", "false", "usant", "deltarikke", "kommerikke", "
 def answer(text: str) -> str:
     """A yes/no cell folded for YES and NO: 'Deltar ikke' -> 'deltarikke', '✓' stays."""
     return "".join(text.split()).casefold()
+
+
+_FIRST_WORD = re.compile(r"\s*(\w+)\W")
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for yes, False for no (a blank is no), None when the answer says neither.
+
+    A whole answer is looked up first ('Deltar ikke' is no); failing that, a
+    leading ja/nei/yes/no decides, as a person reading 'Ja, digitalt' or
+    'Nei takk' would.
+    """
+    folded = answer(text)
+    if folded in YES:
+        return True
+    if folded in NO:
+        return False
+    first = _FIRST_WORD.match(text.casefold())
+    if first and first[1] in ("ja", "yes"):
+        return True
+    if first and first[1] in ("nei", "no"):
+        return False
+    return None
 
 
 # Values that forms write where a person would have written nothing.
@@ -217,6 +242,22 @@ def match_events(value: str, names: dict[str, str]) -> tuple[list[str], list[str
     return slugs, unknown
 
 
+def _unique_names(header: Sequence[str]) -> tuple[str, ...]:
+    """Header cells trimmed; a blank one becomes 'column N', a repeated one gets '(column N)'.
+
+    Extra columns are kept under their header, so every name must be there and differ.
+    """
+    names: list[str] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(header):
+        name = cell.strip() or f"column {index + 1}"
+        if name.casefold() in seen:
+            name = f"{name} (column {index + 1})"
+        seen.add(name.casefold())
+        names.append(name)
+    return tuple(names)
+
+
 def plan_columns(
     header: Sequence[str],
     sample: Sequence[Sequence[str]],
@@ -228,7 +269,7 @@ def plan_columns(
     `overrides` maps a header (as written, case-insensitive) to a field, 'events',
     'event:SLUG' or 'extra', and always wins.
     """
-    header = tuple(cell.strip() for cell in header)
+    header = _unique_names(header)
     folded = [normalise_name(cell) for cell in header]
     names = event_names(events)
     slugs = {event.slug for event in events}
@@ -326,7 +367,7 @@ def plan_columns(
             continue
         cells = values(index)
         named = next((slug for key, slug in names.items() if key in name), None)
-        if named and all(answer(cell) in YES or answer(cell) in NO for cell in cells):
+        if named and all(yes_or_no(cell) is not None for cell in cells):
             flags.append((index, named))
             taken.add(index)
         elif cells and all(match_events(cell, names)[0] for cell in cells):
@@ -737,10 +778,10 @@ class RowReader:
                     self.warnings.add("event names not recognised", f"line {line}: {part}")
         chosen = listed or ([] if self.default_flag else [self.default_event])
         for index, slug in plan.event_flags:
-            value = answer(cells[index])
-            if value in YES and slug not in chosen:
+            value = yes_or_no(cells[index])
+            if value and slug not in chosen:
                 chosen.append(slug)
-            elif value not in YES and value not in NO:
+            elif value is None:
                 self.warnings.add(
                     "yes/no answers not understood, read as no", f"line {line}: {cells[index]}"
                 )

@@ -114,6 +114,23 @@ def test_microsoft_forms_with_anonymous_columns(run, tmp_path):
     }
 
 
+def test_microsoft_forms_in_norwegian(run, tmp_path):
+    # Norwegian Forms: its own columns in Norwegian, times day-first, "anonym".
+    export = tmp_path / "skjema.csv"
+    export.write_text(
+        "ID;Starttidspunkt;Fullføringstidspunkt;E-post;Navn;Fullt navn;E-postadresse;"
+        "Virksomhet;Blir du med på årsmøtet?\n"
+        "1;2.11.2020 09:00:01;2.11.2020 09:01:12;anonym;;Anne Lie;Anne.Lie@Sintef.no;SINTEF;Ja, digitalt\n"
+        "2;12.11.2020 14:00:00;12.11.2020 14:03:00;anonym;;Bjørn Dahl;bjorn@oslo.kommune.no;Oslo kommune;Nei takk\n",
+        encoding="utf-8",
+    )
+    import_json(run, export)
+    assert people(run) == [
+        person("Anne.Lie@sintef.no", "Anne Lie", ("studio", "arsmote"), organisation="SINTEF", registered_at="2020-11-02T09:01:12+01:00"),
+        person("bjorn@oslo.kommune.no", "Bjørn Dahl", organisation="Oslo kommune", registered_at="2020-11-12T14:03:00+01:00"),
+    ]  # fmt: skip
+
+
 def test_eventbrite_english_with_ticket_types(run, tmp_path):
     export = tmp_path / "eventbrite.csv"
     export.write_text(

@@ -117,6 +117,31 @@ def test_event_columns():
     assert p.extra == (3,)
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Ja", True), (" x ", True), ("✓", True), ("Ja, digitalt", True), ("Yes please", True),
+        ("", False), ("Nei", False), ("Deltar ikke", False), ("Nei takk", False),
+        ("No, sorry", False), ("Kanskje", None), ("Jada", None), ("Usikker, ja", None),
+    ],
+)  # fmt: skip
+def test_yes_or_no(text, expected):
+    assert registrations.yes_or_no(text) is expected
+
+
+def test_a_yes_no_column_may_answer_in_words():
+    p = plan(
+        ["E-post", "Blir du med på årsmøtet?"], ["a@x.no", "Ja, digitalt"], ["b@x.no", "Nei takk"]
+    )
+    assert p.event_flags == ((1, "arsmote"),)
+
+
+def test_blank_and_repeated_headers_get_names_of_their_own():
+    p = plan(["E-post", "", "Notat", "notat"], ["a@x.no", "1", "2", "3"])
+    assert p.header == ("E-post", "column 2", "Notat", "notat (column 4)")
+    assert p.describe()[-1] == "kept as extra: column 2, Notat, notat (column 4)"
+
+
 def test_overrides_win_and_are_checked():
     p = plan(["Kontakt", "Notat"], ["k@x.no", "n"], overrides={"notat": "role", "KONTAKT": "email"})
     assert p.fields == {"role": 1, "email": 0}
