@@ -73,6 +73,16 @@ YES = {"ja", "j", "yes", "y", "x", "1", "true", "sant", "deltar", "kommer", "✓
 NO = {"", "nei", "n", "no", "0", "false", "usant", "deltarikke", "kommerikke", "-"}
 
 
+# A column saying whether a registration still stands (Eventbrite's "Attendee
+# Status", a Norwegian service's "Status"), and the values that say it does not.
+STATUS_HEADERS = ("status", "pameldingsstatus", "deltakerstatus", "attendeestatus",
+                  "registrationstatus", "orderstatus", "billettstatus", "ticketstatus")  # fmt: skip
+CANCELLED = {
+    "avmeldt", "avbestilt", "kansellert", "annullert", "trukket", "trukketseg", "avlyst",
+    "cancelled", "canceled", "refunded", "notattending", "deleted", "declined", "withdrawn",
+}  # fmt: skip
+
+
 def answer(text: str) -> str:
     """A yes/no cell folded for YES and NO: 'Deltar ikke' -> 'deltarikke', '✓' stays."""
     return "".join(text.split()).casefold()
@@ -200,6 +210,7 @@ class ColumnPlan:
     event_lists: tuple[int, ...] = ()  # columns whose values name events
     extra: tuple[int, ...] = ()
     month_first: bool = False
+    status: int | None = None  # a column whose cancelled rows register nobody (kept as extra)
 
     def describe(self) -> list[str]:
         """'E-post → email' lines for the import summary."""
@@ -208,6 +219,8 @@ class ColumnPlan:
             f"{self.header[i]} → registered for {slug} (yes/no)" for i, slug in self.event_flags
         ]
         used += [f"{self.header[i]} → events" for i in self.event_lists]
+        if self.status is not None:
+            used.append(f"{self.header[self.status]} → cancelled rows are rejected")
         if self.extra:
             used.append("kept as extra: " + ", ".join(self.header[i] for i in self.extra))
         return used
@@ -374,6 +387,9 @@ def plan_columns(
             lists.append(index)
             taken.add(index)
 
+    status = next(
+        (i for i, name in enumerate(folded) if i not in taken and name in STATUS_HEADERS), None
+    )
     date_header = folded[fields["registered_at"]] if "registered_at" in fields else ""
     return ColumnPlan(
         header=header,
@@ -382,6 +398,7 @@ def plan_columns(
         event_lists=tuple(lists),
         extra=tuple(i for i in range(len(header)) if i not in taken),
         month_first=date_header in US_DATE_HEADERS,
+        status=status,
     )
 
 
@@ -634,6 +651,56 @@ def tidy(text: str) -> str:
     return text
 
 
+# Words a name keeps in lower case when innoff gives it capitals ("Anne van der Berg").
+_NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "la", "le", "af", "av"}
+# What may follow a comma in a name without being a first name ("Kari Nordmann, PhD").
+_NAME_SUFFIXES = {"phd", "ph.d.", "dr", "dr.", "prof", "prof.", "jr", "jr.", "sr", "sr.",
+                  "mba", "msc", "m.sc.", "ma", "ba", "md"}  # fmt: skip
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]*)*")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _names(text: str, cased: bool) -> bool:
+    """One to three words of letters (with - ' . inside), as a given name or surname is.
+
+    In a name written in mixed case each word starts with a capital, but for
+    particles ("van der Berg"): "Kari Nordmann, Bergen kommune" is no surname
+    followed by given names.
+    """
+    words = text.split()
+    return (
+        0 < len(words) <= 3
+        and all(_NAME_WORD.fullmatch(word) for word in words)
+        and (not cased or all(w[0].isupper() or w in _NAME_PARTICLES for w in words))
+    )
+
+
+def tidy_name(name: str) -> tuple[str, list[str]]:
+    """A name as a careful person would type it, and what was changed (empty if nothing).
+
+    'Nordmann, Kari' (how lists sorted by surname write it) becomes 'Kari
+    Nordmann'; a name in capitals or in small letters only ('KARI NORDMANN')
+    gets capitals where names have them. Anything else stays exactly as written.
+    """
+    changes = []
+    one_case = name.isupper() or name.islower()
+    if "," in name:
+        last, _, first = (part.strip() for part in name.partition(","))
+        cased = not one_case
+        if _names(last, cased) and _names(first, cased) and first.casefold() not in _NAME_SUFFIXES:
+            name = f"{first} {last}"
+            changes.append("names written 'Last, First', turned around")
+    if one_case:
+        words = name.split()
+        name = " ".join(
+            word.lower() if index and word.lower() in _NAME_PARTICLES
+            else _LETTERS.sub(lambda m: m[0].capitalize(), word.lower())
+            for index, word in enumerate(words)
+        )  # fmt: skip
+        changes.append("names in capitals or small letters only, given capitals")
+    return name, changes
+
+
 class RowReader:
     """Turns the cells of one row into a ParsedRow, a Rejected, or None for a blank row."""
 
@@ -662,6 +729,7 @@ class RowReader:
         self.event_cells = operator.itemgetter(*event_indexes) if event_indexes else None
         self.event_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.default_events = (default_event,)
+        self.status_cache: dict[str, bool] = {}
 
     def read(self, line: int, cells: list[str]) -> ParsedRow | Rejected | None:
         """One row; None for a blank one."""
@@ -686,6 +754,7 @@ class RowReader:
         default_events = self.default_events
         email_match = _EMAIL.fullmatch
         strip = str.strip
+        status = self.plan.status
         compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         for line, cells in numbered:
             width = len(cells)
@@ -710,10 +779,16 @@ class RowReader:
                 if address is None:
                     reject(Rejected(line, tuple(cells), problem or "no e-mail address"))
                     continue
+            if status is not None and self._cancelled(padded[status]):
+                reason = f"registration cancelled ({self.plan.header[status]}: {padded[status]})"
+                reject(Rejected(line, tuple(cells), reason))
+                continue
             if name_at and name_at.casefold() in PLACEHOLDERS:
                 name_at = ""
             if not name_at and (first_at or last_at):
                 name_at = f"{first_at} {last_at}".strip()
+            if "," in name_at or name_at.isupper() or name_at.islower():
+                name_at = self._tidy_name(line, name_at)
             extra = {}
             if extra_columns:
                 for i, header in extra_columns:
@@ -752,6 +827,19 @@ class RowReader:
                 compact.encode(extra) if extra else "{}",
                 events,
             ))  # fmt: skip
+
+    def _cancelled(self, value: str) -> bool:
+        """Whether a status cell says the registration was withdrawn (remembered per value)."""
+        found = self.status_cache.get(value)
+        if found is None:
+            found = self.status_cache[value] = normalise_name(value) in CANCELLED
+        return found
+
+    def _tidy_name(self, line: int, name: str) -> str:
+        tidied, changes = tidy_name(name)
+        for change in changes:
+            self.warnings.add(change, f"line {line}: {name}")
+        return tidied
 
     def _cached_events(self, line: int, cells: list[str]) -> tuple[str, ...]:
         """`_events`, remembered per combination of answers (there are few: Ja, Nei, ...)."""

@@ -25,7 +25,7 @@ def registered(run, tmp_path):
         "Navn;E-post;Deltar på årsmøte\n"
         'Kari "K" Nordmann;kari@bergen.kommune.no;Ja\n'
         "Øystein Ås;oystein@ntnu.no;Nei\n"
-        "Nordmann, Per;per@ks.no;Ja\n",
+        "Per Nordmann, PhD;per@ks.no;Ja\n",
         encoding="utf-8",
     )
     assert run("registrations", "import", str(export)).exit_code == 0
@@ -93,7 +93,7 @@ def test_invites_one_request_per_person_and_event(run, registered, tmp_path):
         and local(vevent, "DTEND") == "2020-11-17 12:00"
     )
     per = parse(folder / "arsmote_per@ks.no.ics").walk("VEVENT")[0]
-    assert per["ATTENDEE"].params["CN"] == "Nordmann, Per"
+    assert per["ATTENDEE"].params["CN"] == "Per Nordmann, PhD"
     assert local(per, "DTSTART") == "2020-11-17 15:00"
 
 

@@ -157,6 +157,31 @@ MESSY = (
 )
 
 
+def test_cancelled_registrations_and_names_as_lists_write_them(run, tmp_path):
+    # An attendee report: one row per ticket, cancelled tickets included, names
+    # as a list sorted by surname writes them.
+    export = tmp_path / "attendees.csv"
+    export.write_text(
+        "Navn;E-post;Billettype;Status\n"
+        "Nordmann, Kari;kari@x.no;INNOFF-studio;Påmeldt\n"
+        "Nordmann, Kari;kari@x.no;Årsmøte;Avmeldt\n"
+        "OLSEN, PER;per@x.no;Årsmøte;Kansellert\n",
+        encoding="utf-8",
+    )
+    report = import_json(run, export)
+    assert (report["new"], report["rejected"]) == (1, 2)
+    assert report["rejected_lines"] == [
+        "line 3: registration cancelled (Status: Avmeldt)",
+        "line 4: registration cancelled (Status: Kansellert)",
+    ]
+    assert report["warnings"] == [
+        "names written 'Last, First', turned around: 1 (line 2: Nordmann, Kari)"
+    ]
+    assert people(run) == [person("kari@x.no", "Kari Nordmann")]
+    shown = json.loads(run("registrations", "show", "kari@x.no", "--format", "json").stdout)
+    assert shown["extra"] == {"Status": "Påmeldt"}
+
+
 def test_messy_file(run, tmp_path):
     export = tmp_path / "messy.csv"
     export.write_text(MESSY, encoding="utf-8")

@@ -136,6 +136,37 @@ def test_a_yes_no_column_may_answer_in_words():
     assert p.event_flags == ((1, "arsmote"),)
 
 
+@pytest.mark.parametrize(
+    "written, typed",
+    [
+        ("Nordmann, Kari", "Kari Nordmann"),
+        ("Dahl, Bjørn Olav", "Bjørn Olav Dahl"),
+        ("van der Berg, Anne", "Anne van der Berg"),
+        ("KARI NORDMANN", "Kari Nordmann"),
+        ("ØSTBY, ÆRLIG", "Ærlig Østby"),
+        ("anne-lise van der berg", "Anne-Lise van der Berg"),
+        ("o'brien, sean", "Sean O'Brien"),
+        # Left as written: not a surname and given names, or already in mixed case.
+        ("Kari Nordmann", "Kari Nordmann"),
+        ("Kari Nordmann, PhD", "Kari Nordmann, PhD"),
+        ("Kari Nordmann, Bergen kommune", "Kari Nordmann, Bergen kommune"),
+        ("Nordmann, Kari, Bergen", "Nordmann, Kari, Bergen"),
+        ("Gruppe 2, Bergen", "Gruppe 2, Bergen"),
+        ("McDonald", "McDonald"),
+    ],
+)
+def test_tidy_name(written, typed):
+    name, changes = registrations.tidy_name(written)
+    assert name == typed
+    assert bool(changes) == (written != typed)
+
+
+def test_a_status_column_is_found_and_kept():
+    p = plan(["E-post", "Attendee Status"], ["a@x.no", "Attending"])
+    assert p.status == 1 and p.extra == (1,)
+    assert "Attendee Status → cancelled rows are rejected" in p.describe()
+
+
 def test_blank_and_repeated_headers_get_names_of_their_own():
     p = plan(["E-post", "", "Notat", "notat"], ["a@x.no", "1", "2", "3"])
     assert p.header == ("E-post", "column 2", "Notat", "notat (column 4)")
