@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -390,16 +391,36 @@ def plan_columns(
     status = next(
         (i for i, name in enumerate(folded) if i not in taken and name in STATUS_HEADERS), None
     )
+    # Slashed dates are day-first (the Norwegian way) unless the header is one of
+    # Microsoft Forms' own; either way, values that can only be read one way
+    # (11/17/2020, 17/11/2020) decide, as they would for a person reading them.
     date_header = folded[fields["registered_at"]] if "registered_at" in fields else ""
+    month_first = date_header in US_DATE_HEADERS
+    if date_header:
+        month_first = _month_first(values(fields["registered_at"]), month_first)
     return ColumnPlan(
         header=header,
         fields=fields,
         event_flags=tuple(flags),
         event_lists=tuple(lists),
         extra=tuple(i for i in range(len(header)) if i not in taken),
-        month_first=date_header in US_DATE_HEADERS,
+        month_first=month_first,
         status=status,
     )
+
+
+_SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+
+
+def _month_first(values: Sequence[str], otherwise: bool) -> bool:
+    """Whether slashed dates among `values` are month-first, or `otherwise` if they do not say."""
+    day_first = month_first = False
+    for value in values:
+        found = _SLASHED_DATE.match(value)
+        if found:
+            day_first |= int(found[1]) > 12
+            month_first |= int(found[2]) > 12
+    return month_first if day_first != month_first else otherwise
 
 
 def _looks_dated(text: str) -> bool:
@@ -421,6 +442,9 @@ class DateReader:
 
     DAY_FIRST = (
         "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y",
+        # Google Sheets and others in Norwegian: "02.11.2020 kl. 09.13.45".
+        "%d.%m.%Y kl. %H.%M.%S", "%d.%m.%Y kl. %H:%M:%S", "%d.%m.%Y kl. %H.%M", "%d.%m.%Y kl. %H:%M",
+        "%d.%m.%Y %H.%M.%S", "%d.%m.%Y %H.%M",
         "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
         "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d",
         "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %I:%M:%S %p",
@@ -428,7 +452,7 @@ class DateReader:
     )  # fmt: skip
     MONTH_FIRST = (
         "%m/%d/%y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M", "%m/%d/%Y %H:%M",
-        "%m/%d/%Y %I:%M:%S %p", "%m/%d/%y", "%m/%d/%Y",
+        "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%y", "%m/%d/%Y",
     )  # fmt: skip
 
     def __init__(self, month_first: bool, tz: ZoneInfo):
@@ -520,14 +544,47 @@ class DateReader:
         # Google Forms writes "GMT+1" for one hour east; dateutil reads such
         # offsets POSIX-style (west), so spell it out as +01:00 first.
         cleaned = _GMT_OFFSET.sub(lambda m: f" {m[1]}{int(m[2]):02d}:{m[3] or '00'}", text)
-        cleaned = re.sub(r"\bkl\.?\s*", "", cleaned, flags=re.IGNORECASE)  # "5.11.2020 kl. 09:00"
+        # A time written with dots, as Norwegians do: "2. nov. 2020 kl. 09.13".
+        cleaned = _DOTTED_TIME.sub(lambda m: ":".join(part for part in m.groups() if part), cleaned)
         year_first = bool(re.match(r"\s*\d{4}\D", cleaned))  # 2020/11/02 is never day-first
         try:
-            return parser.parse(
-                cleaned, dayfirst=not (self.month_first or year_first), yearfirst=year_first
+            moment = parser.parse(
+                cleaned,
+                parserinfo=_norwegian_parserinfo(),
+                dayfirst=not (self.month_first or year_first),
+                yearfirst=year_first,
+                default=_NO_DATE,  # what the text leaves out stays out, not "today"
             )
         except (ValueError, OverflowError):
             return None
+        return None if moment.year == _NO_DATE.year else moment
+
+
+_NO_DATE = datetime(1, 1, 1)
+_DOTTED_TIME = re.compile(r"(?<=\s)(\d{1,2})\.(\d{2})(?:\.(\d{2}))?(?=\s*$)")
+
+
+@functools.cache
+def _norwegian_parserinfo():
+    """dateutil's words, with the Norwegian names of months and weekdays and 'kl.'."""
+    from dateutil import parser
+
+    english = parser.parserinfo
+    norwegian_months = (
+        ("januar",), ("februar",), ("mars",), ("april",), ("mai",), ("juni",), ("juli",),
+        ("august",), ("september",), ("okt", "oktober"), ("november",), ("des", "desember"),
+    )  # fmt: skip
+    norwegian_days = (
+        ("man", "mandag"), ("tir", "tirsdag"), ("ons", "onsdag"), ("tor", "torsdag"),
+        ("fre", "fredag"), ("lør", "lørdag"), ("søn", "søndag"),
+    )  # fmt: skip
+
+    class NorwegianParserInfo(english):
+        JUMP = [*english.JUMP, "kl", "klokken", "den"]
+        MONTHS = [(*ours, *theirs) for ours, theirs in zip(english.MONTHS, norwegian_months)]
+        WEEKDAYS = [(*ours, *theirs) for ours, theirs in zip(english.WEEKDAYS, norwegian_days)]
+
+    return NorwegianParserInfo()
 
 
 _MISSING = object()

@@ -236,11 +236,32 @@ def test_check_email_rejects_with_a_reason(text, reason):
         ("02/11/2020 09:01", False, "2020-11-02T08:01:00+00:00"),  # Norwegian, day first
         ("2020/11/02 9:01:12 PM GMT+1", False, "2020-11-02T20:01:12+00:00"),  # Google Forms
         ("5.11.2020 kl. 09:00", False, "2020-11-05T08:00:00+00:00"),
+        ("02.11.2020 kl. 09.13.45", False, "2020-11-02T08:13:45+00:00"),  # Sheets in Norwegian
+        ("02.11.2020 09.13", False, "2020-11-02T08:13:00+00:00"),
+        ("28. okt. 2020 kl. 14.02", False, "2020-10-28T13:02:00+00:00"),
+        ("tirsdag 1. desember 2020 kl. 09:00", False, "2020-12-01T08:00:00+00:00"),
+        ("15. mai 2020", False, "2020-05-14T22:00:00+00:00"),
+        ("Nov 2, 2020 9:13 AM", False, "2020-11-02T08:13:00+00:00"),
         ("i går", False, None),
+        ("kl. 9", False, None),  # no date in it: not today's
     ],
 )
 def test_dates(text, month_first, expected):
     assert DateReader(month_first, OSLO).read(text) == expected
+
+
+@pytest.mark.parametrize(
+    "header, dates, month_first",
+    [
+        ("Timestamp", ["11/2/2020 9:13:45", "11/17/2020 10:00:00"], True),  # only month-first fits
+        ("Completion time", ["17/11/2020 10:00", "2/11/2020 9:00"], False),  # only day-first fits
+        ("Completion time", ["11/2/20 9:01:12"], True),  # undecided: Forms' own column
+        ("Timestamp", ["11/2/2020 9:13:45"], False),  # undecided: the Norwegian way
+    ],
+)
+def test_slashed_dates_are_read_the_way_the_column_allows(header, dates, month_first):
+    p = plan(["E-post", header], *(["a@x.no", d] for d in dates))
+    assert p.month_first is month_first
 
 
 def test_a_recognised_date_format_is_reused_and_a_misfit_still_parses():
