@@ -84,6 +84,10 @@ CANCELLED = {
 }  # fmt: skip
 
 
+# An answer that names every event ("Begge", "Both").
+EVERY_EVENT = {"begge", "beggedeler", "both", "alle", "all", "allearrangementene", "bothevents"}
+
+
 def answer(text: str) -> str:
     """A yes/no cell folded for YES and NO: 'Deltar ikke' -> 'deltarikke', '✓' stays."""
     return "".join(text.split()).casefold()
@@ -244,6 +248,9 @@ def match_events(value: str, names: dict[str, str]) -> tuple[list[str], list[str
     for part in _LIST_SPLIT.split(value):
         folded = normalise_name(part)
         if not folded:
+            continue
+        if folded in EVERY_EVENT:
+            slugs += [slug for slug in dict.fromkeys(names.values()) if slug not in slugs]
             continue
         slug = names.get(folded) or next(
             (s for name, s in sorted(names.items(), key=lambda kv: -len(kv[0])) if name in folded),

@@ -304,6 +304,7 @@ def test_row_events_yes_no_and_lists():
     assert r.read(2, ["a@x.no", "Årsmøte"]).events == ("arsmote",)
     assert r.read(3, ["a@x.no", "INNOFF-studio og årsmøtet"]).events == ("studio", "arsmote")
     assert r.read(4, ["a@x.no", ""]).events == ("studio",)  # names none: the default
+    assert r.read(5, ["a@x.no", "Begge deler"]).events == ("studio", "arsmote")
     r = reader_for(
         ["E-post", "Deltar på INNOFF-studio", "Deltar på årsmøte"], ["a@x.no", "Nei", "Ja"]
     )
