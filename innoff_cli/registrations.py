@@ -123,6 +123,7 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
+_SEVERAL_ADDRESSES = re.compile(r"[\s,;/|]+")
 _ANGLE_ADDRESS = re.compile(r"<([^<>]+)>\s*$")
 _LIST_SPLIT = re.compile(r"\s*(?:[;,/|+&\n]|\bog\b|\band\b)\s*", re.IGNORECASE)
 
@@ -833,6 +834,7 @@ class RowReader:
             email_at, name_at, first_at, last_at, org_at, role_at, muni_at, phone_at, date_at = (
                 values
             )
+            several = False
             if email_match(email_at):  # the usual address, cleared in well under a microsecond
                 local, _, domain = email_at.rpartition("@")
                 address = f"{local}@{domain.lower()}"
@@ -840,6 +842,9 @@ class RowReader:
                 if not joined.strip():
                     continue  # a blank row
                 address, problem = check_email(email_at)
+                if address is None and email_at.count("@") > 1:
+                    address = self._first_of_several(line, email_at)
+                    several = address is not None
                 if address is None:
                     reject(Rejected(line, tuple(cells), problem or "no e-mail address"))
                     continue
@@ -850,7 +855,11 @@ class RowReader:
             if name_at and name_at.casefold() in PLACEHOLDERS:
                 name_at = ""
             if not name_at and (first_at or last_at):
-                name_at = f"{first_at} {last_at}".strip()
+                # "Kari Nordmann" typed as the first name, "Nordmann" as the last.
+                if last_at and first_at.casefold().endswith(" " + last_at.casefold()):
+                    name_at = first_at
+                else:
+                    name_at = f"{first_at} {last_at}".strip()
             if "," in name_at or name_at.isupper() or name_at.islower():
                 name_at = self._tidy_name(line, name_at)
             extra = {}
@@ -858,6 +867,8 @@ class RowReader:
                 for i, header in extra_columns:
                     if value := padded[i].strip():
                         extra[header] = value
+            if several:  # the other addresses are kept, under the column's name
+                extra[self.plan.header[self.columns[0]]] = email_at
             registered = None
             if date_at:
                 registered = date_cache.get(date_at) or read_date(date_at)
@@ -891,6 +902,19 @@ class RowReader:
                 compact.encode(extra) if extra else "{}",
                 events,
             ))  # fmt: skip
+
+    def _first_of_several(self, line: int, cell: str) -> str | None:
+        """The first valid address of a cell that holds several ('kari@x.no; kari@y.no')."""
+        for part in _SEVERAL_ADDRESSES.split(cell):
+            if "@" in part:
+                address, _ = check_email(part)
+                if address:
+                    self.warnings.add(
+                        "cells with several e-mail addresses, the first one used",
+                        f"line {line}: {cell}",
+                    )
+                    return address
+        return None
 
     def _cancelled(self, value: str) -> bool:
         """Whether a status cell says the registration was withdrawn (remembered per value)."""

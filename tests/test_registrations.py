@@ -288,6 +288,22 @@ def test_row_reader_builds_a_participant():
     )  # fmt: skip
 
 
+def test_a_full_name_in_the_first_name_column_is_not_doubled():
+    r = reader_for(["Fornavn", "Etternavn", "E-post"], ["Kari Nordmann", "Nordmann", "k@x.no"])
+    assert r.read(2, ["Kari Nordmann", "Nordmann", "k@x.no"]).name == "Kari Nordmann"
+    assert r.read(3, ["Kari", "Nordmann", "k@x.no"]).name == "Kari Nordmann"
+
+
+def test_a_cell_with_several_addresses_gives_the_first_and_keeps_the_rest():
+    r = reader_for(["Navn", "E-post"], ["Kari", "k@x.no"])
+    row = r.read(2, ["Kari", "Kari@Jobb.no; kari@privat.no"])
+    assert (row.email, row.extra) == ("kari@jobb.no", '{"E-post":"Kari@Jobb.no; kari@privat.no"}')
+    assert r.warnings.lines() == [
+        "cells with several e-mail addresses, the first one used: 1 (line 2: Kari@Jobb.no; kari@privat.no)"
+    ]
+    assert isinstance(r.read(3, ["Per", "per@@x.no"]), Rejected)
+
+
 def test_row_reader_rejects_and_skips():
     r = reader_for(["Navn", "E-post"], ["Kari", "k@x.no"])
     assert r.read(3, ["Kari", ""]) == Rejected(3, ("Kari", ""), "no e-mail address")
