@@ -856,7 +856,11 @@ class RowReader:
                 name_at = ""
             if not name_at and (first_at or last_at):
                 # "Kari Nordmann" typed as the first name, "Nordmann" as the last.
-                if last_at and first_at.casefold().endswith(" " + last_at.casefold()):
+                if (
+                    last_at
+                    and " " in first_at
+                    and first_at.casefold().endswith(" " + last_at.casefold())
+                ):
                     name_at = first_at
                 else:
                     name_at = f"{first_at} {last_at}".strip()
