@@ -187,7 +187,10 @@ def sniff_delimiter(sample: str) -> str:
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
-        steady = sum(1 for row in rows if len(row) == width) / len(rows)
+        # Rows of one cell say nothing about the delimiter: a bare \r in a cell
+        # (which some writers leave unquoted) breaks a row into such pieces.
+        split = [row for row in rows if len(row) > 1]
+        steady = sum(1 for row in split if len(row) == width) / len(split)
         score = width * steady
         if steady >= 0.6 and score > best_score:
             best, best_score = delimiter, score

@@ -86,6 +86,9 @@ email_cell = st.one_of(
 @example(
     rows=[("", "Person0@Example.org", "\r0")], delimiter=";", encoding="utf-8", line_ending="\n"
 )
+@example(
+    rows=[("", "Person0@Example.org", "\r0\r0")], delimiter=";", encoding="utf-8", line_ending="\n"
+)
 def test_well_formed_csv(tmp_path, rows, delimiter, encoding, line_ending):
     tmp_path = fresh(tmp_path)
     db_path = tmp_path / "innoff.db"
