@@ -364,59 +364,8 @@ class ImportSession:
         non-empty values win and the other's fill the gaps. Events are the
         union, or with `replace` exactly the file's.
         """
+        self._fold_repeated()
         conn = self.conn
-        conn.execute("CREATE TEMP TABLE repeated (email TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.execute("INSERT OR IGNORE INTO repeated SELECT email FROM staging WHERE seen")
-        conn.execute(
-            f"CREATE TEMP TABLE copies AS SELECT rowid AS id, {ROW} FROM staging"
-            " WHERE email IN repeated"
-        )
-        conn.execute("CREATE INDEX temp.copies_email ON copies(email)")
-        # Each repeated person's most recent row, completed from their others:
-        # an empty field takes the most recent non-empty value, events are
-        # united, and extra columns are merged key by key, the newest winning.
-        conn.execute(
-            f"""
-            CREATE TEMP TABLE folded AS SELECT {ROW} FROM copies c
-            WHERE NOT EXISTS (SELECT 1 FROM copies x WHERE x.email = c.email AND {NEWER})
-            """
-        )
-        union = " | ".join(f"max(x.events & {bit})" for bit in self.bits.values()) or "0"
-        conn.execute(
-            f"UPDATE folded SET events = (SELECT {union} FROM copies x WHERE x.email = folded.email)"
-        )
-        for f in PARTICIPANT_FIELDS:
-            conn.execute(
-                f"""
-                UPDATE folded SET {f} = coalesce((
-                    SELECT x.{f} FROM copies x WHERE x.email = folded.email AND x.{f} != ''
-                    ORDER BY {NEWEST_FIRST} LIMIT 1), '')
-                WHERE {f} = ''
-                """
-            )
-        # A newest row without a time keeps the latest time the others give,
-        # as a registration without one does across imports.
-        conn.execute(
-            """
-            UPDATE folded SET registered_utc = (
-                SELECT max(x.registered_utc) FROM copies x WHERE x.email = folded.email)
-            WHERE registered_utc IS NULL
-            """
-        )
-        conn.execute(
-            f"""
-            UPDATE folded SET extra = (
-                SELECT coalesce(json_group_object(key, value), '{{}}') FROM (
-                    SELECT j.key, j.value, ROW_NUMBER() OVER (
-                        PARTITION BY j.key ORDER BY {NEWEST_FIRST}) AS rank
-                    FROM copies x, json_each(x.extra) j WHERE x.email = folded.email
-                ) WHERE rank = 1)
-            WHERE EXISTS (SELECT 1 FROM copies x WHERE x.email = folded.email AND x.extra != '{{}}')
-            """
-        )
-        # Now one row per person.
-        conn.execute("DELETE FROM staging WHERE rowid IN (SELECT id FROM copies)")
-        conn.execute(f"INSERT INTO staging ({ROW}) SELECT {ROW} FROM folded")
         newer = (
             "(w.registered_utc IS NULL OR p.registered_utc IS NULL"
             " OR w.registered_utc >= p.registered_utc)"
@@ -465,6 +414,64 @@ class ImportSession:
             "unchanged": people - new - updated,
             "duplicates": self.staged - people,
         }
+
+    def _fold_repeated(self) -> None:
+        """Leave one row in staging per person whose e-mail the filter marked as repeated.
+
+        Each such person's most recent row, completed from their others: an
+        empty field takes the most recent non-empty value, events are united,
+        and extra columns are merged key by key, the newest winning.
+        """
+        conn = self.conn
+        conn.execute("CREATE TEMP TABLE repeated (email TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("INSERT OR IGNORE INTO repeated SELECT email FROM staging WHERE seen")
+        conn.execute(
+            f"CREATE TEMP TABLE copies AS SELECT rowid AS id, {ROW} FROM staging"
+            " WHERE email IN repeated"
+        )
+        conn.execute("CREATE INDEX temp.copies_email ON copies(email)")
+        conn.execute(
+            f"""
+            CREATE TEMP TABLE folded AS SELECT {ROW} FROM copies c
+            WHERE NOT EXISTS (SELECT 1 FROM copies x WHERE x.email = c.email AND {NEWER})
+            """
+        )
+        union = " | ".join(f"max(x.events & {bit})" for bit in self.bits.values()) or "0"
+        conn.execute(
+            f"UPDATE folded SET events = (SELECT {union} FROM copies x WHERE x.email = folded.email)"
+        )
+        for f in PARTICIPANT_FIELDS:
+            conn.execute(
+                f"""
+                UPDATE folded SET {f} = coalesce((
+                    SELECT x.{f} FROM copies x WHERE x.email = folded.email AND x.{f} != ''
+                    ORDER BY {NEWEST_FIRST} LIMIT 1), '')
+                WHERE {f} = ''
+                """
+            )
+        # A newest row without a time keeps the latest time the others give,
+        # as a registration without one does across imports.
+        conn.execute(
+            """
+            UPDATE folded SET registered_utc = (
+                SELECT max(x.registered_utc) FROM copies x WHERE x.email = folded.email)
+            WHERE registered_utc IS NULL
+            """
+        )
+        conn.execute(
+            f"""
+            UPDATE folded SET extra = (
+                SELECT coalesce(json_group_object(key, value), '{{}}') FROM (
+                    SELECT j.key, j.value, ROW_NUMBER() OVER (
+                        PARTITION BY j.key ORDER BY {NEWEST_FIRST}) AS rank
+                    FROM copies x, json_each(x.extra) j WHERE x.email = folded.email
+                ) WHERE rank = 1)
+            WHERE EXISTS (SELECT 1 FROM copies x WHERE x.email = folded.email AND x.extra != '{{}}')
+            """
+        )
+        # Now one row per person.
+        conn.execute("DELETE FROM staging WHERE rowid IN (SELECT id FROM copies)")
+        conn.execute(f"INSERT INTO staging ({ROW}) SELECT {ROW} FROM folded")
 
     def apply(self, import_id: int, replace: bool) -> None:
         conn = self.conn
