@@ -371,47 +371,45 @@ class ImportSession:
             " OR w.registered_utc >= p.registered_utc)"
         )
         pick = ",\n".join(
-            f"""CASE WHEN p.email IS NULL THEN w.{f}
-                     WHEN {newer} THEN coalesce(nullif(w.{f}, ''), p.{f})
+            f"""CASE WHEN {newer} THEN coalesce(nullif(w.{f}, ''), p.{f})
                      ELSE coalesce(nullif(p.{f}, ''), w.{f}) END AS {f}"""
             for f in PARTICIPANT_FIELDS
         )
         old = ", ".join(f"p.{f} AS old_{f}" for f in COMPARED)
+        # Everyone in the file, in e-mail order, so the inserts into the stored
+        # tables, keyed by e-mail, append to their B-trees instead of splitting
+        # pages at random.
+        conn.execute(f"CREATE TEMP TABLE people AS SELECT {ROW} FROM staging ORDER BY email")
+        # Those already stored: what they become, what they were, and their events
+        # before. (CROSS JOIN: the file's people probe the stored ones, so the
+        # cost follows the file, not the database.)
         conn.execute(
             f"""
             CREATE TEMP TABLE merged AS
-            SELECT w.email, w.line, w.events, p.email IS NULL AS is_new,
+            SELECT w.email, w.events,
                 {pick},
-                CASE WHEN p.email IS NULL OR {newer} THEN coalesce(w.registered_utc, p.registered_utc)
+                CASE WHEN {newer} THEN coalesce(w.registered_utc, p.registered_utc)
                      ELSE p.registered_utc END AS registered_utc,
-                CASE WHEN p.email IS NULL THEN w.extra
-                     WHEN {newer} THEN json_patch(p.extra, w.extra)
+                CASE WHEN {newer} THEN json_patch(p.extra, w.extra)
                      ELSE json_patch(w.extra, p.extra) END AS extra,
                 {old},
-                CASE WHEN p.email IS NULL THEN 0 ELSE coalesce((
+                coalesce((
                     SELECT sum(b.bit) FROM registrations r JOIN event_bits b ON b.slug = r.event
-                    WHERE r.email = w.email), 0) END AS old_events
-            FROM staging w LEFT JOIN participants p ON p.email = w.email
-            -- In e-mail order, so the inserts into the stored tables, keyed by
-            -- e-mail, append to their B-trees instead of splitting pages at random.
-            ORDER BY w.email
+                    WHERE r.email = w.email), 0) AS old_events
+            FROM people w CROSS JOIN participants p ON p.email = w.email
             """
         )
         details_changed = " OR ".join(f"{f} IS NOT old_{f}" for f in COMPARED)
         events_changed = "events != old_events" if replace else "(events & ~old_events) != 0"
-        new, updated, people = conn.execute(
-            f"""
-            SELECT sum(is_new), sum(NOT is_new AND ({details_changed} OR {events_changed})),
-                   count(*)
-            FROM merged
-            """
+        (people,) = conn.execute("SELECT count(*) FROM people").fetchone()
+        stored, updated = conn.execute(
+            f"SELECT count(*), sum({details_changed} OR {events_changed}) FROM merged"
         ).fetchone()
-        new, updated = new or 0, updated or 0
         return {
             "rows": self.staged,
-            "new": new,
-            "updated": updated,
-            "unchanged": people - new - updated,
+            "new": people - stored,
+            "updated": updated or 0,
+            "unchanged": stored - (updated or 0),
             "duplicates": self.staged - people,
         }
 
@@ -481,8 +479,15 @@ class ImportSession:
         conn.execute(
             f"""
             INSERT INTO participants ({columns})
-            SELECT {columns} FROM merged WHERE is_new OR {changed}
+            SELECT {columns} FROM merged WHERE {changed}
             ON CONFLICT(email) DO UPDATE SET {updates}
+            """
+        )
+        # The new ones (the stored ones are in already, so nothing happens to them).
+        conn.execute(
+            f"""
+            INSERT INTO participants ({columns}) SELECT {columns} FROM people WHERE true
+            ON CONFLICT(email) DO NOTHING
             """
         )
         if replace:
@@ -495,18 +500,19 @@ class ImportSession:
             )
         conn.execute(
             "INSERT OR IGNORE INTO registrations (email, event, import_id)"
-            " SELECT m.email, b.slug, ? FROM merged m JOIN event_bits b ON (m.events & b.bit) != 0",
+            " SELECT m.email, b.slug, ? FROM people m JOIN event_bits b ON (m.events & b.bit) != 0",
             [import_id],
         )
         conn.execute(
             "INSERT OR IGNORE INTO participant_imports (email, import_id, line)"
-            " SELECT email, ?, line FROM merged",
+            " SELECT email, ?, line FROM people",
             [import_id],
         )
 
     def close(self) -> None:
         """Drop the temporary tables (closing the connection drops them too)."""
-        for table in ("staging", "event_bits", "repeated", "copies", "folded", "merged"):
+        tables = ("staging", "event_bits", "repeated", "copies", "folded", "people", "merged")
+        for table in tables:
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
