@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -282,6 +283,7 @@ def write_invites(
         templates: dict[tuple[str, int, str], ical.InviteTemplate] = {}
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # names and addresses
+            folder = str(directory)  # plain strings: a Path per file costs more than its write
             for file_name, uid, sequence, method, address, name in to_write:
                 template = templates.get((uid, sequence, method))
                 if template is None:
@@ -293,7 +295,7 @@ def write_invites(
                         now,
                         alarm if method == "REQUEST" else None,
                     )
-                _write(directory / file_name, template.render(address, name))
+                _write(os.path.join(folder, file_name), template.render(address, name))
             _write_manifest(directory / MANIFEST, manifest)
         except OSError as error:
             raise InnoffError(
@@ -313,7 +315,7 @@ def write_calendar(path: Path, text: str) -> None:
         stream.write(text)
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: str, text: str) -> None:
     # newline="" keeps the CRLF line ends exactly as written.
     with open(path, "w", encoding="utf-8", newline="") as stream:
         stream.write(text)
@@ -325,5 +327,7 @@ def _write_manifest(path: Path, rows: list[list]) -> None:
     with files.written_whole(path, "utf-8-sig") as stream:
         writer = csv.writer(stream)
         writer.writerow(["email", "name", "event", "file", "method", "sequence", "change"])
-        for row in rows:
-            writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
+        # Only the address and the name come from people; the rest is innoff's own
+        # (the file name starts with the event's slug).
+        for email, name, *ours in rows:
+            writer.writerow([spreadsheet_safe(email), spreadsheet_safe(name), *ours])

@@ -86,6 +86,8 @@ def uid_for(domain: str, event_slug: str, item_id: str | None = None) -> str:
 
 def clean_text(text: str) -> str:
     """Line breaks as \\n only; other control characters dropped."""
+    if text.isprintable():  # the usual name or title: no control character in it
+        return text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32 and ord(ch) != 127)
 

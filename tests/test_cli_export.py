@@ -97,6 +97,20 @@ def test_invites_one_request_per_person_and_event(run, registered, tmp_path):
     assert local(per, "DTSTART") == "2020-11-17 15:00"
 
 
+def test_manifest_cells_from_people_cannot_run_as_formulas(run, tmp_path):
+    export = tmp_path / "neon.csv"
+    export.write_text('Navn;E-post\n=HYPERLINK("http://x");eva@x.no\n', encoding="utf-8")
+    assert run("registrations", "import", str(export)).exit_code == 0
+    folder = tmp_path / "invites"
+    assert run("export", "ics", "--invites", str(folder)).exit_code == 0
+    (row,) = manifest(folder)
+    assert (row["name"], row["file"], row["sequence"]) == (
+        '\'=HYPERLINK("http://x")',
+        "studio_eva@x.no.ics",
+        "0",
+    )
+
+
 def test_organizer_override(run, registered, tmp_path):
     folder = tmp_path / "invites"
     run("export", "ics", "--invites", str(folder), "--organizer", "Styret <styret@innoff.no>")
