@@ -65,6 +65,8 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 FIELDS = tuple(HEADER_NAMES)
+# Dates a header may name that are not when the person registered.
+NOT_REGISTERED_AT = ("fodsel", "fodt", "birth", "endret", "modified", "oppdatert", "updated")
 # Microsoft Forms writes its own times month-first (11/2/20 9:01:12) under these headers.
 US_DATE_HEADERS = {"completiontime", "starttime", "lastmodifiedtime"}
 # What --map accepts besides the fields: a column of event names, or one to leave as extra.
@@ -365,7 +367,10 @@ def plan_columns(
             for word in words
             if len(word) >= 4 and word in folded_header
         ]
-        return max(found)[1] if found else None
+        field = max(found)[1] if found else None
+        if field == "registered_at" and any(w in folded_header for w in NOT_REGISTERED_AT):
+            return None  # "Fødselsdato" holds a date, but not the one of the registration
+        return field
 
     loose = {i: loose_field(f) for i, f in enumerate(folded) if i not in taken}
     for name in FIELDS:

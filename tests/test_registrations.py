@@ -106,6 +106,13 @@ def test_loose_headers_and_values_decide():
     assert p.fields["email"] == 1
 
 
+def test_a_birth_date_is_no_registration_time():
+    p = plan(["E-post", "Fødselsdato", "Sist endret dato"], ["a@x.no", "01.02.1980", "03.11.2020"])
+    assert "registered_at" not in p.fields and p.extra == (1, 2)
+    p = plan(["E-post", "Fødselsdato", "Påmeldt dato"], ["a@x.no", "01.02.1980", "03.11.2020"])
+    assert p.fields["registered_at"] == 2
+
+
 def test_event_columns():
     p = plan(
         ["E-post", "Deltar på årsmøte", "Påmeldt til", "Kommentar"],
