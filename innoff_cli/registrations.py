@@ -65,6 +65,8 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 FIELDS = tuple(HEADER_NAMES)
+# Words in a header about whoever placed the order rather than the participant.
+BUYER_WORDS = ("bestiller", "kjoper", "buyer", "purchaser", "orderer", "ordercontact")
 # Dates a header may name that are not when the person registered.
 NOT_REGISTERED_AT = ("fodsel", "fodt", "birth", "endret", "modified", "oppdatert", "updated")
 # Microsoft Forms writes its own times month-first (11/2/20 9:01:12) under these headers.
@@ -343,16 +345,23 @@ def plan_columns(
         return good / len(cells)
 
     def choose(name: str, candidates: list[int], minimum: float) -> bool:
-        scored = sorted(((score(name, i), -i, i) for i in candidates), reverse=True)
+        # Best values first; between equals, a column about the participant
+        # before one about whoever placed the order, then the leftmost.
+        scored = sorted(
+            ((score(name, i), not _about_buyer(folded[i]), -i, i) for i in candidates),
+            reverse=True,
+        )
         if scored and scored[0][0] > minimum:
-            fields[name] = scored[0][2]
-            taken.add(scored[0][2])
+            fields[name] = scored[0][-1]
+            taken.add(scored[0][-1])
             return True
         return False
 
     # First headers that are exactly a known name, then headers that contain
-    # one ("Din e-postadresse"), each column going to the field of the longest
-    # name it contains, so "First Name" is a first name and not a name.
+    # one ("Din e-postadresse"). A header that contains several goes to the one
+    # it ends with, as a compound's last word says what it is ("Deltakers
+    # e-post" is an e-mail, not a name), and of those to the longest ("First
+    # Name" is a first name).
     for name in FIELDS:
         if name not in fields:
             # An exact header is taken even when its values are poor (they will be
@@ -362,12 +371,12 @@ def plan_columns(
 
     def loose_field(folded_header: str) -> str | None:
         found = [
-            (len(word), name)
+            (folded_header.rfind(word) + len(word), len(word), name)
             for name, words in HEADER_NAMES.items()
             for word in words
             if len(word) >= 4 and word in folded_header
         ]
-        field = max(found)[1] if found else None
+        field = max(found)[-1] if found else None
         if field == "registered_at" and any(w in folded_header for w in NOT_REGISTERED_AT):
             return None  # "Fødselsdato" holds a date, but not the one of the registration
         return field
@@ -437,6 +446,11 @@ def _month_first(values: Sequence[str], otherwise: bool) -> bool:
             day_first |= int(found[1]) > 12
             month_first |= int(found[2]) > 12
     return month_first if day_first != month_first else otherwise
+
+
+def _about_buyer(folded_header: str) -> bool:
+    """'Bestillers e-post', 'Buyer Email': the one who ordered, perhaps for others."""
+    return any(word in folded_header for word in BUYER_WORDS)
 
 
 def _looks_dated(text: str) -> bool:

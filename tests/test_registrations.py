@@ -106,6 +106,15 @@ def test_loose_headers_and_values_decide():
     assert p.fields["email"] == 1
 
 
+def test_a_compound_header_is_what_it_ends_with_and_the_participant_beats_the_buyer():
+    p = plan(
+        ["Bestillers e-post", "Deltakers navn", "Deltakers e-post"],
+        ["ola@firma.no", "Kari Nordmann", "kari@x.no"],
+    )
+    assert (p.fields["email"], p.fields["name"]) == (2, 1)
+    assert p.extra == (0,)
+
+
 def test_a_birth_date_is_no_registration_time():
     p = plan(["E-post", "Fødselsdato", "Sist endret dato"], ["a@x.no", "01.02.1980", "03.11.2020"])
     assert "registered_at" not in p.fields and p.extra == (1, 2)
