@@ -285,10 +285,10 @@ def save_event(db: Database, event: Event) -> None:
 # address as written (the key, `email`, is the same folded to lower case).
 PARTICIPANT_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
 COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
-# The staging table's columns: a ParsedRow's first ten fields, its events as a
-# bit mask, and whether its e-mail may have come earlier in the file.
-STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "events", "seen")
-ROW = ", ".join(STAGED[:-1])
+# The staging table's columns: a ParsedRow's first ten fields and its events as
+# a bit mask.
+STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "events")
+ROW = ", ".join(STAGED)
 # Within a file the most recent row wins: by registration time, then by line.
 # A row without a time counts as newer than any row with one, as a registration
 # without a time wins across imports (it is the one just handed over).
@@ -305,24 +305,18 @@ class ImportSession:
 
     Staging keeps memory flat however large the file is, and costs one plain
     insert a row; folding duplicates and comparing with what is stored are a
-    handful of set-based statements afterwards. Most people have one row in a
-    file, so only the rest are folded, in small side tables: a fixed-size
-    table of e-mail hashes (a one-hash Bloom filter, 4 MB whatever the file's
-    size) marks each row whose e-mail may have come before. It can err only
-    by marking a row that did not repeat, which costs that row a fold that
-    changes nothing. Events travel as a bit mask (one bit per event), so a
-    person's events in the file are one OR. Everything runs inside the
-    caller's transaction.
+    handful of set-based statements afterwards. The rows are copied once in
+    e-mail order, where a person's rows are neighbours: most people have one,
+    and only those with more are folded, in small side tables. Events travel
+    as a bit mask (one bit per event), so a person's events in the file are
+    one OR. Everything runs inside the caller's transaction.
     """
-
-    SEEN_SLOTS = 1 << 22  # one byte each: 4 MB; about 1 % of rows falsely marked at 100 000
 
     def __init__(self, conn: sqlite3.Connection, event_slugs: list[str]):
         self.conn = conn
         self.staged = 0
         self.bits = {slug: 1 << index for index, slug in enumerate(event_slugs)}
         self.masks: dict[tuple[str, ...], int] = {}
-        self.seen = bytearray(self.SEEN_SLOTS)
         self.close()
         conn.execute(f"CREATE TEMP TABLE staging ({', '.join(STAGED)})")
         conn.execute("CREATE TEMP TABLE event_bits (slug TEXT PRIMARY KEY, bit INTEGER)")
@@ -334,15 +328,13 @@ class ImportSession:
 
     def stage(self, rows: Iterable[ParsedRow], tick: Callable[[], None] | None = None) -> None:
         """Stage ParsedRows (see registrations.py), `STAGE_BATCH` at a time; tick after each."""
-        seen, slots, masks = self.seen, self.SEEN_SLOTS - 1, self.masks
+        masks = self.masks
         staged: list[tuple] = []
         append = staged.append
         for row in rows:
-            slot = hash(row[1]) & slots
             events = row[10]
             mask = masks.get(events)
-            append((*row[:10], self._mask(events) if mask is None else mask, seen[slot]))
-            seen[slot] = 1
+            append((*row[:10], self._mask(events) if mask is None else mask))
             if len(staged) >= STAGE_BATCH:
                 self._insert(staged)
                 staged.clear()
@@ -364,8 +356,12 @@ class ImportSession:
         non-empty values win and the other's fill the gaps. Events are the
         union, or with `replace` exactly the file's.
         """
-        self._fold_repeated()
         conn = self.conn
+        # Everyone in the file, in e-mail order, so the inserts into the stored
+        # tables, keyed by e-mail, append to their B-trees instead of splitting
+        # pages at random; and a person's rows are neighbours.
+        conn.execute(f"CREATE TEMP TABLE people AS SELECT {ROW} FROM staging ORDER BY email")
+        self._fold_repeated()
         newer = (
             "(w.registered_utc IS NULL OR p.registered_utc IS NULL"
             " OR w.registered_utc >= p.registered_utc)"
@@ -376,10 +372,6 @@ class ImportSession:
             for f in PARTICIPANT_FIELDS
         )
         old = ", ".join(f"p.{f} AS old_{f}" for f in COMPARED)
-        # Everyone in the file, in e-mail order, so the inserts into the stored
-        # tables, keyed by e-mail, append to their B-trees instead of splitting
-        # pages at random.
-        conn.execute(f"CREATE TEMP TABLE people AS SELECT {ROW} FROM staging ORDER BY email")
         # Those already stored: what they become, what they were, and their events
         # before. (CROSS JOIN: the file's people probe the stored ones, so the
         # cost follows the file, not the database.)
@@ -414,23 +406,25 @@ class ImportSession:
         }
 
     def _fold_repeated(self) -> None:
-        """Leave one row in staging per person whose e-mail the filter marked as repeated.
+        """Leave one row in `people` per person with several rows in the file.
 
         Each such person's most recent row, completed from their others: an
         empty field takes the most recent non-empty value, events are united,
         and extra columns are merged key by key, the newest winning.
         """
         conn = self.conn
-        conn.execute("CREATE TEMP TABLE repeated (email TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.execute("INSERT OR IGNORE INTO repeated SELECT email FROM staging WHERE seen")
+        # In e-mail order, a row with the e-mail of the row before or after it.
         conn.execute(
-            f"CREATE TEMP TABLE copies AS SELECT rowid AS id, {ROW} FROM staging"
-            " WHERE email IN repeated"
+            f"""
+            CREATE TEMP TABLE copies AS SELECT rowid AS id, {ROW} FROM people p
+            WHERE email = (SELECT email FROM people WHERE rowid = p.rowid - 1)
+               OR email = (SELECT email FROM people WHERE rowid = p.rowid + 1)
+            """
         )
         conn.execute("CREATE INDEX temp.copies_email ON copies(email)")
         conn.execute(
             f"""
-            CREATE TEMP TABLE folded AS SELECT {ROW} FROM copies c
+            CREATE TEMP TABLE folded AS SELECT id, {ROW} FROM copies c
             WHERE NOT EXISTS (SELECT 1 FROM copies x WHERE x.email = c.email AND {NEWER})
             """
         )
@@ -468,8 +462,9 @@ class ImportSession:
             """
         )
         # Now one row per person.
-        conn.execute("DELETE FROM staging WHERE rowid IN (SELECT id FROM copies)")
-        conn.execute(f"INSERT INTO staging ({ROW}) SELECT {ROW} FROM folded")
+        # The folded row takes its newest row's place, so the order stays.
+        conn.execute("DELETE FROM people WHERE rowid IN (SELECT id FROM copies)")
+        conn.execute(f"INSERT INTO people (rowid, {ROW}) SELECT id, {ROW} FROM folded")
 
     def apply(self, import_id: int, replace: bool) -> None:
         conn = self.conn
@@ -511,7 +506,7 @@ class ImportSession:
 
     def close(self) -> None:
         """Drop the temporary tables (closing the connection drops them too)."""
-        tables = ("staging", "event_bits", "repeated", "copies", "folded", "people", "merged")
+        tables = ("staging", "event_bits", "copies", "folded", "people", "merged")
         for table in tables:
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 

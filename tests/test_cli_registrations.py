@@ -301,31 +301,31 @@ def test_a_row_without_a_time_counts_as_the_newest(run, tmp_path, undated_first)
     )
 
 
-def test_false_hits_of_the_duplicate_filter_change_nothing(run, tmp_path, db_path, monkeypatch):
-    # With one slot, every row after the first looks like a repeat, so every
-    # person goes through the fold; the result must be the same as without.
+def test_rows_of_one_person_far_apart_in_the_file_fold_into_one(run, tmp_path):
+    # Rows of several people interleaved, runs of two and three, and people
+    # whose addresses sort right next to each other (a@x.no, a@x.nu).
     export = tmp_path / "neon.csv"
     export.write_text(
-        "Navn;E-post;Organisasjon;Påmeldt;Allergi;Deltar på årsmøte\n"
-        "Kari N;kari@x.no;KS;01.11.2020 10:00;nøtter;Nei\n"
-        "Ola;ola@x.no;NTNU;02.11.2020 10:00;;Ja\n"
-        "Kari Nordmann;KARI@x.no;;03.11.2020 10:00;;Ja\n"
-        "Per;per@x.no;;;gluten;Nei\n",
+        "Navn;E-post;Organisasjon;Påmeldt;Deltar på årsmøte\n"
+        "Kari N;kari@x.no;KS;01.11.2020 10:00;Nei\n"
+        "Anne;a@x.no;;;Nei\n"
+        "Ola;ola@x.no;NTNU;02.11.2020 10:00;Ja\n"
+        "Kari Nordmann;KARI@x.no;;03.11.2020 10:00;Ja\n"
+        "Anders;a@x.nu;SINTEF;;Nei\n"
+        "Ola Hansen;ola@x.no;;01.11.2020 09:00;Nei\n"
+        "Kari;kari@x.no;Bergen kommune;02.11.2020 10:00;Nei\n",
         encoding="utf-8",
     )
-
-    def imported() -> tuple[dict, dict]:
-        report = import_json(run, export)
-        tables = dump(db_path)
-        db_path.unlink()
-        return report, {t: tables[t] for t in ("participants", "registrations")}
-
-    expected = imported()
-    monkeypatch.setattr(store.ImportSession, "SEEN_SLOTS", 1)
-    assert imported() == expected
-    report, tables = expected
-    assert (report["new"], report["duplicates"]) == (3, 1)
-    assert ("kari@x.no", "arsmote") in [row[:2] for row in tables["registrations"]]
+    report = import_json(run, export)
+    assert (report["rows"], report["new"], report["duplicates"]) == (7, 4, 3)
+    assert people(run) == [
+        person("a@x.nu", "Anders", organisation="SINTEF"),
+        person("a@x.no", "Anne"),
+        person("KARI@x.no", "Kari Nordmann", ("studio", "arsmote"), organisation="Bergen kommune",
+               registered_at="2020-11-03T10:00:00+01:00"),
+        person("ola@x.no", "Ola", ("studio", "arsmote"), organisation="NTNU",
+               registered_at="2020-11-02T10:00:00+01:00"),
+    ]  # fmt: skip
 
 
 def test_reimport_changes_nothing_and_says_so(run, tmp_path, db_path):
