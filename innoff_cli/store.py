@@ -413,12 +413,17 @@ class ImportSession:
         and extra columns are merged key by key, the newest winning.
         """
         conn = self.conn
-        # In e-mail order, a row with the e-mail of the row before or after it.
+        # In e-mail order, every row with the e-mail of the row after it, and that row.
+        conn.execute(
+            """
+            CREATE TEMP TABLE pairs AS SELECT a.rowid AS id FROM people a
+            JOIN people b ON b.rowid = a.rowid + 1 WHERE a.email = b.email
+            """
+        )
         conn.execute(
             f"""
-            CREATE TEMP TABLE copies AS SELECT rowid AS id, {ROW} FROM people p
-            WHERE email = (SELECT email FROM people WHERE rowid = p.rowid - 1)
-               OR email = (SELECT email FROM people WHERE rowid = p.rowid + 1)
+            CREATE TEMP TABLE copies AS SELECT rowid AS id, {ROW} FROM people
+            WHERE rowid IN (SELECT id FROM pairs UNION SELECT id + 1 FROM pairs)
             """
         )
         conn.execute("CREATE INDEX temp.copies_email ON copies(email)")
@@ -506,7 +511,7 @@ class ImportSession:
 
     def close(self) -> None:
         """Drop the temporary tables (closing the connection drops them too)."""
-        tables = ("staging", "event_bits", "copies", "folded", "people", "merged")
+        tables = ("staging", "event_bits", "people", "pairs", "copies", "folded", "merged")
         for table in tables:
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
