@@ -208,7 +208,7 @@ def _import_rows(
             rejected_out.writerow([*header, "reason"])
         conn.execute("BEGIN IMMEDIATE")
         try:
-            session = store.ImportSession(conn, [event.slug for event in events])
+            session = store.ImportSession(conn, reader_.bits)
 
             def reject(row: registrations.Rejected) -> None:
                 report.rejected += 1

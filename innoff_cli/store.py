@@ -8,6 +8,7 @@ and every write runs in one transaction.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from sqlite_utils import Database
-
-    from innoff_cli.registrations import ParsedRow
 
 BUSY_TIMEOUT_SECONDS = 5.0
 
@@ -285,8 +284,7 @@ def save_event(db: Database, event: Event) -> None:
 # address as written (the key, `email`, is the same folded to lower case).
 PARTICIPANT_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
 COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
-# The staging table's columns: a ParsedRow's first ten fields and its events as
-# a bit mask.
+# The staging table's columns: a ParsedRow's fields, its events a bit mask.
 STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "events")
 ROW = ", ".join(STAGED)
 # Within a file the most recent row wins: by registration time, then by line.
@@ -312,41 +310,33 @@ class ImportSession:
     one OR. Everything runs inside the caller's transaction.
     """
 
-    def __init__(self, conn: sqlite3.Connection, event_slugs: list[str]):
+    def __init__(self, conn: sqlite3.Connection, bits: dict[str, int]):
+        """`bits`: each event's bit in the rows' masks (RowReader.bits)."""
         self.conn = conn
         self.staged = 0
-        self.bits = {slug: 1 << index for index, slug in enumerate(event_slugs)}
-        self.masks: dict[tuple[str, ...], int] = {}
+        self.bits = bits
         self.close()
         conn.execute(f"CREATE TEMP TABLE staging ({', '.join(STAGED)})")
         conn.execute("CREATE TEMP TABLE event_bits (slug TEXT PRIMARY KEY, bit INTEGER)")
         conn.executemany("INSERT INTO event_bits VALUES (?, ?)", self.bits.items())
 
-    def _mask(self, events: tuple[str, ...]) -> int:
-        mask = self.masks[events] = sum(self.bits[slug] for slug in set(events))
-        return mask
+    def stage(self, rows: Iterable[tuple], tick: Callable[[], None] | None = None) -> None:
+        """Stage rows (tuples in registrations.ParsedRow's order), `STAGE_BATCH` at a time.
 
-    def stage(self, rows: Iterable[ParsedRow], tick: Callable[[], None] | None = None) -> None:
-        """Stage ParsedRows (see registrations.py), `STAGE_BATCH` at a time; tick after each."""
-        masks = self.masks
-        staged: list[tuple] = []
-        append = staged.append
-        for row in rows:
-            events = row[10]
-            mask = masks.get(events)
-            append((*row[:10], self._mask(events) if mask is None else mask))
-            if len(staged) >= STAGE_BATCH:
-                self._insert(staged)
-                staged.clear()
-                if tick:
-                    tick()
-        self._insert(staged)
+        The rows go to SQLite as they come, with no copying in Python; `tick`
+        is called after each batch.
+        """
+        rows = iter(rows)
+        while self._insert(itertools.islice(rows, STAGE_BATCH)) == STAGE_BATCH:
+            if tick:
+                tick()
 
-    def _insert(self, staged: list[tuple]) -> None:
-        self.conn.executemany(
-            f"INSERT INTO staging VALUES ({', '.join('?' for _ in STAGED)})", staged
-        )
-        self.staged += len(staged)
+    def _insert(self, rows: Iterable[tuple]) -> int:
+        inserted = self.conn.executemany(
+            f"INSERT INTO staging VALUES ({', '.join('?' for _ in STAGED)})", rows
+        ).rowcount
+        self.staged += inserted
+        return inserted
 
     def merge(self, replace: bool) -> dict[str, int]:
         """Fold duplicates, compare with the stored people; return the counts.
