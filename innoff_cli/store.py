@@ -426,6 +426,7 @@ class ImportSession:
             WHERE NOT EXISTS (SELECT 1 FROM copies x WHERE x.email = c.email AND {NEWER})
             """
         )
+        conn.execute("CREATE UNIQUE INDEX temp.folded_id ON folded(id)")
         union = " | ".join(f"max(x.events & {bit})" for bit in self.bits.values()) or "0"
         conn.execute(
             f"UPDATE folded SET events = (SELECT {union} FROM copies x WHERE x.email = folded.email)"
@@ -460,9 +461,18 @@ class ImportSession:
             """
         )
         # Now one row per person.
-        # The folded row takes its newest row's place, so the order stays.
-        conn.execute("DELETE FROM people WHERE rowid IN (SELECT id FROM copies)")
-        conn.execute(f"INSERT INTO people (rowid, {ROW}) SELECT id, {ROW} FROM folded")
+        # The newest row of each takes the folded values in place (the order
+        # stays, and no page of the table is split); the others go.
+        conn.execute(
+            "DELETE FROM people WHERE rowid IN (SELECT id FROM copies EXCEPT SELECT id FROM folded)"
+        )
+        folded = ", ".join(STAGED)
+        conn.execute(
+            f"""
+            UPDATE people SET ({folded}) = (SELECT {folded} FROM folded f WHERE f.id = people.rowid)
+            WHERE rowid IN (SELECT id FROM folded)
+            """
+        )
 
     def apply(self, import_id: int, replace: bool) -> None:
         conn = self.conn
