@@ -248,49 +248,46 @@ def render_imports(reports: list, fmt: str) -> None:
     if fmt == "json":
         write_json([report.as_dict() for report in reports])
         return
-    from rich.text import Text
+    # Lines, not a table: typer's styled echo does (and leaves rich unloaded).
+    import os
 
-    out = console()
-    out.soft_wrap = True  # a long reason stays on one line, as in a log
+    import typer
+
+    color = False if os.environ.get("NO_COLOR") else None
+
+    def line(text: str, **style: Any) -> None:
+        typer.secho(text, color=color, **style)
+
     for report in reports:
-        out.print(
-            Text(
-                f"{report.file}: {report.rows} rows ({report.encoding}, {report.delimiter})",
-                style="bold",
-            )
+        line(
+            f"{report.file}: {report.rows} rows ({report.encoding}, {report.delimiter})", bold=True
         )
-        counts = (
+        line(
             f"  new {report.new} · updated {report.updated} · unchanged {report.unchanged}"
             f" · duplicates in file {report.duplicates} · rejected {report.rejected}"
         )
-        out.print(Text(counts))
-        for line in report.columns:
-            out.print(Text(f"  {line}", style="dim"))
+        for column in report.columns:
+            line(f"  {column}", dim=True)
         if report.skipped_before_header:
-            out.print(
-                Text(f"  skipped {report.skipped_before_header} blank lines before the header")
-            )
+            line(f"  skipped {report.skipped_before_header} blank lines before the header")
         if report.rejected:
-            out.print(Text("  rejected:"))
-            for line in report.rejected_lines:
-                out.print(Text(f"    {line}"))
+            line("  rejected:")
+            for rejected in report.rejected_lines:
+                line(f"    {rejected}")
             if report.rejected > len(report.rejected_lines):
-                out.print(
-                    Text(
-                        f"    ... and {report.rejected - len(report.rejected_lines)} more (see --rejects FILE)"
-                    )
-                )
-        for line in report.warnings:
-            out.print(Text(f"  note: {line}", style="yellow"))
+                more = report.rejected - len(report.rejected_lines)
+                line(f"    ... and {more} more (see --rejects FILE)")
+        for note in report.warnings:
+            line(f"  note: {note}", fg="yellow")
         if report.dry_run:
-            out.print(Text("  Dry run: nothing was written.", style="bold"))
+            line("  Dry run: nothing was written.", bold=True)
         elif not report.written:
             seen = (
                 f" (imported before on {report.previously_imported})"
                 if report.previously_imported
                 else ""
             )
-            out.print(Text(f"  Nothing changed{seen}.", style="bold"))
+            line(f"  Nothing changed{seen}.", bold=True)
 
 
 PARTICIPANT_COLUMNS = [
