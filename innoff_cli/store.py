@@ -460,9 +460,9 @@ class ImportSession:
             WHERE EXISTS (SELECT 1 FROM copies x WHERE x.email = folded.email AND x.extra != '{{}}')
             """
         )
-        # Now one row per person.
-        # The newest row of each takes the folded values in place (the order
-        # stays, and no page of the table is split); the others go.
+        # Now one row per person: the newest row of each takes the folded values
+        # in place (the order stays, and no page of the table is split); the
+        # others go.
         conn.execute(
             "DELETE FROM people WHERE rowid IN (SELECT id FROM copies EXCEPT SELECT id FROM folded)"
         )
