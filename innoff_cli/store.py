@@ -47,11 +47,14 @@ def open_db(path: Path) -> Database:
     # for them saves 15 ms on every command that writes the programme).
     db = Database(conn, execute_plugins=False)
     try:
-        applied = migrations.apply(db)
-        if migrations.MIGRATION_NAMES[0] in applied:
-            from innoff_cli.programme import bundled_programme
+        # One transaction for every pending step (each its own savepoint) and
+        # the programme of a new file: all of it or none, and one sync to disk.
+        with db.atomic():
+            applied = migrations.apply(db)
+            if migrations.MIGRATION_NAMES[0] in applied:
+                from innoff_cli.programme import bundled_programme
 
-            save_programme(db, bundled_programme())
+                save_programme(db, bundled_programme())
     except sqlite3.Error as error:
         conn.close()
         raise database_error(path, error) from None
