@@ -43,6 +43,7 @@ def test_file_is_private_durable_and_enforces_foreign_keys(db_path):
     assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.conn.execute("PRAGMA page_size").fetchone()[0] == store.PAGE_SIZE == 8192
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError):
         db.conn.execute(
