@@ -212,10 +212,11 @@ def _import_rows(
 
             def reject(row: registrations.Rejected) -> None:
                 report.rejected += 1
+                said = f"line {row.line}: {row.reason}"
                 if len(report.rejected_lines) < REJECTED_SHOWN:
-                    report.rejected_lines.append(f"line {row.line}: {row.reason}")
+                    report.rejected_lines.append(said)
                 if rejected_out:
-                    rejected_out.writerow([*row.cells, f"line {row.line}: {row.reason}"])
+                    rejected_out.writerow([*row.cells, said])
 
             session.stage(reader_.rows(itertools.chain(sample, rows), reject), tick)
             counts = session.merge(replace)

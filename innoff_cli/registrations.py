@@ -815,7 +815,7 @@ class RowReader:
         event_indexes = [*plan.event_lists, *(index for index, _ in plan.event_flags)]
         # The answers that decide a row's events, as one key for the cache.
         self.event_cells = operator.itemgetter(*event_indexes) if event_indexes else None
-        self.event_cache: dict[tuple[str, ...], int] = {}
+        self.event_cache: dict[str | tuple[str, ...], int] = {}
         self.default_events = self.bits[default_event]
         self.status_cache: dict[str, bool] = {}
 
@@ -965,11 +965,11 @@ class RowReader:
         return tuple(slug for slug, bit in self.bits.items() if events & bit)
 
     def _cached_events(self, line: int, cells: list[str]) -> int:
-        """`_events` as bits, remembered per combination of answers (there are few: Ja, Nei, ...)."""
+        """`_events` as bits, remembered per combination of answers (there are few: Ja, Nei, ...).
+
+        `rows` looks in the cache first and calls this only for answers not in it.
+        """
         key = self.event_cells(cells)
-        found = self.event_cache.get(key)
-        if found is not None:
-            return found
         noted = sum(self.warnings.counts.values())
         events = sum(self.bits[slug] for slug in self._events(line, cells))
         # Only answers that raised no warning are remembered, so each odd one is still reported.

@@ -332,7 +332,7 @@ class ImportSession:
         # 20 % faster on two cores.
         conn.execute(f"PRAGMA threads = {min(os.cpu_count() or 1, 4)}")
         self.close()
-        conn.execute(f"CREATE TEMP TABLE staging ({', '.join(STAGED)})")
+        conn.execute(f"CREATE TEMP TABLE staging ({ROW})")
         conn.execute("CREATE TEMP TABLE event_bits (slug TEXT PRIMARY KEY, bit INTEGER)")
         conn.executemany("INSERT INTO event_bits VALUES (?, ?)", self.bits.items())
 
@@ -479,10 +479,9 @@ class ImportSession:
         conn.execute(
             "DELETE FROM people WHERE rowid IN (SELECT id FROM copies EXCEPT SELECT id FROM folded)"
         )
-        folded = ", ".join(STAGED)
         conn.execute(
             f"""
-            UPDATE people SET ({folded}) = (SELECT {folded} FROM folded f WHERE f.id = people.rowid)
+            UPDATE people SET ({ROW}) = (SELECT {ROW} FROM folded f WHERE f.id = people.rowid)
             WHERE rowid IN (SELECT id FROM folded)
             """
         )
