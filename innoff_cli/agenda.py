@@ -167,3 +167,20 @@ def shift(db_path: Path, item_id: str, duration: str, following: bool) -> Event:
         lambda events, event: programme.shift_item(event, item_id, delta, following),
     )
     return after
+
+
+def edit_event(db_path: Path, event_name: str, **changes: object) -> Event:
+    """Change an event's title, times, place or links; times are 'HH:MM' on its day."""
+
+    def change(events: list[Event], _: Event | None) -> Event:
+        event = programme.match_event(events, event_name)
+        tz = programme.zone(event.timezone)
+        day = event.start.astimezone(tz).date()
+        fields = dict(changes)
+        for key in ("start", "end"):
+            if key in fields:
+                fields[key] = programme.parse_clock(fields[key], day, tz)
+        return programme.edit_event(event, **fields)
+
+    _, after = _change(db_path, None, change)
+    return after

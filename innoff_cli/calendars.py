@@ -1,10 +1,12 @@
-"""Calendar exports: the public calendar, invites, and what changed since last time.
+"""Calendar exports: the public calendar, invite files, and what changed since last time.
 
-innoff remembers per UID what it last exported (store.calendar_state). A change
-of time, title or location gives the same UID with SEQUENCE one higher; a
-removed event or item is written once more as cancelled. Invites remember per
-person and UID what was sent (store.invites), so a person removed or erased
-after their invite gets a METHOD:CANCEL file. The iCalendar text is `ical`'s.
+The public calendar: innoff remembers per UID what it last exported
+(store.calendar_state). A change of time, title or location gives the same UID
+with SEQUENCE one higher; a removed event or item is written once more as
+cancelled. Invite files: what a folder's own manifest lists is what its
+readers were given, so the next export into that folder writes what each of
+them needs next (`itip`, the same plan `invites send` follows against the
+outbox). The iCalendar text is `ical`'s.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from innoff_cli import files, ical, programme, store
-from innoff_cli.errors import InnoffError
+from innoff_cli import files, ical, itip, programme, store
+from innoff_cli.errors import InnoffError, Interrupted
 from innoff_cli.models import Event
 
 # UIDs end in this domain whoever the organiser of the day is, so they never change.
@@ -124,7 +126,7 @@ def _events(conn, event_name: str | None) -> list[Event]:
     return [programme.match_event(events, event_name)] if event_name else events
 
 
-def _organizer(events: list[Event], override: str | None) -> ical.Organizer:
+def organizer_of(events: list[Event], override: str | None) -> ical.Organizer:
     if override:
         return ical.parse_organizer(override)
     for event in events:
@@ -136,11 +138,19 @@ def _organizer(events: list[Event], override: str | None) -> ical.Organizer:
     )
 
 
-def _scope(event_name: str | None, events: list[Event], items: bool):
+def _scope(event_name: str | None, events: list[Event], items: bool, breaks: bool):
     slugs = {event.slug for event in events}
+    # Leaving breaks out of a file is not cancelling them.
+    left_out = set() if breaks else {
+        ical.uid_for(UID_DOMAIN, e.slug, i.id) for e in events for i in e.items if i.kind == "break"
+    }  # fmt: skip
 
     def in_scope(row: dict) -> bool:
-        return (row["item"] is None or items) and (event_name is None or row["event"] in slugs)
+        return (
+            (row["item"] is None or items)
+            and (event_name is None or row["event"] in slugs)
+            and row["uid"] not in left_out
+        )
 
     return in_scope
 
@@ -148,11 +158,12 @@ def _scope(event_name: str | None, events: list[Event], items: bool):
 def _prepare(conn, event: str | None, organizer: str | None, items: bool, breaks: bool = True):
     """The events in scope, the organiser, their calendar entries and SEQUENCE plan."""
     events = _events(conn, event)
-    who = _organizer(events, organizer)
+    who = organizer_of(events, organizer)
     entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
     if items:
         entries += [entry for e in events for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
-    plan = plan_sequences(entries, store.calendar_state(conn), _scope(event, events, items))
+    scope = _scope(event, events, items, breaks)
+    plan = plan_sequences(entries, store.calendar_state(conn), scope)
     return events, who, entries, plan
 
 
@@ -181,12 +192,14 @@ def public_calendar(
     try:
         events, who, entries, plan = _prepare(conn, event, organizer, items, breaks)
         organizer_line = ical.organizer_line(who)
-        bodies = [
-            [*ical.vevent_lines(entry, plan.sequences[entry.uid], False, alarm), organizer_line]
-            for entry in entries
-        ]
+        bodies = []
+        for entry in entries:
+            lines, alarm_lines = ical.vevent_lines(
+                entry, plan.sequences[entry.uid], "CONFIRMED", alarm
+            )
+            bodies.append([*lines, organizer_line, *alarm_lines])
         bodies += [
-            [*ical.vevent_lines(entry, sequence, True, None), organizer_line]
+            [*ical.vevent_lines(entry, sequence, "CANCELLED")[0], organizer_line]
             for entry, sequence in plan.cancelled
         ]
         text = ical.calendar("PUBLISH", bodies, now)
@@ -198,29 +211,136 @@ def public_calendar(
     return PublicReport(text, plan)
 
 
-# --- invites ---------------------------------------------------------------------------
+# --- invite files ----------------------------------------------------------------------
+
+
+def plan_invites(
+    conn,
+    received: dict[tuple[str, str], itip.Received],
+    *,
+    event: str | None = None,
+    to: list[str] | None = None,
+    organizer: str | None = None,
+    failed: frozenset = frozenset(),
+) -> itip.Plan:
+    """What each person in scope needs next, against what they have `received`:
+    the one plan behind `invites send` and `export ics --invites`."""
+    all_events = store.load_events(conn)
+    events = [programme.match_event(all_events, event)] if event else all_events
+    entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
+    # A remembered event that is no longer in the programme is removed; only a
+    # run over the whole programme can tell (--event names one that exists).
+    versions = itip.plan_versions(entries, _versions(conn), lambda version: event is None)
+    keys = {address.strip().casefold() for address in to or ()}
+
+    def scope(email: str, uid: str) -> bool:
+        return uid in versions and (not keys or email in keys)
+
+    invitees = [itip.Invitee(*row) for row in store.invitees(conn, [e.slug for e in events])]
+    uid_of = {entry.event: entry.uid for entry in entries}
+    plan = itip.plan_messages(versions, invitees, received, uid_of, scope, failed)
+    return plan._replace(organizer=organizer_of(events, organizer), events=events, scope=scope)
+
+
+def _versions(conn) -> dict[str, itip.Version]:
+    return {
+        row["uid"]: itip.Version(
+            row["uid"],
+            row["event"],
+            row["sequence"],
+            row["significant"],
+            row["floor"],
+            ical.Entry.from_json(row["entry"]) if row["entry"] != "{}" else None,
+            bool(row["removed"]),
+        )  # fmt: skip
+        for row in store.invite_versions(conn)
+    }
+
+
+def version_rows(versions: dict[str, itip.Version]) -> list[dict]:
+    return [
+        {
+            "uid": v.uid,
+            "event": v.event,
+            "sequence": v.sequence,
+            "significant": v.significant,
+            "floor": v.floor,
+            "entry": v.entry.as_json() if v.entry else "{}",
+            "removed": int(v.removed),
+        }  # fmt: skip
+        for v in versions.values()
+    ]
 
 
 @dataclass
 class InviteReport:
     directory: str
-    plan: Plan
-    requests: int = 0
-    cancels: int = 0
-    changes: dict[str, int] = field(default_factory=dict)
+    requests: int = 0  # invites the folder holds after the export
+    cancel_files: int = 0  # cancellations it holds
+    files: int = 0  # files this export writes
+    changes: dict[str, int] = field(default_factory=dict)  # new, updated, unchanged, cancelled
+    written: int = 0
     dry_run: bool = False
+    per_event: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+MANIFEST_COLUMNS = ("email", "name", "event", "file", "method", "sequence", "change", "version")
+FILE_CHANGE = {itip.NEW: "new", itip.UPDATE: "updated", itip.UNINVITED: "cancelled",
+               itip.EVENT_CANCELLED: "cancelled"}  # fmt: skip
+NAME_ROOM = 100  # characters of the address in a file name; the rest is a hash
 
 
 def invite_file_name(event_slug: str, email: str) -> str:
     """'studio_kari.nordmann@bergen.kommune.no.ics': safe on every system, and predictable.
 
-    Characters other than letters, digits and . _ @ - become '-'; when that
-    changed the address, a short hash keeps two addresses from sharing a file.
+    Characters other than letters, digits and . _ @ - become '-', and a long
+    address is cut; when either changed the address, a hash of it keeps two
+    addresses from ever sharing a file.
     """
-    safe = re.sub(r"[^a-z0-9._@-]", "-", email.lower())
+    safe = re.sub(r"[^a-z0-9._@-]", "-", email.lower())[:NAME_ROOM]
     if safe != email:
-        safe += "-" + hashlib.sha1(email.encode()).hexdigest()[:8]
+        safe += "-" + hashlib.sha256(email.encode()).hexdigest()[:12]
     return f"{event_slug}_{safe}.ics"
+
+
+def _unformula(cell: str) -> str:
+    """A manifest cell as it was before spreadsheet_safe() guarded it."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def read_manifest(directory: Path) -> dict[tuple[str, str], tuple[itip.Received, dict]]:
+    """What a folder's manifest says its readers were given: (email, uid) -> (Received, row)."""
+    path = directory / MANIFEST
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (FileNotFoundError, NotADirectoryError):
+        return {}  # a new folder (or none that can be: writing says so)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InnoffError(
+            f"cannot read {path} ({getattr(error, 'strerror', None) or 'not UTF-8'})"
+            " - remove it or choose another folder"
+        ) from None
+    rows = list(csv.DictReader(text.splitlines()))
+    if rows and not {"email", "event", "file", "method", "sequence"} <= set(rows[0]):
+        raise InnoffError(
+            f"{path} is not an innoff manifest - choose another folder for the invites"
+        )
+    out = {}
+    for row in rows:
+        address = _unformula(row["email"])
+        significant, _, content = (row.get("version") or "").partition(".")
+        try:
+            sequence = int(row["sequence"])
+        except ValueError:
+            continue
+        if row["method"] not in (itip.REQUEST, itip.CANCEL):
+            continue
+        key = (address.strip().casefold(), ical.uid_for(UID_DOMAIN, row["event"]))
+        out[key] = (
+            itip.Received(row["method"], sequence, content, significant, sequence, address),
+            {**row, "email": address, "name": _unformula(row.get("name") or "")},
+        )
+    return out
 
 
 def write_invites(
@@ -233,80 +353,96 @@ def write_invites(
     dry_run: bool = False,
     now: datetime,
 ) -> InviteReport:
-    """One METHOD:REQUEST file per registration, METHOD:CANCEL for what went away, a manifest."""
+    """One METHOD:REQUEST file per registration, METHOD:CANCEL for what went away, a manifest.
+
+    Relative to the folder's own manifest: records nothing in the database.
+    """
+    before = read_manifest(directory)
     conn = store.connect(db_path)
     try:
-        events, who, entries, plan = _prepare(conn, event, organizer, items=False)
-        uid_of = {entry.event: entry.uid for entry in entries}
-        sent_before = store.invites(conn)
-        people = store.invitees(conn, [e.slug for e in events])
-
-        report = InviteReport(str(directory), plan, dry_run=dry_run)
-        manifest: list[list] = []
-        # (file name, UID, SEQUENCE, method, address, name) of every file to write.
-        to_write: list[tuple[str, str, int, str, str, str]] = []
-        sent: list[tuple[str, str, int]] = []
-        for email, address, name, slug in people:
-            uid = uid_of[slug]
-            sequence = plan.sequences[uid]
-            before = sent_before.get((email, uid))
-            change = (
-                "new" if before is None else "unchanged" if before[0] == sequence else "updated"
-            )
-            report.changes[change] = report.changes.get(change, 0) + 1
-            file_name = invite_file_name(slug, email)
-            manifest.append([address, name, slug, file_name, "REQUEST", sequence, change])
-            to_write.append((file_name, uid, sequence, "REQUEST", address, name))
-            sent.append((email, uid, sequence))
-
-        # Cancellations: a removed event for everyone invited to it; a person
-        # erased, or no longer registered, for the events they were invited to.
-        wanted = {(email, uid) for email, uid, _ in sent}
-        by_uid = {entry.uid: entry for entry in entries}
-        by_uid.update({entry.uid: entry for entry, _ in plan.cancelled})
-        event_cancel = {entry.uid: sequence for entry, sequence in plan.cancelled}
-        cancelled: list[tuple[str, str]] = []
-        for (email, uid), (sequence, _erased) in sorted(sent_before.items()):
-            if uid not in by_uid or (email, uid) in wanted:
-                continue
-            cancel_sequence = event_cancel.get(uid, max(sequence, plan.sequences.get(uid, 0)) + 1)
-            slug = by_uid[uid].event
-            file_name = invite_file_name(slug, email)
-            manifest.append([email, "", slug, file_name, "CANCEL", cancel_sequence, "cancelled"])
-            to_write.append((file_name, uid, cancel_sequence, "CANCEL", email, ""))
-            cancelled.append((email, uid))
-        report.requests, report.cancels = len(sent), len(cancelled)
-
-        if dry_run:
-            return report
-        # Each event is serialised once per (SEQUENCE, method); a file only adds its attendee.
-        templates: dict[tuple[str, int, str], ical.InviteTemplate] = {}
-        try:
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # names and addresses
-            folder = str(directory)  # plain strings: a Path per file costs more than its write
-            for file_name, uid, sequence, method, address, name in to_write:
-                template = templates.get((uid, sequence, method))
-                if template is None:
-                    template = templates[uid, sequence, method] = ical.InviteTemplate(
-                        by_uid[uid],
-                        sequence,
-                        who,
-                        method,
-                        now,
-                        alarm if method == "REQUEST" else None,
-                    )
-                _write(os.path.join(folder, file_name), template.render(address, name))
-            _write_manifest(directory / MANIFEST, manifest)
-        except OSError as error:
-            raise InnoffError(
-                f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
-            ) from None
-        with conn:
-            store.save_calendar_state(conn, plan.state_rows(now))
-            store.record_invites(conn, sent, cancelled)
+        plan = plan_invites(
+            conn, {key: received for key, (received, _) in before.items()},
+            event=event, organizer=organizer,
+        )  # fmt: skip
+        if not dry_run:  # what the event is now, shared by everyone: no personal data
+            with conn:
+                versions = itip.raise_floors(plan.versions, plan.messages)
+                store.save_invite_versions(conn, version_rows(versions))
     finally:
         conn.close()
+    report = InviteReport(str(directory), dry_run=dry_run, per_event=itip.counts(plan.messages))
+    planned = {(m.email, m.uid): m for m in plan.messages}
+    # What the folder holds and nobody needs anew stays as it is; then what changes.
+    manifest: dict[tuple[str, str], list] = {
+        key: [
+            row["email"],
+            row.get("name") or "",
+            row["event"],
+            row["file"],
+            row["method"],
+            received.sequence,
+            "unchanged",
+            row.get("version") or "",
+        ]  # fmt: skip
+        for key, (received, row) in before.items()
+        if key not in planned
+    }
+    to_write = []
+    for key, message in planned.items():
+        file_name = invite_file_name(message.event, message.email)
+        manifest[key] = [message.address, message.name, message.event, file_name,
+                         message.method, message.sequence, FILE_CHANGE[message.change],
+                         f"{message.significant}.{message.content}"]  # fmt: skip
+        to_write.append((file_name, message))
+    rows = sorted(manifest.values(), key=lambda r: (r[4] != itip.REQUEST, r[2], r[0].casefold()))
+    for row in rows:
+        report.changes[row[6]] = report.changes.get(row[6], 0) + 1
+    report.requests = sum(row[4] == itip.REQUEST for row in rows)
+    report.cancel_files = len(rows) - report.requests
+    report.files = len(to_write)
+    if dry_run:
+        return report
+    # Each event is serialised once per version; a file only adds its attendee.
+    templates: dict[tuple, ical.InviteTemplate] = {}
+    folder = _private_folder(directory)
+    try:
+        for file_name, message in to_write:
+            key = (message.uid, message.sequence, message.method, message.change)
+            template = templates.get(key)
+            if template is None:
+                template = templates[key] = ical.InviteTemplate(
+                    plan.entries[message.uid], message.sequence, plan.organizer,
+                    message.method, now, alarm if message.method == itip.REQUEST else None,
+                    message.whole_event,
+                )  # fmt: skip
+            files.write_in(folder, file_name, template.render(message.address, message.name))
+            report.written += 1
+        with files.written_whole(directory / MANIFEST, "utf-8-sig") as stream:
+            _write_manifest(stream, rows)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"Interrupted: {report.written} of {len(to_write)} invite files written to"
+            f" {directory}, each whole; {MANIFEST} was not updated"
+            " - run the export again to finish."
+        ) from None
+    except OSError as error:
+        raise InnoffError(
+            f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
+        ) from None
+    finally:
+        os.close(folder)
     return report
+
+
+def _private_folder(directory: Path) -> int:
+    """The folder, made 0700 if new, opened for writing files into it by name."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # names and addresses
+        return os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise InnoffError(
+            f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
+        ) from None
 
 
 def write_calendar(path: Path, text: str) -> None:
@@ -315,19 +451,12 @@ def write_calendar(path: Path, text: str) -> None:
         stream.write(text)
 
 
-def _write(path: str, text: str) -> None:
-    # newline="" keeps the CRLF line ends exactly as written.
-    with open(path, "w", encoding="utf-8", newline="") as stream:
-        stream.write(text)
-
-
-def _write_manifest(path: Path, rows: list[list]) -> None:
+def _write_manifest(stream, rows: list[list]) -> None:
     from innoff_cli.participants import spreadsheet_safe
 
-    with files.written_whole(path, "utf-8-sig") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["email", "name", "event", "file", "method", "sequence", "change"])
-        # Only the address and the name come from people; the rest is innoff's own
-        # (the file name starts with the event's slug).
-        for email, name, *ours in rows:
-            writer.writerow([spreadsheet_safe(email), spreadsheet_safe(name), *ours])
+    writer = csv.writer(stream)
+    writer.writerow(MANIFEST_COLUMNS)
+    # Only the address and the name come from people; the rest is innoff's own
+    # (the file name starts with the event's slug).
+    for email, name, *ours in rows:
+        writer.writerow([spreadsheet_safe(email), spreadsheet_safe(name), *ours])

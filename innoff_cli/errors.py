@@ -11,3 +11,10 @@ class InnoffError(Exception):
 
 class ConflictError(InnoffError):
     """A programme change that would make items overlap or leave their event."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C in a command that had done part of its work; the message says what.
+
+    Not an InnoffError: the CLI prints it as it is and exits 130.
+    """

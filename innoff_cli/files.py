@@ -43,3 +43,30 @@ def written_whole(
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def write_in(folder: int, name: str, text: str) -> None:
+    """Write `text` as file `name` in the open folder `folder` (a descriptor), whole.
+
+    The file is made 0600 under a temporary name that must not exist (a link
+    planted there is never followed) and renamed over `name`, which replaces a
+    link at `name` instead of writing through it.
+    """
+    temporary = f".{name}.{os.getpid()}.part"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        os.unlink(temporary, dir_fd=folder)  # left by a run that was killed
+    except FileNotFoundError:
+        pass
+    handle = os.open(temporary, flags, 0o600, dir_fd=folder)
+    try:
+        # newline="" keeps the CRLF line ends exactly as written.
+        with open(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        try:
+            os.unlink(temporary, dir_fd=folder)
+        except OSError:
+            pass
+        raise

@@ -6,7 +6,11 @@ module fills what `ics` 0.7 gets wrong, in one place:
 
 - DTSTAMP and SEQUENCE in every VEVENT, METHOD before the components;
 - ORGANIZER and ATTENDEE written here, with CN always quoted (RFC 6868 for a
-  double quote), so no name can break or inject a line;
+  double quote), so no name can break or inject a line, and addresses as
+  valid mailto: URIs;
+- URL and RFC 7986 CONFERENCE as URIs (`ics` escapes them as TEXT, which
+  breaks a link holding `,` or `;`), and VALARM after the event's own
+  properties;
 - lines folded at 75 octets without splitting a UTF-8 character, every line
   ending in CRLF, the last one too.
 
@@ -21,6 +25,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from innoff_cli import __version__
@@ -68,11 +73,80 @@ class Entry:
     url: str = ""
     description: str = ""
     categories: tuple[str, ...] = ()
+    join_url: str = ""  # CONFERENCE: the link for digital participation
+    timezone: str = "Europe/Oslo"  # how messages about it write its times
 
     def fingerprint(self) -> str:
         """What, when and where: a change here must reach calendars as an update."""
-        key = "\x1f".join((self.summary, _utc(self.start), _utc(self.end), self.location))
-        return hashlib.sha256(key.encode()).hexdigest()[:16]
+        return _digest(self.summary, _utc(self.start), _utc(self.end), self.location)
+
+    def significant(self) -> str:
+        """Time and place: RFC 5546's significant changes, which raise SEQUENCE."""
+        return _digest(_utc(self.start), _utc(self.end), self.location)
+
+    def content(self) -> str:
+        """Everything an invite says: any change here is an update for those invited."""
+        return _digest(
+            self.summary, _utc(self.start), _utc(self.end), self.location, self.url,
+            self.description, *self.categories, self.join_url,
+        )  # fmt: skip
+
+    def as_json(self) -> str:
+        """The entry as text, to cancel it after its event is gone."""
+        import json
+        from dataclasses import asdict
+
+        fields = asdict(self)
+        fields.update(start=self.start.isoformat(), end=self.end.isoformat())
+        fields["categories"] = list(self.categories)
+        return json.dumps(fields, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Entry:
+        import json
+
+        fields = json.loads(text)
+        fields.update(
+            start=datetime.fromisoformat(fields["start"]),
+            end=datetime.fromisoformat(fields["end"]),
+            categories=tuple(fields["categories"]),
+        )
+        return cls(**fields)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+# Words that make an event's place a screen rather than a room.
+_DIGITAL = ("digital", "online", "nett", "zoom", "teams", "webinar", "stream", "video")
+
+
+def is_digital(location: str) -> bool:
+    folded = location.casefold()
+    return not folded.strip() or any(word in folded for word in _DIGITAL)
+
+
+def uri(text: str) -> str:
+    """A link as a URI value: characters outside ASCII and spaces percent-encoded."""
+    return quote(text, safe="!#$%&'()*+,-./:;=?@[]_~")
+
+
+def mailto(address: str) -> str:
+    """'mailto:' and the address as a valid URI (RFC 6068): a non-ASCII domain in
+    IDNA form, other characters a URI cannot hold percent-encoded."""
+    local, _, domain = address.rpartition("@")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            domain = quote(domain, safe=".-")
+    # RFC 6068 wants '=', '&' and '/' encoded too; they are left as typed, since
+    # calendars compare ATTENDEE with the address as a string.
+    return f"mailto:{quote(local, safe=MAILTO_SAFE)}@{domain}"
+
+
+MAILTO_SAFE = "!$&'()*+,;=:/"
 
 
 def _utc(moment: datetime) -> str:
@@ -92,9 +166,11 @@ def clean_text(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32 and ord(ch) != 127)
 
 
-def _programme_text(event: Event, tz: ZoneInfo) -> str:
+def programme_text(event: Event, tz: ZoneInfo) -> str:
+    """The event's DESCRIPTION: the join link on the first line, then the programme."""
     start, end = event.start.astimezone(tz), event.end.astimezone(tz)
-    lines = [
+    lines = [event.join_url, ""] if event.join_url else []
+    lines += [
         f"{event.title}" + (f" – del av {event.part_of}" if event.part_of else ""),
         f"{norwegian_date(start.date())}, {start:%H:%M}–{end:%H:%M} ({tz.key})",
     ]
@@ -107,13 +183,25 @@ def _programme_text(event: Event, tz: ZoneInfo) -> str:
             times = f"{item.start.astimezone(tz):%H:%M}–{item.end.astimezone(tz):%H:%M}"
             lines.append(f"{times} {item.title}" + (f" – {who}" if who else ""))
     lines.append("")
+    if event.join_url:
+        lines.append(f"Lenke for digital deltakelse: {event.join_url}")
     if event.url:
-        lines.append(f"Digital deltakelse og informasjon: {event.url}")
-    if event.recorded:
+        lines.append(f"Mer informasjon: {event.url}")
+    if event.recording_url:
+        lines.append(f"Opptak i etterkant: {event.recording_url}")
+    elif event.recorded:
         lines.append("Sendingen kan også sees i etterkant.")
     if event.registration:
         lines.append(event.registration + ".")
     return "\n".join(lines).strip()
+
+
+def place(event: Event) -> str:
+    """LOCATION: for a digital event with a join link, the link (calendars make it
+    a button); else the place as written."""
+    if event.join_url and is_digital(event.location):
+        return event.join_url
+    return event.location
 
 
 def event_entry(event: Event, domain: str) -> Entry:
@@ -125,10 +213,12 @@ def event_entry(event: Event, domain: str) -> Entry:
         summary=event.title,
         start=event.start,
         end=event.end,
-        location=event.location,
-        url=event.url,
-        description=_programme_text(event, tz),
+        location=place(event),
+        url=event.join_url or event.url,
+        description=programme_text(event, tz),
         categories=tuple(c for c in ("INNOFF", event.part_of) if c),
+        join_url=event.join_url,
+        timezone=event.timezone,
     )
 
 
@@ -143,8 +233,8 @@ def item_entries(event: Event, domain: str, breaks: bool = True) -> list[Entry]:
             details.append(who)
         if item.description:
             details.append(item.description)
-        if event.url:
-            details.append(event.url)
+        if event.join_url or event.url:
+            details.append(event.join_url or event.url)
         entries.append(
             Entry(
                 uid=uid_for(domain, event.slug, item.id),
@@ -153,10 +243,12 @@ def item_entries(event: Event, domain: str, breaks: bool = True) -> list[Entry]:
                 summary=item.title,
                 start=item.start,
                 end=item.end,
-                location=event.location,
-                url=event.url,
+                location=place(event),
+                url=event.join_url or event.url,
                 description="\n".join(details),
                 categories=("INNOFF", KIND_NAMES.get(item.kind, item.kind)),
+                join_url=event.join_url,
+                timezone=event.timezone,
             )
         )
     return entries
@@ -188,19 +280,24 @@ def param_value(text: str) -> str:
 
 def organizer_line(organizer: Organizer) -> str:
     cn = f";CN={param_value(organizer.name)}" if organizer.name else ""
-    return fold(f"ORGANIZER{cn}:mailto:{organizer.email}")
+    return fold(f"ORGANIZER{cn}:{mailto(organizer.email)}")
 
 
 def attendee_line(email: str, name: str, rsvp: bool = True) -> str:
     cn = f";CN={param_value(name)}" if name.strip() else ""
     answer = ";PARTSTAT=NEEDS-ACTION;RSVP=TRUE" if rsvp else ""
-    return fold(f"ATTENDEE{cn};CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT{answer}:mailto:{email}")
+    return fold(f"ATTENDEE{cn};CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT{answer}:{mailto(email)}")
 
 
 def vevent_lines(
-    entry: Entry, sequence: int, cancelled: bool, alarm: timedelta | None
-) -> list[str]:
-    """The VEVENT's own properties from `ics`, folded, without BEGIN/END lines."""
+    entry: Entry, sequence: int, status: str | None, alarm: timedelta | None = None
+) -> tuple[list[str], list[str]]:
+    """The VEVENT's own properties, folded, without BEGIN/END lines; and its VALARM.
+
+    `status` is CONFIRMED, CANCELLED (the whole event is off) or None (left
+    out: RFC 5546 forbids it when one attendee is uninvited). The alarm's lines
+    go after every other property of the event, ORGANIZER and ATTENDEE included.
+    """
     import ics
     from ics.alarm import DisplayAlarm
 
@@ -211,23 +308,31 @@ def vevent_lines(
         uid=entry.uid,
         description=clean_text(entry.description) or None,
         location=clean_text(entry.location) or None,
-        url=entry.url or None,
         categories={clean_text(c).replace(",", " ") for c in entry.categories} or None,
-        status="CANCELLED" if cancelled else "CONFIRMED",
+        status=status,
     )
-    if alarm and not cancelled:
+    if alarm and status == "CONFIRMED":
         event.alarms.append(DisplayAlarm(trigger=-alarm, display_text=clean_text(entry.summary)))
     with warnings.catch_warnings():
         # ics 0.7 warns about its own str() of the alarm, which we never call.
         warnings.simplefilter("ignore", FutureWarning)
         text = event.serialize()
     lines = text.split(CRLF)[1:-1]  # drop BEGIN:VEVENT and END:VEVENT
+    alarm_lines: list[str] = []
+    if "BEGIN:VALARM" in lines:
+        first, last = lines.index("BEGIN:VALARM"), lines.index("END:VALARM")
+        alarm_lines, lines = lines[first : last + 1], lines[:first] + lines[last + 1 :]
     # ics writes CATEGORIES in set order; sort for files that do not change between runs.
     lines = [_sorted_categories(line) if line.startswith("CATEGORIES:") else line for line in lines]
+    if entry.url:
+        lines.append(f"URL:{uri(entry.url)}")
+    if entry.join_url and status != "CANCELLED":
+        label = param_value("Lenke for digital deltakelse")
+        lines.append(f"CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL={label}:{uri(entry.join_url)}")
     lines.append(f"SEQUENCE:{sequence}")
-    if not cancelled:
+    if status != "CANCELLED":
         lines.append("TRANSP:OPAQUE")
-    return [fold(line) for line in lines]
+    return [fold(line) for line in lines], [fold(line) for line in alarm_lines]
 
 
 def _sorted_categories(line: str) -> str:
@@ -254,17 +359,21 @@ class InviteTemplate:
     """One event's invite, serialised once; `render` adds one attendee.
 
     method REQUEST: ORGANIZER and the attendee, RSVP=TRUE, PARTSTAT=NEEDS-ACTION.
-    method CANCEL: STATUS:CANCELLED and the attendee being cancelled.
+    method CANCEL: the attendee being uninvited, without STATUS; with
+    `whole_event`, STATUS:CANCELLED (the event itself is off).
     """
 
     def __init__(self, entry: Entry, sequence: int, organizer: Organizer, method: str,
-                 stamp: datetime, alarm: timedelta | None = None):  # fmt: skip
+                 stamp: datetime, alarm: timedelta | None = None,
+                 whole_event: bool = False):  # fmt: skip
         cancelled = method == "CANCEL"
-        body = vevent_lines(entry, sequence, cancelled, alarm)
-        head = calendar(method, [[*body, organizer_line(organizer)]], stamp)
-        # Everything up to END:VEVENT is the same for every attendee.
-        self.head, self.tail = head.rsplit("END:VEVENT", 1)
-        self.tail = "END:VEVENT" + self.tail
+        status = ("CANCELLED" if whole_event else None) if cancelled else "CONFIRMED"
+        body, alarm_lines = vevent_lines(entry, sequence, status, alarm)
+        head = calendar(method, [[*body, organizer_line(organizer), *alarm_lines]], stamp)
+        # Everything up to the alarm (or END:VEVENT) is the same for every attendee.
+        marker = "BEGIN:VALARM" if alarm_lines else "END:VEVENT"
+        self.head, self.tail = head.rsplit(marker, 1)
+        self.tail = marker + self.tail
         self.rsvp = not cancelled
 
     def render(self, email: str, name: str) -> str:

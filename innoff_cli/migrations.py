@@ -155,11 +155,79 @@ def m004_drop_registrations_event_index(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS registrations_event")
 
 
+def m005_create_outbox(db: Database) -> None:
+    # The link for digital participation and the recording, beside the
+    # information page (`url`): invites carry the join link.
+    db.execute("ALTER TABLE events ADD COLUMN join_url TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE events ADD COLUMN recording_url TEXT NOT NULL DEFAULT ''")
+    # Per UID, what invites last said, shared by everyone (no personal data):
+    # `sequence` rises when the time or place changes; `floor` is the lowest
+    # SEQUENCE a first invite may carry, above every cancellation ever sent,
+    # so a person erased and registered again is not taken as outdated.
+    # `entry` is the event as last invited (JSON), to cancel it once removed.
+    db.execute(
+        """
+        CREATE TABLE invite_versions (
+            uid TEXT PRIMARY KEY,
+            event TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            significant TEXT NOT NULL,
+            floor INTEGER NOT NULL DEFAULT 0,
+            entry TEXT NOT NULL,
+            removed INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    # Invite files written by earlier versions may have been mailed by hand:
+    # whatever innoff sends from now on starts at or above their SEQUENCE.
+    db.execute(
+        """
+        INSERT INTO invite_versions (uid, event, sequence, significant, floor, entry)
+        SELECT i.uid, c.event, c.sequence, '', max(i.sequence), '{}'
+        FROM invites i JOIN calendar_state c ON c.uid = i.uid GROUP BY i.uid
+        """
+    )
+    db.execute("DROP TABLE invites")
+    # Every message innoff sends or has sent: one row per person, event and
+    # message. The newest sent row of a person and UID is what they have; a
+    # queued row is sent by the next `invites send` with the same Message-ID,
+    # DTSTAMP and SEQUENCE. No foreign key to participants: an erased person
+    # keeps only their address here (name emptied, erased = 1) until their
+    # cancellation is sent, then every row of theirs goes.
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL,
+            address TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            event TEXT NOT NULL,
+            uid TEXT NOT NULL,
+            method TEXT NOT NULL CHECK (method IN ('REQUEST', 'CANCEL')),
+            change TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            content TEXT NOT NULL,
+            significant TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE,
+            stamp_utc TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed')),
+            via TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            done_utc TEXT,
+            erased INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX outbox_person ON outbox(email, uid, id)")
+    db.execute("CREATE INDEX outbox_state ON outbox(state, id)")
+
+
 MIGRATIONS = [
     m001_create_programme,
     m002_create_registrations,
     m003_create_calendar_state,
     m004_drop_registrations_event_index,
+    m005_create_outbox,
 ]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 

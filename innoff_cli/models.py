@@ -68,3 +68,5 @@ class Event(NamedTuple):
     organizer_name: str = ""
     organizer_email: str = ""
     items: tuple[Item, ...] = ()
+    join_url: str = ""  # the link for digital participation
+    recording_url: str = ""  # where it can be watched afterwards

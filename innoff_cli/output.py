@@ -149,7 +149,9 @@ def event_heading(event: Event, tz: ZoneInfo) -> tuple[str, str]:
     title = f"{event.title} · {norwegian_date(start.date())} · {clock(start)}-{clock(end)}"
     if tz.key != event.timezone:
         title += f" ({tz.key})"
-    details = [event.location, event.url, f"del av {event.part_of}" if event.part_of else ""]
+    # The join link, or that it is missing: an invite without it cannot be joined.
+    join = f"bli med: {event.join_url}" if event.join_url else "lenke for deltakelse mangler"
+    details = [event.location, join, event.url, f"del av {event.part_of}" if event.part_of else ""]
     return title, " · ".join(part for part in details if part)
 
 
@@ -166,6 +168,8 @@ def agenda_json(events: list[Event], tz: ZoneInfo) -> list[dict]:
             "timezone": event.timezone,
             "location": event.location,
             "url": event.url,
+            "join_url": event.join_url,
+            "recording_url": event.recording_url,
             "aliases": list(event.aliases),
             "part_of": event.part_of,
             "registration": event.registration,
@@ -352,3 +356,112 @@ def render_stats(stats: dict[str, dict[str, int]], fmt: str) -> None:
     for section, counts in stats.items():
         out.print(f"[bold]{section.capitalize()}[/bold]")
         out.print(rich_table(list(counts.items()), columns))
+
+
+# --- invites ------------------------------------------------------------------------
+
+CHANGE_WORDS = {
+    "new": ("new invite", "new invites"),
+    "update": ("update", "updates"),
+    "cancel": ("cancellation", "cancellations"),
+    "event-cancelled": ("cancellation of the event", "cancellations of the event"),
+}
+
+
+def _counted(n: int, words: tuple[str, str]) -> str:
+    return f"{n} {words[0] if n == 1 else words[1]}"
+
+
+def send_summary(outgoing, dry_run: bool) -> list[str]:
+    """What `invites send` is about to send, per event, before it asks."""
+    messages = outgoing.messages
+    if not messages:
+        lines = ["Nothing to send: everyone has the current invites."]
+    else:
+        verb = "Would send" if dry_run else "To send"
+        lines = [f"{verb}: {len(messages)} messages"]
+        for event, counts in outgoing.counts().items():
+            parts = [_counted(n, CHANGE_WORDS[what]) for what, n in counts.items() if n]
+            lines.append(f"  {event}: {', '.join(parts)}")
+    if outgoing.queued_before:
+        lines.append(
+            f"  {outgoing.queued_before} of them were queued by a run that stopped; one that"
+            " went out then goes again as the same message (same UID and SEQUENCE)."
+        )
+    if outgoing.plan.held:
+        lines.append(
+            f"  {outgoing.plan.held} held back: a server refused them before"
+            " (`innoff invites status` says why; --retry-failed tries again)."
+        )
+    return lines
+
+
+def invite_files_report(report, folder: Path) -> list[str]:
+    """`export ics --invites`: what this export writes, and what the folder then holds."""
+    written = ", ".join(
+        f"{n} {what}" for what, n in sorted(report.changes.items()) if what != "unchanged"
+    )
+    held = report.changes.get("unchanged", 0)
+    verb = "Would write" if report.dry_run else "Wrote"
+    lines = [
+        f"{verb} {report.files} files to {folder} ({written or 'nothing changed'});"
+        f" it holds {report.requests} invites and {report.cancel_files} cancellations"
+        f" ({held} unchanged)"
+        + ("." if report.dry_run else f", listed in {folder / 'manifest.csv'}.")
+    ]
+    for event, counts in report.per_event.items():
+        parts = [_counted(n, CHANGE_WORDS[what]) for what, n in counts.items() if n]
+        lines.append(f"  {event}: {', '.join(parts)}")
+    return lines
+
+
+def send_report(report, dry_run: bool) -> list[str]:
+    if dry_run:
+        lines = [f"Dry run: wrote {report.sent} messages to {report.via}; nothing was recorded."]
+    else:
+        lines = [f"Sent {report.sent} messages ({report.via})."]
+    if report.failed:
+        lines.append(
+            f"{len(report.failed)} refused by the server and marked failed"
+            " - see `innoff invites status`."
+        )
+    return lines
+
+
+@contextmanager
+def send_progress(total: int):
+    """A progress bar on stderr when stderr is a terminal; else nothing."""
+    if not sys.stderr.isatty() or total < 2:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Sending", total=total)
+        yield lambda: bar.advance(task)
+
+
+INVITE_STATUS_COLUMNS = [
+    Column("event", "Event", lambda r: r["event"]),
+    Column("email", "E-mail", lambda r: r["email"]),
+    Column("name", "Name", lambda r: r["name"]),
+    Column(
+        "last", "Last sent", lambda r: f"{r['method']} {r['sequence']}" if r["method"] else ""
+    ),  # fmt: skip
+    Column(
+        "state", "State", lambda r: (r["state"] or "") + (f": {r['reason']}" if r["reason"] else "")
+    ),
+    Column("time", "Time", lambda r: (r["time"] or "")[:16].replace("T", " ")),
+    Column("pending", "Pending", lambda r: r["pending"]),
+]
+
+
+def render_invite_status(rows: list[dict], fmt: str) -> None:
+    if fmt == "json":
+        write_json(rows)
+        return
+    out = console()
+    out.print(rich_table(rows, INVITE_STATUS_COLUMNS))
+    pending = sum(bool(r["pending"]) for r in rows)
+    out.print(f"{len(rows)} invites, {pending} pending", style="dim")

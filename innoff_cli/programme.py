@@ -148,6 +148,8 @@ def parse_programme(text: str, source: str = "programme") -> list[Event]:
             f"{source} is not valid TOML ({error}) - fix the file and try again"
         ) from None
     organizer = data.get("organizer", {})
+    if not isinstance(organizer, dict):
+        raise InnoffError(f"{source}: [organizer] must be a table with name and email")
     raw_events = data.get("events")
     if not isinstance(raw_events, list) or not raw_events:
         raise InnoffError(f"{source} has no [[events]] - add at least one event")
@@ -202,17 +204,62 @@ def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
         end=end,
         timezone=tz_name,
         location=_text(raw, "location", where),
-        url=_text(raw, "url", where),
+        url=check_url(_text(raw, "url", where), f"{where}: `url`"),
         aliases=tuple(str(alias) for alias in raw.get("aliases", [])),
         part_of=_text(raw, "part_of", where),
         registration=_text(raw, "registration", where),
         recorded=bool(raw.get("recorded", False)),
         partners=tuple(str(partner) for partner in raw.get("partners", [])),
         description=_text(raw, "description", where),
-        organizer_name=_text(raw.get("organizer", organizer), "name", where),
-        organizer_email=_text(raw.get("organizer", organizer), "email", where),
+        organizer_name=check_organizer_name(
+            _text(raw.get("organizer", organizer), "name", where), where
+        ),
+        organizer_email=check_organizer_email(
+            _text(raw.get("organizer", organizer), "email", where), where
+        ),
         items=with_ends(items, end),
+        join_url=check_url(_text(raw, "join_url", where), f"{where}: `join_url`"),
+        recording_url=check_url(_text(raw, "recording_url", where), f"{where}: `recording_url`"),
     )
+
+
+_URL = re.compile(r"https?://[^\s/?#<>\"]+[^\s<>\"]*", re.IGNORECASE)
+
+
+def check_url(value: str, where: str) -> str:
+    """An http(s) link as a calendar can open it, or '' for none; else InnoffError."""
+    value = value.strip()
+    if not value:
+        return ""
+    if not value.isprintable() or not _URL.fullmatch(value):
+        shown = value.encode("unicode_escape").decode("ascii")[:80]
+        raise InnoffError(
+            f"{where}: '{shown}' is not a web link - write it as https://... without spaces"
+        )
+    return value
+
+
+def check_organizer_name(value: str, where: str) -> str:
+    if not value.isprintable() or any(ch in value for ch in '<>"'):
+        raise InnoffError(
+            f"{where}: the organiser's name must be one line without < > or quotes - fix it"
+        )
+    return value
+
+
+def check_organizer_email(value: str, where: str) -> str:
+    """The organiser's address must be one real address: it goes into every invite."""
+    if not value:
+        return ""
+    from innoff_cli.registrations import check_email
+
+    address, problem = check_email(value) if value.isprintable() else (None, "")
+    if address is None or address != value.strip() and address.casefold() != value.casefold():
+        shown = value.encode("unicode_escape").decode("ascii")[:80]
+        raise InnoffError(
+            f"{where}: organiser e-mail '{shown}' is not one valid address - write it as post@example.org"
+        )
+    return address
 
 
 def _item_from_table(raw: dict, day: date, tz: ZoneInfo, where: str) -> Item:
@@ -320,6 +367,30 @@ def edit_item(event: Event, item_id: str, **changes: object) -> Event:
     changed = event._replace(items=items)
     check_event(changed)
     return _sorted(changed)
+
+
+EVENT_FIELDS = ("title", "start", "end", "location", "url", "join_url", "recording_url")
+
+
+def edit_event(event: Event, **changes: object) -> Event:
+    """Replace an event's own fields; its items must still lie inside it."""
+    unknown = set(changes) - set(EVENT_FIELDS)
+    if unknown:
+        raise InnoffError(f"cannot change {', '.join(sorted(unknown))} of an event")
+    for key in ("url", "join_url", "recording_url"):
+        if key in changes:
+            changes[key] = check_url(str(changes[key]), f"--{key.replace('_', '-')}")
+    if "title" in changes and not str(changes["title"]).strip():
+        raise InnoffError("an event needs a title - pass a non-empty --title")
+    changed = event._replace(**changes)
+    if changed.end <= changed.start:
+        tz = ZoneInfo(event.timezone)
+        raise ConflictError(
+            f"{event.slug} would end at {clock(changed.end, tz)}, not after it starts at"
+            f" {clock(changed.start, tz)} - nothing was changed; choose other times"
+        )
+    check_event(changed)
+    return changed
 
 
 def remove_item(event: Event, item_id: str) -> Event:

@@ -211,6 +211,8 @@ def load_events(conn: sqlite3.Connection) -> list[Event]:
                 organizer_name=row["organizer_name"],
                 organizer_email=row["organizer_email"],
                 items=items,
+                join_url=row["join_url"],
+                recording_url=row["recording_url"],
             )
         )
     return events
@@ -233,6 +235,8 @@ def _event_row(event: Event) -> dict:
         "description": event.description,
         "organizer_name": event.organizer_name,
         "organizer_email": event.organizer_email,
+        "join_url": event.join_url,
+        "recording_url": event.recording_url,
     }
 
 
@@ -594,14 +598,36 @@ def remove_participant(conn: sqlite3.Connection, email: str) -> tuple[bool, int]
     """Erase one person and everything linked to them.
 
     Returns (whether they were there, how many invites still need a
-    cancellation): for those only the e-mail and UIDs are kept, until the next
-    invite export has written the cancellations.
+    cancellation). Of a person who holds invites only the address stays in
+    the outbox (erased, name emptied) until `invites send` has cancelled them;
+    messages that never went out are deleted at once.
     """
     key = email.strip().casefold()
     with conn:
         cursor = conn.execute("DELETE FROM participants WHERE email = ?", [key])
-        pending = conn.execute("UPDATE invites SET erased = 1 WHERE email = ?", [key]).rowcount
+        conn.execute("DELETE FROM outbox WHERE email = ? AND state != 'sent'", [key])
+        conn.execute("UPDATE outbox SET erased = 1, name = '' WHERE email = ?", [key])
+        pending = _open_invites(conn, key)
+        if not pending:
+            conn.execute("DELETE FROM outbox WHERE email = ?", [key])
     return cursor.rowcount > 0, pending
+
+
+def _open_invites(conn: sqlite3.Connection, key: str) -> int:
+    """How many UIDs a person's newest sent message is still a REQUEST for."""
+    (count,) = conn.execute(
+        f"SELECT count(*) FROM ({_NEWEST_SENT}) WHERE method = 'REQUEST'", [key]
+    ).fetchone()
+    return count
+
+
+# The newest sent message of one person (?) per UID, with the highest SEQUENCE
+# they have been sent for it.
+_NEWEST_SENT = """
+    SELECT o.*, m.top FROM outbox o JOIN (
+        SELECT max(id) AS id, max(sequence) AS top FROM outbox
+        WHERE state = 'sent' AND email = ? GROUP BY uid) m ON m.id = o.id
+"""
 
 
 def import_history(conn: sqlite3.Connection) -> list[dict]:
@@ -616,15 +642,8 @@ def calendar_state(conn: sqlite3.Connection) -> dict[str, dict]:
 
 
 def save_calendar_state(conn: sqlite3.Connection, rows: list[dict]) -> None:
-    if not rows:
-        return
-    columns = list(rows[0])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "uid")
-    conn.executemany(
-        f"INSERT INTO calendar_state ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        f" ON CONFLICT(uid) DO UPDATE SET {updates}",
-        [[row[c] for c in columns] for row in rows],
-    )
+    if rows:
+        _upsert(conn, "calendar_state", "uid", rows)
 
 
 def invitees(conn: sqlite3.Connection, events: list[str]) -> list[tuple[str, str, str, str]]:
@@ -638,21 +657,139 @@ def invitees(conn: sqlite3.Connection, events: list[str]) -> list[tuple[str, str
     ).fetchall()
 
 
-def invites(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int, bool]]:
-    """(email, uid) -> (sequence last sent, whether the person has been erased)."""
-    return {
-        (email, uid): (sequence, bool(erased))
-        for email, uid, sequence, erased in conn.execute("SELECT * FROM invites")
-    }
+# --- the outbox -----------------------------------------------------------------------
 
 
-def record_invites(
-    conn: sqlite3.Connection, sent: list[tuple[str, str, int]], cancelled: list[tuple[str, str]]
-) -> None:
-    """Remember invites written; forget cancelled ones (and with them, erased people)."""
+def invite_versions(conn: sqlite3.Connection) -> list[dict]:
+    return _dicts(conn, "SELECT * FROM invite_versions ORDER BY uid")
+
+
+def save_invite_versions(conn: sqlite3.Connection, rows: list[dict]) -> None:
+    if rows:
+        _upsert(conn, "invite_versions", "uid", rows)
+
+
+def _upsert(conn: sqlite3.Connection, table: str, key: str, rows: list[dict]) -> None:
+    columns = list(rows[0])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
     conn.executemany(
-        "INSERT INTO invites (email, uid, sequence) VALUES (?, ?, ?)"
-        " ON CONFLICT(email, uid) DO UPDATE SET sequence = excluded.sequence",
-        sent,
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        f" ON CONFLICT({key}) DO UPDATE SET {updates}",
+        [[row[c] for c in columns] for row in rows],
     )
-    conn.executemany("DELETE FROM invites WHERE email = ? AND uid = ?", cancelled)
+
+
+def received(conn: sqlite3.Connection) -> list[dict]:
+    """Per person and UID, the newest message sent, with the highest SEQUENCE sent."""
+    return _dicts(
+        conn,
+        """
+        SELECT o.email, o.address, o.uid, o.method, o.sequence, o.content, o.significant,
+               o.erased, m.top
+        FROM outbox o JOIN (
+            SELECT max(id) AS id, max(sequence) AS top FROM outbox
+            WHERE state = 'sent' GROUP BY email, uid) m ON m.id = o.id
+        ORDER BY o.email, o.uid
+        """,
+    )
+
+
+def failed(conn: sqlite3.Connection) -> frozenset[tuple[str, str, str, int, str]]:
+    """(email, uid, method, sequence, content) of every message a server refused."""
+    return frozenset(
+        conn.execute(
+            "SELECT email, uid, method, sequence, content FROM outbox WHERE state = 'failed'"
+        )
+    )
+
+
+def queued(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    return set(conn.execute("SELECT email, uid FROM outbox WHERE state = 'queued'"))
+
+
+OUTBOX_MESSAGE = (
+    "email", "address", "name", "event", "uid", "method", "change", "sequence", "content",
+    "significant", "erased",
+)  # fmt: skip
+
+
+def queue(
+    conn: sqlite3.Connection,
+    messages: list[tuple],
+    in_scope: Callable[[str, str], bool],
+    new_id: Callable[[], str],
+    stamp_utc: str,
+) -> list[tuple[int, str, str]]:
+    """Put `messages` (itip.Message tuples) in the outbox, inside the caller's transaction.
+
+    A message already queued as it is (same method, SEQUENCE and content: a run
+    that was stopped) keeps its row, Message-ID and DTSTAMP, so it goes out as
+    the same message; a queued one that is no longer right, in scope, is
+    dropped. Returns (row id, Message-ID, stamp) for each message, in order.
+    """
+    waiting: dict[tuple[str, str], tuple] = {}
+    for row in conn.execute(
+        "SELECT id, email, uid, method, sequence, content, message_id, stamp_utc"
+        " FROM outbox WHERE state = 'queued'"
+    ):
+        waiting[row[1], row[2]] = row
+    out, keep = [], set()
+    insert = (
+        f"INSERT INTO outbox ({', '.join(OUTBOX_MESSAGE)}, message_id, stamp_utc, state)"
+        f" VALUES ({', '.join('?' for _ in OUTBOX_MESSAGE)}, ?, ?, 'queued')"
+    )
+    for message in messages:
+        email, uid, method, sequence, content = (message[0], message[4], message[5],
+                                                 message[7], message[8])  # fmt: skip
+        row = waiting.get((email, uid))
+        if row and row[3:6] == (method, sequence, content):
+            keep.add(row[0])
+            out.append((row[0], row[6], row[7]))
+            continue
+        message_id = new_id()
+        cursor = conn.execute(insert, [*message, message_id, stamp_utc])
+        keep.add(cursor.lastrowid)
+        out.append((int(cursor.lastrowid), message_id, stamp_utc))
+    stale = [
+        [row[0]] for (email, uid), row in waiting.items()
+        if row[0] not in keep and in_scope(email, uid)
+    ]  # fmt: skip
+    conn.executemany("DELETE FROM outbox WHERE id = ?", stale)
+    return out
+
+
+def mark_sent(conn: sqlite3.Connection, row_id: int, via: str, done_utc: str) -> None:
+    """Record one message as accepted, in a transaction of its own; an erased
+    person's last cancellation takes every trace of them with it."""
+    with conn:
+        conn.execute(
+            "UPDATE outbox SET state = 'sent', via = ?, reason = '', done_utc = ? WHERE id = ?",
+            [via, done_utc, row_id],
+        )
+        (email, erased) = conn.execute(
+            "SELECT email, erased FROM outbox WHERE id = ?", [row_id]
+        ).fetchone()
+        if erased and not _open_invites(conn, email):
+            conn.execute("DELETE FROM outbox WHERE email = ?", [email])
+
+
+def mark_failed(conn: sqlite3.Connection, row_id: int, reason: str, done_utc: str) -> None:
+    with conn:
+        conn.execute(
+            "UPDATE outbox SET state = 'failed', reason = ?, done_utc = ? WHERE id = ?",
+            [reason, done_utc, row_id],
+        )
+
+
+def outbox_rows(conn: sqlite3.Connection, events: list[str]) -> list[dict]:
+    """The newest outbox row per person and UID of `events`, whatever its state."""
+    marks = ", ".join("?" for _ in events)
+    return _dicts(
+        conn,
+        f"""
+        SELECT o.* FROM outbox o JOIN (
+            SELECT max(id) AS id FROM outbox WHERE event IN ({marks}) GROUP BY email, uid
+        ) m ON m.id = o.id ORDER BY o.event, o.email
+        """,
+        events,
+    )

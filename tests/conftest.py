@@ -29,7 +29,7 @@ def run(db_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("INNOFF_DB", raising=False)
     runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
 
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(app, ["--db", str(db_path), *args], input=input)
+    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+        return runner.invoke(app, ["--db", str(db_path), *args], input=input, env=env)
 
     return invoke

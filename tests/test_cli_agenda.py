@@ -50,6 +50,8 @@ def test_show_json_on_first_use(run):
         "timezone": "Europe/Oslo",
         "location": "Digitalt",
         "url": "",
+        "join_url": "",
+        "recording_url": "",
         "aliases": ["Årsmøte", "årsmøtet", "annual meeting"],
         "part_of": "",
         "registration": "",
@@ -111,7 +113,10 @@ def test_show_table_reads_like_a_printed_programme(run):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "INNOFF-studio · tirsdag 17. november 2020 · 10:00-12:00"
-    assert lines[1] == "Digitalt · https://www.innoff.no · del av NEON-konferansen"
+    assert (
+        lines[1]
+        == "Digitalt · lenke for deltakelse mangler · https://www.innoff.no · del av NEON-konferansen"
+    )
     assert "10:10-10:30" in result.stdout and "20 min" in result.stdout
     assert "Bent Aslak Brandtzæg (seniorforsker, Telemarksforskning)" in result.stdout
     assert "INNOFF Årsmøte · tirsdag 17. november 2020 · 15:00-16:00" in result.stdout
@@ -308,3 +313,66 @@ def test_a_database_that_cannot_be_created_gives_a_clear_error(tmp_path):
         f"Error: cannot create database {target}: {blocker} is a file, not a folder"
         " - pass another location with --db or INNOFF_DB\n"
     )
+
+
+def test_event_links_and_times(run, db_path):
+    link = "https://zoom.us/j/123?pwd=a,b;c"
+    result = run("agenda", "event", "studio", "--join-url", link, "--recording-url",
+                 "https://www.innoff.no/opptak")  # fmt: skip
+    assert (result.exit_code, result.stderr) == (0, "Changed studio: join_url, recording_url.\n")
+    studio = agenda_json(run, "--event", "studio")[0]
+    assert (studio["join_url"], studio["recording_url"]) == (link, "https://www.innoff.no/opptak")
+    heading = run("agenda", "show", "--event", "studio").stdout.splitlines()[1]
+    assert (
+        heading == f"Digitalt · bli med: {link} · https://www.innoff.no · del av NEON-konferansen"
+    )
+
+    before = dump(db_path)
+    late = run("agenda", "event", "studio", "--start", "10:30")
+    assert late.exit_code == 1
+    assert late.stderr.startswith(
+        "Error: 'velkommen' (10:00-10:05) is outside studio (10:30-12:00); 'introduksjon'"
+    )
+    assert late.stderr.endswith("- nothing was changed; choose other times\n")
+    bad = run("agenda", "event", "studio", "--join-url", "javascript:alert(1)")
+    assert bad.stderr == (
+        "Error: --join-url: 'javascript:alert(1)' is not a web link"
+        " - write it as https://... without spaces\n"
+    )
+    backwards = run("agenda", "event", "arsmote", "--end", "14:00")
+    assert backwards.stderr.startswith("Error: arsmote would end at 14:00, not after it starts")
+    assert run("agenda", "event", "studio").stderr.startswith("Error: nothing to change")
+    assert dump(db_path) == before
+
+    assert (
+        run("agenda", "event", "årsmøte", "--end", "16:30", "--title", "Årsmøte 2020").exit_code
+        == 0
+    )
+    meeting = agenda_json(run, "--event", "arsmote")[0]
+    assert (meeting["title"], meeting["end"]) == ("Årsmøte 2020", iso("16:30"))
+
+
+def test_programme_file_links_and_organiser_are_checked(run, tmp_path):
+    from innoff_cli.programme import bundled_programme_text
+
+    good = bundled_programme_text().replace(
+        'join_url = ""', 'join_url = "https://meet.example/x"', 1
+    )
+    path = tmp_path / "p.toml"
+    path.write_text(good, encoding="utf-8")
+    assert run("agenda", "load", str(path)).exit_code == 0
+    assert agenda_json(run, "--event", "studio")[0]["join_url"] == "https://meet.example/x"
+    for broken, message in [
+        ('join_url = "www.innoff.no"', "`join_url`: 'www.innoff.no' is not a web link"),
+        ('email = "post@innoff.no"', None),
+    ]:
+        text = good.replace('join_url = "https://meet.example/x"', broken, 1)
+        if message is None:
+            text = good.replace(
+                'email = "post@innoff.no"', 'email = "post@innoff.no\\nBcc: x@y.no"'
+            )
+            message = "organiser e-mail 'post@innoff.no\\nBcc: x@y.no' is not one valid address"
+        path.write_text(text, encoding="utf-8")
+        result = run("agenda", "load", str(path))
+        assert result.exit_code == 1 and message in result.stderr, result.stderr
+        assert len(result.stderr.splitlines()) == 1

@@ -70,7 +70,9 @@ def test_invites_one_request_per_person_and_event(run, registered, tmp_path):
     folder = tmp_path / "invites"
     result = run("export", "ics", "--invites", str(folder))
     assert result.exit_code == 0, result.stderr
-    assert result.stderr.startswith(f"Wrote 5 invites (5 new) and 0 cancellations to {folder}")
+    assert result.stderr.startswith(
+        f"Wrote 5 files to {folder} (5 new); it holds 5 invites and 0 cancellations (0 unchanged)"
+    )
     rows = manifest(folder)
     assert [(r["email"], r["event"], r["method"], r["sequence"], r["change"]) for r in rows] == [
         ("kari@bergen.kommune.no", "arsmote", "REQUEST", "0", "new"),
@@ -122,18 +124,17 @@ def test_organizer_override(run, registered, tmp_path):
     assert str(vevent["UID"]) == "studio@innoff.no"  # the organiser never changes a UID
 
 
-def test_sequence_and_cancel_across_exports(run, registered, tmp_path):
+def test_a_folder_learns_what_changed_since_its_own_manifest(run, registered, tmp_path):
     folder = tmp_path / "invites"
     run("export", "ics", "--invites", str(folder))
 
     # A programme change and an erased participant between two exports.
     assert run("agenda", "shift", "pause", "+10m", "--following").exit_code == 0
     erased = run("registrations", "remove", "per@ks.no", "--yes")
-    assert "the next `innoff export ics --invites DIR` writes the cancellations" in erased.stderr
+    assert erased.stderr == "Erased per@ks.no.\n"  # innoff never sent them anything
 
     dry = run("export", "ics", "--invites", str(folder), "--dry-run")
-    assert "studio@innoff.no: SEQUENCE 0 -> 1 (updated)" in dry.stderr
-    assert "arsmote@innoff.no: SEQUENCE 0 -> 0 (unchanged)" in dry.stderr
+    assert dry.stderr.startswith(f"Would write 4 files to {folder} (2 cancelled, 2 updated)")
     assert manifest(folder)[1]["method"] == "REQUEST"  # the dry run wrote nothing
 
     result = run("export", "ics", "--invites", str(folder))
@@ -149,26 +150,107 @@ def test_sequence_and_cancel_across_exports(run, registered, tmp_path):
         assert (cancel["method"], cancel["change"], cancel["name"]) == ("CANCEL", "cancelled", "")
         cal = parse(folder / cancel["file"])
         (vevent,) = cal.walk("VEVENT")
-        assert str(cal["METHOD"]) == "CANCEL" and str(vevent["STATUS"]) == "CANCELLED"
-        assert int(vevent["SEQUENCE"]) >= 1
+        # One person uninvited: their ATTENDEE, and no STATUS (that would cancel the event).
+        assert str(cal["METHOD"]) == "CANCEL" and "STATUS" not in vevent
+        assert str(vevent["ATTENDEE"]) == "mailto:per@ks.no"
+        assert int(vevent["SEQUENCE"]) == 1
     studio = parse(folder / "studio_kari@bergen.kommune.no.ics").walk("VEVENT")[0]
     assert int(studio["SEQUENCE"]) == 1 and local(studio, "DTEND") == "2020-11-17 12:10"
 
-    # After the cancellation is written, nothing about the erased person is kept.
-    import sqlite3
-
-    db_path = Path(run("db", "path").stdout.strip())
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute(
-            "SELECT count(*) FROM invites WHERE email = 'per@ks.no'"
-        ).fetchone() == (0,)
     third = run("export", "ics", "--invites", str(folder))
-    assert "0 cancellations" in third.stderr and "(3 unchanged)" in third.stderr
+    assert third.stderr.startswith(
+        f"Wrote 0 files to {folder} (nothing changed); it holds 3 invites and 2 cancellations"
+    )
+    # Another folder is told from its own (empty) manifest: everything is new there,
+    # and nobody is cancelled. Its SEQUENCE is above the cancellation sent to the
+    # erased per@ks.no (1): were they to register again, they would not be outdated.
+    other = tmp_path / "second"
+    run("export", "ics", "--invites", str(other))
+    rows = {(r["email"], r["event"]): r for r in manifest(other)}
+    assert {r["change"] for r in rows.values()} == {"new"} and len(rows) == 3
+    assert rows["oystein@ntnu.no", "studio"]["sequence"] == "2"
+
+
+def test_a_title_change_is_an_update_and_a_return_outranks_the_cancel(run, registered, tmp_path):
+    folder = tmp_path / "invites"
+    run("export", "ics", "--invites", str(folder))
+    assert run("agenda", "edit", "pause", "--title", "Kaffepause").exit_code == 0
+    run("export", "ics", "--invites", str(folder))
+    rows = {(r["email"], r["event"]): r for r in manifest(folder)}
+    # The programme text changed, not the time or place: an update, SEQUENCE kept.
+    oystein = rows["oystein@ntnu.no", "studio"]
+    assert (oystein["change"], oystein["sequence"]) == ("updated", "0")
+    assert "Kaffepause" in str(
+        parse(folder / "studio_oystein@ntnu.no.ics").walk("VEVENT")[0]["DESCRIPTION"]
+    )
+
+    run("registrations", "remove", "oystein@ntnu.no", "--yes")
+    run("export", "ics", "--invites", str(folder))
+    cancel = {(r["email"], r["event"]): r for r in manifest(folder)}["oystein@ntnu.no", "studio"]
+    assert (cancel["method"], cancel["sequence"]) == ("CANCEL", "1")
+    again = tmp_path / "again.csv"
+    again.write_text("Navn;E-post\nØystein Ås;oystein@ntnu.no\n", encoding="utf-8")
+    run("registrations", "import", str(again))
+    run("export", "ics", "--invites", str(folder))
+    back = {(r["email"], r["event"]): r for r in manifest(folder)}["oystein@ntnu.no", "studio"]
+    assert (back["method"], back["change"], int(back["sequence"])) == ("REQUEST", "new", 2)
+    assert int(parse(folder / back["file"]).walk("VEVENT")[0]["SEQUENCE"]) == 2
+
+
+def test_invite_folder_is_private_and_plants_are_not_followed(run, registered, tmp_path):
+    folder = tmp_path / "invites"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    (folder / "studio_per@ks.no.ics").symlink_to(victim)
+    assert run("export", "ics", "--invites", str(folder)).exit_code == 0
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert not (folder / "studio_per@ks.no.ics").is_symlink()
+    assert str(parse(folder / "studio_per@ks.no.ics")["METHOD"]) == "REQUEST"
+    for path in folder.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_long_and_odd_addresses_get_short_distinct_file_names():
+    from innoff_cli.calendars import invite_file_name
+
+    long = "k" * 64 + "@" + "very-long-subdomain." * 9 + "example.org"
+    name = invite_file_name("studio", long)
+    assert len(name.encode()) < 200 and name.endswith(".ics")
+    assert invite_file_name("studio", long.replace("k@", "j@")) != name
+    assert invite_file_name("studio", "a+b@x.no") != invite_file_name("studio", "a-b@x.no")
+
+
+def test_ctrl_c_while_writing_invites_says_what_was_written(run, registered, tmp_path, monkeypatch):
+    from innoff_cli import files
+
+    folder = tmp_path / "invites"
+    written = []
+    real = files.write_in
+
+    def write_two_then_stop(*args):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        real(*args)
+        written.append(args[1])
+
+    monkeypatch.setattr(files, "write_in", write_two_then_stop)
+    result = run("export", "ics", "--invites", str(folder))
+    assert result.exit_code == 130
+    assert result.stderr == (
+        f"Interrupted: 2 of 5 invite files written to {folder}, each whole; manifest.csv was"
+        " not updated - run the export again to finish.\n"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == sorted(written)  # no manifest, no .part
+    monkeypatch.setattr(files, "write_in", real)
+    assert run("export", "ics", "--invites", str(folder)).exit_code == 0
+    assert len(manifest(folder)) == 5
 
 
 def test_removed_event_is_cancelled_in_the_public_calendar_and_invites(run, registered, tmp_path):
     folder = tmp_path / "invites"
     run("export", "ics", "--invites", str(folder))
+    parse_public(run, tmp_path)  # the public calendar's own history knows the meeting
     import sqlite3
 
     db_path = Path(run("db", "path").stdout.strip())
@@ -180,13 +262,26 @@ def test_removed_event_is_cancelled_in_the_public_calendar_and_invites(run, regi
     assert {(r["email"], r["method"], r["sequence"]) for r in rows} == {
         ("kari@bergen.kommune.no", "CANCEL", "1"), ("per@ks.no", "CANCEL", "1"),
     }  # fmt: skip
+    (vevent,) = parse(folder / rows[0]["file"]).walk("VEVENT")
+    assert str(vevent["STATUS"]) == "CANCELLED"  # the event itself is off
     public = parse_public(run, tmp_path)
     (cancelled,) = [v for v in public.walk("VEVENT") if str(v["UID"]) == "arsmote@innoff.no"]
     assert (str(cancelled["STATUS"]), int(cancelled["SEQUENCE"])) == ("CANCELLED", 1)
     assert local(cancelled, "DTSTART") == "2020-11-17 15:00"
     again = run("export", "ics", "--invites", str(folder))
-    assert "arsmote@innoff.no: SEQUENCE 1 (cancelled before)" in again.stderr
-    assert "0 cancellations" in again.stderr  # each person is told once
+    assert again.stderr.startswith(f"Wrote 0 files to {folder} (nothing changed)")
+
+
+def test_leaving_breaks_out_does_not_cancel_them(run, tmp_path):
+    run("export", "ics", "--items", "-o", str(tmp_path / "all.ics"))
+    target = tmp_path / "no-breaks.ics"
+    run("export", "ics", "--items", "--no-breaks", "-o", str(target))
+    uids = [str(v["UID"]) for v in parse(target).walk("VEVENT")]
+    assert "studio.pause@innoff.no" not in uids
+    again = tmp_path / "again.ics"
+    run("export", "ics", "--items", "-o", str(again))
+    (pause,) = [v for v in parse(again).walk("VEVENT") if str(v["UID"]) == "studio.pause@innoff.no"]
+    assert (str(pause["STATUS"]), int(pause["SEQUENCE"])) == ("CONFIRMED", 0)
 
 
 def parse_public(run, tmp_path) -> icalendar.Calendar:
@@ -221,6 +316,7 @@ def test_export_mistakes(run, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = run("export", "ics", "--invites", str(blocker / "sub"))
+    assert "Traceback" not in result.stderr
     assert result.exit_code == 1 and result.stderr.startswith(
         f"Error: cannot write invites to {blocker / 'sub'}"
     )

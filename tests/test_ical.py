@@ -54,7 +54,10 @@ def test_public_calendar_shape_and_times():
     entries = [ical.event_entry(e, "innoff.no") for e in EVENTS]
     text = ical.calendar(
         "PUBLISH",
-        [[*ical.vevent_lines(e, 0, False, None), ical.organizer_line(ORGANIZER)] for e in entries],
+        [
+            [*ical.vevent_lines(e, 0, "CONFIRMED")[0], ical.organizer_line(ORGANIZER)]
+            for e in entries
+        ],
         STAMP,
     )
     check_lines(text)
@@ -120,7 +123,7 @@ def test_text_survives_a_round_trip():
     entry = ical.Entry(
         "u@innoff.no", "studio", None, nasty, EVENTS[0].start, EVENTS[0].end, nasty, "", nasty
     )
-    text = ical.calendar("PUBLISH", [ical.vevent_lines(entry, 0, False, None)], STAMP)
+    text = ical.calendar("PUBLISH", [ical.vevent_lines(entry, 0, "CONFIRMED")[0]], STAMP)
     (vevent,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
     expected = 'Linje 1\nLinje 2, med komma; semikolon "sitat" \\ backslash æøå'
     assert (
@@ -130,13 +133,69 @@ def test_text_survives_a_round_trip():
 
 def test_cancel_and_alarm():
     entry = ical.event_entry(EVENTS[1], "innoff.no")
+    # Uninviting one attendee: RFC 5546 3.2.5 forbids STATUS (it would cancel the event).
     cancel = ical.InviteTemplate(entry, 2, ORGANIZER, "CANCEL", STAMP).render("ola@example.org", "")
     (vevent,) = icalendar.Calendar.from_ical(cancel).walk("VEVENT")
-    assert str(vevent["STATUS"]) == "CANCELLED" and int(vevent["SEQUENCE"]) == 2
+    assert "STATUS" not in vevent and int(vevent["SEQUENCE"]) == 2
+    assert str(vevent["ATTENDEE"]) == "mailto:ola@example.org"
     assert "CN" not in vevent["ATTENDEE"].params and "RSVP" not in vevent["ATTENDEE"].params
+    whole = ical.InviteTemplate(entry, 3, ORGANIZER, "CANCEL", STAMP, whole_event=True)
+    (vevent,) = icalendar.Calendar.from_ical(whole.render("ola@example.org", "")).walk("VEVENT")
+    assert str(vevent["STATUS"]) == "CANCELLED" and int(vevent["SEQUENCE"]) == 3
     request = ical.InviteTemplate(entry, 0, ORGANIZER, "REQUEST", STAMP, timedelta(minutes=15))
-    (alarm,) = icalendar.Calendar.from_ical(request.render("ola@example.org", "Ola")).walk("VALARM")
+    text = request.render("ola@example.org", "Ola")
+    (alarm,) = icalendar.Calendar.from_ical(text).walk("VALARM")
     assert alarm.decoded("TRIGGER") == timedelta(minutes=-15)
+    # VALARM comes after the event's own properties, ORGANIZER and ATTENDEE included.
+    lines = unfold(text).split("\r\n")
+    assert lines.index("BEGIN:VALARM") > max(
+        i for i, line in enumerate(lines) if line.startswith(("ATTENDEE", "ORGANIZER", "SEQUENCE"))
+    )
+    assert lines[lines.index("END:VALARM") + 1] == "END:VEVENT"
+
+
+def test_join_link_is_location_url_description_and_conference():
+    link = "https://zoom.us/j/123?pwd=a,b;c&x=1"
+    event = EVENTS[0]._replace(join_url=link, recording_url="https://www.innoff.no/opptak")
+    entry = ical.event_entry(event, "innoff.no")
+    text = ical.InviteTemplate(entry, 0, ORGANIZER, "REQUEST", STAMP).render("k@x.no", "K")
+    check_lines(text)
+    # The URI values are written as they are: no TEXT escaping of ',' or ';'.
+    lines = unfold(text).split("\r\n")
+    assert f"URL:{link}" in lines
+    assert (
+        f'CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL="Lenke for digital deltakelse":{link}' in lines
+    )
+    (vevent,) = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert str(vevent["LOCATION"]) == link  # a digital event's place is its link
+    assert str(vevent["URL"]) == link
+    assert str(vevent["DESCRIPTION"]).splitlines()[0] == link
+    assert "Opptak i etterkant: https://www.innoff.no/opptak" in str(vevent["DESCRIPTION"])
+    # A room keeps its name as LOCATION; the link is still URL and CONFERENCE.
+    room = ical.event_entry(event._replace(location="Oslo rådhus"), "innoff.no")
+    assert room.location == "Oslo rådhus" and room.url == link
+
+
+def test_addresses_are_valid_mailto_uris():
+    assert ical.mailto("kari.nordmann+x@bergen.kommune.no") == (
+        "mailto:kari.nordmann+x@bergen.kommune.no"
+    )
+    assert ical.mailto("øystein@ås.no") == "mailto:%C3%B8ystein@xn--s-1fa.no"
+    line = ical.attendee_line("a?b#c@x.no", "")
+    assert line.endswith(":mailto:a%3Fb%23c@x.no")
+
+
+def test_content_and_significant_changes():
+    entry = ical.event_entry(EVENTS[0], "innoff.no")
+    retitled = ical.event_entry(EVENTS[0]._replace(title="INNOFF-studio 2020"), "innoff.no")
+    assert retitled.content() != entry.content() and retitled.significant() == entry.significant()
+    later = ical.event_entry(
+        EVENTS[0]._replace(end=EVENTS[0].end + timedelta(minutes=10)), "innoff.no"
+    )
+    assert later.significant() != entry.significant()
+    linked = ical.event_entry(EVENTS[0]._replace(join_url="https://zoom.us/j/1"), "innoff.no")
+    assert linked.significant() != entry.significant()  # the place of a digital event
+    assert ical.Entry.from_json(entry.as_json()) == entry
 
 
 def test_items_have_their_own_stable_uids():

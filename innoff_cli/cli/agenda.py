@@ -77,6 +77,45 @@ OrgOption = Annotated[
 KindHelp = "welcome, introduction, talk, showcase, panel or break."
 
 
+@agenda_app.command("event")
+def agenda_event(
+    ctx: typer.Context,
+    event: Annotated[str, typer.Argument(metavar="EVENT", help="Event slug, title or alias.")],
+    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help="New start, HH:MM.")] = None,
+    end: Annotated[Optional[str], typer.Option("--end", help="New end, HH:MM.")] = None,
+    location: Annotated[
+        Optional[str], typer.Option("--location", help="Where, e.g. Digitalt.")
+    ] = None,
+    url: Annotated[
+        Optional[str], typer.Option("--url", metavar="URL", help="Information page; '' for none.")
+    ] = None,
+    join_url: Annotated[
+        Optional[str],
+        typer.Option("--join-url", metavar="URL", help="Link for digital participation."),
+    ] = None,
+    recording_url: Annotated[
+        Optional[str],
+        typer.Option("--recording-url", metavar="URL", help="Where to watch it afterwards."),
+    ] = None,
+) -> None:
+    """Change an event: its title, times (items must stay inside), place and links."""
+    from innoff_cli import agenda
+
+    given = {
+        "title": title, "start": start, "end": end, "location": location, "url": url,
+        "join_url": join_url, "recording_url": recording_url,
+    }  # fmt: skip
+    changes = {key: value for key, value in given.items() if value is not None}
+    if not changes:
+        raise InnoffError(
+            "nothing to change - pass --title, --start, --end, --location, --url, --join-url"
+            " or --recording-url"
+        )
+    changed = agenda.edit_event(database_path(ctx), event, **changes)
+    typer.echo(f"Changed {changed.slug}: {', '.join(changes)}.", err=True)
+
+
 @agenda_app.command("add")
 def agenda_add(
     ctx: typer.Context,

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from innoff_cli import __version__
-from innoff_cli.errors import InnoffError
+from innoff_cli.errors import InnoffError, Interrupted
 
 APP_NAME = "innoff"
 
@@ -20,6 +20,7 @@ COMMAND_GROUPS = {
     "agenda": ("innoff_cli.cli.agenda", "agenda_app"),
     "registrations": ("innoff_cli.cli.registrations", "registrations_app"),
     "export": ("innoff_cli.cli.export", "export_app"),
+    "invites": ("innoff_cli.cli.invites", "invites_app"),
     "db": ("innoff_cli.cli.db", "db_app"),
 }
 
@@ -70,6 +71,9 @@ class InnoffGroup(TyperGroup):
 
             typer.echo(f"Error: {database_error(database_path(ctx), error)}", err=True)
             raise typer.Exit(1) from None
+        except Interrupted as interrupted:
+            typer.echo(str(interrupted), err=True)
+            raise typer.Exit(130) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted: nothing was written.", err=True)
             raise typer.Exit(130) from None

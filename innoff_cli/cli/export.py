@@ -61,17 +61,10 @@ def export_ics(
             database_path(ctx), invites, event=event, organizer=organizer, alarm=reminder,
             dry_run=dry_run, now=now,
         )  # fmt: skip
-        changes = ", ".join(f"{n} {what}" for what, n in sorted(report.changes.items()))
-        verb = "Would write" if dry_run else "Wrote"
-        typer.echo(
-            f"{verb} {report.requests} invites ({changes or 'none'}) and {report.cancels}"
-            f" cancellations to {invites}"
-            + ("" if dry_run else f", listed in {invites / 'manifest.csv'}")
-            + ".",
-            err=True,
-        )
-        for line in report.plan.lines():
-            typer.echo(f"  {line}", err=True)
+        from innoff_cli import output
+
+        for line in output.invite_files_report(report, invites):
+            typer.echo(line, err=True)
         return
     report = calendars.public_calendar(
         database_path(ctx), event=event, items=items, breaks=breaks, organizer=organizer,

@@ -164,8 +164,8 @@ def registrations_remove(
     typer.echo(f"Erased {email}.", err=True)
     if pending:
         typer.echo(
-            f"They had {pending} calendar invite(s): the next `innoff export ics --invites DIR`"
-            " writes the cancellations, then forgets the address.",
+            f"They were sent {pending} calendar invite(s): the next `innoff invites send`"
+            " cancels them, then forgets the address too.",
             err=True,
         )
 

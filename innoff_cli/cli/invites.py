@@ -1,0 +1,193 @@
+"""`innoff invites ...`: send calendar invites by e-mail, and see what each person has."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from innoff_cli.cli.base import EventOption, database_path
+from innoff_cli.errors import InnoffError
+
+invites_app = typer.Typer(no_args_is_help=True)
+
+
+# A callback makes this a group, and its docstring is the group's help.
+@invites_app.callback()
+def invites_group() -> None:
+    """Send calendar invites, updates and cancellations by e-mail."""
+
+
+Security = Literal["starttls", "ssl", "none"]
+
+
+@invites_app.command("send")
+def invites_send(
+    ctx: typer.Context,
+    event: EventOption = None,
+    to: Annotated[
+        Optional[list[str]],
+        typer.Option("--to", metavar="EMAIL", help="Only to this participant (repeatable)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would go out; send and record nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    rate: Annotated[
+        int,
+        typer.Option(
+            "--rate", min=0, metavar="N", help="Messages per minute to the server; 0 for no limit."
+        ),
+    ] = 30,
+    maildir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--maildir",
+            metavar="DIR",
+            help="Write the messages into this Maildir instead of sending them (recorded as"
+            " delivered there; with --dry-run, recorded nowhere).",
+        ),
+    ] = None,  # fmt: skip
+    smtp_host: Annotated[
+        Optional[str],
+        typer.Option("--smtp-host", envvar="INNOFF_SMTP_HOST", metavar="HOST", help="SMTP server."),
+    ] = None,  # fmt: skip
+    smtp_port: Annotated[
+        Optional[int],
+        typer.Option(
+            "--smtp-port",
+            envvar="INNOFF_SMTP_PORT",
+            metavar="PORT",
+            help="SMTP port \\[default: 587 for starttls, 465 for ssl, 25 for none].",
+        ),
+    ] = None,  # fmt: skip
+    smtp_security: Annotated[
+        Security,
+        typer.Option(
+            "--smtp-security",
+            envvar="INNOFF_SMTP_SECURITY",
+            help="starttls, ssl, or none (only to a server on this machine).",
+        ),
+    ] = "starttls",  # fmt: skip
+    smtp_user: Annotated[
+        Optional[str],
+        typer.Option(
+            "--smtp-user",
+            envvar="INNOFF_SMTP_USER",
+            metavar="USER",
+            help="Login; the password comes from INNOFF_SMTP_PASSWORD or a prompt.",
+        ),
+    ] = None,  # fmt: skip
+    sender: Annotated[
+        Optional[str],
+        typer.Option(
+            "--from", metavar="'NAME <ADDRESS>'", help="From header \\[default: the organiser]."
+        ),
+    ] = None,  # fmt: skip
+    organizer: Annotated[
+        Optional[str],
+        typer.Option("--organizer", help='"Name <address>" \\[default: from the programme].'),
+    ] = None,
+    alarm: Annotated[
+        Optional[str], typer.Option("--alarm", help="A reminder this long before, e.g. 15m.")
+    ] = None,
+    require_link: Annotated[
+        bool, typer.Option("--require-link", help="Refuse to send while an event has no join link.")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Try again the messages a server refused.")
+    ] = False,
+) -> None:
+    """Send invites, updates and cancellations (iMIP) to everyone who needs one."""
+    from innoff_cli import delivery, invites, output
+
+    if smtp_security == "none" and smtp_host and not delivery.is_loopback(smtp_host):
+        raise typer.BadParameter(
+            "none sends in the clear: only to a server on this machine (127.0.0.1, localhost)",
+            param_hint="--smtp-security",
+        )
+    reminder = _alarm(alarm)
+    db_path = database_path(ctx)
+    outgoing = invites.plan_send(
+        db_path, event=event, to=to, organizer=organizer, retry_failed=retry_failed
+    )
+    for slug in outgoing.no_link:
+        if require_link:
+            raise InnoffError(
+                f"{slug} has no join link - set it with `innoff agenda event {slug} --join-url URL`"
+            )
+        typer.echo(
+            f"Warning: {slug} has no join link, so its invites carry none - set it with"
+            f" `innoff agenda event {slug} --join-url URL` (--require-link refuses to send)",
+            err=True,
+        )
+    for line in output.send_summary(outgoing, dry_run):
+        typer.echo(line, err=True)
+    if not outgoing.messages:
+        return
+    if dry_run and maildir is None:
+        typer.echo("Dry run: nothing was sent or recorded.", err=True)
+        return
+    if maildir is not None:
+        transport = delivery.MaildirTransport(maildir)
+        rate = 0  # a folder on this machine has no sending limit
+    else:
+        transport = delivery.SmtpTransport(
+            _smtp_settings(smtp_host, smtp_port, smtp_security, smtp_user)
+        )
+    if not yes and not dry_run:
+        if not sys.stdin.isatty():
+            raise InnoffError("sending needs confirmation - pass --yes to send without asking")
+        where = f"into {maildir}" if maildir is not None else f"through {smtp_host}"
+        typer.confirm(f"Send {len(outgoing.messages)} messages {where}?", abort=True, err=True)
+    with output.send_progress(len(outgoing.messages)) as tick:
+        report = invites.deliver(
+            db_path, outgoing, transport, sender=sender, rate=rate, alarm=reminder,
+            progress=tick, record=not dry_run,
+        )  # fmt: skip
+    for line in output.send_report(report, dry_run):
+        typer.echo(line, err=True)
+
+
+def _alarm(text: Optional[str]):
+    from innoff_cli import programme
+
+    reminder = programme.parse_duration(text) if text else None
+    if reminder is not None and reminder.total_seconds() <= 0:
+        raise InnoffError(f"--alarm must be a positive duration such as 15m, not '{text}'")
+    return reminder
+
+
+def _smtp_settings(host: Optional[str], port: Optional[int], security: str, user: Optional[str]):
+    from innoff_cli import delivery
+
+    if not host:
+        raise InnoffError(
+            "no SMTP server - pass --smtp-host or set INNOFF_SMTP_HOST"
+            " (or --maildir DIR to write the messages into a folder)"
+        )
+    password = None
+    if user:
+        password = os.environ.get("INNOFF_SMTP_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise InnoffError("the SMTP login needs a password - set INNOFF_SMTP_PASSWORD")
+            password = typer.prompt("SMTP password", hide_input=True, err=True)
+    return delivery.SmtpSettings(
+        host, port or delivery.DEFAULT_PORTS[security], security, user, password
+    )
+
+
+@invites_app.command("status")
+def invites_status(
+    ctx: typer.Context,
+    event: EventOption = None,
+    format: Annotated[
+        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+) -> None:
+    """Show what each person was last sent, and what they still need."""
+    from innoff_cli import invites, output
+
+    output.render_invite_status(invites.status(database_path(ctx), event=event), format)

@@ -1,0 +1,254 @@
+"""`innoff invites ...`: plan what each person needs, queue it, deliver it, show it.
+
+The outbox (store) records every message: queued with its Message-ID and
+DTSTAMP before it is sent, sent the moment the server accepts it (a
+transaction of its own), or failed with the server's reason. A run that is
+stopped at any point leaves the rest queued; the next run sends what was not
+accepted, as the same messages. What each person last received decides what
+they need next (`itip`); the messages are `imip`'s, the transports `delivery`'s.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import make_msgid
+from pathlib import Path
+
+from innoff_cli import calendars, imip, itip, store
+from innoff_cli.errors import InnoffError, Interrupted
+
+
+@dataclass
+class Outgoing:
+    """What a run would send: the plan, and what the summary says about it."""
+
+    plan: itip.Plan
+    no_link: list[str] = field(default_factory=list)  # events without a join link
+    queued_before: int = 0  # messages a stopped run left queued, that go out again
+
+    @property
+    def messages(self) -> list[itip.Message]:
+        return self.plan.messages
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return itip.counts(self.plan.messages)
+
+
+def plan_send(
+    db_path: Path,
+    *,
+    event: str | None = None,
+    to: list[str] | None = None,
+    organizer: str | None = None,
+    retry_failed: bool = False,
+) -> Outgoing:
+    """What `invites send` would send now; reads only."""
+    conn = store.connect(db_path)
+    try:
+        return _plan_send(conn, event, to, organizer, retry_failed)
+    finally:
+        conn.close()
+
+
+def _plan_send(conn, event, to, organizer, retry_failed) -> Outgoing:
+    received = {
+        (row["email"], row["uid"]): itip.Received(
+            row["method"],
+            row["sequence"],
+            row["content"],
+            row["significant"],
+            row["top"],
+            row["address"],
+            bool(row["erased"]),
+        )  # fmt: skip
+        for row in store.received(conn)
+    }
+    failed = frozenset() if retry_failed else store.failed(conn)
+    plan = calendars.plan_invites(
+        conn, received, event=event, to=to, organizer=organizer, failed=failed
+    )
+    queued = store.queued(conn)
+    return Outgoing(
+        plan,
+        no_link=[e.slug for e in plan.events if not e.join_url],
+        queued_before=sum((m.email, m.uid) in queued for m in plan.messages),
+    )
+
+
+@dataclass
+class SendReport:
+    via: str
+    sent: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
+    again: int = 0  # queued by an earlier run that stopped: may have gone out once already
+
+    @property
+    def total(self) -> int:
+        return self.sent + len(self.failed)
+
+
+class Pace:
+    """At most `rate` messages a minute (0: no limit), without sleeping before the first."""
+
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):  # fmt: skip
+        self.interval = 60.0 / rate if rate > 0 else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next = None
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.next is not None and now < self.next:
+            self.sleep(self.next - now)
+            now = self.next
+        self.next = now + self.interval
+
+
+def deliver(
+    db_path: Path,
+    outgoing: Outgoing,
+    transport,
+    *,
+    sender: str | None = None,
+    rate: int = 30,
+    alarm: timedelta | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    progress: Callable[[], None] | None = None,
+    pace: Pace | None = None,
+    record: bool = True,
+) -> SendReport:
+    """Queue `outgoing` and send it through `transport`, recording each message as it goes.
+
+    With `record` False (a look at the messages in a Maildir), nothing is
+    queued or recorded.
+    """
+    from innoff_cli.delivery import Refused, Stopped
+
+    messages = outgoing.messages
+    report = SendReport(transport.via)
+    if not messages:
+        return report
+    who = outgoing.plan.organizer
+    from_header = sender or (f"{who.name} <{who.email}>" if who.name else who.email)
+    envelope = _envelope_address(from_header)
+    domain = imip.message_domain(envelope)
+    stamp = now().astimezone(UTC).replace(microsecond=0).isoformat()
+    transport.open()  # before anything is queued: a refused login leaves no trace
+    conn = store.connect(db_path) if record else None
+    try:
+        if conn is None:
+            rows = [(0, make_msgid(domain=domain), stamp) for _ in messages]
+        else:
+            with conn:
+                versions = itip.raise_floors(outgoing.plan.versions, messages)
+                store.save_invite_versions(conn, calendars.version_rows(versions))
+                rows = store.queue(
+                    conn, messages, outgoing.plan.scope, lambda: make_msgid(domain=domain), stamp
+                )
+            report.again = outgoing.queued_before
+        pace = pace or Pace(rate)
+        templates: dict[tuple, imip.Template] = {}
+        for message, (row_id, message_id, stamp_utc) in zip(messages, rows):
+            key = (message.uid, message.method, message.change, message.sequence, stamp_utc)
+            template = templates.get(key)
+            if template is None:
+                if len(templates) > 64:  # versions of a long-stopped run: keep memory flat
+                    templates.clear()
+                template = templates[key] = imip.Template(
+                    message, outgoing.plan.entries[message.uid], who,
+                    datetime.fromisoformat(stamp_utc), alarm,
+                )  # fmt: skip
+            try:
+                mail = template.render(message, from_header, message_id)
+            except (ValueError, TypeError) as error:
+                reason = f"cannot write this address into a message ({error})"
+            else:
+                pace.wait()
+                try:
+                    transport.send(mail, envelope, message.address)
+                except Refused as refused:
+                    reason = str(refused)
+                except Stopped as stopped:
+                    left = len(messages) - report.total
+                    raise InnoffError(
+                        f"the mail server stopped taking messages ({stopped}) after"
+                        f" {report.sent} sent - {left} still queued; run `innoff invites send`"
+                        " again to send them"
+                    ) from None
+                else:
+                    reason = None
+            if reason is None:
+                if conn is not None:
+                    store.mark_sent(conn, row_id, transport.via, _iso(now()))
+                report.sent += 1
+            else:
+                if conn is not None:
+                    store.mark_failed(conn, row_id, reason, _iso(now()))
+                report.failed.append((message.address, reason))
+            if progress:
+                progress()
+    except KeyboardInterrupt:
+        left = len(messages) - report.total
+        raise Interrupted(
+            f"Interrupted: {report.sent} sent and recorded, {left} still queued (the one being"
+            " sent may have gone out; if so it goes again as the same message)"
+            " - run `innoff invites send` again to send the rest."
+        ) from None
+    finally:
+        if conn is not None:
+            conn.close()
+        transport.close()
+    return report
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _envelope_address(header: str) -> str:
+    from email.utils import parseaddr
+
+    address = parseaddr(header)[1]
+    if "@" not in address:
+        raise InnoffError(f"bad --from '{header}' - write it as \"Name <address>\"")
+    return address
+
+
+def status(db_path: Path, *, event: str | None = None) -> list[dict]:
+    """Per person and event: the newest message in the outbox, and what is pending."""
+    conn = store.connect(db_path)
+    try:
+        outgoing = _plan_send(conn, event, None, None, False)
+        slugs = [e.slug for e in outgoing.plan.events]
+        rows = {(r["email"], r["uid"]): r for r in store.outbox_rows(conn, slugs)}
+        names = {email: name for email, _, name, _ in store.invitees(conn, slugs)}
+    finally:
+        conn.close()
+    pending = {(m.email, m.uid): m for m in outgoing.messages}
+    out = []
+    for key in sorted(set(rows) | set(pending), key=lambda k: (k[1], k[0])):
+        row, need = rows.get(key), pending.get(key)
+        out.append(
+            {
+                "email": key[0],
+                "name": names.get(key[0], ""),
+                "event": row["event"] if row else need.event,
+                "uid": key[1],
+                "method": row["method"] if row else None,
+                "sequence": row["sequence"] if row else None,
+                "state": row["state"] if row else None,
+                "time": row["done_utc"] if row else None,
+                "via": row["via"] if row else None,
+                "message_id": row["message_id"] if row else None,
+                "reason": row["reason"] if row else "",
+                "pending": (
+                    f"{need.change} {need.method} SEQUENCE {need.sequence}" if need else ""
+                ),  # fmt: skip
+            }
+        )
+    return out

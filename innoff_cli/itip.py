@@ -1,0 +1,226 @@
+"""What each person is to be sent next, from what they last received (RFC 5546). Pure.
+
+One plan serves `invites send` (what they last received is the outbox) and
+`export ics --invites DIR` (what the folder's manifest lists):
+
+- a registrant with nothing yet gets a REQUEST;
+- a person whose last REQUEST says something else than the event does now
+  gets an update: the same UID, SEQUENCE raised when the time or place changed
+  (RFC 5546 2.1.4), kept when only the title, links or programme text did;
+- a person no longer registered (or erased) gets a CANCEL naming them as
+  ATTENDEE, without STATUS; when the event itself is gone, everyone who had it
+  gets a CANCEL with STATUS:CANCELLED;
+- SEQUENCE is per person and UID and never below anything that person has
+  received, nor below the UID's floor, which every CANCEL raises above itself:
+  a person erased (and so forgotten) and registered again is not outdated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from innoff_cli.ical import Entry
+
+REQUEST, CANCEL = "REQUEST", "CANCEL"
+# What a message is to the person who gets it.
+NEW, UPDATE, UNINVITED, EVENT_CANCELLED = "new", "update", "cancel", "event-cancelled"
+CHANGES = (NEW, UPDATE, UNINVITED, EVENT_CANCELLED)
+
+
+class Version(NamedTuple):
+    """Per UID, shared by everyone: the event as last planned, and its SEQUENCE."""
+
+    uid: str
+    event: str
+    sequence: int
+    significant: str
+    floor: int
+    entry: Entry | None
+    removed: bool = False
+
+
+class Received(NamedTuple):
+    """What one person last received for one UID, and the highest SEQUENCE they have seen."""
+
+    method: str
+    sequence: int
+    content: str
+    significant: str
+    top: int
+    address: str
+    erased: bool = False
+
+
+class Invitee(NamedTuple):
+    email: str  # the key: trimmed, folded to lower case
+    address: str  # as the person wrote it
+    name: str
+    event: str  # slug
+
+
+class Message(NamedTuple):
+    email: str
+    address: str
+    name: str
+    event: str
+    uid: str
+    method: str
+    change: str
+    sequence: int
+    content: str
+    significant: str
+    erased: bool = False
+
+    @property
+    def whole_event(self) -> bool:
+        return self.change == EVENT_CANCELLED
+
+
+class Plan(NamedTuple):
+    messages: list[Message]
+    versions: dict[str, Version]  # every UID in scope, as it is to be stored
+    entries: dict[str, Entry]  # uid -> the entry each message is built from
+    held: int  # messages that failed before and are not tried again
+    # Filled in by whoever made the plan, for those who carry it out:
+    organizer: object = None  # ical.Organizer
+    events: tuple = ()  # the events in scope
+    scope: Callable[[str, str], bool] | None = None  # (email, uid) in this plan's reach
+
+
+def plan_versions(entries: Iterable[Entry], versions: dict[str, Version],
+                  in_scope: Callable[[Version], bool]) -> dict[str, Version]:  # fmt: skip
+    """Each current entry's Version (SEQUENCE + 1 on a change of time or place, or
+    coming back after removal), and each remembered one in scope that is gone, removed."""
+    out: dict[str, Version] = {}
+    for entry in entries:
+        before = versions.get(entry.uid)
+        significant = entry.significant()
+        if before is None:
+            out[entry.uid] = Version(entry.uid, entry.event, 0, significant, 0, entry)
+            continue
+        raised = before.removed or before.significant != significant
+        out[entry.uid] = before._replace(
+            sequence=before.sequence + raised, significant=significant, entry=entry, removed=False
+        )
+    for uid, before in versions.items():
+        if uid not in out and in_scope(before):
+            out[uid] = before._replace(
+                sequence=before.sequence + (not before.removed), removed=True
+            )
+    return out
+
+
+def plan_messages(
+    versions: dict[str, Version],
+    invitees: Iterable[Invitee],
+    received: dict[tuple[str, str], Received],
+    uid_of: dict[str, str],
+    wanted: Callable[[str, str], bool] = lambda email, uid: True,
+    failed: frozenset[tuple[str, str, str, int, str]] = frozenset(),
+) -> Plan:
+    """Every message the people in scope need, REQUESTs first, each kind by event and e-mail.
+
+    `versions` from plan_versions; `uid_of` maps event slug to UID; `received`
+    is keyed by (email, uid); `wanted(email, uid)` narrows the plan (--to,
+    --event). A message equal to one in `failed` (email, uid, method,
+    sequence, content) is held back, not planned again.
+    """
+    requests: list[Message] = []
+    registered: set[tuple[str, str]] = set()
+    held = 0
+
+    def keep(message: Message, into: list[Message]) -> None:
+        nonlocal held
+        key = (message.email, message.uid, message.method, message.sequence, message.content)
+        if key in failed:
+            held += 1
+        else:
+            into.append(message)
+
+    for person in invitees:
+        uid = uid_of[person.event]
+        registered.add((person.email, uid))
+        if not wanted(person.email, uid):
+            continue
+        version = versions[uid]
+        entry = version.entry
+        content, significant = entry.content(), entry.significant()
+        last = received.get((person.email, uid))
+        if last is None:
+            change, sequence = NEW, max(version.sequence, version.floor)
+        elif last.method == CANCEL:
+            change, sequence = NEW, max(version.sequence, version.floor, last.top + 1)
+        elif last.significant != significant:
+            change, sequence = UPDATE, max(version.sequence, last.top + 1)
+        elif last.content != content:
+            change, sequence = UPDATE, max(version.sequence, last.top)
+        else:
+            continue
+        keep(
+            Message(
+                person.email,
+                person.address,
+                person.name,
+                person.event,
+                uid,
+                REQUEST,
+                change,
+                sequence,
+                content,
+                significant,
+            ),  # fmt: skip
+            requests,
+        )
+
+    cancels: list[Message] = []
+    for (email, uid), last in received.items():
+        version = versions.get(uid)
+        if (
+            version is None  # outside this plan's events
+            or version.entry is None
+            or last.method != REQUEST
+            or (email, uid) in registered
+            or not wanted(email, uid)
+        ):
+            continue
+        entry = version.entry
+        change = EVENT_CANCELLED if version.removed else UNINVITED
+        keep(
+            Message(
+                email,
+                last.address,
+                "",
+                version.event,
+                uid,
+                CANCEL,
+                change,
+                max(version.sequence, last.top + 1),
+                entry.content(),
+                entry.significant(),
+                last.erased,
+            ),  # fmt: skip
+            cancels,
+        )
+    cancels.sort(key=lambda m: (m.event, m.email))
+    entries = {uid: v.entry for uid, v in versions.items() if v.entry is not None}
+    return Plan(requests + cancels, versions, entries, held)
+
+
+def raise_floors(versions: dict[str, Version], messages: Iterable[Message]) -> dict[str, Version]:
+    """Each UID's floor above every CANCEL planned for it (see the module's docstring)."""
+    out = dict(versions)
+    for message in messages:
+        if message.method == CANCEL:
+            version = out[message.uid]
+            out[message.uid] = version._replace(floor=max(version.floor, message.sequence + 1))
+    return out
+
+
+def counts(messages: Iterable[Message]) -> dict[str, dict[str, int]]:
+    """{event: {new: n, update: n, cancel: n, event-cancelled: n}} for a summary."""
+    out: dict[str, dict[str, int]] = {}
+    for message in messages:
+        per_event = out.setdefault(message.event, dict.fromkeys(CHANGES, 0))
+        per_event[message.change] += 1
+    return out

@@ -1,0 +1,452 @@
+"""`innoff invites send` against a real SMTP server (aiosmtpd on 127.0.0.1).
+
+Every message is parsed with the standard `email` package and its calendar with
+`icalendar`; the flows are those RFC 5546 lays down for an organiser.
+"""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from tests.smtp_server import SmtpServer
+from tests.test_ical import check_lines
+
+OSLO = ZoneInfo("Europe/Oslo")
+LINK = "https://zoom.us/j/81234567890?pwd=a,b;c"
+
+
+@pytest.fixture
+def registered(run, tmp_path):
+    export = tmp_path / "neon.csv"
+    export.write_text(
+        "Navn;E-post;Deltar på årsmøte\n"
+        'Kari "K" Nordmann;Kari.Nordmann@Bergen.Kommune.no;Ja\n'
+        "Øystein Ås;oystein@ntnu.no;Nei\n"
+        "Per Nordmann, PhD;per@ks.no;Ja\n",
+        encoding="utf-8",
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+    assert run("agenda", "event", "studio", "--join-url", LINK).exit_code == 0
+
+
+@pytest.fixture
+def server():
+    with SmtpServer() as running:
+        yield running
+
+
+def send(run, server, *args: str):
+    result = run("invites", "send", "--yes", "--rate", "0", *args, env=server.env())
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def calendar_of(message) -> tuple[icalendar.Calendar, object]:
+    """The text/calendar part (checked against the attachment) and its one VEVENT."""
+    alternative = next(p for p in message.walk() if p.get_content_type() == "multipart/alternative")
+    kinds = [p.get_content_type() for p in alternative.iter_parts()]
+    assert kinds == ["text/plain", "text/html", "text/calendar"]
+    part = list(alternative.iter_parts())[2]
+    assert part["Content-Transfer-Encoding"] == "base64"
+    assert part.get_content_charset() == "utf-8"
+    data = part.get_payload(decode=True)
+    check_lines(data.decode("utf-8"))
+    cal = icalendar.Calendar.from_ical(data)
+    assert part.get_param("method") == str(cal["METHOD"])  # method parameter == METHOD
+    (attachment,) = [p for p in message.iter_attachments()]
+    assert attachment.get_content_type() == "application/ics"
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment["Content-Transfer-Encoding"] == "base64"
+    assert attachment.get_payload(decode=True) == data
+    (vevent,) = cal.walk("VEVENT")
+    return cal, vevent
+
+
+def by_person(server) -> dict[tuple[str, str], list[tuple[str, int, object]]]:
+    """(recipient, UID) -> [(METHOD, SEQUENCE, VEVENT), ...] in the order received."""
+    out: dict = {}
+    for received in server.received:
+        (recipient,) = received.recipients
+        cal, vevent = calendar_of(received.message)
+        out.setdefault((recipient, str(vevent["UID"])), []).append(
+            (str(cal["METHOD"]), int(vevent["SEQUENCE"]), vevent)
+        )
+    return out
+
+
+def test_first_invites_are_whole_imip_messages(run, registered, server):
+    result = send(run, server)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "Warning: arsmote has no join link, so its invites carry none - set it with"
+        " `innoff agenda event arsmote --join-url URL` (--require-link refuses to send)",
+        "To send: 5 messages",
+        "  arsmote: 2 new invites",
+        "  studio: 3 new invites",
+        f"Sent 5 messages (smtp:127.0.0.1:{server.port}).",
+    ]
+    assert len(server.received) == 5
+    kari = next(
+        r for r in server.received
+        if r.recipients == ["Kari.Nordmann@bergen.kommune.no"]
+        and "studio" in r.message["Subject"].lower()
+    )  # fmt: skip
+    message = kari.message
+    assert message.get_content_type() == "multipart/mixed"
+    assert kari.sender == "post@innoff.no"
+    assert message["From"] == "INNOFF <post@innoff.no>"
+    assert message["To"] == '"Kari \\"K\\" Nordmann" <Kari.Nordmann@bergen.kommune.no>'
+    assert message["Subject"] == "Invitasjon: INNOFF-studio tirsdag 17. november 2020 10:00-12:00"
+    assert message["Date"] and message["Message-ID"].endswith("@innoff.no>")
+    cal, vevent = calendar_of(message)
+    assert str(cal["METHOD"]) == "REQUEST"
+    assert str(vevent["UID"]) == "studio@innoff.no" and int(vevent["SEQUENCE"]) == 0
+    assert str(vevent["ORGANIZER"]) == "mailto:post@innoff.no"
+    attendee = vevent["ATTENDEE"]
+    assert str(attendee) == "mailto:Kari.Nordmann@bergen.kommune.no"
+    assert (attendee.params["CN"], attendee.params["RSVP"], attendee.params["PARTSTAT"]) == (
+        'Kari "K" Nordmann', "TRUE", "NEEDS-ACTION",
+    )  # fmt: skip
+    start, end = (
+        vevent.decoded("DTSTART").astimezone(OSLO),
+        vevent.decoded("DTEND").astimezone(OSLO),
+    )
+    assert (start.isoformat(), end.strftime("%H:%M")) == ("2020-11-17T10:00:00+01:00", "12:00")
+    assert str(vevent["LOCATION"]) == LINK and str(vevent["URL"]) == LINK
+    assert str(vevent["DESCRIPTION"]).splitlines()[0] == LINK
+    assert str(vevent["CONFERENCE"]) == LINK
+    assert str(vevent["STATUS"]) == "CONFIRMED"
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith('Hei Kari "K" Nordmann,\n\nDu er invitert til INNOFF-studio.')
+    assert "Når: tirsdag 17. november 2020, kl. 10:00-12:00 (Europe/Oslo)" in text
+    assert f"Bli med digitalt: {LINK}" in text
+    assert "Sendingen kan også sees i etterkant." in text and "Godta" in text
+    html = message.get_body(("html",)).get_content()
+    assert f'<a href="{LINK.replace("&", "&amp;")}">' in html and "&quot;K&quot;" in html
+
+    # Nothing changed: nothing is sent.
+    again = send(run, server)
+    assert "Nothing to send: everyone has the current invites." in again.stderr
+    assert len(server.received) == 5
+
+
+def test_shift_then_send_gives_each_person_one_update_one_sequence_higher(run, registered, server):
+    send(run, server)
+    assert run("agenda", "shift", "pause", "+10m", "--following").exit_code == 0
+    result = send(run, server)
+    assert "  studio: 3 updates" in result.stderr
+    people = by_person(server)
+    for recipient in ("Kari.Nordmann@bergen.kommune.no", "oystein@ntnu.no", "per@ks.no"):
+        history = people[recipient, "studio@innoff.no"]
+        assert [(method, sequence) for method, sequence, _ in history] == [
+            ("REQUEST", 0), ("REQUEST", 1),
+        ]  # fmt: skip
+        first, second = history[0][2], history[1][2]
+        assert second.decoded("DTSTAMP") >= first.decoded("DTSTAMP")
+        assert second.decoded("DTEND").astimezone(OSLO).strftime("%H:%M") == "12:10"
+    updated = [r.message for r in server.received[5:]]
+    assert {m["Subject"] for m in updated} == {
+        "Endret: INNOFF-studio tirsdag 17. november 2020 10:00-12:10"
+    }
+    assert [k for k in people if k[1] == "arsmote@innoff.no" and len(people[k]) > 1] == []
+
+
+def test_title_and_link_changes_are_updates(run, registered, server):
+    send(run, server)
+    assert run("agenda", "edit", "pause", "--title", "Kaffepause").exit_code == 0
+    send(run, server)
+    # The programme text changed, not the time or place: SEQUENCE stays, DTSTAMP is new.
+    history = by_person(server)["oystein@ntnu.no", "studio@innoff.no"]
+    assert [(m, s) for m, s, _ in history] == [("REQUEST", 0), ("REQUEST", 0)]
+    assert "Kaffepause" in str(history[1][2]["DESCRIPTION"])
+    assert run("agenda", "event", "studio", "--join-url", "https://meet.example/ny").exit_code == 0
+    send(run, server)
+    history = by_person(server)["oystein@ntnu.no", "studio@innoff.no"]
+    assert [(m, s) for m, s, _ in history][-1] == ("REQUEST", 1)  # the place of a digital event
+    assert str(history[-1][2]["LOCATION"]) == "https://meet.example/ny"
+    assert len(server.received) == 5 + 3 + 3  # each change reached the studio's three
+
+
+def test_remove_then_register_again(run, registered, server, tmp_path, db_path):
+    send(run, server)
+    erased = run("registrations", "remove", "per@ks.no", "--yes")
+    assert "They were sent 2 calendar invite(s): the next `innoff invites send`" in erased.stderr
+    # Until the cancellation is sent, only the address is kept; the name is gone.
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute(
+            "SELECT DISTINCT name, erased FROM outbox WHERE email = 'per@ks.no'"
+        ).fetchall() == [("", 1)]
+    result = send(run, server)
+    assert (
+        "  studio: 1 cancellation" in result.stderr and "  arsmote: 1 cancellation" in result.stderr
+    )
+    people = by_person(server)
+    for uid in ("studio@innoff.no", "arsmote@innoff.no"):
+        (method, sequence, vevent) = people["per@ks.no", uid][-1]
+        assert (method, sequence) == ("CANCEL", 1)
+        assert "STATUS" not in vevent  # one attendee uninvited, not the event cancelled
+        assert str(vevent["ATTENDEE"]) == "mailto:per@ks.no"
+    cancel = server.received[-1].message
+    assert cancel["Subject"].startswith("Avlyst: ")
+    # After the cancellation is sent, nothing about them is kept.
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox WHERE email = 'per@ks.no'").fetchone() == (
+            0,
+        )
+        (dump,) = conn.execute("SELECT group_concat(entry) FROM invite_versions").fetchone()
+        assert "per@ks.no" not in dump
+
+    export = tmp_path / "igjen.csv"
+    export.write_text(
+        "Navn;E-post;Deltar på årsmøte\nPer Nordmann;per@ks.no;Ja\n", encoding="utf-8"
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+    send(run, server)
+    people = by_person(server)
+    for uid in ("studio@innoff.no", "arsmote@innoff.no"):
+        (method, sequence, vevent) = people["per@ks.no", uid][-1]
+        # Above the CANCEL (1) they received, though innoff forgot them in between.
+        assert (method, sequence) == ("REQUEST", 2)
+    assert len(server.received) == 9
+
+
+def test_removed_event_is_cancelled_for_everyone_who_had_it(run, registered, server, db_path):
+    send(run, server)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("DELETE FROM events WHERE slug = 'arsmote'")
+    result = send(run, server)
+    assert "  arsmote: 2 cancellations of the event" in result.stderr
+    people = by_person(server)
+    for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
+        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
+        assert (method, sequence, str(vevent["STATUS"])) == ("CANCEL", 1, "CANCELLED")
+        assert vevent.decoded("DTSTART").astimezone(OSLO).strftime("%H:%M") == "15:00"
+    assert "Nothing to send" in send(run, server).stderr
+
+
+def test_a_refused_recipient_is_marked_failed_and_the_rest_go(run, registered, server):
+    server.handler.refuse = {"oystein@ntnu.no"}
+    result = send(run, server)
+    assert result.exit_code == 0
+    assert (
+        "1 refused by the server and marked failed - see `innoff invites status`." in result.stderr
+    )
+    assert len(server.received) == 4
+    status = json.loads(run("invites", "status", "--format", "json").stdout)
+    (failed,) = [row for row in status if row["state"] == "failed"]
+    assert (failed["email"], failed["reason"]) == (
+        "oystein@ntnu.no", "550 5.1.1 Mailbox unavailable",
+    )  # fmt: skip
+    # Held back, not sent again on every run, until asked.
+    again = send(run, server)
+    assert "1 held back: a server refused them before" in again.stderr
+    server.handler.refuse = set()
+    retried = send(run, server, "--retry-failed")
+    assert "Sent 1 messages" in retried.stderr and len(server.received) == 5
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_wrong_password_stops_before_anything_is_sent(run, registered, db_path):
+    with SmtpServer(user="innoff", password="riktig") as server:
+        env = {**server.env(), "INNOFF_SMTP_USER": "innoff", "INNOFF_SMTP_PASSWORD": "feil"}
+        result = run("invites", "send", "--yes", "--rate", "0", env=env)
+        assert result.exit_code == 1
+        (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+        assert error.startswith(
+            f"Error: the SMTP server at 127.0.0.1:{server.port} refused the login (535"
+        )
+        assert error.endswith("check INNOFF_SMTP_USER and INNOFF_SMTP_PASSWORD; nothing was sent")
+        assert "feil" not in result.stderr and "Traceback" not in result.stderr
+        assert server.received == []
+        with sqlite3.connect(db_path) as conn:
+            assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+        env["INNOFF_SMTP_PASSWORD"] = "riktig"
+        assert run("invites", "send", "--yes", "--rate", "0", env=env).exit_code == 0
+        assert len(server.received) == 5
+
+
+def test_server_not_there_and_other_mistakes(run, registered, db_path):
+    from tests.smtp_server import free_port
+
+    port = free_port()
+    env = {
+        "INNOFF_SMTP_HOST": "127.0.0.1",
+        "INNOFF_SMTP_PORT": str(port),
+        "INNOFF_SMTP_SECURITY": "none",
+    }
+    result = run("invites", "send", "--yes", env=env)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: cannot reach the SMTP server at 127.0.0.1:{port} ("
+    )
+    clear = run(
+        "invites", "send", "--yes", "--smtp-host", "smtp.example.org", "--smtp-security", "none"
+    )
+    assert clear.exit_code == 2 and "only to a server on this machine" in clear.stderr
+    nothing = run("invites", "send", "--yes", env={"INNOFF_SMTP_HOST": ""})
+    assert nothing.stderr.splitlines()[-1].startswith("Error: no SMTP server - pass --smtp-host")
+    asked = run("invites", "send", env=env)  # no terminal to ask on
+    assert (
+        asked.stderr.splitlines()[-1]
+        == "Error: sending needs confirmation - pass --yes to send without asking"
+    )
+    linkless = run("invites", "send", "--yes", "--require-link", env=env)
+    assert linkless.stderr == (
+        "Error: arsmote has no join link - set it with `innoff agenda event arsmote --join-url URL`\n"
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+
+
+def test_dry_run_sends_and_records_nothing(run, registered, server, db_path):
+    result = send(run, server, "--dry-run")
+    assert result.stderr.splitlines()[-4:] == [
+        "Would send: 5 messages", "  arsmote: 2 new invites", "  studio: 3 new invites",
+        "Dry run: nothing was sent or recorded.",
+    ]  # fmt: skip
+    assert server.received == []
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+
+
+def test_to_and_event_narrow_the_run(run, registered, server):
+    send(run, server, "--to", "OYSTEIN@ntnu.no")
+    assert [r.recipients for r in server.received] == [["oystein@ntnu.no"]]
+    send(run, server, "--event", "årsmøte")
+    assert len(server.received) == 3
+    assert "  studio: 2 new invites" in send(run, server).stderr
+
+
+def test_maildir_is_the_same_messages_recorded_as_delivered_there(
+    run, registered, tmp_path, db_path
+):
+    folder = tmp_path / "utboks"
+    look = run("invites", "send", "--maildir", str(folder), "--dry-run")
+    assert (
+        look.stderr.splitlines()[-1]
+        == f"Dry run: wrote 5 messages to maildir:{folder}; nothing was recorded."
+    )
+    box = mailbox.Maildir(folder, factory=None, create=False)
+    assert len(box) == 5
+    for key in box.keys():
+        box.remove(key)
+    result = run("invites", "send", "--maildir", str(folder), "--yes")
+    assert result.exit_code == 0 and f"Sent 5 messages (maildir:{folder})." in result.stderr
+    import email.policy
+
+    box = mailbox.Maildir(folder, factory=None, create=False)
+    messages = [
+        email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in box.keys()
+    ]
+    assert len(messages) == 5
+    assert {str(calendar_of(m)[1]["UID"]) for m in messages} == {
+        "studio@innoff.no",
+        "arsmote@innoff.no",
+    }
+    assert all(
+        os.stat(os.path.join(folder, "new", name)).st_mode & 0o777 == 0o600
+        for name in os.listdir(folder / "new")
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT DISTINCT state, via FROM outbox").fetchall() == [
+            ("sent", f"maildir:{folder}")
+        ]
+    assert "Nothing to send" in run("invites", "send", "--maildir", str(folder), "--yes").stderr
+
+
+def test_a_dropped_connection_is_opened_again_and_busy_servers_retried(
+    run, registered, server, monkeypatch
+):
+    from innoff_cli import delivery
+
+    monkeypatch.setattr(delivery, "BACKOFF_SECONDS", 0.01)
+    server.handler.busy = 2  # two 451 answers, then fine
+
+    def drop_after_second(count, smtp):
+        if count == 2:
+            smtp.transport.close()  # the message is in, the answer never reaches innoff
+
+    server.handler.after_each = drop_after_second
+    result = send(run, server)
+    assert result.exit_code == 0, result.stderr
+    assert "Sent 5 messages" in result.stderr
+    copies = Counter(r.message["Message-ID"] for r in server.received)
+    assert len(copies) == 5  # every invite arrived
+    assert sorted(copies.values()) == [1, 1, 1, 1, 2]  # the one in flight, again as itself
+
+
+def test_a_server_that_stays_busy_stops_the_run_with_the_rest_queued(
+    run, registered, server, monkeypatch, db_path
+):
+    from innoff_cli import delivery
+
+    monkeypatch.setattr(delivery, "BACKOFF_SECONDS", 0.01)
+    server.handler.busy = 100
+    result = send(run, server)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Error: the mail server stopped taking messages (451 4.3.0 Try again later) after 0 sent"
+        " - 5 still queued; run `innoff invites send` again to send them"
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall() == [
+            ("queued", 5)
+        ]
+        ids = conn.execute("SELECT message_id FROM outbox ORDER BY id").fetchall()
+    server.handler.busy = 0
+    again = send(run, server)
+    assert "5 of them were queued by a run that stopped" in again.stderr
+    assert sorted(r.message["Message-ID"] for r in server.received) == sorted(i for (i,) in ids)
+
+
+def test_a_run_killed_midway_and_run_again_delivers_everything_once(
+    registered, server, db_path, tmp_path
+):
+    """A real process, killed with SIGKILL while the server holds its third message."""
+    # More people, so there is a middle to kill in.
+    export = tmp_path / "mange.csv"
+    export.write_text(
+        "Navn;E-post\n" + "".join(f"Person {i};person{i}@example.org\n" for i in range(12)),
+        encoding="utf-8",
+    )
+    env = {**os.environ, **server.env(), "INNOFF_DB": str(db_path)}
+    env.pop("INNOFF_SMTP_USER", None)
+    command = [sys.executable, "-m", "innoff_cli", "invites", "send", "--yes", "--rate", "0"]
+    subprocess.run([sys.executable, "-m", "innoff_cli", "registrations", "import", str(export)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def kill_at_third(count, smtp):
+        if count == 3:
+            os.kill(process.pid, signal.SIGKILL)
+
+    server.handler.after_each = kill_at_third
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    server.handler.after_each = None
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "were queued by a run that stopped" in done.stderr
+    copies = Counter(
+        (r.recipients[0], str(calendar_of(r.message)[1]["UID"]), r.message["Message-ID"])
+        for r in server.received
+    )
+    assert len(copies) == 12 + 5  # everyone, each invite
+    assert (
+        sum(n - 1 for n in copies.values()) <= 1
+    )  # at most the one in flight, as the same message
+    assert (
+        "Nothing to send" in subprocess.run(command, env=env, capture_output=True, text=True).stderr
+    )
