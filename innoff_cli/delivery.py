@@ -20,7 +20,6 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable
-from email.message import EmailMessage
 from pathlib import Path
 from typing import NamedTuple
 
@@ -126,14 +125,16 @@ class SmtpTransport:
         if settings.user:
             smtp.login(settings.user, settings.password or "")
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+    def send(self, message: bytes, sender: str, recipient: str) -> None:
+        """Send one message (bytes with CRLF line ends) to one recipient."""
+        options = () if recipient.isascii() and sender.isascii() else ("SMTPUTF8",)
         for attempt in range(RETRIES + 1):
             if attempt:
                 self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
             try:
                 if self.smtp is None:
                     self._connect()
-                self.smtp.send_message(message, sender, [recipient])
+                self.smtp.sendmail(sender, [recipient], message, mail_options=options)
                 return
             except smtplib.SMTPRecipientsRefused as error:
                 code, text = next(iter(error.recipients.values()))
@@ -197,10 +198,10 @@ class MaildirTransport:
                 f"cannot use {self.folder} as a Maildir ({error.strerror}) - choose a folder you can write to"
             ) from None
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
+    def send(self, message: bytes, sender: str, recipient: str) -> None:
         mask = os.umask(0o077)  # the files hold names and addresses
         try:
-            self.box.add(message)
+            self.box.add(message.replace(b"\r\n", b"\n"))  # a Maildir file has LF line ends
         except OSError as error:
             raise Stopped(f"cannot write to {self.folder} ({error.strerror})") from None
         finally:

@@ -15,12 +15,15 @@ Some clients act only on the text/calendar part, others only on an attached
 
 from __future__ import annotations
 
+import base64
 import html
+from base64 import encodebytes
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.policy import SMTP, SMTPUTF8
+from email.quoprimime import body_encode
+from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
 from innoff_cli import ical, itip
@@ -61,8 +64,28 @@ def message_domain(address: str) -> str:
     return address.rpartition("@")[2] or "innoff.invalid"
 
 
+# Stand-ins in a template's bytes for what differs from one person to the next:
+# plain letters, which no encoding changes or splits.
+_TO = "to@innoff-template.invalid"
+_ID = "<id@innoff-template.invalid>"
+_GREETING = "innoffgreetingtoken"
+_HTML_GREETING = "innoffhtmlgreetingtoken"
+_CALENDAR = b"innoffcalendartoken"
+_CALENDAR_BASE64 = base64.b64encode(_CALENDAR)
+# Names are cut to this in messages: a header line must stay under 998 octets
+# even as RFC 2047 words (and a display name longer than this is no name).
+NAME_ROOM = 200
+
+
 class Template:
-    """Everything one version of one event's message shares; `render` adds the person."""
+    """Everything one version of one event's message shares; `render` adds the person.
+
+    The message is built once by the `email` package with stand-ins for the
+    person, and each person's message is those bytes with their address,
+    Message-ID, greeting and calendar put in, encoded the way `email` encodes
+    them (tests parse every message with `email` and check it against
+    `message()`, which builds it whole).
+    """
 
     def __init__(self, message: itip.Message, entry: ical.Entry, organizer: ical.Organizer,
                  stamp: datetime, alarm: timedelta | None = None):  # fmt: skip
@@ -74,33 +97,78 @@ class Template:
         self.subject = subject(message.change, entry)
         self.date = format_datetime(stamp)
         self.text, self.html = _bodies(message, entry)
+        self.sender = ""
+        self.skeleton = b""
 
-    def render(self, message: itip.Message, sender: str, message_id: str) -> EmailMessage:
-        """The whole e-mail to one person; raises ValueError for an address a
-        message header cannot hold."""
-        name = " ".join(ical.clean_text(message.name).split())
-        calendar = self.calendar.render(message.address, name)
+    def message(self, message: itip.Message, sender: str, message_id: str) -> EmailMessage:
+        """The whole e-mail to one person, built by `email` from the start."""
+        name = _name(message)
+        return self._assemble(
+            sender, _address(name, message.address), message_id, _greeting(name),
+            self.calendar.render(message.address, name).encode("utf-8"),
+        )  # fmt: skip
+
+    def render(self, message: itip.Message, sender: str, message_id: str) -> bytes:
+        """The e-mail to one person as bytes to send (CRLF line ends); raises
+        ValueError for an address a message header cannot hold."""
+        name = _name(message)
+        if not message.address.isascii():  # SMTPUTF8: headers in UTF-8, built whole
+            return self.message(message, sender, message_id).as_bytes(policy=SMTPUTF8)
+        if sender != self.sender:
+            self.sender = sender
+            self.skeleton = self._assemble(sender, _TO, _ID, _GREETING, _CALENDAR).as_bytes()
+        _address(name, message.address)  # refuses what a header cannot hold
+        greeting = _greeting(name)
+        calendar = self.calendar.render(message.address, name).encode("utf-8")
+        encoded = encodebytes(calendar).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+        return (
+            self.skeleton.replace(
+                _TO.encode(), formataddr((name, message.address), "utf-8").encode("ascii"), 1
+            )
+            .replace(_ID.encode(), message_id.encode("ascii"), 1)
+            .replace(_GREETING.encode(), _qp(greeting), 1)
+            .replace(_HTML_GREETING.encode(), _qp(html.escape(greeting)), 1)
+            .replace(_CALENDAR_BASE64, encoded)
+        )
+
+    def _assemble(self, sender: str, to, message_id: str, greeting: str,
+                  calendar: bytes) -> EmailMessage:  # fmt: skip
         mail = EmailMessage(policy=SMTP)
         mail["From"] = sender
-        mail["To"] = _address(name, message.address)
+        mail["To"] = to
         mail["Subject"] = self.subject
         mail["Date"] = self.date
         mail["Message-ID"] = message_id
-        greeting = f"Hei {name}," if name else "Hei,"
+        html_greeting = _HTML_GREETING if greeting == _GREETING else html.escape(greeting)
         mail.set_content(f"{greeting}\n\n{self.text}", charset="utf-8", cte="quoted-printable")
         mail.add_alternative(
-            f"<p>{html.escape(greeting)}</p>\n{self.html}", subtype="html", charset="utf-8",
+            f"<p>{html_greeting}</p>\n{self.html}", subtype="html", charset="utf-8",
             cte="quoted-printable",
         )  # fmt: skip
         mail.add_alternative(
-            calendar, subtype="calendar", charset="utf-8", cte="base64",
-            params={"method": self.method},
+            calendar, maintype="text", subtype="calendar", cte="base64",
+            params={"charset": "utf-8", "method": self.method},
         )  # fmt: skip
         mail.add_attachment(
-            calendar.encode("utf-8"), maintype="application", subtype="ics",
-            filename="invite.ics", params={"method": self.method},
+            calendar, maintype="application", subtype="ics", filename="invite.ics",
+            params={"name": "invite.ics"},
         )  # fmt: skip
         return mail
+
+
+def _name(message: itip.Message) -> str:
+    return " ".join(ical.clean_text(message.name).split())[:NAME_ROOM].strip()
+
+
+def _greeting(name: str) -> str:
+    return f"Hei {name}," if name else "Hei,"
+
+
+def _qp(text: str) -> bytes:
+    """One line as quoted-printable, soft-wrapped as `email` wraps it."""
+    # quoprimime encodes characters as octets: give it the UTF-8 octets, as email does.
+    octets = text.encode("utf-8").decode("latin-1")
+    return body_encode(octets, maxlinelen=76, eol="\r\n").encode("ascii")
 
 
 def _address(name: str, address: str) -> Address:

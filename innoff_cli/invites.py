@@ -10,10 +10,12 @@ they need next (`itip`); the messages are `imip`'s, the transports `delivery`'s.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.errors import MessageError
 from email.utils import make_msgid
 from pathlib import Path
 
@@ -127,11 +129,8 @@ def deliver(
     With `record` False (a look at the messages in a Maildir), nothing is
     queued or recorded.
     """
-    from innoff_cli.delivery import Refused, Stopped
-
-    messages = outgoing.messages
     report = SendReport(transport.via)
-    if not messages:
+    if not outgoing.messages:
         return report
     who = outgoing.plan.organizer
     from_header = sender or (f"{who.name} <{who.email}>" if who.name else who.email)
@@ -141,61 +140,27 @@ def deliver(
     transport.open()  # before anything is queued: a refused login leaves no trace
     conn = store.connect(db_path) if record else None
     try:
-        if conn is None:
-            rows = [(0, make_msgid(domain=domain), stamp) for _ in messages]
-        else:
-            with conn:
-                versions = itip.raise_floors(outgoing.plan.versions, messages)
-                store.save_invite_versions(conn, calendars.version_rows(versions))
-                rows = store.queue(
-                    conn, messages, outgoing.plan.scope, lambda: make_msgid(domain=domain), stamp
-                )
-            report.again = outgoing.queued_before
-        pace = pace or Pace(rate)
-        templates: dict[tuple, imip.Template] = {}
-        for message, (row_id, message_id, stamp_utc) in zip(messages, rows):
-            key = (message.uid, message.method, message.change, message.sequence, stamp_utc)
-            template = templates.get(key)
-            if template is None:
-                if len(templates) > 64:  # versions of a long-stopped run: keep memory flat
-                    templates.clear()
-                template = templates[key] = imip.Template(
-                    message, outgoing.plan.entries[message.uid], who,
-                    datetime.fromisoformat(stamp_utc), alarm,
-                )  # fmt: skip
-            try:
-                mail = template.render(message, from_header, message_id)
-            except (ValueError, TypeError) as error:
-                reason = f"cannot write this address into a message ({error})"
+        with store.one_commit_a_message(conn) if conn else contextlib.nullcontext():
+            if conn is None:
+                rows = [(0, make_msgid(domain=domain), stamp) for _ in outgoing.messages]
             else:
-                pace.wait()
-                try:
-                    transport.send(mail, envelope, message.address)
-                except Refused as refused:
-                    reason = str(refused)
-                except Stopped as stopped:
-                    left = len(messages) - report.total
-                    raise InnoffError(
-                        f"the mail server stopped taking messages ({stopped}) after"
-                        f" {report.sent} sent - {left} still queued; run `innoff invites send`"
-                        " again to send them"
-                    ) from None
-                else:
-                    reason = None
-            if reason is None:
-                if conn is not None:
-                    store.mark_sent(conn, row_id, transport.via, _iso(now()))
-                report.sent += 1
-            else:
-                if conn is not None:
-                    store.mark_failed(conn, row_id, reason, _iso(now()))
-                report.failed.append((message.address, reason))
-            if progress:
-                progress()
+                with conn:
+                    versions = itip.raise_floors(outgoing.plan.versions, outgoing.messages)
+                    store.save_invite_versions(conn, calendars.version_rows(versions))
+                    rows = store.queue(
+                        conn, outgoing.messages, outgoing.plan.scope,
+                        lambda: make_msgid(domain=domain), stamp,
+                    )  # fmt: skip
+                report.again = outgoing.queued_before
+            _send_each(
+                conn, outgoing, rows, transport, report, from_header, envelope, alarm, now,
+                progress, pace or Pace(rate),
+            )  # fmt: skip
     except KeyboardInterrupt:
-        left = len(messages) - report.total
+        left = len(outgoing.messages) - report.total
+        done = "sent and recorded" if record else "written (nothing is recorded)"
         raise Interrupted(
-            f"Interrupted: {report.sent} sent and recorded, {left} still queued (the one being"
+            f"Interrupted: {report.sent} {done}, {left} still queued (the one being"
             " sent may have gone out; if so it goes again as the same message)"
             " - run `innoff invites send` again to send the rest."
         ) from None
@@ -204,6 +169,53 @@ def deliver(
             conn.close()
         transport.close()
     return report
+
+
+def _send_each(conn, outgoing, rows, transport, report, from_header, envelope, alarm, now,
+               progress, pace) -> None:  # fmt: skip
+    """Build, send and record each message in turn (`conn` None: record nothing)."""
+    from innoff_cli.delivery import Refused, Stopped
+
+    messages = outgoing.messages
+    templates: dict[tuple, imip.Template] = {}
+    for message, (row_id, message_id, stamp_utc) in zip(messages, rows):
+        key = (message.uid, message.method, message.change, message.sequence, stamp_utc)
+        template = templates.get(key)
+        if template is None:
+            if len(templates) > 64:  # versions of a long-stopped run: keep memory flat
+                templates.clear()
+            template = templates[key] = imip.Template(
+                message, outgoing.plan.entries[message.uid], outgoing.plan.organizer,
+                datetime.fromisoformat(stamp_utc), alarm,
+            )  # fmt: skip
+        try:
+            mail = template.render(message, from_header, message_id)
+        except (ValueError, TypeError, MessageError) as error:
+            reason = f"cannot write this address into a message ({error})"
+        else:
+            pace.wait()
+            try:
+                transport.send(mail, envelope, message.address)
+                reason = None
+            except Refused as refused:
+                reason = str(refused)
+            except Stopped as stopped:
+                left = len(messages) - report.total
+                raise InnoffError(
+                    f"the mail server stopped taking messages ({stopped}) after"
+                    f" {report.sent} sent - {left} still queued; run `innoff invites send`"
+                    " again to send them"
+                ) from None
+        if reason is None:
+            if conn is not None:
+                store.mark_sent(conn, row_id, transport.via, _iso(now()))
+            report.sent += 1
+        else:
+            if conn is not None:
+                store.mark_failed(conn, row_id, reason, _iso(now()))
+            report.failed.append((message.address, reason))
+        if progress:
+            progress()
 
 
 def _iso(moment: datetime) -> str:

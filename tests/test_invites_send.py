@@ -135,6 +135,9 @@ def test_first_invites_are_whole_imip_messages(run, registered, server):
     html = message.get_body(("html",)).get_content()
     assert f'<a href="{LINK.replace("&", "&amp;")}">' in html and "&quot;K&quot;" in html
 
+    # Sending took the file to WAL for cheap commits; its own journal is back.
+    with sqlite3.connect(run("db", "path").stdout.strip()) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
     # Nothing changed: nothing is sent.
     again = send(run, server)
     assert "Nothing to send: everyone has the current invites." in again.stderr
