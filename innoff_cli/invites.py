@@ -73,9 +73,10 @@ def _plan_send(conn, event, to, organizer, retry_failed) -> Outgoing:
         conn, received, event=event, to=to, organizer=organizer, failed=failed
     )
     queued = store.queued(conn)
+    sending = {message.event for message in plan.messages}
     return Outgoing(
         plan,
-        no_link=[e.slug for e in plan.events if not e.join_url],
+        no_link=[e.slug for e in plan.events if not e.join_url and e.slug in sending],
         queued_before=sum((m.email, m.uid) in queued for m in plan.messages),
     )
 
@@ -132,9 +133,7 @@ def deliver(
     report = SendReport(transport.via)
     if not outgoing.messages:
         return report
-    who = outgoing.plan.organizer
-    from_header = sender or (f"{who.name} <{who.email}>" if who.name else who.email)
-    envelope = _envelope_address(from_header)
+    from_header, envelope = sender_of(outgoing, sender)
     domain = imip.message_domain(envelope)
     stamp = now().astimezone(UTC).replace(microsecond=0).isoformat()
     transport.open()  # before anything is queued: a refused login leaves no trace
@@ -222,13 +221,24 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _envelope_address(header: str) -> str:
+def sender_of(outgoing: Outgoing, sender: str | None) -> tuple[str, str]:
+    """(From header, envelope address): `sender` ("Name <address>") or the organiser.
+
+    The envelope sender is the From address, as CalConnect advises, so bounces
+    and calendar replies reach the same mailbox.
+    """
     from email.utils import parseaddr
 
-    address = parseaddr(header)[1]
-    if "@" not in address:
-        raise InnoffError(f"bad --from '{header}' - write it as \"Name <address>\"")
-    return address
+    from innoff_cli.registrations import check_email
+
+    if sender is None:
+        who = outgoing.plan.organizer
+        return (f"{who.name} <{who.email}>" if who.name else who.email), who.email
+    address = parseaddr(sender)[1] if sender.isprintable() else ""
+    if not address or check_email(address)[0] is None:
+        shown = sender.encode("unicode_escape").decode("ascii")[:80]
+        raise InnoffError(f"bad --from '{shown}' - write it as \"Name <address>\"")
+    return sender.strip(), address
 
 
 def status(db_path: Path, *, event: str | None = None) -> list[dict]:
@@ -259,7 +269,7 @@ def status(db_path: Path, *, event: str | None = None) -> list[dict]:
                 "message_id": row["message_id"] if row else None,
                 "reason": row["reason"] if row else "",
                 "pending": (
-                    f"{need.change} {need.method} SEQUENCE {need.sequence}" if need else ""
+                    f"{need.change} (SEQUENCE {need.sequence})" if need else ""
                 ),  # fmt: skip
             }
         )

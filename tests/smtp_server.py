@@ -70,10 +70,11 @@ class Handler:
 class SmtpServer:
     """with SmtpServer() as server: ... server.port, server.handler.received."""
 
-    def __init__(self, user: str | None = None, password: str | None = None):
+    def __init__(self, user: str | None = None, password: str | None = None,
+                 smtputf8: bool = False):  # fmt: skip
         self.handler = Handler()
         self.port = free_port()
-        kwargs = {}
+        kwargs: dict = {"enable_SMTPUTF8": smtputf8}
         if user:
 
             def authenticate(server, session, envelope, mechanism, auth_data):
@@ -83,8 +84,7 @@ class SmtpServer:
                 ) == (user, password)
                 return AuthResult(success=ok, handled=False)
 
-            kwargs = {"authenticator": authenticate, "auth_require_tls": False,
-                      "auth_required": True}  # fmt: skip
+            kwargs.update(authenticator=authenticate, auth_require_tls=False, auth_required=True)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def __enter__(self) -> SmtpServer:

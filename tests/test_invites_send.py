@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import vobject
 
 from tests.smtp_server import SmtpServer
 from tests.test_ical import check_lines
@@ -70,6 +71,11 @@ def calendar_of(message) -> tuple[icalendar.Calendar, object]:
     assert attachment["Content-Transfer-Encoding"] == "base64"
     assert attachment.get_payload(decode=True) == data
     (vevent,) = cal.walk("VEVENT")
+    # A second parser, written by other people, reads the same.
+    other = vobject.readOne(data.decode("utf-8"))
+    assert (other.method.value, other.vevent.uid.value, int(other.vevent.sequence.value)) == (
+        str(cal["METHOD"]), str(vevent["UID"]), int(vevent["SEQUENCE"]),
+    )  # fmt: skip
     return cal, vevent
 
 
@@ -453,3 +459,87 @@ def test_a_run_killed_midway_and_run_again_delivers_everything_once(
     assert (
         "Nothing to send" in subprocess.run(command, env=env, capture_output=True, text=True).stderr
     )
+
+
+def test_an_address_outside_ascii_goes_as_smtputf8(run, tmp_path):
+    export = tmp_path / "utf8.csv"
+    export.write_text("Navn;E-post\nØystein Ås;øystein@ås.no\n", encoding="utf-8")
+    assert run("registrations", "import", str(export)).exit_code == 0
+    with SmtpServer(smtputf8=True) as server:
+        result = send(run, server)
+        assert result.exit_code == 0, result.stderr
+        (received,) = server.received
+        assert received.recipients == ["øystein@ås.no"]
+        message = received.message
+        assert message["To"] == "Øystein Ås <øystein@ås.no>"
+        _, vevent = calendar_of(message)
+        assert str(vevent["ATTENDEE"]) == "mailto:%C3%B8ystein@xn--s-1fa.no"
+    with SmtpServer() as plain:  # a server without SMTPUTF8 refuses it for good
+        run("registrations", "import", str(export))
+        run("agenda", "edit", "pause", "--title", "Kaffe")  # something new to send
+        result = send(run, plain)
+        assert "1 refused by the server and marked failed" in result.stderr
+        assert plain.received == []
+
+
+def test_ctrl_c_mid_run_says_what_was_sent_and_keeps_the_rest_queued(
+    run, registered, server, monkeypatch, db_path
+):
+    from innoff_cli import delivery
+
+    real = delivery.SmtpTransport.send
+    calls = []
+
+    def send_two_then_stop(self, *args):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(args)
+        real(self, *args)
+
+    monkeypatch.setattr(delivery.SmtpTransport, "send", send_two_then_stop)
+    result = send(run, server)
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == (
+        "Interrupted: 2 sent and recorded, 3 still queued (the one being sent may have gone"
+        " out; if so it goes again as the same message) - run `innoff invites send` again to"
+        " send the rest."
+    )
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state").fetchall() == [
+            ("queued", 3), ("sent", 2),
+        ]  # fmt: skip
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    monkeypatch.setattr(delivery.SmtpTransport, "send", real)
+    assert "Sent 3 messages" in send(run, server).stderr
+    assert len({r.message["Message-ID"] for r in server.received}) == len(server.received) == 5
+
+
+def test_status_shows_the_last_message_and_what_is_pending(run, registered, server):
+    send(run, server, "--event", "studio")
+    rows = json.loads(run("invites", "status", "--format", "json").stdout)
+    assert [
+        (r["email"], r["event"], r["method"], r["sequence"], r["state"], r["pending"]) for r in rows
+    ] == [
+        ("kari.nordmann@bergen.kommune.no", "arsmote", None, None, None, "new (SEQUENCE 0)"),
+        ("per@ks.no", "arsmote", None, None, None, "new (SEQUENCE 0)"),
+        ("kari.nordmann@bergen.kommune.no", "studio", "REQUEST", 0, "sent", ""),
+        ("oystein@ntnu.no", "studio", "REQUEST", 0, "sent", ""),
+        ("per@ks.no", "studio", "REQUEST", 0, "sent", ""),
+    ]
+    assert all(r["message_id"].endswith("@innoff.no>") for r in rows if r["state"])
+    table = run("invites", "status").stdout
+    assert "REQUEST 0" in table and "new (SEQUENCE 0)" in table
+    assert table.splitlines()[-1] == "5 invites, 2 pending"
+
+
+def test_a_bad_from_is_refused_before_anything_happens(run, registered, server, db_path):
+    result = send(run, server, "--from", "INNOFF <post@innoff.no>\nBcc: x@evil.example")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: bad --from 'INNOFF <post@innoff.no>\\nBcc"
+    )
+    assert server.received == []
+    ok = send(run, server, "--from", "Styret i INNOFF <styret@innoff.no>")
+    assert ok.exit_code == 0
+    assert {r.sender for r in server.received} == {"styret@innoff.no"}
+    assert server.received[0].message["From"] == "Styret i INNOFF <styret@innoff.no>"

@@ -126,6 +126,7 @@ def invites_send(
         typer.echo(line, err=True)
     if not outgoing.messages:
         return
+    invites.sender_of(outgoing, sender)  # a bad --from is refused before anything else
     if dry_run and maildir is None:
         typer.echo("Dry run: nothing was sent or recorded.", err=True)
         return
