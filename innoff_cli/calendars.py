@@ -437,8 +437,10 @@ def write_invites(
 def _private_folder(directory: Path) -> int:
     """The folder, made 0700 if new, opened for writing files into it by name."""
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)  # names and addresses
-        return os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        os.fchmod(folder, 0o700)  # the files hold names and addresses, the folder lists them
+        return folder
     except OSError as error:
         raise InnoffError(
             f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"

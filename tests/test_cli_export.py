@@ -199,7 +199,7 @@ def test_a_title_change_is_an_update_and_a_return_outranks_the_cancel(run, regis
 
 def test_invite_folder_is_private_and_plants_are_not_followed(run, registered, tmp_path):
     folder = tmp_path / "invites"
-    folder.mkdir()
+    folder.mkdir(mode=0o755)
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me", encoding="utf-8")
     (folder / "studio_per@ks.no.ics").symlink_to(victim)
@@ -209,6 +209,7 @@ def test_invite_folder_is_private_and_plants_are_not_followed(run, registered, t
     assert str(parse(folder / "studio_per@ks.no.ics")["METHOD"]) == "REQUEST"
     for path in folder.iterdir():
         assert path.stat().st_mode & 0o777 == 0o600, path
+    assert folder.stat().st_mode & 0o777 == 0o700
 
 
 def test_long_and_odd_addresses_get_short_distinct_file_names():
