@@ -118,6 +118,16 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(minutes=-minutes if match[1] == "-" else minutes)
 
 
+def parse_alarm(text: str | None) -> timedelta | None:
+    """--alarm '15m': how long before the start a reminder goes off (positive), or None."""
+    if not text:
+        return None
+    reminder = parse_duration(text)
+    if reminder.total_seconds() <= 0:
+        raise InnoffError(f"--alarm must be a positive duration such as 15m, not '{text}'")
+    return reminder
+
+
 def clock(moment: datetime, tz: ZoneInfo | None = None) -> str:
     return (moment.astimezone(tz) if tz else moment).strftime("%H:%M")
 

@@ -134,3 +134,10 @@ EventOption = Annotated[
     Optional[str],
     typer.Option("--event", "-e", help="Event slug, title or alias (e.g. studio, årsmøte)."),
 ]
+OrganizerOption = Annotated[
+    Optional[str],
+    typer.Option("--organizer", help='"Name <address>" \\[default: from the programme].'),
+]
+AlarmOption = Annotated[
+    Optional[str], typer.Option("--alarm", help="A reminder this long before, e.g. 15m.")
+]

@@ -6,8 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from innoff_cli.cli.base import EventOption, database_path
-from innoff_cli.errors import InnoffError
+from innoff_cli.cli.base import AlarmOption, EventOption, OrganizerOption, database_path
 
 export_app = typer.Typer(no_args_is_help=True)
 
@@ -38,13 +37,8 @@ def export_ics(
             "--invites", help="Write one invite per participant and event to this folder."
         ),
     ] = None,
-    organizer: Annotated[
-        Optional[str],
-        typer.Option("--organizer", help='"Name <address>" \\[default: from the programme].'),
-    ] = None,
-    alarm: Annotated[
-        Optional[str], typer.Option("--alarm", help="A reminder this long before, e.g. 15m.")
-    ] = None,
+    organizer: OrganizerOption = None,
+    alarm: AlarmOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write and record nothing.")
     ] = False,
@@ -52,9 +46,7 @@ def export_ics(
     """Export calendar files: the public calendar, or invites that calendars accept and update."""
     from innoff_cli import calendars, programme
 
-    reminder = programme.parse_duration(alarm) if alarm else None
-    if reminder is not None and reminder.total_seconds() <= 0:
-        raise InnoffError(f"--alarm must be a positive duration such as 15m, not '{alarm}'")
+    reminder = programme.parse_alarm(alarm)
     now = datetime.now(UTC)
     if invites is not None:
         report = calendars.write_invites(

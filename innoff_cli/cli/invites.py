@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from innoff_cli.cli.base import EventOption, database_path
+from innoff_cli.cli.base import AlarmOption, EventOption, OrganizerOption, database_path
 from innoff_cli.errors import InnoffError
 
 invites_app = typer.Typer(no_args_is_help=True)
@@ -85,13 +85,8 @@ def invites_send(
             "--from", metavar="'NAME <ADDRESS>'", help="From header \\[default: the organiser]."
         ),
     ] = None,  # fmt: skip
-    organizer: Annotated[
-        Optional[str],
-        typer.Option("--organizer", help='"Name <address>" \\[default: from the programme].'),
-    ] = None,
-    alarm: Annotated[
-        Optional[str], typer.Option("--alarm", help="A reminder this long before, e.g. 15m.")
-    ] = None,
+    organizer: OrganizerOption = None,
+    alarm: AlarmOption = None,
     require_link: Annotated[
         bool, typer.Option("--require-link", help="Refuse to send while an event has no join link.")
     ] = False,
@@ -100,14 +95,14 @@ def invites_send(
     ] = False,
 ) -> None:
     """Send invites, updates and cancellations (iMIP) to everyone who needs one."""
-    from innoff_cli import delivery, invites, output
+    from innoff_cli import delivery, invites, output, programme
 
     if smtp_security == "none" and smtp_host and not delivery.is_loopback(smtp_host):
         raise typer.BadParameter(
             "none sends in the clear: only to a server on this machine (127.0.0.1, localhost)",
             param_hint="--smtp-security",
         )
-    reminder = _alarm(alarm)
+    reminder = programme.parse_alarm(alarm)
     db_path = database_path(ctx)
     outgoing = invites.plan_send(
         db_path, event=event, to=to, organizer=organizer, retry_failed=retry_failed
@@ -149,15 +144,6 @@ def invites_send(
         )  # fmt: skip
     for line in output.send_report(report, dry_run):
         typer.echo(line, err=True)
-
-
-def _alarm(text: Optional[str]):
-    from innoff_cli import programme
-
-    reminder = programme.parse_duration(text) if text else None
-    if reminder is not None and reminder.total_seconds() <= 0:
-        raise InnoffError(f"--alarm must be a positive duration such as 15m, not '{text}'")
-    return reminder
 
 
 def _smtp_settings(host: Optional[str], port: Optional[int], security: str, user: Optional[str]):
