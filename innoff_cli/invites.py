@@ -135,9 +135,15 @@ def deliver(
         return report
     from_header, envelope = sender_of(outgoing, sender)
     domain = imip.message_domain(envelope)
-    stamp = now().astimezone(UTC).replace(microsecond=0).isoformat()
     transport.open()  # before anything is queued: a refused login leaves no trace
     conn = store.connect(db_path) if record else None
+    # DTSTAMP to the second, later than any message sent before: an update sent
+    # within the second of the last one is still newer (RFC 5546 2.1.5).
+    stamp = now().astimezone(UTC).replace(microsecond=0)
+    last = store.latest_stamp(conn) if conn else None
+    if last and datetime.fromisoformat(last) >= stamp:
+        stamp = datetime.fromisoformat(last) + timedelta(seconds=1)
+    stamp = stamp.isoformat()
     try:
         with store.one_commit_a_message(conn) if conn else contextlib.nullcontext():
             if conn is None:

@@ -704,6 +704,11 @@ def failed(conn: sqlite3.Connection) -> frozenset[tuple[str, str, str, int, str]
     )
 
 
+def latest_stamp(conn: sqlite3.Connection) -> str | None:
+    """The newest DTSTAMP in the outbox (ISO 8601, UTC)."""
+    return conn.execute("SELECT max(stamp_utc) FROM outbox").fetchone()[0]
+
+
 def queued(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     return set(conn.execute("SELECT email, uid FROM outbox WHERE state = 'queued'"))
 

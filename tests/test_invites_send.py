@@ -178,6 +178,8 @@ def test_title_and_link_changes_are_updates(run, registered, server):
     # The programme text changed, not the time or place: SEQUENCE stays, DTSTAMP is new.
     history = by_person(server)["oystein@ntnu.no", "studio@innoff.no"]
     assert [(m, s) for m, s, _ in history] == [("REQUEST", 0), ("REQUEST", 0)]
+    # Within the same second, and still newer: that is what tells a calendar.
+    assert history[1][2].decoded("DTSTAMP") > history[0][2].decoded("DTSTAMP")
     assert "Kaffepause" in str(history[1][2]["DESCRIPTION"])
     assert run("agenda", "event", "studio", "--join-url", "https://meet.example/ny").exit_code == 0
     send(run, server)
