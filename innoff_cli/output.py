@@ -248,6 +248,22 @@ def import_progress(path: Path):
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+PLAN_USES = {"events": "events", "status": "status: rows not coming are rejected",
+             "extra": "kept as extra"}  # fmt: skip
+
+
+def plan_line(column: dict) -> str:
+    """'E-post → email (kari@example.org)': one column of the plan, with a sample value."""
+    from innoff_cli.registrations import shown
+
+    use = column["use"]
+    if use.startswith("event:"):
+        use = f"registered for {use[6:]} (yes/no)"
+    use = PLAN_USES.get(use, use)
+    sample = f" ({shown(column['sample'], 40)})" if column["sample"] else ""
+    return f"{shown(column['column'])} → {use}{sample}"
+
+
 def render_imports(reports: list, fmt: str) -> None:
     if fmt == "json":
         write_json([report.as_dict() for report in reports])
@@ -270,10 +286,21 @@ def render_imports(reports: list, fmt: str) -> None:
             f"  new {report.new} · updated {report.updated} · unchanged {report.unchanged}"
             f" · duplicates in file {report.duplicates} · rejected {report.rejected}"
         )
-        for column in report.columns:
-            line(f"  {column}", dim=True)
-        if report.skipped_before_header:
-            line(f"  skipped {report.skipped_before_header} blank lines before the header")
+        skipped = (
+            f" ({report.skipped_before_header} rows above it skipped)"
+            if report.skipped_before_header
+            else ""
+        )
+        line(f"  header on line {report.header_line}{skipped}", dim=True)
+        for column in report.plan:
+            line(f"  {plan_line(column)}", dim=True)
+        if report.stopped_at:
+            line(
+                f"  stopped at line {report.stopped_at}: a block of people who are not registrants"
+            )
+        if report.not_coming:
+            said = ", ".join(f"{status} {n}" for status, n in report.not_coming.items())
+            line(f"  not coming, registered nobody: {said}")
         if report.rejected:
             line("  rejected:")
             for rejected in report.rejected_lines:

@@ -25,7 +25,7 @@ from innoff_cli.errors import InnoffError
 
 CHUNK = 1 << 20
 SAMPLE_ROWS = 200  # rows looked at to decide what the columns are
-HEADER_SEARCH_ROWS = 20  # non-blank rows searched for the header
+HEADER_SEARCH_ROWS = 80  # non-blank rows searched for the header (reports stack blocks first)
 REJECTED_SHOWN = 5
 HOME_ZONE = ZoneInfo("Europe/Oslo")
 
@@ -44,7 +44,11 @@ class ImportReport:
     duplicates: int = 0
     rejected: int = 0
     rejected_lines: list[str] = field(default_factory=list)
+    not_coming: dict[str, int] = field(default_factory=dict)  # 'Status: Venteliste' -> rows
+    header_line: int = 0
+    plan: list[dict] = field(default_factory=list)  # each column: what innoff made of it
     skipped_before_header: int = 0
+    stopped_at: int | None = None  # the line where a later block (hosts, panelists) begins
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     written: bool = False
@@ -157,27 +161,13 @@ def _import_rows(
             yield line, cells
             line = reader.line_num + 1
 
-    rows = numbered()
-    # The header is the first row that names a known column; report lines, a
-    # title or Excel's "sep=;" hint above it are skipped (and counted). Failing
-    # that within the first rows, the first non-blank row is the header.
-    leading: list[tuple[int, list[str]]] = []
-    header: list[str] | None = None
-    for item in rows:
-        if registrations.is_header(item[1]):
-            header = item[1]
-            break
-        if any(cell.strip() for cell in item[1]):
-            leading.append(item)
-        if len(leading) >= HEADER_SEARCH_ROWS:
-            break
-    if header is None:
-        if not leading:
-            raise InnoffError(f"{path} has no rows - export the registrations again")
-        header, leading = leading[0][1], leading[1:]
-        rows = itertools.chain(leading, rows)
-        leading = []
-    skipped = len(leading)
+    found = registrations.find_header(numbered(), HEADER_SEARCH_ROWS)
+    if found is None:
+        raise InnoffError(f"{path} has no rows - export the registrations again")
+    header_line, header, skipped, rows = found
+    stopped: list[tuple[int, str]] = []
+    rows = registrations.until_next_block(rows, stopped)
+
     sample: list[tuple[int, list[str]]] = []
     for item in rows:
         sample.append(item)
@@ -191,6 +181,8 @@ def _import_rows(
         encoding=encoding,
         delimiter=_describe_delimiter(delimiter),
         columns=plan.describe(),
+        header_line=header_line,
+        plan=plan.table([cells for _, cells in sample]),
         dry_run=dry_run,
     )
     previous = store.find_import(conn, sha256)
@@ -212,13 +204,24 @@ def _import_rows(
 
             def reject(row: registrations.Rejected) -> None:
                 report.rejected += 1
+                if row.status:
+                    report.not_coming[row.status] = report.not_coming.get(row.status, 0) + 1
+                reasons[row.reason if not row.status else "not coming"] += 1
                 said = f"line {row.line}: {row.reason}"
                 if len(report.rejected_lines) < REJECTED_SHOWN:
                     report.rejected_lines.append(said)
                 if rejected_out:
                     rejected_out.writerow([*row.cells, said])
 
+            reasons: Counter[str] = Counter()
             session.stage(reader_.rows(itertools.chain(sample, rows), reject), tick)
+            if stopped:
+                report.stopped_at = stopped[0][0]
+                reader_.warnings.add(
+                    "a later block is not registrants, not read",
+                    f"from line {stopped[0][0]}: {registrations.shown(stopped[0][1])}",
+                )
+            _check_whole_columns(path, session, report, plan, reader_, reasons)
             counts = session.merge(replace)
             for key in ("new", "updated", "unchanged", "duplicates"):
                 setattr(report, key, counts[key])
@@ -246,6 +249,31 @@ def _import_rows(
             conn.rollback()
             raise
     return report
+
+
+def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:
+    """Refuse an import in which a whole column failed: no participant at all, or a
+    time column none of whose values is a date. Exit 0 must mean every data row
+    was imported or rejected for a reason of its own."""
+    from innoff_cli import registrations
+
+    if not session.staged and report.rejected:
+        why = "; ".join(f"{n} rejected: {reason}" for reason, n in reasons.most_common(2))
+        email = plan.header[plan.fields["email"]]
+        raise InnoffError(
+            f"{path}: none of its {report.rejected} data rows gave a participant ({why}) - the"
+            f" header is line {report.header_line} and e-mail was taken from"
+            f" '{registrations.shown(email)}'; name the right column with --map 'HEADER=email'"
+        )
+    if "registered_at" in plan.fields and session.staged:
+        unread = reader.warnings.counts.get(registrations.UNREAD_DATES, 0)
+        if unread and not session.count_dated():
+            column = registrations.shown(plan.header[plan.fields["registered_at"]])
+            raise InnoffError(
+                f"{path}: column '{column}' was taken as the registration time, but none of its"
+                f" {unread} values is a date - keep it as extra with --map '{column}=extra',"
+                " or name the time column with --map 'HEADER=registered_at'"
+            )
 
 
 # --- around the import -------------------------------------------------------------

@@ -17,6 +17,7 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 import json
 import operator
 import re
@@ -42,13 +43,16 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "name": (
         "navn", "fulltnavn", "name", "fullname", "fullnavn", "deltaker", "deltakernavn",
-        "attendeename", "ditnavn",
+        "attendeename", "ditnavn", "hvaheterdu", "whatsyourname", "whatisyourname", "yourname",
+        "navnpabillett", "ticketholder", "ticketholdername", "billettinnehaver",
     ),
     "first_name": ("fornavn", "firstname", "givenname", "forename"),
     "last_name": ("etternavn", "lastname", "surname", "familyname"),
     "organisation": (
         "organisasjon", "virksomhet", "arbeidsgiver", "company", "organization",
         "organisation", "arbeidssted", "firma", "institusjon", "employer", "bedrift",
+        "hvorjobberdu", "wheredoyouwork", "workplace", "arbeidsplass", "navnpavirksomhet",
+        "companyname", "organisationname", "organizationname",
     ),
     "role": ("stilling", "tittel", "stillingstittel", "jobtitle", "role", "rolle", "title", "position"),
     "municipality": ("kommune", "municipality", "hjemkommune", "bostedskommune"),
@@ -62,15 +66,38 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
         "registrerttidspunkt", "created", "createdat", "dato", "date",
         # Microsoft Forms' completion time in Norwegian; other form services' "submitted".
         "fullforingstidspunkt", "submitdate", "submissiondate", "submittedat", "innsendt",
+        # Zoom, ticket systems: when the registration or the purchase was made.
+        "registrationtime", "purchasedat", "purchased", "purchasedate", "kjopt", "kjoptdato",
+        "kjopsdato", "ordredato", "bestillingsdato", "bestilt", "ordertime", "submittime",
+        "completedat", "completed",
     ),
 }  # fmt: skip
 FIELDS = tuple(HEADER_NAMES)
-# Words in a header about whoever placed the order rather than the participant.
-BUYER_WORDS = ("bestiller", "kjoper", "buyer", "purchaser", "orderer", "ordercontact")
+# Words in a header about whoever placed the order rather than the participant
+# ("Bestiller navn", "Kjøper", "Buyer email", "Ordered by").
+BUYER_WORDS = ("bestiller", "kjoper", "buyer", "purchaser", "orderer", "ordercontact",
+               "orderedby", "bestiltav", "ordername", "orderemail", "orderphone")  # fmt: skip
+# Fields that say who someone is: the participant's own columns for these always
+# win, and a buyer's column fills one only where the participant's columns lack it.
+PERSONAL = ("email", "name", "first_name", "last_name", "organisation", "role", "municipality",
+            "phone")  # fmt: skip
 # Dates a header may name that are not when the person registered.
-NOT_REGISTERED_AT = ("fodsel", "fodt", "birth", "endret", "modified", "oppdatert", "updated")
+NOT_REGISTERED_AT = ("fodsel", "fodt", "birth", "endret", "endring", "modified", "oppdatert",
+                     "updated")  # fmt: skip
+# Of several times, the one that says the registration was sent wins: words in
+# a header, best first; a start time comes last (a form started is not sent).
+TIME_WORDS = (
+    ("submit", "innsendt", "fullfor", "complet", "sent"),
+    ("registr", "pamld", "pameld", "purchas", "kjop", "ordre", "order", "bestill", "tidsmerke",
+     "timestamp"),
+)  # fmt: skip
 # Microsoft Forms writes its own times month-first (11/2/20 9:01:12) under these headers.
-US_DATE_HEADERS = {"completiontime", "starttime", "lastmodifiedtime"}
+US_DATE_HEADERS = {"completiontime", "starttime", "lastmodifiedtime", "fullforingstidspunkt",
+                   "starttidspunkt", "tidspunktforsisteendring"}  # fmt: skip
+# A header naming kinds of workplace besides a municipality asks for the organisation.
+WORKPLACE_WORDS = ("organisasjon", "virksomhet", "arbeidssted", "arbeidsgiver", "universitet",
+                   "institutt", "bedrift", "firma", "organization", "organisation", "company",
+                   "employer", "institusjon", "hogskole", "skole", "etat")  # fmt: skip
 # What --map accepts besides the fields: a column of event names, or one to leave as extra.
 MAP_TARGETS = (*FIELDS, "events", "extra")
 
@@ -78,13 +105,19 @@ YES = {"ja", "j", "yes", "y", "x", "1", "true", "sant", "deltar", "kommer", "✓
 NO = {"", "nei", "n", "no", "0", "false", "usant", "deltarikke", "kommerikke", "-"}
 
 
-# A column saying whether a registration still stands (Eventbrite's "Attendee
-# Status", a Norwegian service's "Status"), and the values that say it does not.
+# A column saying whether a registration stands (Eventbrite's "Attendee
+# Status", Zoom's "Approval Status", a Norwegian service's "Status"), and the
+# values that say the person is not coming or not admitted.
 STATUS_HEADERS = ("status", "pameldingsstatus", "deltakerstatus", "attendeestatus",
-                  "registrationstatus", "orderstatus", "billettstatus", "ticketstatus")  # fmt: skip
-CANCELLED = {
+                  "registrationstatus", "orderstatus", "billettstatus", "ticketstatus",
+                  "approvalstatus", "godkjenningsstatus", "approval", "godkjenning")  # fmt: skip
+NOT_COMING = {
     "avmeldt", "avbestilt", "kansellert", "annullert", "trukket", "trukketseg", "avlyst",
     "cancelled", "canceled", "refunded", "notattending", "deleted", "declined", "withdrawn",
+    "denied", "rejected", "pending", "pendingapproval", "awaitingapproval", "notapproved",
+    "waitlist", "waitlisted", "waitinglist", "onwaitinglist", "onthewaitinglist", "onwaitlist",
+    "venteliste", "paventeliste", "ventende", "venter", "avslatt", "avvist", "ikkegodkjent",
+    "ikkegodkjend", "refundert", "tilbakebetalt", "slettet", "utmeldt",
 }  # fmt: skip
 
 
@@ -204,6 +237,104 @@ def sniff_delimiter(sample: str) -> str:
 # --- columns ------------------------------------------------------------------------
 
 
+# Block titles in stacked reports (Zoom's "Host Details", "Panelist Details")
+# above rows of people who are not registrants.
+SIDELINED = ("host", "panelist", "panellist", "presenter", "vert", "paneldeltaker", "speaker",
+             "foredragsholder", "arrangor", "organizer")  # fmt: skip
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """A cell of a file as a message may quote it: one line, control characters
+    escaped, cut short."""
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _title(cells: Sequence[str]) -> str | None:
+    """The text of a row that holds one cell and nothing else (a block's title)."""
+    if not cells or not cells[0].strip() or (len(cells) > 1 and any(c.strip() for c in cells[1:])):
+        return None
+    return cells[0].strip()
+
+
+def header_strength(cells: Sequence[str]) -> int:
+    """How many different fields a header row names."""
+    named = set()
+    for cell in cells:
+        folded = normalise_name(re.sub(r"\(.*?\)", " ", cell)) or normalise_name(cell)
+        found = next((f for f in FIELDS if folded in HEADER_NAMES[f]), None) or _loose_field(folded)
+        if found:
+            named.add(found)
+        elif folded in STATUS_HEADERS:
+            named.add("status")
+    return len(named)
+
+
+def find_header(
+    numbered: Iterator[tuple[int, list[str]]], search: int
+) -> tuple[int, list[str], int, Iterator[tuple[int, list[str]]]] | None:
+    """(line, cells, rows skipped above it, the rows after it) of the header row.
+
+    The header is the row among the first `search` non-blank ones that names
+    the most participant columns, outside blocks titled for hosts or panelists
+    (a report stacks a summary, host and panelist blocks, then the
+    participants' block with its own header); between equals, the first. With
+    no such row, the first non-blank row is the header.
+    """
+    seen: list[tuple[int, list[str]]] = []
+    best: tuple[int, int] | None = None  # (strength, index in seen)
+    title = ""
+    for item in numbered:
+        cells = item[1]
+        if not any(cell.strip() for cell in cells):
+            continue
+        seen.append(item)
+        heading = _title(cells)
+        if heading is not None:
+            title = heading
+        elif is_header(cells):
+            sidelined = any(word in normalise_name(title) for word in SIDELINED)
+            strength = header_strength(cells)
+            if not sidelined and (best is None or strength > best[0]):
+                best = (strength, len(seen) - 1)
+            title = ""
+        if len(seen) >= search:
+            break
+    if not seen:
+        return None
+    index = best[1] if best else 0
+    line, header = seen[index]
+    return line, header, index, itertools.chain(seen[index + 1 :], numbered)
+
+
+def until_next_block(
+    numbered: Iterable[tuple[int, list[str]]], stopped: list[tuple[int, str]]
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows of the participants' block: up to a title row followed by a new header.
+
+    Where it stops, (line, title) goes into `stopped`.
+    """
+    rows = iter(numbered)
+    for item in rows:
+        cells = item[1]
+        # Most rows have a second cell, so this costs one look at it.
+        if len(cells) > 1 and cells[1] or not cells or not cells[0]:
+            yield item
+            continue
+        heading = _title(cells)
+        if heading is None or "@" in heading:
+            yield item
+            continue
+        following = next(rows, None)
+        if following is not None and is_header(following[1]):
+            stopped.append((item[0], heading))
+            return
+        yield item
+        if following is not None:
+            yield following
+
+
 def is_header(cells: Sequence[str]) -> bool:
     """Whether a row names columns: an e-mail column, or two other known ones."""
     folded = [normalise_name(cell) for cell in cells if cell.strip()]
@@ -224,6 +355,31 @@ class ColumnPlan:
     extra: tuple[int, ...] = ()
     month_first: bool = False
     status: int | None = None  # a column whose cancelled rows register nobody (kept as extra)
+    zone: str | None = None  # the zone the time column's header names ('Submit Date (UTC)')
+
+    def uses(self) -> list[str]:
+        """What innoff made of each column: a field, an event, 'status' or 'extra'."""
+        out = ["extra"] * len(self.header)
+        for name, index in self.fields.items():
+            out[index] = name
+        for index, slug in self.event_flags:
+            out[index] = f"event:{slug}"
+        for index in self.event_lists:
+            out[index] = "events"
+        if self.status is not None:
+            out[self.status] = "status"
+        return out
+
+    def table(self, sample: Sequence[Sequence[str]]) -> list[dict]:
+        """Each column with its position, what it became and a sample value."""
+        rows = []
+        for index, (name, use) in enumerate(zip(self.header, self.uses())):
+            value = next(
+                (row[index].strip() for row in sample if index < len(row) and row[index].strip()),
+                "",
+            )
+            rows.append({"position": index + 1, "column": name, "use": use, "sample": value})
+        return rows
 
     def describe(self) -> list[str]:
         """'E-post → email' lines for the import summary."""
@@ -233,7 +389,7 @@ class ColumnPlan:
         ]
         used += [f"{self.header[i]} → events" for i in self.event_lists]
         if self.status is not None:
-            used.append(f"{self.header[self.status]} → cancelled rows are rejected")
+            used.append(f"{self.header[self.status]} → status: rows not coming are rejected")
         if self.extra:
             used.append("kept as extra: " + ", ".join(self.header[i] for i in self.extra))
         return used
@@ -344,48 +500,62 @@ def plan_columns(
             good = sum(1 for cell in cells if cell.casefold() not in PLACEHOLDERS)
         return good / len(cells)
 
-    def choose(name: str, candidates: list[int], minimum: float) -> bool:
-        # Best values first; between equals, a column about the participant
-        # before one about whoever placed the order, then the leftmost.
-        scored = sorted(
-            ((score(name, i), not _about_buyer(folded[i]), -i, i) for i in candidates),
-            reverse=True,
+    # What each header names: exactly a known name (strong), or one it contains
+    # ("Din e-postadresse"; weaker). A header that contains several is what it
+    # ends with, as a compound's last word says what it is ("Deltakers e-post"
+    # is an e-mail, not a name), and of those the longest ("First Name" is a
+    # first name). Words in parentheses are examples, not the question:
+    # "Arbeidssted (kommune, universitet ...)" asks for the workplace.
+    exact: dict[int, str] = {}
+    loose: dict[int, str] = {}
+    for index, text in enumerate(header):
+        if index in taken:
+            continue
+        subject = normalise_name(re.sub(r"\(.*?\)|\[.*?\]", " ", text)) or folded[index]
+        found = next((name for name in FIELDS if subject in HEADER_NAMES[name]), None)
+        if found:
+            exact[index] = found
+        elif found := _loose_field(subject):
+            loose[index] = found
+
+    def rank(name: str, index: int) -> tuple:
+        # Real values before placeholders ('anonymous', empty); the participant's
+        # column before the buyer's; for times, a submission before a start;
+        # then an exact header, the better values, the leftmost.
+        value = score(name, index)
+        return (
+            value > (0 if index in exact else 0.05),
+            not (name in PERSONAL and _about_buyer(folded[index])),
+            _time_rank(folded[index]) if name == "registered_at" else 0,
+            index in exact,
+            value,
+            -index,
         )
-        if scored and scored[0][0] > minimum:
-            fields[name] = scored[0][-1]
-            taken.add(scored[0][-1])
-            return True
-        return False
 
-    # First headers that are exactly a known name, then headers that contain
-    # one ("Din e-postadresse"). A header that contains several goes to the one
-    # it ends with, as a compound's last word says what it is ("Deltakers
-    # e-post" is an e-mail, not a name), and of those to the longest ("First
-    # Name" is a first name).
     for name in FIELDS:
-        if name not in fields:
-            # An exact header is taken even when its values are poor (they will be
-            # rejected with reasons); values only choose between two such headers.
-            exact = [i for i, f in enumerate(folded) if i not in taken and f in HEADER_NAMES[name]]
-            choose(name, exact, minimum=-1)
+        candidates = [
+            i for i in (*exact, *loose)
+            if i not in taken and (exact.get(i) or loose.get(i)) == name
+        ]  # fmt: skip
+        if name in fields or not candidates:
+            continue
+        best = max(candidates, key=lambda i: rank(name, i))
+        # An exact header is taken even when its values are poor (the rows are
+        # rejected with reasons); a loose one must hold something.
+        if best in exact or score(name, best) > 0.05:
+            fields[name] = best
+            taken.add(best)
 
-    def loose_field(folded_header: str) -> str | None:
-        found = [
-            (folded_header.rfind(word) + len(word), len(word), name)
-            for name, words in HEADER_NAMES.items()
-            for word in words
-            if len(word) >= 4 and word in folded_header
-        ]
-        field = max(found)[-1] if found else None
-        if field == "registered_at" and any(w in folded_header for w in NOT_REGISTERED_AT):
-            return None  # "Fødselsdato" holds a date, but not the one of the registration
-        return field
-
-    loose = {i: loose_field(f) for i, f in enumerate(folded) if i not in taken}
-    for name in FIELDS:
-        if name not in fields:
-            candidates = [i for i, found in loose.items() if found == name and i not in taken]
-            choose(name, candidates, minimum=0.05)
+    # The buyer's columns never stand in for the participant's own: a buyer's
+    # name is dropped when the participant has a first or last name, and so on.
+    groups = ({"name", "first_name", "last_name"},)
+    for name, index in list(fields.items()):
+        if name not in PERSONAL or not _about_buyer(folded[index]):
+            continue
+        kin = next((group for group in groups if name in group), {name})
+        if any(not _about_buyer(folded[fields[other]]) for other in kin if other in fields):
+            del fields[name]
+            taken.discard(index)
 
     if "email" not in fields:
         # No header says e-mail: take the column whose values are addresses.
@@ -421,8 +591,13 @@ def plan_columns(
     # (11/17/2020, 17/11/2020) decide, as they would for a person reading them.
     date_header = folded[fields["registered_at"]] if "registered_at" in fields else ""
     month_first = date_header in US_DATE_HEADERS
+    zone = None
     if date_header:
-        month_first = _month_first(values(fields["registered_at"]), month_first)
+        times = values(fields["registered_at"])
+        # A 12-hour clock (11/03/2020 12:06:52 PM) is the American way: month first.
+        month_first |= any(_AM_PM.search(value) for value in times)
+        month_first = _month_first(times, month_first)
+        zone = header_zone(header[fields["registered_at"]])
     return ColumnPlan(
         header=header,
         fields=fields,
@@ -431,10 +606,42 @@ def plan_columns(
         extra=tuple(i for i in range(len(header)) if i not in taken),
         month_first=month_first,
         status=status,
+        zone=zone,
     )
 
 
 _SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+_AM_PM = re.compile(r"\d\s*[AaPp]\.?[Mm]\.?\s*$")
+_HEADER_ZONE = re.compile(
+    r"\b(UTC|GMT|Z|CET|CEST|EET|WET)(?:\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?)?(?![A-Za-z])"
+)
+
+
+def header_zone(header: str) -> str | None:
+    """The zone a time column's header names: '(UTC)', '(GMT)', 'UTC+1', 'CET'.
+
+    Returned as an offset '+01:00' or a zone name for ZoneInfo; None if it names none.
+    """
+    found = _HEADER_ZONE.search(header)
+    if not found:
+        return None
+    name, sign, hours, minutes = found.groups()
+    if name in ("CET", "CEST", "EET", "WET"):
+        return name if not sign else None  # ZoneInfo knows them, summer time included
+    if not sign:
+        return "+00:00"
+    return f"{sign}{int(hours):02d}:{minutes or '00'}"
+
+
+def zone_of(name: str):
+    """A tzinfo for header_zone()'s answer."""
+    from datetime import timezone
+
+    if name[0] in "+-":
+        hours, minutes = int(name[1:3]), int(name[4:6])
+        sign = -1 if name[0] == "-" else 1
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return ZoneInfo(name)
 
 
 def _month_first(values: Sequence[str], otherwise: bool) -> bool:
@@ -451,6 +658,32 @@ def _month_first(values: Sequence[str], otherwise: bool) -> bool:
 def _about_buyer(folded_header: str) -> bool:
     """'Bestillers e-post', 'Buyer Email': the one who ordered, perhaps for others."""
     return any(word in folded_header for word in BUYER_WORDS)
+
+
+def _loose_field(folded_header: str) -> str | None:
+    """The field a header names by containing its name ('Din e-postadresse' -> email)."""
+    found = [
+        (folded_header.rfind(word) + len(word), len(word), name)
+        for name, words in HEADER_NAMES.items()
+        for word in words
+        if len(word) >= 4 and word in folded_header
+    ]
+    field = max(found)[-1] if found else None
+    if field == "registered_at" and any(w in folded_header for w in NOT_REGISTERED_AT):
+        return None  # "Fødselsdato" holds a date, but not the one of the registration
+    if field == "municipality" and any(w in folded_header for w in WORKPLACE_WORDS):
+        # "Hvilken kommune/organisasjon representerer du?" asks where one works;
+        # only a question for the municipality alone is the municipality.
+        return "organisation"
+    return field
+
+
+def _time_rank(folded_header: str) -> int:
+    """How surely a time column is when the registration was sent (higher is surer)."""
+    for rank, words in enumerate(TIME_WORDS):
+        if any(word in folded_header for word in words):
+            return len(TIME_WORDS) - rank + 1
+    return 0 if "start" in folded_header else 1
 
 
 def _looks_dated(text: str) -> bool:
@@ -670,11 +903,15 @@ class ParsedRow(NamedTuple):
     events: int  # one bit per event, see RowReader.bits
 
 
+UNREAD_DATES = "dates not understood, kept as extra"
+
+
 @dataclass(frozen=True)
 class Rejected:
     line: int
     cells: tuple[str, ...]
     reason: str
+    status: str = ""  # 'Approval Status: denied' when a status column said so
 
 
 @dataclass
@@ -802,7 +1039,7 @@ class RowReader:
         # Events as bits, in programme order: a row's events are one integer.
         self.bits = {event.slug: 1 << index for index, event in enumerate(events)}
         self.default_event = default_event
-        self.dates = DateReader(plan.month_first, tz)
+        self.dates = DateReader(plan.month_first, zone_of(plan.zone) if plan.zone else tz)
         self.warnings = Warnings()
         get = plan.fields.get
         self.columns = [get(name) for name in ("email", "name", "first_name", "last_name",
@@ -877,8 +1114,8 @@ class RowReader:
                     reject(Rejected(line, tuple(cells), problem or "no e-mail address"))
                     continue
             if status is not None and self._cancelled(padded[status]):
-                reason = f"registration cancelled ({self.plan.header[status]}: {padded[status]})"
-                reject(Rejected(line, tuple(cells), reason))
+                said = f"{self.plan.header[status]}: {padded[status].strip()}"
+                reject(Rejected(line, tuple(cells), f"not coming ({said})", said))
                 continue
             if name_at and name_at.casefold() in PLACEHOLDERS:
                 name_at = ""
@@ -905,9 +1142,7 @@ class RowReader:
             if date_at:
                 registered = date_cache.get(date_at) or read_date(date_at)
                 if registered is None:
-                    self.warnings.add(
-                        "dates not understood, kept as extra", f"line {line}: {date_at}"
-                    )
+                    self.warnings.add(UNREAD_DATES, f"line {line}: {date_at}")
                     extra[self.plan.header[self.columns[8]]] = date_at
             if width > width_:  # cells beyond the header are kept too
                 for i in range(width_, width):
@@ -948,10 +1183,10 @@ class RowReader:
         return None
 
     def _cancelled(self, value: str) -> bool:
-        """Whether a status cell says the registration was withdrawn (remembered per value)."""
+        """Whether a status cell says the person is not coming or not admitted (per value)."""
         found = self.status_cache.get(value)
         if found is None:
-            found = self.status_cache[value] = normalise_name(value) in CANCELLED
+            found = self.status_cache[value] = normalise_name(value) in NOT_COMING
         return found
 
     def _tidy_name(self, line: int, name: str) -> str:

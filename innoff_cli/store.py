@@ -359,6 +359,10 @@ class ImportSession:
         self.staged += inserted
         return inserted
 
+    def count_dated(self) -> int:
+        """How many staged rows have a registration time."""
+        return self.conn.execute("SELECT count(registered_utc) FROM staging").fetchone()[0]
+
     def merge(self, replace: bool) -> dict[str, int]:
         """Fold duplicates, compare with the stored people; return the counts.
 

@@ -171,8 +171,8 @@ def test_cancelled_registrations_and_names_as_lists_write_them(run, tmp_path):
     report = import_json(run, export)
     assert (report["new"], report["rejected"]) == (1, 2)
     assert report["rejected_lines"] == [
-        "line 3: registration cancelled (Status: Avmeldt)",
-        "line 4: registration cancelled (Status: Kansellert)",
+        "line 3: not coming (Status: Avmeldt)",
+        "line 4: not coming (Status: Kansellert)",
     ]
     assert report["warnings"] == [
         "names written 'Last, First', turned around: 1 (line 2: Nordmann, Kari)"

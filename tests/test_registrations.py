@@ -180,7 +180,7 @@ def test_tidy_name(written, typed):
 def test_a_status_column_is_found_and_kept():
     p = plan(["E-post", "Attendee Status"], ["a@x.no", "Attending"])
     assert p.status == 1 and p.extra == (1,)
-    assert "Attendee Status → cancelled rows are rejected" in p.describe()
+    assert "Attendee Status → status: rows not coming are rejected" in p.describe()
 
 
 def test_blank_and_repeated_headers_get_names_of_their_own():
