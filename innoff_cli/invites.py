@@ -235,7 +235,7 @@ def sender_of(outgoing: Outgoing, sender: str | None) -> tuple[str, str]:
     """
     from email.utils import parseaddr
 
-    from innoff_cli.registrations import check_email
+    from innoff_cli.addresses import check_email
 
     if sender is None:
         who = outgoing.plan.organizer

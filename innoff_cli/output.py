@@ -254,7 +254,7 @@ PLAN_USES = {"events": "events", "status": "status: rows not coming are rejected
 
 def plan_line(column: dict) -> str:
     """'E-post → email (kari@example.org)': one column of the plan, with a sample value."""
-    from innoff_cli.registrations import shown
+    from innoff_cli.registration_exports.text import shown
 
     use = column["use"]
     if use.startswith("event:"):

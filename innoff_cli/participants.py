@@ -1,20 +1,17 @@
 """Participant operations: import registration files, list, show, count, erase, export.
 
-Each function is one command's whole job. Reading exports is `registrations`
+Each function is one command's whole job. Reading exports is `registration_exports`
 (pure); every SQL statement is in `store`. An import is one transaction per
 file: an error or Ctrl-C leaves the database as it was.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
-import itertools
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +20,6 @@ from zoneinfo import ZoneInfo
 from innoff_cli import files, organisations, programme, store
 from innoff_cli.errors import InnoffError
 
-CHUNK = 1 << 20
-SAMPLE_ROWS = 200  # rows looked at to decide what the columns are
-HEADER_SEARCH_ROWS = 80  # non-blank rows searched for the header (reports stack blocks first)
 REJECTED_SHOWN = 5
 HOME_ZONE = ZoneInfo("Europe/Oslo")
 
@@ -58,12 +52,6 @@ class ImportReport:
         return asdict(self)
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            yield chunk
-
-
 def _describe_delimiter(delimiter: str) -> str:
     return {"\t": "tab", ";": "semicolon", ",": "comma", "|": "bar"}.get(delimiter, delimiter)
 
@@ -82,180 +70,145 @@ def import_file(
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import one registration export; see README 'Registrations' for every rule."""
-    from innoff_cli import registrations
+    """Import one registration export; see README 'Registrations' for every rule.
 
-    if not path.is_file():
-        raise InnoffError(f"no such file: {path} - check the path")
-    size = path.stat().st_size
-    if size == 0:
-        raise InnoffError(f"{path} is empty - export the registrations again")
-    try:
-        detected, sha256 = registrations.detect_encoding(_chunks(path))
-    except OSError as error:
-        raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
-    encoding = encoding or detected
-    try:
-        codec = codecs.lookup(encoding).name
-    except LookupError:
-        raise InnoffError(f"unknown encoding '{encoding}' - try utf-8 or cp1252") from None
-    # Windows-1252 leaves five bytes undefined; a stray one must not stop the import.
-    errors = "replace" if codec == "cp1252" else "strict"
+    Open, read (registration_exports), stage, merge, record, report: one
+    transaction, so an error or Ctrl-C leaves the database as it was.
+    """
+    from innoff_cli import registration_exports
 
+    size = _size(path)
     conn = store.connect(db_path)
     try:
         events = store.load_events(conn)
         default = (
             programme.match_event(events, event) if event else programme.main_event(events)
         ).slug
-        with path.open("rb") as raw:
-            text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
-            try:
-                sample = text.read(64 * 1024)
-                if "\x00" in sample:
-                    raise InnoffError(
-                        f"{path} does not look like a CSV file - export the registrations as CSV"
-                    )
-                delimiter = delimiter or registrations.sniff_delimiter(sample)
-                text.seek(0)
-                reader = csv.reader(text, delimiter=delimiter)
-                report = _import_rows(
-                    conn, reader, path, sha256, codec, delimiter, events, default, mapping,
-                    replace, dry_run, rejects, now, lambda: progress(raw.tell(), size) if progress else None,
-                )  # fmt: skip
-            except UnicodeError:
-                raise InnoffError(
-                    f"{path} is not valid {encoding} text - "
-                    "pass the right --encoding, e.g. cp1252 or utf-8"
-                ) from None
-            except csv.Error as error:
-                raise InnoffError(
-                    f"{path} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
-                ) from None
+        with _opened(path) as raw:
+            export = registration_exports.read_export(
+                raw, events, default, tz=HOME_ZONE, name=str(path), encoding=encoding,
+                delimiter=delimiter, mapping=mapping,
+            )  # fmt: skip
+            report = _report(path, export, dry_run)
+            previous = store.find_import(conn, export.sha256)
+            if previous:
+                report.previously_imported = previous["imported_at"]
+            tick = (lambda: progress(raw.tell(), size)) if progress else None
+            _merge(conn, export, report, replace, rejects, now, tick)
     finally:
         conn.close()
     return report
 
 
-def _import_rows(
-    conn: sqlite3.Connection,
-    reader,
-    path: Path,
-    sha256: str,
-    encoding: str,
-    delimiter: str,
-    events,
-    default: str,
-    mapping,
-    replace: bool,
-    dry_run: bool,
-    rejects: Path | None,
-    now: datetime,
-    tick: Callable[[], None],
-) -> ImportReport:
-    from innoff_cli import registrations
+def _size(path: Path) -> int:
+    if not path.is_file():
+        raise InnoffError(f"no such file: {path} - check the path")
+    size = path.stat().st_size
+    if size == 0:
+        raise InnoffError(f"{path} is empty - export the registrations again")
+    return size
 
-    def numbered() -> Iterator[tuple[int, list[str]]]:
-        line = 1
-        for cells in reader:
-            yield line, cells
-            line = reader.line_num + 1
 
-    found = registrations.find_header(numbered(), HEADER_SEARCH_ROWS)
-    if found is None:
-        raise InnoffError(f"{path} has no rows - export the registrations again")
-    header_line, header, skipped, rows = found
-    stopped: list[tuple[int, str]] = []
-    rows = registrations.until_next_block(rows, stopped)
+@contextmanager
+def _opened(path: Path) -> Iterator:
+    try:
+        raw = path.open("rb")
+    except OSError as error:
+        raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
+    with raw:
+        try:
+            yield raw
+        except OSError as error:
+            raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
 
-    sample: list[tuple[int, list[str]]] = []
-    for item in rows:
-        sample.append(item)
-        if len(sample) >= SAMPLE_ROWS:
-            break
-    plan = registrations.plan_columns(header, [cells for _, cells in sample], events, mapping)
-    reader_ = registrations.RowReader(plan, events, default, HOME_ZONE)
-    report = ImportReport(
+
+def _report(path: Path, export, dry_run: bool) -> ImportReport:
+    return ImportReport(
         file=str(path),
-        sha256=sha256,
-        encoding=encoding,
-        delimiter=_describe_delimiter(delimiter),
-        columns=plan.describe(),
-        header_line=header_line,
-        plan=plan.table([cells for _, cells in sample]),
+        sha256=export.sha256,
+        encoding=export.encoding,
+        delimiter=_describe_delimiter(export.delimiter),
+        columns=export.plan.describe(),
+        header_line=export.header_line,
+        plan=export.plan.table([cells for _, cells in export.sample]),
+        skipped_before_header=export.skipped,
         dry_run=dry_run,
     )
-    previous = store.find_import(conn, sha256)
-    if previous:
-        report.previously_imported = previous["imported_at"]
 
+
+def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | None,
+           now: datetime, tick) -> None:  # fmt: skip
+    """Stage the rows, refuse a file whose columns failed, merge, and record the import."""
     # Rejected rows go out as they came, plus a reason, in the file's own
     # encoding and delimiter; the file appears only if the import completes.
     rejects_file = (
-        files.written_whole(rejects, encoding, errors="replace") if rejects else nullcontext()
+        files.written_whole(rejects, export.encoding, errors="replace")
+        if rejects
+        else nullcontext()
     )
+    reasons: Counter[str] = Counter()
     with rejects_file as stream:
-        rejected_out = csv.writer(stream, delimiter=delimiter) if stream else None
+        rejected_out = csv.writer(stream, delimiter=export.delimiter) if stream else None
         if rejected_out:
-            rejected_out.writerow([*header, "reason"])
+            rejected_out.writerow([*export.header, "reason"])
+
+        def reject(row) -> None:
+            report.rejected += 1
+            if row.status:
+                report.not_coming[row.status] = report.not_coming.get(row.status, 0) + 1
+            reasons[row.reason if not row.status else "not coming"] += 1
+            said = f"line {row.line}: {row.reason}"
+            if len(report.rejected_lines) < REJECTED_SHOWN:
+                report.rejected_lines.append(said)
+            if rejected_out:
+                rejected_out.writerow([*row.cells, said])
+
         conn.execute("BEGIN IMMEDIATE")
         try:
-            session = store.ImportSession(conn, reader_.bits)
+            session = store.ImportSession(conn, export.reader.bits)
+            session.stage(export.rows(reject), tick)
+            if export.stopped:
+                from innoff_cli.registration_exports import shown
 
-            def reject(row: registrations.Rejected) -> None:
-                report.rejected += 1
-                if row.status:
-                    report.not_coming[row.status] = report.not_coming.get(row.status, 0) + 1
-                reasons[row.reason if not row.status else "not coming"] += 1
-                said = f"line {row.line}: {row.reason}"
-                if len(report.rejected_lines) < REJECTED_SHOWN:
-                    report.rejected_lines.append(said)
-                if rejected_out:
-                    rejected_out.writerow([*row.cells, said])
-
-            reasons: Counter[str] = Counter()
-            session.stage(reader_.rows(itertools.chain(sample, rows), reject), tick)
-            if stopped:
-                report.stopped_at = stopped[0][0]
-                reader_.warnings.add(
+                line, title = export.stopped[0]
+                report.stopped_at = line
+                export.reader.warnings.add(
                     "a later block is not registrants, not read",
-                    f"from line {stopped[0][0]}: {registrations.shown(stopped[0][1])}",
+                    f"from line {line}: {shown(title)}",
                 )
-            _check_whole_columns(path, session, report, plan, reader_, reasons)
+            _check_whole_columns(export.name, session, report, export.plan, export.reader, reasons)
             counts = session.merge(replace)
             for key in ("new", "updated", "unchanged", "duplicates"):
                 setattr(report, key, counts[key])
             report.rows = counts["rows"] + report.rejected
-            report.skipped_before_header = skipped
-            report.warnings = reader_.warnings.lines()
-            if dry_run or not (report.new or report.updated):
+            report.warnings = export.reader.warnings.lines()
+            if report.dry_run or not (report.new or report.updated):
                 conn.rollback()
-            else:
-                import_id = store.record_import(
-                    conn,
-                    {
-                        "file_name": path.name,
-                        "sha256": sha256,
-                        "imported_at": now.astimezone(UTC).isoformat(timespec="seconds"),
-                        "encoding": encoding,
-                        "delimiter": report.delimiter,
-                        **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
-                    },
-                )  # fmt: skip
-                session.apply(import_id, replace)
-                conn.commit()
-                report.written = True
+                return
+            import_id = store.record_import(
+                conn,
+                {
+                    "file_name": Path(report.file).name,
+                    "sha256": export.sha256,
+                    "imported_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+                    "encoding": export.encoding,
+                    "delimiter": report.delimiter,
+                    **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
+                },
+            )  # fmt: skip
+            session.apply(import_id, replace)
+            conn.commit()
+            report.written = True
         except BaseException:
             conn.rollback()
             raise
-    return report
 
 
 def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:
     """Refuse an import in which a whole column failed: no participant at all, or a
     time column none of whose values is a date. Exit 0 must mean every data row
     was imported or rejected for a reason of its own."""
-    from innoff_cli import registrations
+    from innoff_cli.registration_exports import UNREAD_DATES, shown
 
     if not session.staged and report.rejected:
         why = "; ".join(f"{n} rejected: {reason}" for reason, n in reasons.most_common(2))
@@ -263,12 +216,12 @@ def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:
         raise InnoffError(
             f"{path}: none of its {report.rejected} data rows gave a participant ({why}) - the"
             f" header is line {report.header_line} and e-mail was taken from"
-            f" '{registrations.shown(email)}'; name the right column with --map 'HEADER=email'"
+            f" '{shown(email)}'; name the right column with --map 'HEADER=email'"
         )
     if "registered_at" in plan.fields and session.staged:
-        unread = reader.warnings.counts.get(registrations.UNREAD_DATES, 0)
+        unread = reader.warnings.counts.get(UNREAD_DATES, 0)
         if unread and not session.count_dated():
-            column = registrations.shown(plan.header[plan.fields["registered_at"]])
+            column = shown(plan.header[plan.fields["registered_at"]])
             raise InnoffError(
                 f"{path}: column '{column}' was taken as the registration time, but none of its"
                 f" {unread} values is a date - keep it as extra with --map '{column}=extra',"

@@ -261,7 +261,7 @@ def check_organizer_email(value: str, where: str) -> str:
     """The organiser's address must be one real address: it goes into every invite."""
     if not value:
         return ""
-    from innoff_cli.registrations import check_email
+    from innoff_cli.addresses import check_email
 
     address, problem = check_email(value) if value.isprintable() else (None, "")
     if address is None or address != value.strip() and address.casefold() != value.casefold():

@@ -211,3 +211,29 @@ def test_dry_run_shows_the_column_plan(run, tmp_path):
     assert "  not coming, registered nobody: Approval Status: denied 1" in lines
     with sqlite3.connect(tmp_path / "innoff.db") as conn:
         assert conn.execute("SELECT count(*) FROM participants").fetchone() == (0,)
+
+
+ZOOM_ATTENDEES_THEN_PANELISTS = """\
+Attendee Report
+Topic,Webinar ID,Actual Start Time,Actual Duration (minutes),# Registered
+INNOFF-studio,812 3456 7890,"Nov 17, 2020 10:00 AM",121,2
+
+Attendee Details
+Attended,User Name (Original Name),First Name,Last Name,Email,Registration Time,Approval Status
+Yes,Kari,Kari,Nordmann,kari@bergen.kommune.example,11/03/2020 12:06:52 PM,approved
+No,Ola,Ola,Hansen,ola@ntnu.example,11/04/2020 09:15:00 AM,approved
+
+Panelist Details
+Attended,User Name (Original Name),Email,Join Time
+Yes,Panel Deltaker,panel@menon.example,11/17/2020 09:55:00 AM
+"""
+
+
+def test_a_later_block_of_panelists_is_not_registered(run, tmp_path):
+    report = imported(run, write(tmp_path, "attendees.csv", ZOOM_ATTENDEES_THEN_PANELISTS))
+    assert [p["email"] for p in people(run)] == ["kari@bergen.kommune.example", "ola@ntnu.example"]
+    assert report["stopped_at"] == 10 and report["rejected"] == 0
+    assert (
+        "a later block is not registrants, not read: 1 (from line 10: Panelist Details)"
+        in report["warnings"]
+    )

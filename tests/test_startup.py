@@ -14,7 +14,7 @@ import pytest
 
 HEAVY = [
     "ics", "sqlite_utils", "dateutil.parser", "email_validator", "tomllib",
-    "innoff_cli.registrations", "innoff_cli.participants", "innoff_cli.ical", "innoff_cli.calendars",
+    "innoff_cli.registration_exports", "innoff_cli.participants", "innoff_cli.ical", "innoff_cli.calendars",
 ]  # fmt: skip
 
 PROBE = """

@@ -1,10 +1,17 @@
 """Import speed and memory of `innoff registrations import`, against two baselines.
 
-    python tests/bench/import_speed.py [--rows 100000] [--runs 3]
+    python tests/bench/import_speed.py [--rows 100000] [--runs 3] [--shape neon|deltager]
 
-Generates a realistic NEON export (Norwegian names with æøå, semicolons, a
-BOM, ~5 % case-variant duplicate e-mails, ~1 % bad e-mails) and imports it,
-in one run and each into a fresh database, with:
+Generates a realistic export and imports it, in one run and each into a fresh
+database. Shapes:
+
+- neon (default): Norwegian names with æøå, semicolons, a BOM, ~5 %
+  case-variant duplicate e-mails, ~1 % bad e-mails, a phone column;
+- deltager: commas, no BOM, first and last name, e-mail, organisation,
+  municipality, role, a dotted `Påmeldt dato` (06.01.2025 08:28), a `Deltar
+  på årsmøte` Ja/Nei column, ~6 % repeated people in other case.
+
+Each file is imported with:
 
 - innoff: `innoff registrations import FILE` (validates, de-duplicates, merges);
 - peer anchor: `sqlite-utils insert DB t FILE --csv` (validates nothing);
@@ -62,12 +69,41 @@ PLACES = ["Bergen", "Trondheim", "Oslo", "Tromsø", "Bø", "Ås"]
 FLOOR = """
 import csv, sqlite3, sys
 conn = sqlite3.connect(sys.argv[2])
-conn.execute("CREATE TABLE t (fornavn, etternavn, epost, organisasjon, stilling, kommune, telefon, pameldt, arsmote)")
 with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
-    reader = csv.DictReader(f, delimiter=";")
+    reader = csv.DictReader(f, delimiter=sys.argv[3])
+    columns = len(reader.fieldnames)
+    conn.execute(f"CREATE TABLE t ({', '.join(f'c{i}' for i in range(columns))})")
+    marks = ", ".join("?" for _ in range(columns))
     with conn:
-        conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (tuple(r.values()) for r in reader))
+        conn.executemany(f"INSERT INTO t VALUES ({marks})", (tuple(r.values()) for r in reader))
 """
+DELIMITERS = {"neon": ";", "deltager": ","}
+ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
+
+
+def generate_deltager(path: Path, rows: int, seed: int = 23) -> None:
+    rng = random.Random(seed)
+    emails: list[str] = []
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(
+            "Fornavn,Etternavn,E-post,Organisasjon,Kommune,Stilling,Påmeldt dato,Deltar på årsmøte\r\n"
+        )
+        for i in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            if emails and rng.random() < 0.06:
+                email = rng.choice(emails).title()  # the same person again, other case
+            else:
+                ascii_name = f"{first}.{last}".lower().translate(ASCII)
+                place = rng.choice(PLACES).lower().translate(ASCII)
+                email = f"{ascii_name}{i}@{place}.kommune.example"
+                emails.append(email)
+            org = rng.choice(ORGS)
+            org = f'"{org}"' if "," in org else org
+            day, hour, minute = rng.randint(1, 28), rng.randint(7, 22), rng.randint(0, 59)
+            out.write(
+                f"{first},{last},{email},{org},{rng.choice(PLACES)},rådgiver,"
+                f"{day:02d}.01.2025 {hour:02d}:{minute:02d},{rng.choice(['Ja', 'Nei'])}\r\n"
+            )
 
 
 def generate(path: Path, rows: int, seed: int = 17) -> None:
@@ -116,7 +152,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--shape", choices=sorted(DELIMITERS), default="neon")
     args = parser.parse_args()
+    make = generate_deltager if args.shape == "deltager" else generate
+    delimiter = DELIMITERS[args.shape]
     innoff, sqlite_utils = shutil.which("innoff"), shutil.which("sqlite-utils")
     if not innoff or not sqlite_utils:
         sys.exit("innoff and sqlite-utils must be on PATH: pip install -e .")
@@ -124,16 +163,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         big, small = folder / "big.csv", folder / "small.csv"
-        generate(big, args.rows)
-        generate(small, args.rows // 4)
+        make(big, args.rows)
+        make(small, args.rows // 4)
         db = folder / "bench.db"
         commands = {
             "innoff": [innoff, "--db", str(db), "registrations", "import", str(big)],
             "sqlite-utils insert": [
                 sqlite_utils, "insert", str(db), "t", str(big),
-                "--csv", "--delimiter", ";", "--encoding", "utf-8-sig",
+                "--csv", "--delimiter", delimiter, "--encoding", "utf-8-sig",
             ],
-            "DictReader + executemany": [sys.executable, "-c", FLOOR, str(big), str(db)],
+            "DictReader + executemany": [
+                sys.executable, "-c", FLOOR, str(big), str(db), delimiter
+            ],
             "innoff, 1/4 of the rows": [
                 innoff, "--db", str(db), "registrations", "import", str(small)
             ],
@@ -153,7 +194,7 @@ def main() -> int:
     best = {name: min(times) for name, times in seconds.items()}
     median = {name: statistics.median(times) for name, times in seconds.items()}
     rate = {name: rows[name] / best[name] for name in commands}
-    print(f"best of {args.runs} runs each")
+    print(f"shape {args.shape}, best of {args.runs} runs each")
     print(f"{'':28} {'rows':>8} {'best s':>8} {'median s':>9} {'rows/s':>9} {'peak RSS MB':>12}")
     for name in commands:
         print(

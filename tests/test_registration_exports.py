@@ -1,16 +1,19 @@
-"""Pure tests of reading registration exports: encodings, delimiters, headers, dates, rows."""
+"""Pure tests of registration_exports, reading registration exports: encodings, delimiters, headers, dates, rows."""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from innoff_cli import programme, registrations
+from innoff_cli import programme, registration_exports
 from innoff_cli.errors import InnoffError
-from innoff_cli.registrations import DateReader, ParsedRow, Rejected, RowReader
+from innoff_cli.registration_exports import DateReader, ParsedRow, Rejected, RowReader
 
 OSLO = ZoneInfo("Europe/Oslo")
 EVENTS = programme.bundled_programme()
@@ -32,7 +35,7 @@ def chunks(data: bytes, size: int = 7):
 )
 def test_detect_encoding_in_small_chunks(data, expected):
     # Chunks of 7 bytes split multi-byte characters: the decoder must carry them over.
-    assert registrations.detect_encoding(chunks(data)) == (
+    assert registration_exports.detect_encoding(chunks(data)) == (
         expected,
         hashlib.sha256(data).hexdigest(),
     )
@@ -40,7 +43,7 @@ def test_detect_encoding_in_small_chunks(data, expected):
 
 def test_detect_encoding_sees_a_late_windows_byte():
     data = b"name;email\n" + b"a;a@x.no\n" * 10_000 + "Ø;o@x.no\n".encode("cp1252")
-    assert registrations.detect_encoding(chunks(data, 4096))[0] == "cp1252"
+    assert registration_exports.detect_encoding(chunks(data, 4096))[0] == "cp1252"
 
 
 @pytest.mark.parametrize(
@@ -53,11 +56,11 @@ def test_detect_encoding_sees_a_late_windows_byte():
     ],
 )
 def test_sniff_delimiter(sample, delimiter):
-    assert registrations.sniff_delimiter(sample) == delimiter
+    assert registration_exports.sniff_delimiter(sample) == delimiter
 
 
 def plan(header, *rows, overrides=None):
-    return registrations.plan_columns(header, [list(r) for r in rows], EVENTS, overrides)
+    return registration_exports.plan_columns(header, [list(r) for r in rows], EVENTS, overrides)
 
 
 def test_norwegian_headers():
@@ -142,7 +145,7 @@ def test_event_columns():
     ],
 )  # fmt: skip
 def test_yes_or_no(text, expected):
-    assert registrations.yes_or_no(text) is expected
+    assert registration_exports.yes_or_no(text) is expected
 
 
 def test_a_yes_no_column_may_answer_in_words():
@@ -172,7 +175,7 @@ def test_a_yes_no_column_may_answer_in_words():
     ],
 )
 def test_tidy_name(written, typed):
-    name, changes = registrations.tidy_name(written)
+    name, changes = registration_exports.tidy_name(written)
     assert name == typed
     assert bool(changes) == (written != typed)
 
@@ -219,7 +222,7 @@ def test_no_email_column_is_an_error_naming_the_columns():
     ],
 )
 def test_check_email_accepts(text, expected):
-    assert registrations.check_email(text) == (expected, None)
+    assert registration_exports.check_email(text) == (expected, None)
 
 
 @pytest.mark.parametrize(
@@ -236,7 +239,7 @@ def test_check_email_accepts(text, expected):
     ],
 )
 def test_check_email_rejects_with_a_reason(text, reason):
-    email, problem = registrations.check_email(text)
+    email, problem = registration_exports.check_email(text)
     assert email is None and reason in problem
 
 
@@ -346,3 +349,18 @@ def test_row_events_yes_no_and_lists():
     assert r.slugs(r.read(2, ["a@x.no", "Nei", "Ja"]).events) == ("arsmote",)
     assert r.slugs(r.read(3, ["a@x.no", "Nei", "Kanskje"]).events) == ()
     assert "yes/no answers not understood, read as no: 1 (line 3: Kanskje)" in r.warnings.lines()
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2026, 12, 31)),
+    zone=st.sampled_from(["Europe/Oslo", "UTC", "Asia/Kolkata", "America/St_Johns"]),
+)
+def test_the_fast_date_path_agrees_with_the_datetime_sums(moment, zone):
+    tz = ZoneInfo(zone)
+    reader = DateReader(False, tz)
+    reader.read("01.01.2000 00:00:00")  # the first value picks the format: the rest go fast
+    assert reader.pattern is not None
+    text = moment.strftime("%d.%m.%Y %H:%M:%S")
+    expected = moment.replace(microsecond=0, tzinfo=tz).astimezone(UTC).isoformat()
+    assert reader.read(text) == expected
+    assert reader.read(text) == expected  # from the cache too

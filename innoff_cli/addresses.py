@@ -1,0 +1,51 @@
+"""E-mail addresses: the syntax check every address innoff takes goes through.
+
+Pure, and nothing is looked up: a cheap check clears the usual address, the
+full validator (email-validator) only what it cannot.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Values that forms write where a person would have written nothing (also what
+# registration_exports reads as an empty name or organisation).
+PLACEHOLDERS = {"anonymous", "anonym", "n/a", "na", "-", "none", "null"}
+
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_ANGLE_ADDRESS = re.compile(r"<([^<>]+)>\s*$")
+
+
+def check_email(text: str) -> tuple[str | None, str | None]:
+    """(address, None) or (None, reason). Syntax only: nothing is looked up.
+
+    The address keeps its local part as written and gets its domain in lower
+    case (domains are case-insensitive; local parts, strictly, are not).
+    """
+    value = text.strip()
+    angle = _ANGLE_ADDRESS.search(value)  # "Kari Nordmann <kari@example.org>"
+    if angle:
+        value = angle.group(1).strip()
+    if value.lower().startswith("mailto:"):
+        value = value[7:]
+    if not value or value.casefold() in PLACEHOLDERS:
+        return None, "no e-mail address"
+    # The cheap check clears the usual address in about a microsecond; only the
+    # rest pays for the full validator (50-85 us a call, and 70 ms to import).
+    if _EMAIL.fullmatch(value) and ".." not in value:
+        local, _, domain = value.rpartition("@")
+        return f"{local}@{domain.lower()}", None
+    # The commonest typos need no validator to explain (an @ inside a quoted
+    # local part is refused by the validator too).
+    if value.count("@") != 1:
+        return None, f"bad e-mail address '{value}': it must have exactly one @"
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as error:
+        return None, f"bad e-mail address '{value}': {error}"
+    return checked.normalized, None

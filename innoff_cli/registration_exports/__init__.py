@@ -1,0 +1,162 @@
+"""Registration exports -> a column plan and a stream of participant rows. Pure.
+
+The exports come from whatever ran the registration: NEON's form, Microsoft or
+Google Forms, Typeform, Zoom, Checkin, TicketCo, Deltager, Eventbrite, or a
+sheet re-saved from Excel on a Norwegian PC. They differ in encoding,
+delimiter, layout, header names and date format; this package reads them all,
+in one seam, as sqlite-utils' `rows_from_file` serves its CLI:
+
+    export = read_export(stream, events, default_event, tz=...)
+    export.plan          # which column is what (and export.plan.table(...) for people)
+    export.rows(reject)  # plain tuples for SQLite, one at a time; rejects go to `reject`
+
+The parts, each a module: `vocabulary` (the words of headers and answers, to
+extend in one place), `text` (bytes and encodings), `columns` (the header and
+what each column is), `dates`, `rows` (the one hot loop).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from innoff_cli.addresses import check_email
+from innoff_cli.errors import InnoffError
+from innoff_cli.models import Event
+from innoff_cli.registration_exports.columns import (
+    ColumnPlan,
+    find_header,
+    is_header,
+    match_events,
+    plan_columns,
+)  # fmt: skip
+from innoff_cli.registration_exports.dates import DateReader
+from innoff_cli.registration_exports.rows import (
+    UNREAD_DATES,
+    ParsedRow,
+    Rejected,
+    RowReader,
+    tidy_name,
+)  # fmt: skip
+from innoff_cli.registration_exports.text import detect_encoding, shown, sniff_delimiter
+from innoff_cli.registration_exports.vocabulary import yes_or_no
+
+__all__ = [
+    "ColumnPlan", "DateReader", "Export", "ParsedRow", "Rejected", "RowReader", "UNREAD_DATES",
+    "check_email", "detect_encoding", "is_header", "match_events", "plan_columns", "read_export",
+    "shown", "sniff_delimiter", "tidy_name", "yes_or_no",
+]  # fmt: skip
+
+CHUNK = 1 << 20
+SNIFF_CHARS = 64 * 1024
+SAMPLE_ROWS = 200  # rows looked at to decide what the columns are
+HEADER_SEARCH_ROWS = 80  # non-blank rows searched for the header (reports stack blocks first)
+
+
+@dataclass
+class Export:
+    """An export opened for reading: what innoff found, and its rows to come."""
+
+    name: str
+    sha256: str
+    encoding: str  # the codec's name
+    delimiter: str
+    header_line: int
+    skipped: int  # non-blank rows above the header
+    header: list[str]
+    plan: ColumnPlan
+    reader: RowReader
+    sample: list[tuple[int, list[str]]]
+    rest: Iterator[tuple[int, list[str]]]
+
+    @property
+    def stopped(self) -> list[tuple[int, str]]:
+        """(line, title) where a later block (hosts, panelists) began, once the rows are read."""
+        return self.reader.stopped
+
+    def rows(self, reject: Callable[[Rejected], None]) -> Iterator[tuple]:
+        """Every data row as a plain tuple (ParsedRow's fields); rejected ones go to `reject`.
+
+        Raises InnoffError when the file turns out not to be text in its
+        encoding, or not CSV, part-way through.
+        """
+        try:
+            yield from self.reader.rows(itertools.chain(self.sample, self.rest), reject)
+        except UnicodeError:
+            raise InnoffError(
+                f"{self.name} is not valid {self.encoding} text - "
+                "pass the right --encoding, e.g. cp1252 or utf-8"
+            ) from None
+        except csv.Error as error:
+            raise InnoffError(
+                f"{self.name} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
+            ) from None
+
+
+def read_export(
+    stream: BinaryIO,
+    events: Sequence[Event],
+    default_event: str,
+    *,
+    tz: ZoneInfo,
+    name: str = "the file",
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> Export:
+    """Open an export (a seekable binary stream): encoding, delimiter, header, column plan.
+
+    `encoding`, `delimiter` and `mapping` (header -> field) override what is
+    detected. Memory stays flat: the file is read once to detect its encoding
+    and hash, then streamed.
+    """
+    detected, sha256 = detect_encoding(iter(lambda: stream.read(CHUNK), b""))
+    stream.seek(0)
+    encoding = encoding or detected
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise InnoffError(f"unknown encoding '{shown(encoding)}' - try utf-8 or cp1252") from None
+    # Windows-1252 leaves five bytes undefined; a stray one must not stop the import.
+    errors = "replace" if codec == "cp1252" else "strict"
+    text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
+    try:
+        start = text.read(SNIFF_CHARS)
+        if "\x00" in start:
+            raise InnoffError(
+                f"{name} does not look like a CSV file - export the registrations as CSV"
+            )
+        delimiter = delimiter or sniff_delimiter(start)
+        text.seek(0)
+        reader = csv.reader(text, delimiter=delimiter)
+
+        def numbered() -> Iterator[tuple[int, list[str]]]:
+            line = 1
+            for cells in reader:
+                yield line, cells
+                line = reader.line_num + 1
+
+        found = find_header(numbered(), HEADER_SEARCH_ROWS)
+        if found is None:
+            raise InnoffError(f"{name} has no rows - export the registrations again")
+        header_line, header, skipped, rest = found
+        sample = list(itertools.islice(rest, SAMPLE_ROWS))
+    except UnicodeError:
+        raise InnoffError(
+            f"{name} is not valid {encoding} text - pass the right --encoding, e.g. cp1252 or utf-8"
+        ) from None
+    except csv.Error as error:
+        raise InnoffError(
+            f"{name} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
+        ) from None
+    plan = plan_columns(header, [cells for _, cells in sample], events, mapping)
+    return Export(
+        name, sha256, codec, delimiter, header_line, skipped, header, plan,
+        RowReader(plan, events, default_event, tz), sample, rest,
+    )  # fmt: skip

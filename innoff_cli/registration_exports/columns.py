@@ -1,0 +1,402 @@
+"""Which row is the header, and what each column is: a field, an event, a status, extra.
+
+Pure. Headers are read by meaning, with the words of `vocabulary`; where headers
+are ambiguous, the values in the first rows decide.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from innoff_cli.errors import InnoffError
+from innoff_cli.models import Event
+from innoff_cli.programme import normalise_name
+from innoff_cli.registration_exports.dates import _AM_PM, DateReader, _month_first, header_zone
+from innoff_cli.registration_exports.vocabulary import (
+    BUYER_WORDS,
+    EVERY_EVENT,
+    FIELDS,
+    HEADER_NAMES,
+    MAP_TARGETS,
+    NOT_REGISTERED_AT,
+    PERSONAL,
+    PLACEHOLDERS,
+    SIDELINED,
+    STATUS_HEADERS,
+    TIME_WORDS,
+    US_DATE_HEADERS,
+    WORKPLACE_WORDS,
+    yes_or_no,
+)  # fmt: skip
+
+_LIST_SPLIT = re.compile(r"\s*(?:[;,/|+&\n]|\bog\b|\band\b)\s*", re.IGNORECASE)
+
+
+def _title(cells: Sequence[str]) -> str | None:
+    """The text of a row that holds one cell and nothing else (a block's title)."""
+    if not cells or not cells[0].strip() or (len(cells) > 1 and any(c.strip() for c in cells[1:])):
+        return None
+    return cells[0].strip()
+
+
+def header_strength(cells: Sequence[str]) -> int:
+    """How many different fields a header row names."""
+    named = set()
+    for cell in cells:
+        folded = normalise_name(re.sub(r"\(.*?\)", " ", cell)) or normalise_name(cell)
+        found = next((f for f in FIELDS if folded in HEADER_NAMES[f]), None) or _loose_field(folded)
+        if found:
+            named.add(found)
+        elif folded in STATUS_HEADERS:
+            named.add("status")
+    return len(named)
+
+
+def find_header(
+    numbered: Iterator[tuple[int, list[str]]], search: int
+) -> tuple[int, list[str], int, Iterator[tuple[int, list[str]]]] | None:
+    """(line, cells, rows skipped above it, the rows after it) of the header row.
+
+    The header is the row among the first `search` non-blank ones that names
+    the most participant columns, outside blocks titled for hosts or panelists
+    (a report stacks a summary, host and panelist blocks, then the
+    participants' block with its own header); between equals, the first. With
+    no such row, the first non-blank row is the header.
+    """
+    seen: list[tuple[int, list[str]]] = []
+    best: tuple[int, int] | None = None  # (strength, index in seen)
+    title = ""
+    for item in numbered:
+        cells = item[1]
+        if not any(cell.strip() for cell in cells):
+            continue
+        seen.append(item)
+        heading = _title(cells)
+        if heading is not None:
+            title = heading
+        elif is_header(cells):
+            sidelined = any(word in normalise_name(title) for word in SIDELINED)
+            strength = header_strength(cells)
+            if not sidelined and (best is None or strength > best[0]):
+                best = (strength, len(seen) - 1)
+            title = ""
+        if len(seen) >= search:
+            break
+    if not seen:
+        return None
+    index = best[1] if best else 0
+    line, header = seen[index]
+    return line, header, index, itertools.chain(seen[index + 1 :], numbered)
+
+
+def is_header(cells: Sequence[str]) -> bool:
+    """Whether a row names columns: an e-mail column, or two other known ones."""
+    folded = [normalise_name(cell) for cell in cells if cell.strip()]
+    if any(name in HEADER_NAMES["email"] for name in folded):
+        return True
+    known = {name for names in HEADER_NAMES.values() for name in names}
+    return sum(1 for name in folded if name in known) >= 2
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which column is what: fields, event columns, and the rest kept as extra."""
+
+    header: tuple[str, ...]
+    fields: dict[str, int]
+    event_flags: tuple[tuple[int, str], ...] = ()  # (column, event slug) of yes/no columns
+    event_lists: tuple[int, ...] = ()  # columns whose values name events
+    extra: tuple[int, ...] = ()
+    month_first: bool = False
+    status: int | None = None  # a column whose cancelled rows register nobody (kept as extra)
+    zone: str | None = None  # the zone the time column's header names ('Submit Date (UTC)')
+
+    def uses(self) -> list[str]:
+        """What innoff made of each column: a field, an event, 'status' or 'extra'."""
+        out = ["extra"] * len(self.header)
+        for name, index in self.fields.items():
+            out[index] = name
+        for index, slug in self.event_flags:
+            out[index] = f"event:{slug}"
+        for index in self.event_lists:
+            out[index] = "events"
+        if self.status is not None:
+            out[self.status] = "status"
+        return out
+
+    def table(self, sample: Sequence[Sequence[str]]) -> list[dict]:
+        """Each column with its position, what it became and a sample value."""
+        rows = []
+        for index, (name, use) in enumerate(zip(self.header, self.uses())):
+            value = next(
+                (row[index].strip() for row in sample if index < len(row) and row[index].strip()),
+                "",
+            )
+            rows.append({"position": index + 1, "column": name, "use": use, "sample": value})
+        return rows
+
+    def describe(self) -> list[str]:
+        """'E-post → email' lines for the import summary."""
+        used = [f"{self.header[i]} → {name}" for name, i in self.fields.items()]
+        used += [
+            f"{self.header[i]} → registered for {slug} (yes/no)" for i, slug in self.event_flags
+        ]
+        used += [f"{self.header[i]} → events" for i in self.event_lists]
+        if self.status is not None:
+            used.append(f"{self.header[self.status]} → status: rows not coming are rejected")
+        if self.extra:
+            used.append("kept as extra: " + ", ".join(self.header[i] for i in self.extra))
+        return used
+
+
+def event_names(events: Sequence[Event]) -> dict[str, str]:
+    """Folded name -> slug for every slug, title and alias."""
+    names = {}
+    for event in events:
+        for name in (event.slug, event.title, *event.aliases):
+            folded = normalise_name(name)
+            if folded:
+                names.setdefault(folded, event.slug)
+    return names
+
+
+def match_events(value: str, names: dict[str, str]) -> tuple[list[str], list[str]]:
+    """('INNOFF-studio; Årsmøte') -> (['studio', 'arsmote'], unmatched parts)."""
+    slugs, unknown = [], []
+    for part in _LIST_SPLIT.split(value):
+        folded = normalise_name(part)
+        if not folded:
+            continue
+        if folded in EVERY_EVENT:
+            slugs += [slug for slug in dict.fromkeys(names.values()) if slug not in slugs]
+            continue
+        slug = names.get(folded) or next(
+            (s for name, s in sorted(names.items(), key=lambda kv: -len(kv[0])) if name in folded),
+            None,
+        )
+        if slug is None:
+            unknown.append(part)
+        elif slug not in slugs:
+            slugs.append(slug)
+    return slugs, unknown
+
+
+def _unique_names(header: Sequence[str]) -> tuple[str, ...]:
+    """Header cells trimmed; a blank one becomes 'column N', a repeated one gets '(column N)'.
+
+    Extra columns are kept under their header, so every name must be there and differ.
+    """
+    names: list[str] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(header):
+        name = cell.strip() or f"column {index + 1}"
+        if name.casefold() in seen:
+            name = f"{name} (column {index + 1})"
+        seen.add(name.casefold())
+        names.append(name)
+    return tuple(names)
+
+
+def plan_columns(
+    header: Sequence[str],
+    sample: Sequence[Sequence[str]],
+    events: Sequence[Event],
+    overrides: dict[str, str] | None = None,
+) -> ColumnPlan:
+    """Decide what each column is from its header and, where headers are ambiguous, its values.
+
+    `overrides` maps a header (as written, case-insensitive) to a field, 'events',
+    'event:SLUG' or 'extra', and always wins.
+    """
+    header = _unique_names(header)
+    folded = [normalise_name(cell) for cell in header]
+    names = event_names(events)
+    slugs = {event.slug for event in events}
+
+    def values(index: int) -> list[str]:
+        return [row[index].strip() for row in sample if index < len(row) and row[index].strip()]
+
+    fields: dict[str, int] = {}
+    flags: list[tuple[int, str]] = []
+    lists: list[int] = []
+    taken: set[int] = set()
+
+    for wanted, target in (overrides or {}).items():
+        matches = [i for i, name in enumerate(folded) if name == normalise_name(wanted)]
+        if not matches:
+            raise InnoffError(
+                f"--map: no column called '{wanted}' - the columns are: {', '.join(header)}"
+            )
+        index = matches[0]
+        taken.add(index)
+        if target in FIELDS:
+            fields[target] = index
+        elif target == "events":
+            lists.append(index)
+        elif target.startswith("event:") and target[6:] in slugs:
+            flags.append((index, target[6:]))
+        elif target != "extra":
+            raise InnoffError(
+                f"--map: unknown field '{target}' - use one of {', '.join(MAP_TARGETS)}, or event:SLUG"
+            )
+
+    def score(name: str, index: int) -> float:
+        cells = values(index)
+        if not cells:
+            return 0.0
+        if name == "email":
+            good = sum(1 for cell in cells if "@" in cell)
+        elif name == "registered_at":
+            good = sum(
+                1 for cell in cells if DateReader.guess_format(cell, False) or _looks_dated(cell)
+            )
+        else:
+            good = sum(1 for cell in cells if cell.casefold() not in PLACEHOLDERS)
+        return good / len(cells)
+
+    # What each header names: exactly a known name (strong), or one it contains
+    # ("Din e-postadresse"; weaker). A header that contains several is what it
+    # ends with, as a compound's last word says what it is ("Deltakers e-post"
+    # is an e-mail, not a name), and of those the longest ("First Name" is a
+    # first name). Words in parentheses are examples, not the question:
+    # "Arbeidssted (kommune, universitet ...)" asks for the workplace.
+    exact: dict[int, str] = {}
+    loose: dict[int, str] = {}
+    for index, text in enumerate(header):
+        if index in taken:
+            continue
+        subject = normalise_name(re.sub(r"\(.*?\)|\[.*?\]", " ", text)) or folded[index]
+        found = next((name for name in FIELDS if subject in HEADER_NAMES[name]), None)
+        if found:
+            exact[index] = found
+        elif found := _loose_field(subject):
+            loose[index] = found
+
+    def rank(name: str, index: int) -> tuple:
+        # Real values before placeholders ('anonymous', empty); the participant's
+        # column before the buyer's; for times, a submission before a start;
+        # then an exact header, the better values, the leftmost.
+        value = score(name, index)
+        return (
+            value > (0 if index in exact else 0.05),
+            not (name in PERSONAL and _about_buyer(folded[index])),
+            _time_rank(folded[index]) if name == "registered_at" else 0,
+            index in exact,
+            value,
+            -index,
+        )
+
+    for name in FIELDS:
+        candidates = [
+            i for i in (*exact, *loose)
+            if i not in taken and (exact.get(i) or loose.get(i)) == name
+        ]  # fmt: skip
+        if name in fields or not candidates:
+            continue
+        best = max(candidates, key=lambda i: rank(name, i))
+        # An exact header is taken even when its values are poor (the rows are
+        # rejected with reasons); a loose one must hold something.
+        if best in exact or score(name, best) > 0.05:
+            fields[name] = best
+            taken.add(best)
+
+    # The buyer's columns never stand in for the participant's own: a buyer's
+    # name is dropped when the participant has a first or last name, and so on.
+    groups = ({"name", "first_name", "last_name"},)
+    for name, index in list(fields.items()):
+        if name not in PERSONAL or not _about_buyer(folded[index]):
+            continue
+        kin = next((group for group in groups if name in group), {name})
+        if any(not _about_buyer(folded[fields[other]]) for other in kin if other in fields):
+            del fields[name]
+            taken.discard(index)
+
+    if "email" not in fields:
+        # No header says e-mail: take the column whose values are addresses.
+        scored = sorted(
+            ((score("email", i), -i, i) for i in range(len(header)) if i not in taken), reverse=True
+        )
+        if scored and scored[0][0] >= 0.5:
+            fields["email"] = scored[0][2]
+            taken.add(scored[0][2])
+        else:
+            raise InnoffError(
+                "no e-mail column found - name it with --map 'HEADER=email' "
+                f"(the columns are: {', '.join(header)})"
+            )
+
+    for index, name in enumerate(folded):
+        if index in taken:
+            continue
+        cells = values(index)
+        named = next((slug for key, slug in names.items() if key in name), None)
+        if named and all(yes_or_no(cell) is not None for cell in cells):
+            flags.append((index, named))
+            taken.add(index)
+        elif cells and all(match_events(cell, names)[0] for cell in cells):
+            lists.append(index)
+            taken.add(index)
+
+    status = next(
+        (i for i, name in enumerate(folded) if i not in taken and name in STATUS_HEADERS), None
+    )
+    # Slashed dates are day-first (the Norwegian way) unless the header is one of
+    # Microsoft Forms' own; either way, values that can only be read one way
+    # (11/17/2020, 17/11/2020) decide, as they would for a person reading them.
+    date_header = folded[fields["registered_at"]] if "registered_at" in fields else ""
+    month_first = date_header in US_DATE_HEADERS
+    zone = None
+    if date_header:
+        times = values(fields["registered_at"])
+        # A 12-hour clock (11/03/2020 12:06:52 PM) is the American way: month first.
+        month_first |= any(_AM_PM.search(value) for value in times)
+        month_first = _month_first(times, month_first)
+        zone = header_zone(header[fields["registered_at"]])
+    return ColumnPlan(
+        header=header,
+        fields=fields,
+        event_flags=tuple(flags),
+        event_lists=tuple(lists),
+        extra=tuple(i for i in range(len(header)) if i not in taken),
+        month_first=month_first,
+        status=status,
+        zone=zone,
+    )
+
+
+def _about_buyer(folded_header: str) -> bool:
+    """'Bestillers e-post', 'Buyer Email': the one who ordered, perhaps for others."""
+    return any(word in folded_header for word in BUYER_WORDS)
+
+
+def _loose_field(folded_header: str) -> str | None:
+    """The field a header names by containing its name ('Din e-postadresse' -> email)."""
+    found = [
+        (folded_header.rfind(word) + len(word), len(word), name)
+        for name, words in HEADER_NAMES.items()
+        for word in words
+        if len(word) >= 4 and word in folded_header
+    ]
+    field = max(found)[-1] if found else None
+    if field == "registered_at" and any(w in folded_header for w in NOT_REGISTERED_AT):
+        return None  # "Fødselsdato" holds a date, but not the one of the registration
+    if field == "municipality" and any(w in folded_header for w in WORKPLACE_WORDS):
+        # "Hvilken kommune/organisasjon representerer du?" asks where one works;
+        # only a question for the municipality alone is the municipality.
+        return "organisation"
+    return field
+
+
+def _time_rank(folded_header: str) -> int:
+    """How surely a time column is when the registration was sent (higher is surer)."""
+    for rank, words in enumerate(TIME_WORDS):
+        if any(word in folded_header for word in words):
+            return len(TIME_WORDS) - rank + 1
+    return 0 if "start" in folded_header else 1
+
+
+def _looks_dated(text: str) -> bool:
+    return bool(re.search(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", text))

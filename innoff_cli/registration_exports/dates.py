@@ -1,0 +1,269 @@
+"""Registration times in whatever form the export wrote them, as UTC ISO text.
+
+Pure: the zone to read local times in is a parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+_AM_PM = re.compile(r"\d\s*[AaPp]\.?[Mm]\.?\s*$")
+_HEADER_ZONE = re.compile(
+    r"\b(UTC|GMT|Z|CET|CEST|EET|WET)(?:\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?)?(?![A-Za-z])"
+)
+
+
+def header_zone(header: str) -> str | None:
+    """The zone a time column's header names: '(UTC)', '(GMT)', 'UTC+1', 'CET'.
+
+    Returned as an offset '+01:00' or a zone name for ZoneInfo; None if it names none.
+    """
+    found = _HEADER_ZONE.search(header)
+    if not found:
+        return None
+    name, sign, hours, minutes = found.groups()
+    if name in ("CET", "CEST", "EET", "WET"):
+        return name if not sign else None  # ZoneInfo knows them, summer time included
+    if not sign:
+        return "+00:00"
+    return f"{sign}{int(hours):02d}:{minutes or '00'}"
+
+
+def zone_of(name: str):
+    """A tzinfo for header_zone()'s answer."""
+    from datetime import timezone
+
+    if name[0] in "+-":
+        hours, minutes = int(name[1:3]), int(name[4:6])
+        sign = -1 if name[0] == "-" else 1
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return ZoneInfo(name)
+
+
+def _month_first(values: Sequence[str], otherwise: bool) -> bool:
+    """Whether slashed dates among `values` are month-first, or `otherwise` if they do not say."""
+    day_first = month_first = False
+    for value in values:
+        found = _SLASHED_DATE.match(value)
+        if found:
+            day_first |= int(found[1]) > 12
+            month_first |= int(found[2]) > 12
+    return month_first if day_first != month_first else otherwise
+
+
+class DateReader:
+    """Registration times in whatever form the export wrote them, as UTC ISO text.
+
+    The first value decides a strptime format that is then reused (50-70 us a
+    call for dateutil against a few for strptime); a value that does not fit it
+    goes to dateutil. Slashed dates are read day-first (17/11/2020, the Norwegian
+    way) except under Microsoft Forms' own time headers, which are month-first.
+    Times without an offset are local times in `tz`.
+    """
+
+    DAY_FIRST = (
+        "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%y %H:%M", "%d.%m.%y",
+        # Google Sheets and others in Norwegian: "02.11.2020 kl. 09.13.45".
+        "%d.%m.%Y kl. %H.%M.%S", "%d.%m.%Y kl. %H:%M:%S", "%d.%m.%Y kl. %H.%M", "%d.%m.%Y kl. %H:%M",
+        "%d.%m.%Y %H.%M.%S", "%d.%m.%Y %H.%M",
+        "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d",
+        "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %I:%M:%S %p",
+        "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d/%m/%y %H:%M:%S", "%d/%m/%y",
+    )  # fmt: skip
+    MONTH_FIRST = (
+        "%m/%d/%y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%m/%d/%y %H:%M", "%m/%d/%Y %H:%M",
+        "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%y", "%m/%d/%Y",
+    )  # fmt: skip
+
+    def __init__(self, month_first: bool, tz: ZoneInfo):
+        self.month_first = month_first
+        self.tz = tz
+        self.format: str | None = None
+        self.pattern: re.Pattern[str] | None = None
+        self.guesses_left = 3
+        # Local hour -> its UTC hour as text (few: a form runs for some weeks).
+        self.hours: dict[tuple, str | bool | None] = {}
+        self.cache: dict[str, str | None] = {}
+
+    @classmethod
+    def guess_format(cls, text: str, month_first: bool) -> str | None:
+        formats = (*cls.MONTH_FIRST, *cls.DAY_FIRST) if month_first else cls.DAY_FIRST
+        for candidate in formats:
+            try:
+                datetime.strptime(text, candidate)
+            except ValueError:
+                continue
+            return candidate
+        return None
+
+    def _use(self, fmt: str) -> None:
+        self.format = fmt
+        self.pattern = _format_pattern(fmt)
+
+    def read(self, text: str) -> str | None:
+        """UTC ISO 8601 text, or None when the value is not a date at all."""
+        # Forms often stamp to the minute, so the same text comes back many times.
+        cached = self.cache.get(text, _MISSING)
+        if cached is not _MISSING:
+            return cached
+        if len(self.cache) >= 4096:  # bounded: memory must not grow with the file
+            self.cache.clear()
+        result = self.cache[text] = self._read(text)
+        return result
+
+    def _read(self, text: str) -> str | None:
+        text = text.strip()
+        if not text:
+            return None
+        if self.pattern is not None:
+            match = self.pattern.fullmatch(text)
+            if match:
+                return self._utc_from_fields(match)
+        moment = None
+        if self.format:
+            try:
+                moment = datetime.strptime(text, self.format)
+            except ValueError:
+                pass
+        if moment is None and self.guesses_left:
+            guessed = self.guess_format(text, self.month_first)
+            if guessed:
+                self._use(guessed)
+                moment = datetime.strptime(text, guessed)
+            else:
+                # A column no format fits (Google's "GMT+1") stops costing
+                # twenty failed strptime calls a row.
+                self.guesses_left -= 1
+        if moment is None:
+            moment = self._dateutil(text)
+            if moment is None:
+                return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.tz)
+        return moment.astimezone(UTC).isoformat()
+
+    def _utc_from_fields(self, match: re.Match[str]) -> str | None:
+        """The fast path: numbers from the regex, and per local hour its UTC hour.
+
+        Most zones are whole hours off UTC, so minutes and seconds pass through
+        as written: the UTC text is the hour's, cached, and the digits of the
+        value (a form's times to the minute are mostly all different).
+        """
+        fields = match.groupdict()
+        minute, second = fields.get("M") or "00", fields.get("S") or "00"
+        if minute >= "60" or second >= "60":  # two digits each: compared as text
+            return None
+        key = (fields.get("Y") or fields.get("y"), fields["m"], fields["d"], fields.get("H"))
+        hour = self.hours.get(key, _MISSING)
+        if hour is _MISSING:
+            hour = self.hours[key] = self._utc_hour(fields)
+        if hour is None:
+            return None
+        if hour is False:  # a zone a fraction of an hour off UTC: do the sums
+            return self._utc_exact(fields)
+        return f"{hour}:{minute}:{second}+00:00"
+
+    def _utc_hour(self, fields: dict) -> str | bool | None:
+        """'2025-01-06T07' for a local hour, False when the zone is not whole hours
+        off UTC then, None when it is no date."""
+        year = int(fields["Y"]) if fields.get("Y") else 2000 + int(fields["y"])
+        try:
+            local = datetime(year, int(fields["m"]), int(fields["d"]), int(fields.get("H") or 0))
+        except ValueError:
+            return None
+        offset = local.replace(tzinfo=self.tz).utcoffset() or timedelta(0)
+        if offset % timedelta(hours=1):
+            return False
+        return (local - offset).strftime("%Y-%m-%dT%H")
+
+    def _utc_exact(self, fields: dict) -> str | None:
+        year = int(fields["Y"]) if fields.get("Y") else 2000 + int(fields["y"])
+        try:
+            local = datetime(
+                year, int(fields["m"]), int(fields["d"]),
+                int(fields.get("H") or 0), int(fields.get("M") or 0), int(fields.get("S") or 0),
+            )  # fmt: skip
+        except ValueError:
+            return None
+        offset = local.replace(tzinfo=self.tz).utcoffset() or timedelta(0)
+        return (local - offset).isoformat() + "+00:00"
+
+    def _dateutil(self, text: str) -> datetime | None:
+        from dateutil import parser  # 60-70 ms to import: only for dates strptime cannot read
+
+        # Google Forms writes "GMT+1" for one hour east; dateutil reads such
+        # offsets POSIX-style (west), so spell it out as +01:00 first.
+        cleaned = _GMT_OFFSET.sub(lambda m: f" {m[1]}{int(m[2]):02d}:{m[3] or '00'}", text)
+        # A time written with dots, as Norwegians do: "2. nov. 2020 kl. 09.13".
+        cleaned = _DOTTED_TIME.sub(lambda m: ":".join(part for part in m.groups() if part), cleaned)
+        year_first = bool(re.match(r"\s*\d{4}\D", cleaned))  # 2020/11/02 is never day-first
+        try:
+            moment = parser.parse(
+                cleaned,
+                parserinfo=_norwegian_parserinfo(),
+                dayfirst=not (self.month_first or year_first),
+                yearfirst=year_first,
+                default=_NO_DATE,  # what the text leaves out stays out, not "today"
+            )
+        except (ValueError, OverflowError):
+            return None
+        return None if moment.year == _NO_DATE.year else moment
+
+
+_NO_DATE = datetime(1, 1, 1)
+_DOTTED_TIME = re.compile(r"(?<=\s)(\d{1,2})\.(\d{2})(?:\.(\d{2}))?(?=\s*$)")
+
+
+@functools.cache
+def _norwegian_parserinfo():
+    """dateutil's words, with the Norwegian names of months and weekdays and 'kl.'."""
+    from dateutil import parser
+
+    english = parser.parserinfo
+    norwegian_months = (
+        ("januar",), ("februar",), ("mars",), ("april",), ("mai",), ("juni",), ("juli",),
+        ("august",), ("september",), ("okt", "oktober"), ("november",), ("des", "desember"),
+    )  # fmt: skip
+    norwegian_days = (
+        ("man", "mandag"), ("tir", "tirsdag"), ("ons", "onsdag"), ("tor", "torsdag"),
+        ("fre", "fredag"), ("lør", "lørdag"), ("søn", "søndag"),
+    )  # fmt: skip
+
+    class NorwegianParserInfo(english):
+        JUMP = [*english.JUMP, "kl", "klokken", "den"]
+        MONTHS = [(*ours, *theirs) for ours, theirs in zip(english.MONTHS, norwegian_months)]
+        WEEKDAYS = [(*ours, *theirs) for ours, theirs in zip(english.WEEKDAYS, norwegian_days)]
+
+    return NorwegianParserInfo()
+
+
+_MISSING = object()
+_DIRECTIVES = {
+    "d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "Y": r"(?P<Y>\d{4})", "y": r"(?P<y>\d{2})",
+    "H": r"(?P<H>\d{1,2})", "M": r"(?P<M>\d{2})", "S": r"(?P<S>\d{2})",
+}  # fmt: skip
+
+
+def _format_pattern(fmt: str) -> re.Pattern[str] | None:
+    """A regex for a strptime format made of plain numbers; None when it has more (%p, %z)."""
+    parts, index = [], 0
+    while index < len(fmt):
+        if fmt[index] == "%":
+            directive = fmt[index + 1]
+            if directive not in _DIRECTIVES:
+                return None
+            parts.append(_DIRECTIVES[directive])
+            index += 2
+        else:
+            parts.append(re.escape(fmt[index]))
+            index += 1
+    return re.compile("".join(parts))
+
+
+_GMT_OFFSET = re.compile(r"\s*(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$")
