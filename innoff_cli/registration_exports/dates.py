@@ -6,6 +6,7 @@ Pure: the zone to read local times in is a parameter.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -105,6 +106,15 @@ class DateReader:
     def _use(self, fmt: str) -> None:
         self.format = fmt
         self.pattern = _format_pattern(fmt)
+        if self.pattern is not None:
+            # Where the minutes and seconds are among the regex's groups; the
+            # others make the key of the hour.
+            names = sorted(self.pattern.groupindex, key=self.pattern.groupindex.get)
+            self.minute_at = names.index("M") if "M" in names else None
+            self.second_at = names.index("S") if "S" in names else None
+            self.hour_key = operator.itemgetter(
+                *[i for i, name in enumerate(names) if name not in ("M", "S")], 0
+            )
 
     def read(self, text: str) -> str | None:
         """UTC ISO 8601 text, or None when the value is not a date at all."""
@@ -112,6 +122,10 @@ class DateReader:
         cached = self.cache.get(text, _MISSING)
         if cached is not _MISSING:
             return cached
+        return self.read_new(text)
+
+    def read_new(self, text: str) -> str | None:
+        """`read` for a text not in the cache (the row loop has looked already)."""
         if len(self.cache) >= 4096:  # bounded: memory must not grow with the file
             self.cache.clear()
         result = self.cache[text] = self._read(text)
@@ -155,18 +169,19 @@ class DateReader:
         as written: the UTC text is the hour's, cached, and the digits of the
         value (a form's times to the minute are mostly all different).
         """
-        fields = match.groupdict()
-        minute, second = fields.get("M") or "00", fields.get("S") or "00"
+        groups = match.groups()
+        minute = "00" if self.minute_at is None else groups[self.minute_at]
+        second = "00" if self.second_at is None else groups[self.second_at]
         if minute >= "60" or second >= "60":  # two digits each: compared as text
             return None
-        key = (fields.get("Y") or fields.get("y"), fields["m"], fields["d"], fields.get("H"))
+        key = self.hour_key(groups)
         hour = self.hours.get(key, _MISSING)
         if hour is _MISSING:
-            hour = self.hours[key] = self._utc_hour(fields)
+            hour = self.hours[key] = self._utc_hour(match.groupdict())
         if hour is None:
             return None
         if hour is False:  # a zone a fraction of an hour off UTC: do the sums
-            return self._utc_exact(fields)
+            return self._utc_exact(match.groupdict())
         return f"{hour}:{minute}:{second}+00:00"
 
     def _utc_hour(self, fields: dict) -> str | bool | None:

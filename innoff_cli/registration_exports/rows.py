@@ -198,7 +198,7 @@ class RowReader:
         pick = self.pick
         extra_columns = self.extra
         date_cache = self.dates.cache
-        read_date = self.dates.read
+        read_date = self.dates.read_new  # after the row loop's own look in the cache
         event_cells, event_cache = self.event_cells, self.event_cache
         default_events = self.default_events
         email_match = _EMAIL.fullmatch
