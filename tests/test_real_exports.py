@@ -237,3 +237,11 @@ def test_a_later_block_of_panelists_is_not_registered(run, tmp_path):
         "a later block is not registrants, not read: 1 (from line 10: Panelist Details)"
         in report["warnings"]
     )
+
+
+def test_error_messages_quote_headers_escaped_and_on_one_line(run, tmp_path):
+    path = write(tmp_path, "rar.csv", '"\x1b[2J\x01\nNavn";Telefon\nKari;999\n')
+    result = run("registrations", "import", path)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "\x1b" not in result.stderr
+    assert "(the columns are: \\x1b[2J\\x01\\nNavn, Telefon)" in result.stderr

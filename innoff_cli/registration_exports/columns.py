@@ -15,6 +15,7 @@ from innoff_cli.errors import InnoffError
 from innoff_cli.models import Event
 from innoff_cli.programme import normalise_name
 from innoff_cli.registration_exports.dates import _AM_PM, DateReader, _month_first, header_zone
+from innoff_cli.registration_exports.text import shown
 from innoff_cli.registration_exports.vocabulary import (
     BUYER_WORDS,
     EVERY_EVENT,
@@ -90,6 +91,12 @@ def find_header(
     index = best[1] if best else 0
     line, header = seen[index]
     return line, header, index, itertools.chain(seen[index + 1 :], numbered)
+
+
+def _listed(header: Sequence[str], most: int = 12) -> str:
+    """Header cells for a one-line message: each escaped and cut short, at most `most`."""
+    names = [shown(name, 30) for name in header[:most]]
+    return ", ".join(names) + (f" and {len(header) - most} more" if len(header) > most else "")
 
 
 def is_header(cells: Sequence[str]) -> bool:
@@ -228,7 +235,7 @@ def plan_columns(
         matches = [i for i, name in enumerate(folded) if name == normalise_name(wanted)]
         if not matches:
             raise InnoffError(
-                f"--map: no column called '{wanted}' - the columns are: {', '.join(header)}"
+                f"--map: no column called '{shown(wanted)}' - the columns are: {_listed(header)}"
             )
         index = matches[0]
         taken.add(index)
@@ -240,7 +247,7 @@ def plan_columns(
             flags.append((index, target[6:]))
         elif target != "extra":
             raise InnoffError(
-                f"--map: unknown field '{target}' - use one of {', '.join(MAP_TARGETS)}, or event:SLUG"
+                f"--map: unknown field '{shown(target)}' - use one of {', '.join(MAP_TARGETS)}, or event:SLUG"
             )
 
     def score(name: str, index: int) -> float:
@@ -325,7 +332,7 @@ def plan_columns(
         else:
             raise InnoffError(
                 "no e-mail column found - name it with --map 'HEADER=email' "
-                f"(the columns are: {', '.join(header)})"
+                f"(the columns are: {_listed(header)})"
             )
 
     for index, name in enumerate(folded):
