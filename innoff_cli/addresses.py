@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from innoff_cli.terminal import shown
+
 # Values that forms write where a person would have written nothing (also what
 # registration_exports reads as an empty name or organisation).
 PLACEHOLDERS = {"anonymous", "anonym", "n/a", "na", "-", "none", "null"}
@@ -17,6 +19,16 @@ _EMAIL = re.compile(
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 _ANGLE_ADDRESS = re.compile(r"<([^<>]+)>\s*$")
+# RFC 5321 4.5.3.1: 64 octets before the @, 254 in all (a path of 256 less its <>).
+LOCAL_MOST, ADDRESS_MOST = 64, 254
+
+
+def fits(address: str) -> bool:
+    """Whether an address keeps RFC 5321's limits (counted in octets)."""
+    if address.isascii():
+        return len(address) <= ADDRESS_MOST and address.rfind("@") <= LOCAL_MOST
+    local, _, domain = address.rpartition("@")
+    return len(local.encode()) <= LOCAL_MOST and len(address.encode()) <= ADDRESS_MOST
 
 
 def check_email(text: str) -> tuple[str | None, str | None]:
@@ -35,17 +47,22 @@ def check_email(text: str) -> tuple[str | None, str | None]:
         return None, "no e-mail address"
     # The cheap check clears the usual address in about a microsecond; only the
     # rest pays for the full validator (50-85 us a call, and 70 ms to import).
+    if not fits(value):
+        return None, (
+            f"bad e-mail address '{shown(value)}': longer than e-mail allows"
+            f" ({LOCAL_MOST} characters before the @, {ADDRESS_MOST} in all)"
+        )
     if _EMAIL.fullmatch(value) and ".." not in value:
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}", None
     # The commonest typos need no validator to explain (an @ inside a quoted
     # local part is refused by the validator too).
     if value.count("@") != 1:
-        return None, f"bad e-mail address '{value}': it must have exactly one @"
+        return None, f"bad e-mail address '{shown(value)}': it must have exactly one @"
     from email_validator import EmailNotValidError, validate_email
 
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as error:
-        return None, f"bad e-mail address '{value}': {error}"
+        return None, f"bad e-mail address '{shown(value)}': {error}"
     return checked.normalized, None

@@ -364,3 +364,21 @@ def test_the_fast_date_path_agrees_with_the_datetime_sums(moment, zone):
     expected = moment.replace(microsecond=0, tzinfo=tz).astimezone(UTC).isoformat()
     assert reader.read(text) == expected
     assert reader.read(text) == expected  # from the cache too
+
+
+@pytest.mark.parametrize(
+    "address, ok",
+    [("k" * 64 + "@x.no", True), ("k" * 65 + "@x.no", False),
+     ("k@" + ("d" * 60 + ".") * 4 + "no", True), ("k@" + ("d" * 60 + ".") * 5 + "no", False),
+     ("k" * 5000 + "@x.no", False), ("ø" * 32 + "@x.no", True), ("ø" * 33 + "@x.no", False)],
+)  # fmt: skip
+def test_addresses_keep_rfc_5321_lengths(address, ok):
+    found, problem = registration_exports.check_email(address)
+    assert (found is not None) == ok, problem
+    if not ok:
+        assert "longer than e-mail allows" in problem and len(problem) < 200
+    # The import's own fast path agrees.
+    header = ["Navn", "E-post"]
+    plan = registration_exports.plan_columns(header, [["Kari", "kari@x.no"]], EVENTS)
+    row = RowReader(plan, EVENTS, "studio", OSLO).read(2, ["Kari", address])
+    assert isinstance(row, ParsedRow) == ok

@@ -12,6 +12,8 @@ import io
 import re
 from collections.abc import Iterable
 
+from innoff_cli.terminal import shown  # noqa: F401  (cells quoted in messages)
+
 
 def detect_encoding(chunks: Iterable[bytes]) -> tuple[str, str]:
     """(encoding, sha256 hex) of a file read in chunks, in one pass and flat memory.
@@ -77,11 +79,3 @@ def sniff_delimiter(sample: str) -> str:
         if steady >= 0.6 and score > best_score:
             best, best_score = delimiter, score
     return best
-
-
-def shown(text: str, limit: int = 60) -> str:
-    """A cell of a file as a message may quote it: one line, control characters
-    escaped, cut short."""
-    if not text.isprintable():
-        text = text.encode("unicode_escape").decode("ascii")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
