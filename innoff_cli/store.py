@@ -117,6 +117,10 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
         if create and path.stat().st_size == 0:  # no effect once a file has tables
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA foreign_keys = ON")
+        # Erasure by design, not by build: deleted rows are overwritten with
+        # zeros, so an erased name or address is not left in free pages (some
+        # SQLite builds default to this, others do not).
+        conn.execute("PRAGMA secure_delete = ON")
         # SQLite's defaults are kept on purpose: a rollback journal and
         # synchronous=FULL, durable through a power cut. WAL would let readers
         # run during a write, which a one-person CLI hardly needs, and it

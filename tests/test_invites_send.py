@@ -545,3 +545,27 @@ def test_a_bad_from_is_refused_before_anything_happens(run, registered, server, 
     assert ok.exit_code == 0
     assert {r.sender for r in server.received} == {"styret@innoff.no"}
     assert server.received[0].message["From"] == "Styret i INNOFF <styret@innoff.no>"
+
+
+def test_an_erased_person_is_nowhere_in_the_file_after_their_cancellation(
+    run, tmp_path, db_path, server
+):
+    export = tmp_path / "en.csv"
+    export.write_text(
+        "Navn;E-post;Telefon\nSynnøve Glemsk;synnove.glemsk@forgetme.example;+47 41234567\n"
+        "Kari Nordmann;kari@bergen.kommune.example;\n",
+        encoding="utf-8",
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+    send(run, server)
+    run("registrations", "remove", "synnove.glemsk@forgetme.example", "--yes")
+    send(run, server)  # the cancellation, after which innoff forgets her
+    from innoff_cli import store
+
+    conn = store.connect(db_path)  # innoff sets it, whatever this SQLite's default
+    assert conn.execute("PRAGMA secure_delete").fetchone() == (1,)
+    conn.close()
+    data = b"".join(path.read_bytes() for path in db_path.parent.glob(db_path.name + "*"))
+    for trace in ("synnove.glemsk@forgetme.example", "Synnøve Glemsk", "41234567", "forgetme"):
+        assert trace.encode() not in data, trace
+    assert b"kari@bergen.kommune.example" in data  # the file is read right
