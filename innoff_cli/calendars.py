@@ -305,7 +305,9 @@ def invite_file_name(event_slug: str, email: str) -> str:
 
 def _unformula(cell: str) -> str:
     """A manifest cell as it was before spreadsheet_safe() guarded it."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+    from innoff_cli.output import FORMULA_STARTS
+
+    return cell[1:] if cell[:1] == "'" and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def read_manifest(directory: Path) -> dict[tuple[str, str], tuple[itip.Received, dict]]:
@@ -454,7 +456,7 @@ def write_calendar(path: Path, text: str) -> None:
 
 
 def _write_manifest(stream, rows: list[list]) -> None:
-    from innoff_cli.participants import spreadsheet_safe
+    from innoff_cli.output import spreadsheet_safe
 
     writer = csv.writer(stream)
     writer.writerow(MANIFEST_COLUMNS)

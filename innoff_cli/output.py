@@ -45,13 +45,23 @@ def write_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+# A cell starting with one of these is a formula to a spreadsheet ('=HYPERLINK(...)').
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A leading apostrophe keeps Excel from running '=HYPERLINK(...)' as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def write_csv(rows: Iterable[Any], columns: list[Column], stream: Any = None) -> None:
+    """CSV for people and their spreadsheets: every cell that would run as a formula is guarded."""
     import csv
 
     writer = csv.writer(stream or sys.stdout, lineterminator="\n")
     writer.writerow([column.key for column in columns])
     for row in rows:
-        writer.writerow([column.get(row) for column in columns])
+        writer.writerow([spreadsheet_safe(column.get(row)) for column in columns])
 
 
 def markdown_table(rows: Iterable[Any], columns: list[Column]) -> str:

@@ -346,21 +346,31 @@ EXPORT_COLUMNS = (
     "registered_at",
     "events",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(value: str) -> str:
-    """A leading apostrophe keeps Excel from running '=HYPERLINK(...)' as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+def export_csv(
+    db_path: Path, target: Path | None, event: str | None = None, delimiter: str = ";"
+) -> int:
+    """Write participants to `target` (None: stdout) as UTF-8 with BOM; returns how many."""
+    from innoff_cli.output import spreadsheet_safe
 
-
-def export_csv(db_path: Path, target: Path, event: str | None = None, delimiter: str = ";") -> int:
-    """Write participants to `target` as UTF-8 with BOM; returns how many."""
     people = list_participants(db_path, event)
-    with files.written_whole(target, "utf-8-sig") as stream:
+
+    def write(stream) -> None:
         writer = csv.writer(stream, delimiter=delimiter)
         writer.writerow(EXPORT_COLUMNS)
         for person in people:
             row = {**person, "events": ", ".join(person["events"])}
             writer.writerow([spreadsheet_safe(row[key] or "") for key in EXPORT_COLUMNS])
+
+    if target is None:
+        import io
+        import sys
+
+        stream = io.TextIOWrapper(sys.stdout.buffer, "utf-8-sig", newline="", write_through=True)
+        write(stream)
+        stream.detach()
+    else:
+        with files.written_whole(target, "utf-8-sig") as stream:
+            write(stream)
     return len(people)

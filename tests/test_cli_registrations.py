@@ -566,3 +566,27 @@ def test_the_sample_exports_import(run):
         "Kari.Nordmann@bergen-kommune.example",
         "seniorrådgiver",
     )
+
+
+def test_every_csv_for_people_guards_formulas_and_export_goes_to_stdout(run, tmp_path):
+    export = tmp_path / "farlig.csv"
+    export.write_text(
+        'Navn;E-post;Telefon\n=HYPERLINK("http://x","klikk");eva@x.no;+47 999 99 999\n',
+        encoding="utf-8",
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+    listed = list(
+        csv.DictReader(io.StringIO(run("registrations", "list", "--format", "csv").stdout))
+    )
+    assert (listed[0]["name"], listed[0]["phone"]) == (
+        '\'=HYPERLINK("http://x","klikk")', "'+47 999 99 999",
+    )  # fmt: skip
+    out = run("registrations", "export", "-o", "-")
+    assert out.exit_code == 0 and out.stderr == "Wrote 1 participants to stdout.\n"
+    assert not (tmp_path / "-").exists()
+    text = out.stdout_bytes.decode("utf-8-sig")
+    (row,) = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert row["name"] == '\'=HYPERLINK("http://x","klikk")'
+    run("agenda", "edit", "pause", "--title", "=1+1")
+    agenda = list(csv.DictReader(io.StringIO(run("agenda", "show", "--format", "csv").stdout)))
+    assert [r["title"] for r in agenda if r["id"] == "pause"] == ["'=1+1"]

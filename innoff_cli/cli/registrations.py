@@ -173,7 +173,9 @@ def registrations_remove(
 @registrations_app.command("export")
 def registrations_export(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="CSV file to write, or - for stdout.")
+    ],
     event: EventOption = None,
     delimiter: Annotated[
         str, typer.Option("--delimiter", help="';' (what Excel expects in Norway), ',' or 'tab'.")
@@ -182,5 +184,6 @@ def registrations_export(
     """Export participants as CSV for Excel: UTF-8 with BOM, formulas neutralised."""
     from innoff_cli import participants
 
-    count = participants.export_csv(database_path(ctx), output, event, _delimiter(delimiter) or ";")
-    typer.echo(f"Wrote {count} participants to {output}.", err=True)
+    target = None if str(output) == "-" else output
+    count = participants.export_csv(database_path(ctx), target, event, _delimiter(delimiter) or ";")
+    typer.echo(f"Wrote {count} participants to {'stdout' if target is None else output}.", err=True)
