@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from innoff_cli.models import Event, Item
 from innoff_cli.programme import clock, current_item, norwegian_date
+from innoff_cli.terminal import visible
 
 Format = Literal["table", "json", "csv", "markdown"]
 
@@ -90,7 +91,7 @@ def rich_table(
         table.add_column(column.header, overflow="fold", min_width=len(column.header))
     for row in rows:
         table.add_row(
-            *(Text(column.get(row)) for column in columns),
+            *(Text(visible(column.get(row))) for column in columns),
             style=(style(row) or None) if style else None,
         )
     return table
@@ -223,9 +224,9 @@ def render_agenda(events: list[Event], fmt: Format, tz: ZoneInfo, now: datetime 
         title, details = event_heading(event, tz)
         if index:
             out.print()
-        out.print(Text(title, style="bold"))
+        out.print(Text(visible(title), style="bold"))
         if details:
-            out.print(Text(details, style="dim"))
+            out.print(Text(visible(details), style="dim"))
         out.print(rich_table(agenda_rows(event, tz, now), AGENDA_TABLE_COLUMNS, _row_style))
 
 
@@ -286,7 +287,7 @@ def render_imports(reports: list, fmt: str) -> None:
     color = False if os.environ.get("NO_COLOR") else None
 
     def line(text: str, **style: Any) -> None:
-        typer.secho(text, color=color, **style)
+        typer.secho(visible(text), color=color, **style)
 
     for report in reports:
         line(
@@ -388,10 +389,12 @@ def render_stats(stats: dict[str, dict[str, int]], fmt: str) -> None:
     if fmt == "json":
         write_json(stats)
         return
+    from rich.text import Text
+
     out = console()
     columns = [Column("what", "", lambda r: r[0]), Column("count", "Count", lambda r: str(r[1]))]
     for section, counts in stats.items():
-        out.print(f"[bold]{section.capitalize()}[/bold]")
+        out.print(Text(section.capitalize(), style="bold"))
         out.print(rich_table(list(counts.items()), columns))
 
 

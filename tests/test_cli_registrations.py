@@ -590,3 +590,41 @@ def test_every_csv_for_people_guards_formulas_and_export_goes_to_stdout(run, tmp
     run("agenda", "edit", "pause", "--title", "=1+1")
     agenda = list(csv.DictReader(io.StringIO(run("agenda", "show", "--format", "csv").stdout)))
     assert [r["title"] for r in agenda if r["id"] == "pause"] == ["'=1+1"]
+
+
+HOSTILE_TEXT = [
+    "\x1b[2J",
+    "\x1b]8;;http://evil.example\x07klikk\x1b]8;;\x07",
+    "\x07",
+    "\x9b31m",
+    "\u202e",
+    "\x7f",
+]
+
+
+def test_hostile_text_never_reaches_the_terminal_raw(run, tmp_path):
+    names = [f"KARI{bad}NORDMANN" for bad in HOSTILE_TEXT]
+    export = tmp_path / "fiendtlig.csv"
+    export.write_text(
+        "Navn;E-post;Organisasjon\n"
+        + "".join(
+            f'"{name}";k{i}@x.no;"Org{bad}"\n'
+            for i, (name, bad) in enumerate(zip(names, HOSTILE_TEXT))
+        ),
+        encoding="utf-8",
+    )
+    outputs = [run("registrations", "import", str(export))]
+    run("agenda", "edit", "pause", "--title", "Pause\x1b[31m\u202e")
+    outputs += [
+        run("registrations", "list"), run("registrations", "show", "k1@x.no"),
+        run("registrations", "stats"), run("agenda", "show"),
+        run("registrations", "show", "nobody\x1b[2J@x.no"),
+    ]  # fmt: skip
+    for result in outputs:
+        for text in (result.stdout, result.stderr):
+            assert not any(bad in text for bad in ("\x1b", "\x07", "\x9b", "\u202e", "\x7f")), text
+    assert "\\x1b[2J" in outputs[1].stdout.replace("\n", "")
+    assert outputs[-1].stderr.count("\n") == 1 and "\\x1b[2J" in outputs[-1].stderr
+    # JSON stays exact.
+    listed = people(run)
+    assert {p["organisation"] for p in listed} == {f"Org{bad}" for bad in HOSTILE_TEXT}

@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 
 from innoff_cli import __version__
 from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.terminal import visible
 
 APP_NAME = "innoff"
 
@@ -62,14 +63,16 @@ class InnoffGroup(TyperGroup):
         except InnoffError as error:
             if _debug(ctx):
                 raise
-            typer.echo(f"Error: {error}", err=True)
+            typer.echo(f"Error: {visible(str(error))}", err=True)
             raise typer.Exit(1) from None
         except sqlite3.Error as error:
             if _debug(ctx):
                 raise
             from innoff_cli.store import database_error
 
-            typer.echo(f"Error: {database_error(database_path(ctx), error)}", err=True)
+            typer.echo(
+                f"Error: {visible(str(database_error(database_path(ctx), error)))}", err=True
+            )
             raise typer.Exit(1) from None
         except Interrupted as interrupted:
             typer.echo(str(interrupted), err=True)
