@@ -163,7 +163,7 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
             if rejected_out:
                 rejected_out.writerow([*row.cells, said])
 
-        conn.execute("BEGIN IMMEDIATE")
+        store.begin_write(conn)
         try:
             session = store.ImportSession(conn, export.reader.bits)
             session.stage(export.rows(reject), tick)

@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 
     from sqlite_utils import Database
 
-BUSY_TIMEOUT_SECONDS = 5.0
+# How long a command waits for another innoff run that is writing (a large
+# import takes a while) before it gives up with a message.
+BUSY_TIMEOUT_SECONDS = 600.0
+# Told once when a writer has to wait (the CLI prints it on stderr); store itself prints nothing.
+on_wait: Callable[[], None] | None = None
 # Pages of 8 KiB rather than SQLite's 4: a large import writes and splits half
 # as many pages (7 % faster). 16 KiB was faster still, but its sorts took 10 MB
 # more memory as files grew. Set when a file is made, and for each import's
@@ -146,6 +150,26 @@ def _require_innoff_database(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def begin_write(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE: this run's turn to write, after any other innoff run's.
+
+    A first short try; when another run holds the file, `on_wait` is told
+    once, and the wait goes on up to BUSY_TIMEOUT_SECONDS.
+    """
+    conn.execute("PRAGMA busy_timeout = 200")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    if on_wait:
+        on_wait()
+    conn.execute("BEGIN IMMEDIATE")
+
+
 def database_error(path: Path, error: sqlite3.Error) -> InnoffError:
     """Translate SQLite's complaint about a file into a message a user can act on."""
     text = str(error)
@@ -156,7 +180,10 @@ def database_error(path: Path, error: sqlite3.Error) -> InnoffError:
             f"cannot write to database {path} ({text}) - check its permissions or pass --db"
         )
     if "locked" in text or "busy" in text:
-        return InnoffError(f"database {path} is busy in another program - close it and try again")
+        return InnoffError(
+            f"database {path} stayed busy in another program for"
+            f" {int(BUSY_TIMEOUT_SECONDS // 60)} minutes - let it finish or close it, then try again"
+        )
     return InnoffError(f"database {path}: {text} - check the file or pass another with --db")
 
 

@@ -628,3 +628,25 @@ def test_hostile_text_never_reaches_the_terminal_raw(run, tmp_path):
     # JSON stays exact.
     listed = people(run)
     assert {p["organisation"] for p in listed} == {f"Org{bad}" for bad in HOSTILE_TEXT}
+
+
+def test_a_second_writer_waits_its_turn_and_says_so(run, tmp_path, db_path, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_SECONDS", 15.0)  # bounded, should anything go wrong
+    run("agenda", "show")  # the database exists
+    export = tmp_path / "neon.csv"
+    export.write_text("Navn;E-post\nKari Nordmann;kari@x.no\n", encoding="utf-8")
+    holder = sqlite3.connect(db_path, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another innoff run, writing
+    released = threading.Timer(1.0, holder.rollback)
+    released.start()
+    start = time.monotonic()
+    result = run("registrations", "import", str(export))
+    released.join()
+    holder.close()
+    assert result.exit_code == 0, result.stderr
+    assert "Waiting for another innoff run to finish writing to the database ..." in result.stderr
+    assert time.monotonic() - start >= 0.9
+    assert [p["email"] for p in people(run)] == ["kari@x.no"]
