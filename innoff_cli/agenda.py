@@ -27,6 +27,11 @@ def show(db_path: Path, event_name: str | None = None) -> list[Event]:
 def load(db_path: Path, file: Path) -> dict[str, list[str]]:
     """Load or update the programme from a TOML file; the same file twice changes nothing."""
     try:
+        if file.stat().st_size > PROGRAMME_MOST_BYTES:
+            raise InnoffError(
+                f"{file} is {file.stat().st_size // 1024} KiB, more than a programme file can be"
+                f" ({PROGRAMME_MOST_BYTES // 1024} KiB) - check that it is the right file"
+            )
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InnoffError(f"no such file: {file} - check the path") from None
@@ -37,9 +42,15 @@ def load(db_path: Path, file: Path) -> dict[str, list[str]]:
     events = programme.parse_programme(text, str(file))
     db = store.open_db(db_path)
     try:
+        # An item id belongs to one event: loading must never move or remove an
+        # item of an event the file does not name.
+        programme.check_item_ids(events, store.load_events(db.conn), str(file))
         return store.save_programme(db, events)
     finally:
         db.close()
+
+
+PROGRAMME_MOST_BYTES = 1024 * 1024
 
 
 def parse_speaker(text: str) -> Speaker:

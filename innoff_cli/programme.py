@@ -171,6 +171,23 @@ def parse_programme(text: str, source: str = "programme") -> list[Event]:
     return events
 
 
+def check_item_ids(loaded: list[Event], stored: list[Event], source: str) -> None:
+    """Refuse a file whose item reuses the id of an item of another stored event.
+
+    Item ids are unique across the database (the UIDs of calendar entries are
+    made from them), so such an item would take the other one away.
+    """
+    owner = {item.id: event.slug for event in stored for item in event.items}
+    for event in loaded:
+        for item in event.items:
+            other = owner.get(item.id)
+            if other is not None and other != event.slug:
+                raise InnoffError(
+                    f"{source}: item '{item.id}' of {event.slug} is already an item of {other}"
+                    f" in the database - give it another id (or move it with the event {other})"
+                )
+
+
 def _check_unique(values: list[str], what: str, source: str) -> None:
     seen: set[str] = set()
     for value in values:

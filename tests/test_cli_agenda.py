@@ -376,3 +376,28 @@ def test_programme_file_links_and_organiser_are_checked(run, tmp_path):
         result = run("agenda", "load", str(path))
         assert result.exit_code == 1 and message in result.stderr, result.stderr
         assert len(result.stderr.splitlines()) == 1
+
+
+def test_loading_never_takes_an_item_from_another_event(run, tmp_path, db_path):
+    run("agenda", "show")
+    before = dump(db_path)
+    other = tmp_path / "annet.toml"
+    other.write_text(
+        '[organizer]\nname = "INNOFF"\nemail = "post@innoff.no"\n\n'
+        '[[events]]\nslug = "seminar"\ntitle = "Seminar"\ndate = 2020-12-01\n'
+        'start = "09:00"\nend = "10:00"\n\n'
+        '  [[events.items]]\n  id = "velkommen"\n  start = "09:00"\n  title = "Velkommen"\n',
+        encoding="utf-8",
+    )
+    result = run("agenda", "load", str(other))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {other}: item 'velkommen' of seminar is already an item of studio in the"
+        " database - give it another id (or move it with the event studio)\n"
+    )
+    assert dump(db_path) == before
+    huge = tmp_path / "stor.toml"
+    huge.write_text("# " + "x" * (1024 * 1024 + 10), encoding="utf-8")
+    assert run("agenda", "load", str(huge)).stderr.startswith(
+        f"Error: {huge} is 1024 KiB, more than"
+    )
