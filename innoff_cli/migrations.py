@@ -222,12 +222,39 @@ def m005_create_outbox(db: Database) -> None:
     db.execute("CREATE INDEX outbox_state ON outbox(state, id)")
 
 
+def m006_import_generation(db: Database) -> None:
+    # A count of the changes to the programme and the participants (each import
+    # that changes something, each edit, each erasure), and per file and
+    # options the count when it was last read in full: the same file with the
+    # same options, and nothing changed since, needs no second reading.
+    db.execute(
+        "CREATE TABLE generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO generation VALUES (1, 0)")
+    db.execute(
+        """
+        CREATE TABLE import_checks (
+            sha256 TEXT NOT NULL,
+            options TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            checked_at TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            unchanged INTEGER NOT NULL,
+            duplicates INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            PRIMARY KEY (sha256, options)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS = [
     m001_create_programme,
     m002_create_registrations,
     m003_create_calendar_state,
     m004_drop_registrations_event_index,
     m005_create_outbox,
+    m006_import_generation,
 ]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 

@@ -323,6 +323,12 @@ def render_imports(reports: list, fmt: str) -> None:
             line(f"  note: {note}", fg="yellow")
         if report.dry_run:
             line("  Dry run: nothing was written.", bold=True)
+        elif report.not_read_again:
+            line(
+                f"  Nothing changed: imported with the same options on"
+                f" {report.previously_imported}, and nothing has changed since (not read again).",
+                bold=True,
+            )
         elif not report.written:
             seen = (
                 f" (imported before on {report.previously_imported})"

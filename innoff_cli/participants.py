@@ -8,6 +8,7 @@ file: an error or Ctrl-C leaves the database as it was.
 from __future__ import annotations
 
 import csv
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -47,6 +48,7 @@ class ImportReport:
     dry_run: bool = False
     written: bool = False
     previously_imported: str | None = None
+    not_read_again: bool = False  # the same file and options, nothing changed since
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -93,8 +95,19 @@ def import_file(
             previous = store.find_import(conn, export.sha256)
             if previous:
                 report.previously_imported = previous["imported_at"]
+            options = json.dumps(
+                {"event": default, "encoding": export.encoding, "delimiter": export.delimiter,
+                 "mapping": mapping or {}, "replace": replace},
+                sort_keys=True, ensure_ascii=False,
+            )  # fmt: skip
+            same = store.same_import(conn, export.sha256, options) if rejects is None else None
+            if same is not None:
+                # Imported with the same options, and nothing has changed since:
+                # reading it again could change nothing.
+                _same_as_before(report, same)
+                return report
             tick = (lambda: progress(raw.tell(), size)) if progress else None
-            _merge(conn, export, report, replace, rejects, now, tick)
+            _merge(conn, export, report, replace, rejects, now, tick, options)
     finally:
         conn.close()
     return report
@@ -136,8 +149,15 @@ def _report(path: Path, export, dry_run: bool) -> ImportReport:
     )
 
 
+def _same_as_before(report: ImportReport, before: dict) -> None:
+    report.not_read_again = True
+    report.previously_imported = before["checked_at"]
+    for key in ("rows", "unchanged", "duplicates", "rejected"):
+        setattr(report, key, before[key])
+
+
 def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | None,
-           now: datetime, tick) -> None:  # fmt: skip
+           now: datetime, tick, options: str) -> None:  # fmt: skip
     """Stage the rows, refuse a file whose columns failed, merge, and record the import."""
     # Rejected rows go out as they came, plus a reason, in the file's own
     # encoding and delimiter; the file appears only if the import completes.
@@ -182,8 +202,20 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
                 setattr(report, key, counts[key])
             report.rows = counts["rows"] + report.rejected
             report.warnings = export.reader.warnings.lines()
-            if report.dry_run or not (report.new or report.updated):
+            if report.dry_run:
                 conn.rollback()
+                return
+            check = {
+                "sha256": export.sha256, "options": options,
+                "checked_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+                "rows": report.rows, "unchanged": report.new + report.updated + report.unchanged,
+                "duplicates": report.duplicates, "rejected": report.rejected,
+            }  # fmt: skip
+            if not (report.new or report.updated):
+                # Nothing to write but the note that it was read: the next run
+                # of the same file need not read it again.
+                store.checked_import(conn, check)
+                conn.commit()
                 return
             import_id = store.record_import(
                 conn,
@@ -197,6 +229,7 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
                 },
             )  # fmt: skip
             session.apply(import_id, replace)
+            store.checked_import(conn, check)
             conn.commit()
             report.written = True
         except BaseException:

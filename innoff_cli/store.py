@@ -303,6 +303,8 @@ def save_programme(db: Database, events: list[Event]) -> dict[str, list[str]]:
                 continue
             report["added" if before is None else "updated"].append(event.slug)
             _write_event(db, event)
+        if report["added"] or report["updated"]:
+            changed(db.conn)
     return report
 
 
@@ -322,6 +324,7 @@ def save_event(db: Database, event: Event) -> None:
     """Write one changed event and its items in one transaction."""
     with db.atomic():
         _write_event(db, event)
+        changed(db.conn)
 
 
 # --- registrations -------------------------------------------------------------------
@@ -571,7 +574,20 @@ class ImportSession:
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
+def changed(conn: sqlite3.Connection) -> int:
+    """Count one change to the programme or the participants (inside the caller's
+    transaction); returns the new count."""
+    conn.execute("UPDATE generation SET value = value + 1")
+    return generation(conn)
+
+
+def generation(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT value FROM generation").fetchone()[0]
+
+
 def record_import(conn: sqlite3.Connection, details: dict) -> int:
+    """Record an import that changed something (and count the change)."""
+    changed(conn)
     columns = ", ".join(details)
     marks = ", ".join("?" for _ in details)
     cursor = conn.execute(
@@ -583,6 +599,20 @@ def record_import(conn: sqlite3.Connection, details: dict) -> int:
 def find_import(conn: sqlite3.Connection, sha256: str) -> dict | None:
     rows = _dicts(conn, "SELECT * FROM imports WHERE sha256 = ? ORDER BY id DESC LIMIT 1", [sha256])
     return rows[0] if rows else None
+
+
+def same_import(conn: sqlite3.Connection, sha256: str, options: str) -> dict | None:
+    """The last full reading of this file with these options, if nothing has changed since."""
+    rows = _dicts(
+        conn, "SELECT * FROM import_checks WHERE sha256 = ? AND options = ?", [sha256, options]
+    )
+    return rows[0] if rows and rows[0]["generation"] == generation(conn) else None
+
+
+def checked_import(conn: sqlite3.Connection, details: dict) -> None:
+    """Remember that this file was read in full with these options, at this change count
+    (inside the caller's transaction, after its changes)."""
+    _upsert(conn, "import_checks", "sha256, options", [{**details, "generation": generation(conn)}])
 
 
 def participants(
@@ -641,6 +671,8 @@ def remove_participant(conn: sqlite3.Connection, email: str) -> tuple[bool, int]
     key = email.strip().casefold()
     with conn:
         cursor = conn.execute("DELETE FROM participants WHERE email = ?", [key])
+        if cursor.rowcount:
+            changed(conn)
         conn.execute("DELETE FROM outbox WHERE email = ? AND state != 'sent'", [key])
         conn.execute("UPDATE outbox SET erased = 1, name = '' WHERE email = ?", [key])
         pending = _open_invites(conn, key)

@@ -336,8 +336,40 @@ def test_reimport_changes_nothing_and_says_so(run, tmp_path, db_path):
     result = run("registrations", "import", str(export))
     assert result.exit_code == 0
     assert "new 0 · updated 0 · unchanged 2" in result.stdout
-    assert "Nothing changed (imported before on " in result.stdout
+    assert "Nothing changed: imported with the same options on " in result.stdout
+    assert "(not read again)" in result.stdout
     assert dump(db_path) == before
+
+
+def test_a_reimport_is_read_again_after_any_change(run, tmp_path, db_path, monkeypatch):
+    from innoff_cli.registration_exports import RowReader
+
+    export = tmp_path / "neon.csv"
+    export.write_text(MESSY, encoding="utf-8")
+    other = tmp_path / "other.csv"
+    other.write_text("Navn;E-post\nOla;ola@x.no\n", encoding="utf-8")
+    import_json(run, export)
+    reads = []
+    real = RowReader.rows
+
+    def counted(self, *args):
+        reads.append(1)
+        return real(self, *args)
+
+    monkeypatch.setattr(RowReader, "rows", counted)
+    assert import_json(run, export)["not_read_again"] is True and reads == []
+    # Other options are another import.
+    assert import_json(run, export, "--replace")["not_read_again"] is False and len(reads) == 1
+    for change in (
+        ("registrations", "import", str(other)),
+        ("agenda", "edit", "pause", "--title", "Kaffe"),
+        ("registrations", "remove", "ola@x.no", "--yes"),
+    ):
+        assert import_json(run, export)["not_read_again"] is True
+        assert run(*change).exit_code == 0
+        count = len(reads)
+        assert import_json(run, export)["not_read_again"] is False
+        assert len(reads) > count
 
 
 def test_dry_run_writes_nothing(run, tmp_path, db_path):
