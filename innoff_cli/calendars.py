@@ -406,8 +406,8 @@ def write_invites(
         return report
     # Each event is serialised once per version; a file only adds its attendee.
     templates: dict[tuple, ical.InviteTemplate] = {}
-    folder = _private_folder(directory)
-    try:
+
+    def texts():
         for file_name, message in to_write:
             key = (message.uid, message.sequence, message.method, message.change)
             template = templates.get(key)
@@ -417,23 +417,67 @@ def write_invites(
                     message.method, now, alarm if message.method == itip.REQUEST else None,
                     message.whole_event,
                 )  # fmt: skip
-            files.write_in(folder, file_name, template.render(message.address, message.name))
+            yield file_name, template.render(message.address, message.name)
+
+    try:
+        if not os.path.lexists(directory):
+            _write_new_folder(directory, texts(), rows, report)
+        else:
+            _write_into_folder(directory, texts(), rows, report, len(to_write))
+    except OSError as error:
+        raise InnoffError(
+            f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
+        ) from None
+    return report
+
+
+def _write_new_folder(directory: Path, texts, rows: list[list], report: InviteReport) -> None:
+    """A folder that is not there yet is written whole beside it, then renamed into place."""
+    import shutil
+    import tempfile
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    scratch = tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.")  # 0700
+    try:
+        folder = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for file_name, text in texts:
+                files.write_new(folder, file_name, text)
+                report.written += 1
+        finally:
+            os.close(folder)
+        with files.written_whole(Path(scratch) / MANIFEST, "utf-8-sig") as stream:
+            _write_manifest(stream, rows)
+        os.rename(scratch, directory)
+    except KeyboardInterrupt:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise Interrupted(
+            f"Interrupted: nothing was written to {directory} (it is made whole or not at all)"
+            " - run the export again."
+        ) from None
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _write_into_folder(directory: Path, texts, rows: list[list], report: InviteReport,
+                       total: int) -> None:  # fmt: skip
+    """Into a folder that is there: each file whole, then the manifest."""
+    folder = _private_folder(directory)
+    try:
+        for file_name, text in texts:
+            files.write_in(folder, file_name, text)
             report.written += 1
         with files.written_whole(directory / MANIFEST, "utf-8-sig") as stream:
             _write_manifest(stream, rows)
     except KeyboardInterrupt:
         raise Interrupted(
-            f"Interrupted: {report.written} of {len(to_write)} invite files written to"
+            f"Interrupted: {report.written} of {total} invite files written to"
             f" {directory}, each whole; {MANIFEST} was not updated"
             " - run the export again to finish."
         ) from None
-    except OSError as error:
-        raise InnoffError(
-            f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
-        ) from None
     finally:
         os.close(folder)
-    return report
 
 
 def _private_folder(directory: Path) -> int:

@@ -70,3 +70,11 @@ def write_in(folder: int, name: str, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def write_new(folder: int, name: str, text: str) -> None:
+    """Write `text` as a new file `name` (0600) in a folder nobody else writes to yet."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    handle = os.open(name, flags, 0o600, dir_fd=folder)
+    with open(handle, "w", encoding="utf-8", newline="") as stream:
+        stream.write(text)

@@ -135,6 +135,8 @@ def uri(text: str) -> str:
 def mailto(address: str) -> str:
     """'mailto:' and the address as a valid URI (RFC 6068): a non-ASCII domain in
     IDNA form, other characters a URI cannot hold percent-encoded."""
+    if _PLAIN_ADDRESS.fullmatch(address):  # the usual address is a valid URI as it is
+        return f"mailto:{address}"
     local, _, domain = address.rpartition("@")
     if not domain.isascii():
         try:
@@ -147,6 +149,7 @@ def mailto(address: str) -> str:
 
 
 MAILTO_SAFE = "!$&'()*+,;=:/"
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:/-]+@[A-Za-z0-9.-]+")
 
 
 def _utc(moment: datetime) -> str:

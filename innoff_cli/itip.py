@@ -138,14 +138,17 @@ def plan_messages(
         else:
             into.append(message)
 
+    keys: dict[str, tuple[str, str]] = {}  # uid -> (content, significant), hashed once
     for person in invitees:
         uid = uid_of[person.event]
         registered.add((person.email, uid))
         if not wanted(person.email, uid):
             continue
         version = versions[uid]
-        entry = version.entry
-        content, significant = entry.content(), entry.significant()
+        found = keys.get(uid)
+        if found is None:
+            found = keys[uid] = (version.entry.content(), version.entry.significant())
+        content, significant = found
         last = received.get((person.email, uid))
         if last is None:
             change, sequence = NEW, max(version.sequence, version.floor)

@@ -225,27 +225,49 @@ def test_long_and_odd_addresses_get_short_distinct_file_names():
 def test_ctrl_c_while_writing_invites_says_what_was_written(run, registered, tmp_path, monkeypatch):
     from innoff_cli import files
 
+    # A new folder is made whole beside its place, or not at all.
     folder = tmp_path / "invites"
-    written = []
-    real = files.write_in
+    real_new, real_in = files.write_new, files.write_in
 
-    def write_two_then_stop(*args):
-        if len(written) == 2:
-            raise KeyboardInterrupt
-        real(*args)
-        written.append(args[1])
+    def stop_after(real, count):
+        written = []
 
-    monkeypatch.setattr(files, "write_in", write_two_then_stop)
+        def write(*args):
+            if len(written) == count:
+                raise KeyboardInterrupt
+            real(*args)
+            written.append(args[1])
+
+        return write, written
+
+    write, _ = stop_after(real_new, 2)
+    monkeypatch.setattr(files, "write_new", write)
+    result = run("export", "ics", "--invites", str(folder))
+    assert (result.exit_code, result.stderr) == (
+        130,
+        f"Interrupted: nothing was written to {folder} (it is made whole or not at all)"
+        " - run the export again.\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["innoff.db", "neon.csv"]  # no scratch
+    monkeypatch.setattr(files, "write_new", real_new)
+    assert run("export", "ics", "--invites", str(folder)).exit_code == 0
+
+    # Into a folder that is there: each file whole, and the manifest last.
+    assert run("agenda", "shift", "pause", "+5m", "--following").exit_code == 0
+    before = (folder / "manifest.csv").read_bytes()
+    write, written = stop_after(real_in, 1)
+    monkeypatch.setattr(files, "write_in", write)
     result = run("export", "ics", "--invites", str(folder))
     assert result.exit_code == 130
     assert result.stderr == (
-        f"Interrupted: 2 of 5 invite files written to {folder}, each whole; manifest.csv was"
+        f"Interrupted: 1 of 3 invite files written to {folder}, each whole; manifest.csv was"
         " not updated - run the export again to finish.\n"
     )
-    assert sorted(p.name for p in folder.iterdir()) == sorted(written)  # no manifest, no .part
-    monkeypatch.setattr(files, "write_in", real)
+    assert (folder / "manifest.csv").read_bytes() == before
+    assert not [p for p in folder.iterdir() if p.name.endswith(".part")]
+    monkeypatch.setattr(files, "write_in", real_in)
     assert run("export", "ics", "--invites", str(folder)).exit_code == 0
-    assert len(manifest(folder)) == 5
+    assert {r["sequence"] for r in manifest(folder) if r["event"] == "studio"} == {"1"}
 
 
 def test_removed_event_is_cancelled_in_the_public_calendar_and_invites(run, registered, tmp_path):
