@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -371,10 +371,50 @@ def render_participants(people: list[dict], fmt: str) -> None:
         write_json(people)
     elif fmt == "csv":
         write_csv(people, PARTICIPANT_COLUMNS)
+    elif len(people) > RICH_MOST_ROWS:
+        lines = [*plain_table(people, PARTICIPANT_TABLE_COLUMNS), f"{len(people)} participants"]
+        page(lines)
     else:
         out = console()
         out.print(rich_table(people, PARTICIPANT_TABLE_COLUMNS))
         out.print(f"{len(people)} participants", style="dim")
+
+
+# Rich measures and wraps every cell: right for a screenful, slow for thousands.
+RICH_MOST_ROWS = 200
+PLAIN_CELL_MOST = 40  # characters of a cell in a plain table; the rest is cut with "…"
+WIDTH_SAMPLE = 1000  # rows the column widths are taken from
+
+
+def plain_table(rows: list, columns: list[Column]) -> Iterator[str]:
+    """An aligned table without Rich: widths from the first rows, long cells cut."""
+
+    def cell(text: str) -> str:
+        text = visible(text)
+        return text if len(text) <= PLAIN_CELL_MOST else text[: PLAIN_CELL_MOST - 1] + "…"
+
+    widths = [len(column.header) for column in columns]
+    for row in rows[:WIDTH_SAMPLE]:
+        for index, column in enumerate(columns):
+            widths[index] = max(widths[index], len(cell(column.get(row))))
+    yield "  ".join(c.header.ljust(w) for c, w in zip(columns, widths)).rstrip()
+    yield "  ".join("-" * w for w in widths)
+    for row in rows:
+        yield "  ".join(
+            cell(column.get(row))[:width].ljust(width) for column, width in zip(columns, widths)
+        ).rstrip()
+
+
+def page(lines: list[str]) -> None:
+    """Lines to stdout, through a pager when stdout is a terminal they overflow (as git does)."""
+    import shutil
+
+    if sys.stdout.isatty() and len(lines) > shutil.get_terminal_size().lines - 1:
+        import pydoc
+
+        pydoc.pager("\n".join(lines))
+        return
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def render_person(person: dict, fmt: str) -> None:

@@ -682,3 +682,33 @@ def test_a_second_writer_waits_its_turn_and_says_so(run, tmp_path, db_path, monk
     assert "Waiting for another innoff run to finish writing to the database ..." in result.stderr
     assert time.monotonic() - start >= 0.9
     assert [p["email"] for p in people(run)] == ["kari@x.no"]
+
+
+def test_a_long_list_is_a_plain_aligned_table(run, tmp_path):
+    export = tmp_path / "mange.csv"
+    export.write_text(
+        "Navn;E-post;Organisasjon\n"
+        + "".join(f"Person {i:03d};p{i:03d}@x.no;Org {i % 7}\n" for i in range(250))
+        + '"Lang \x1b[2J '
+        + "x" * 80
+        + '";lang@x.no;Org\n',
+        encoding="utf-8",
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+    lines = run("registrations", "list").stdout.splitlines()
+    assert lines[0].split() == [
+        "Name",
+        "E-mail",
+        "Organisation",
+        "Municipality",
+        "Registered",
+        "Events",
+    ]
+    assert len(lines) == 2 + 251 + 1 and lines[-1] == "251 participants"
+    assert (
+        lines[2].startswith("Lang \\x1b[2J xxx")
+        and "…" in lines[2]
+        and "\x1b" not in "".join(lines)
+    )
+    starts = {line.index("@x.no") for line in lines[3:-1]}
+    assert len(starts) == 1  # the e-mail column lines up
