@@ -86,7 +86,6 @@ class SendReport:
     via: str
     sent: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (address, reason)
-    again: int = 0  # queued by an earlier run that stopped: may have gone out once already
 
     @property
     def total(self) -> int:
@@ -136,19 +135,21 @@ def deliver(
     from_header, envelope = sender_of(outgoing, sender)
     domain = imip.message_domain(envelope)
     transport.open()  # before anything is queued: a refused login leaves no trace
-    conn = store.connect(db_path) if record else None
-    # DTSTAMP to the second, later than any message sent before: an update sent
-    # within the second of the last one is still newer (RFC 5546 2.1.5).
-    stamp = now().astimezone(UTC).replace(microsecond=0)
-    last = store.latest_stamp(conn) if conn else None
-    if last and datetime.fromisoformat(last) >= stamp:
-        stamp = datetime.fromisoformat(last) + timedelta(seconds=1)
-    stamp = stamp.isoformat()
+    conn = None
     try:
+        conn = store.connect(db_path) if record else None
+        # DTSTAMP to the second, later than any message sent before: an update
+        # sent within the second of the last one is still newer (RFC 5546 2.1.5).
+        stamp = now().astimezone(UTC).replace(microsecond=0)
+        last = store.latest_stamp(conn) if conn else None
+        if last and datetime.fromisoformat(last) >= stamp:
+            stamp = datetime.fromisoformat(last) + timedelta(seconds=1)
+        stamp = stamp.isoformat()
         with store.one_commit_a_message(conn) if conn else contextlib.nullcontext():
             if conn is None:
                 rows = [(0, make_msgid(domain=domain), stamp) for _ in outgoing.messages]
             else:
+                store.begin_write(conn)  # after any import that is writing
                 with conn:
                     versions = itip.raise_floors(outgoing.plan.versions, outgoing.messages)
                     store.save_invite_versions(conn, calendars.version_rows(versions))
@@ -156,7 +157,6 @@ def deliver(
                         conn, outgoing.messages, outgoing.plan.scope,
                         lambda: make_msgid(domain=domain), stamp,
                     )  # fmt: skip
-                report.again = outgoing.queued_before
             _send_each(
                 conn, outgoing, rows, transport, report, from_header, envelope, alarm, now,
                 progress, pace or Pace(rate),
