@@ -338,18 +338,25 @@ def show_participant(db_path: Path, email: str) -> dict:
 
 
 def stats(db_path: Path) -> dict[str, dict[str, int]]:
-    people = list_participants(db_path)
-    per_event: Counter[str] = Counter(slug for p in people for slug in p["events"])
-    kinds: Counter[str] = Counter(
-        organisations.organisation_kind(p["organisation"]) for p in people
-    )
-    places: Counter[str] = Counter(
-        organisations.municipality_of(p["municipality"], p["organisation"]) or "(not given)"
-        for p in people
-    )
+    """Counts per event, kind of organisation and municipality.
+
+    SQLite counts; Python classifies only each distinct organisation and
+    municipality (a few hundred, however many people there are).
+    """
+    conn = store.connect(db_path)
+    try:
+        total, per_event, groups = store.counts(conn)
+    finally:
+        conn.close()
+    kinds: Counter[str] = Counter()
+    places: Counter[str] = Counter()
+    for organisation, municipality, count in groups:
+        kinds[organisations.organisation_kind(organisation)] += count
+        place = organisations.municipality_of(municipality, organisation) or "(not given)"
+        places[place] += count
     return {
-        "participants": {"total": len(people)},
-        "events": dict(per_event.most_common()),
+        "participants": {"total": total},
+        "events": dict(per_event),
         "organisation kinds": {kind: kinds[kind] for kind in organisations.KINDS if kinds[kind]},
         "municipalities": dict(sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))),
     }

@@ -643,6 +643,26 @@ def participants(
     return [{**row, "events": json.loads(row["events"])} for row in rows]
 
 
+def counts(
+    conn: sqlite3.Connection,
+) -> tuple[int, list[tuple[str, int]], list[tuple[str, str, int]]]:
+    """(participants, [(event, registrations)], [(organisation, municipality, people)]).
+
+    Events by count, then in programme order; counted by SQLite, so memory
+    does not grow with the number of people.
+    """
+    (total,) = conn.execute("SELECT count(*) FROM participants").fetchone()
+    per_event = conn.execute(
+        "SELECT r.event, count(*) AS n FROM registrations r JOIN events e ON e.slug = r.event"
+        " GROUP BY r.event ORDER BY n DESC, min(e.start_utc), r.event"
+    ).fetchall()
+    groups = conn.execute(
+        "SELECT organisation, municipality, count(*) FROM participants"
+        " GROUP BY organisation, municipality"
+    ).fetchall()
+    return total, per_event, groups
+
+
 def participant(conn: sqlite3.Connection, email: str) -> dict | None:
     """Everything stored about one person, with the imports they came from."""
     found = participants(conn, email=email)
