@@ -7,6 +7,7 @@ in `Text` so "[Workshop]" prints as written.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -44,6 +45,17 @@ class Column(NamedTuple):
 def write_json(data: Any) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def write_json_list(items: Iterable[Any]) -> None:
+    """A JSON list written item by item, laid out as write_json() lays out a list."""
+    write = sys.stdout.write
+    separator = "[\n"
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2)
+        write(separator + "  " + text.replace("\n", "\n  "))
+        separator = ",\n"
+    write("[]\n" if separator == "[\n" else "\n]\n")
 
 
 # A cell starting with one of these is a formula to a spreadsheet ('=HYPERLINK(...)').
@@ -366,18 +378,29 @@ PARTICIPANT_TABLE_COLUMNS = [
 ]
 
 
-def render_participants(people: list[dict], fmt: str) -> None:
+def render_participants(people: Iterable[dict], fmt: str) -> None:
+    """Participants as they come: JSON and CSV are written row by row."""
     if fmt == "json":
-        write_json(people)
+        write_json_list(people)
     elif fmt == "csv":
         write_csv(people, PARTICIPANT_COLUMNS)
-    elif len(people) > RICH_MOST_ROWS:
-        lines = [*plain_table(people, PARTICIPANT_TABLE_COLUMNS), f"{len(people)} participants"]
-        page(lines)
     else:
-        out = console()
-        out.print(rich_table(people, PARTICIPANT_TABLE_COLUMNS))
-        out.print(f"{len(people)} participants", style="dim")
+        people = iter(people)
+        first = list(itertools.islice(people, RICH_MOST_ROWS + 1))
+        if len(first) <= RICH_MOST_ROWS:
+            out = console()
+            out.print(rich_table(first, PARTICIPANT_TABLE_COLUMNS))
+            out.print(f"{len(first)} participants", style="dim")
+            return
+        counted = [0]
+
+        def rows():
+            for person in itertools.chain(first, people):
+                counted[0] += 1
+                yield person
+
+        lines = plain_table(rows(), PARTICIPANT_TABLE_COLUMNS)
+        page(lines, lambda: f"{counted[0]} participants")
 
 
 # Rich measures and wraps every cell: right for a screenful, slow for thousands.
@@ -386,35 +409,46 @@ PLAIN_CELL_MOST = 40  # characters of a cell in a plain table; the rest is cut w
 WIDTH_SAMPLE = 1000  # rows the column widths are taken from
 
 
-def plain_table(rows: list, columns: list[Column]) -> Iterator[str]:
-    """An aligned table without Rich: widths from the first rows, long cells cut."""
+def plain_table(rows: Iterable, columns: list[Column]) -> Iterator[str]:
+    """An aligned table without Rich: widths from the first rows, long cells cut; streams."""
 
     def cell(text: str) -> str:
         text = visible(text)
         return text if len(text) <= PLAIN_CELL_MOST else text[: PLAIN_CELL_MOST - 1] + "…"
 
+    rows = iter(rows)
+    first = list(itertools.islice(rows, WIDTH_SAMPLE))
     widths = [len(column.header) for column in columns]
-    for row in rows[:WIDTH_SAMPLE]:
+    for row in first:
         for index, column in enumerate(columns):
             widths[index] = max(widths[index], len(cell(column.get(row))))
     yield "  ".join(c.header.ljust(w) for c, w in zip(columns, widths)).rstrip()
     yield "  ".join("-" * w for w in widths)
-    for row in rows:
+    for row in itertools.chain(first, rows):
         yield "  ".join(
             cell(column.get(row))[:width].ljust(width) for column, width in zip(columns, widths)
         ).rstrip()
 
 
-def page(lines: list[str]) -> None:
-    """Lines to stdout, through a pager when stdout is a terminal they overflow (as git does)."""
+def page(lines: Iterable[str], footer: Callable[[], str]) -> None:
+    """Lines to stdout as they come; through a pager when stdout is a terminal that
+    they overflow (as git does). `footer` is asked for the last line at the end."""
     import shutil
 
-    if sys.stdout.isatty() and len(lines) > shutil.get_terminal_size().lines - 1:
-        import pydoc
+    if sys.stdout.isatty():
+        screen = shutil.get_terminal_size().lines - 1
+        lines = iter(lines)
+        head = list(itertools.islice(lines, screen + 1))
+        if len(head) > screen:
+            import pydoc
 
-        pydoc.pager("\n".join(lines))
-        return
-    sys.stdout.write("\n".join(lines) + "\n")
+            pydoc.pager("\n".join([*head, *lines, footer()]))
+            return
+        lines = head
+    write = sys.stdout.write
+    for line in lines:
+        write(line + "\n")
+    write(footer() + "\n")
 
 
 def render_person(person: dict, fmt: str) -> None:

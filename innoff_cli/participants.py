@@ -299,25 +299,21 @@ def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
 
 def list_participants(
     db_path: Path, event: str | None = None, search: str | None = None
-) -> list[dict]:
+) -> Iterator[dict]:
+    """Participants in Norwegian alphabetical order, one at a time (SQLite sorts)."""
     conn = store.connect(db_path)
     try:
-        people = [public(p) for p in store.participants(conn, _event_slug(conn, event))]
+        slug = _event_slug(conn, event)
+        wanted = search.casefold() if search else None
+        for person in store.participants(conn, slug, order=norwegian_order):
+            # In Python, not SQL: LIKE folds only ASCII, and "Ø" must find "ø".
+            if wanted is None or any(
+                wanted in (person[key] or "").casefold()
+                for key in ("name", "email", "organisation", "municipality", "role")
+            ):
+                yield public(person)
     finally:
         conn.close()
-    people.sort(key=lambda p: (norwegian_order(p["name"]), p["email"]))
-    if search:
-        # In Python, not SQL: LIKE folds only ASCII, and "Ø" must find "ø".
-        wanted = search.casefold()
-        people = [
-            p
-            for p in people
-            if any(
-                wanted in (p[key] or "").casefold()
-                for key in ("name", "email", "organisation", "municipality", "role")
-            )
-        ]
-    return people
 
 
 def show_participant(db_path: Path, email: str) -> dict:
@@ -394,14 +390,16 @@ def export_csv(
     """Write participants to `target` (None: stdout) as UTF-8 with BOM; returns how many."""
     from innoff_cli.output import spreadsheet_safe
 
-    people = list_participants(db_path, event)
+    written = 0
 
     def write(stream) -> None:
+        nonlocal written
         writer = csv.writer(stream, delimiter=delimiter)
         writer.writerow(EXPORT_COLUMNS)
-        for person in people:
+        for person in list_participants(db_path, event):  # as they come: flat memory
             row = {**person, "events": ", ".join(person["events"])}
             writer.writerow([spreadsheet_safe(row[key] or "") for key in EXPORT_COLUMNS])
+            written += 1
 
     if target is None:
         import io
@@ -413,4 +411,4 @@ def export_csv(
     else:
         with files.written_whole(target, "utf-8-sig") as stream:
             write(stream)
-    return len(people)
+    return written

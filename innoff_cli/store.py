@@ -616,9 +616,17 @@ def checked_import(conn: sqlite3.Connection, details: dict) -> None:
 
 
 def participants(
-    conn: sqlite3.Connection, event: str | None = None, email: str | None = None
-) -> list[dict]:
-    """Participants (all, those registered for `event`, or one by `email`) with their events."""
+    conn: sqlite3.Connection,
+    event: str | None = None,
+    email: str | None = None,
+    order: Callable[[str], str] | None = None,
+) -> Iterator[dict]:
+    """Participants (all, those registered for `event`, or one by `email`) with their events.
+
+    One at a time, in e-mail order, or with `order` (a sort key for names, run
+    by SQLite as a function) in that order of names: SQLite sorts, so memory
+    does not grow with the number of people.
+    """
     conditions, parameters = [], []
     if event:
         conditions.append("p.email IN (SELECT email FROM registrations WHERE event = ?)")
@@ -627,8 +635,13 @@ def participants(
         conditions.append("p.email = ?")
         parameters.append(email.strip().casefold())
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    rows = _dicts(
-        conn,
+    sort = "p.email"
+    if order is not None:
+        conn.create_function("name_order", 1, order, deterministic=True)
+        sort = "name_order(p.name), coalesce(nullif(p.address, ''), p.email)"
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    cursor.execute(
         f"""
         SELECT p.*, (
             SELECT json_group_array(event) FROM (
@@ -636,11 +649,12 @@ def participants(
                 WHERE r.email = p.email ORDER BY e.start_utc, e.slug)
         ) AS events
         FROM participants p {where}
-        ORDER BY p.email
+        ORDER BY {sort}
         """,
         parameters,
     )
-    return [{**row, "events": json.loads(row["events"])} for row in rows]
+    for row in cursor:
+        yield {**dict(row), "events": json.loads(row["events"])}
 
 
 def counts(
@@ -665,10 +679,9 @@ def counts(
 
 def participant(conn: sqlite3.Connection, email: str) -> dict | None:
     """Everything stored about one person, with the imports they came from."""
-    found = participants(conn, email=email)
-    if not found:
+    person = next(participants(conn, email=email), None)
+    if person is None:
         return None
-    person = found[0]
     person["imports"] = [
         {"file_name": name, "imported_at": at, "line": line}
         for name, at, line in conn.execute(
