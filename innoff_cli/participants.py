@@ -271,12 +271,20 @@ def _local_time(utc_text: str | None) -> str | None:
     return datetime.fromisoformat(utc_text).astimezone(HOME_ZONE).isoformat()
 
 
-_AFTER_Z = str.maketrans({"æ": "z\u0001", "ø": "z\u0002", "å": "z\u0003"})
+# Æ, Ø and Å become the three characters right after 'z'.
+_AFTER_Z = str.maketrans({"æ": "{", "ø": "|", "å": "}"})
 
 
 def norwegian_order(text: str) -> str:
-    """Sort key for the Norwegian alphabet, where Æ, Ø and Å come after Z."""
-    return text.casefold().translate(_AFTER_Z)
+    """Sort key for the Norwegian alphabet: Æ, Ø and Å after Z, other accents as
+    their letters (É with E), case folded."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", folded.translate(_AFTER_Z))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
 
 
 def public(person: dict) -> dict:

@@ -712,3 +712,16 @@ def test_a_long_list_is_a_plain_aligned_table(run, tmp_path):
     )
     starts = {line.index("@x.no") for line in lines[3:-1]}
     assert len(starts) == 1  # the e-mail column lines up
+
+
+def test_the_list_is_in_norwegian_order_whatever_the_import_order(run, tmp_path):
+    export = tmp_path / "rekke.csv"
+    names = ["Åse Berg", "Zara Li", "Øyvind Ek", "Ærlend Ås", "anne Lie", "Émile Roux", "Ola Dal"]
+    export.write_text(
+        "Navn;E-post\n" + "".join(f"{n};p{i}@x.no\n" for i, n in enumerate(names)), encoding="utf-8"
+    )
+    run("registrations", "import", str(export))
+    listed = [p["name"] for p in people(run)]
+    # Æ, Ø and Å after Z, É with E, case folded.
+    assert listed == ["anne Lie", "Émile Roux", "Ola Dal", "Zara Li", "Ærlend Ås", "Øyvind Ek",
+                      "Åse Berg"]  # fmt: skip
