@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,33 @@ EVENT_TEXT = FIXTURES / "innoff-studio-2020.txt"
 SHARED_SEED = REPO.parent / "shared" / "seeds" / "000_278790d137b4ff3c.txt"
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new database made once (migrations and the bundled programme): copying it
+    costs a millisecond, making it through the CLI a hundred and more."""
+    from innoff_cli import store
+
+    path = tmp_path_factory.mktemp("template") / "innoff.db"
+    store.open_db(path).close()
+    return path
+
+
+def copy_db(template: Path, target: Path) -> Path:
+    """A database of its own for one test (0600, as innoff makes them)."""
+    shutil.copyfile(template, target)
+    target.chmod(0o600)
+    return target
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
+def db_path(tmp_path: Path, template_db: Path) -> Path:
+    """The test's database, ready as after first use."""
+    return copy_db(template_db, tmp_path / "innoff.db")
+
+
+@pytest.fixture
+def new_db_path(tmp_path: Path) -> Path:
+    """Where a database is not yet: for tests of first use and of creating it."""
     return tmp_path / "innoff.db"
 
 
@@ -27,9 +54,30 @@ def run(db_path: Path, monkeypatch: pytest.MonkeyPatch):
     """run("agenda", "show") -> Result, against the temporary database."""
     # A user's INNOFF_DB must never leak into (or be written by) the tests.
     monkeypatch.delenv("INNOFF_DB", raising=False)
-    runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
 
-    def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
-        return runner.invoke(app, ["--db", str(db_path), *args], input=input, env=env)
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+        return invoke(db_path, *args, input=input, env=env)
 
-    return invoke
+    return run
+
+
+# Every table of what innoff keeps (the outbox and the change count included).
+TABLES = (
+    "participants", "registrations", "imports", "participant_imports", "events", "items",
+    "calendar_state", "invite_versions", "outbox", "generation", "import_checks",
+)  # fmt: skip
+
+
+def snapshot(db_path: Path, tables: tuple[str, ...] = TABLES) -> dict[str, list]:
+    """Every row of `tables`, in a stable order: equal snapshots, nothing changed."""
+    with sqlite3.connect(db_path) as conn:
+        return {
+            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in tables
+        }
+
+
+def invoke(db_path: Path, *args: str, input: str | None = None, env: dict | None = None):
+    """The real CLI on `db_path`, in this process."""
+    runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", **(env or {})})
+    return runner.invoke(app, ["--db", str(db_path), *args], input=input)

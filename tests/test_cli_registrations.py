@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 
 from innoff_cli import store
+from tests.conftest import snapshot
 
 
 def people(run, *args: str) -> list[dict]:
@@ -20,18 +21,7 @@ def people(run, *args: str) -> list[dict]:
 
 
 def dump(db_path) -> dict[str, list]:
-    with sqlite3.connect(db_path) as conn:
-        return {
-            table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-            for table in (
-                "participants",
-                "registrations",
-                "imports",
-                "participant_imports",
-                "events",
-                "items",
-            )
-        }
+    return snapshot(db_path)
 
 
 def person(email, name, events=("studio",), **fields) -> dict:

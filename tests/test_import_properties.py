@@ -5,15 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from innoff_cli.cli import app
+from tests.conftest import copy_db, invoke, snapshot
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -21,20 +19,12 @@ SETTINGS = settings(
 
 
 def dump(db_path):
-    with sqlite3.connect(db_path) as conn:
-        return [
-            conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
-            for t in ("participants", "registrations", "imports", "participant_imports")
-        ]
+    return snapshot(db_path)
 
 
 def fresh(tmp_path) -> Path:
     """A folder of its own per example: hypothesis reuses the function's tmp_path."""
     return Path(tempfile.mkdtemp(dir=tmp_path))
-
-
-def invoke(db_path, *args):
-    return CliRunner().invoke(app, ["--db", str(db_path), *args])
 
 
 def assert_clean_outcome(result, before, after):
@@ -51,10 +41,9 @@ def assert_clean_outcome(result, before, after):
 
 @SETTINGS
 @given(content=st.binary(max_size=3000))
-def test_arbitrary_bytes(tmp_path, content):
+def test_arbitrary_bytes(tmp_path, template_db, content):
     tmp_path = fresh(tmp_path)
-    db_path = tmp_path / "innoff.db"
-    invoke(db_path, "agenda", "show")
+    db_path = copy_db(template_db, tmp_path / "innoff.db")
     export = tmp_path / "export.csv"
     export.write_bytes(content)
     before = dump(db_path)
@@ -89,10 +78,9 @@ email_cell = st.one_of(
 @example(
     rows=[("", "Person0@Example.org", "\r0\r0")], delimiter=";", encoding="utf-8", line_ending="\n"
 )
-def test_well_formed_csv(tmp_path, rows, delimiter, encoding, line_ending):
+def test_well_formed_csv(tmp_path, template_db, rows, delimiter, encoding, line_ending):
     tmp_path = fresh(tmp_path)
-    db_path = tmp_path / "innoff.db"
-    invoke(db_path, "agenda", "show")
+    db_path = copy_db(template_db, tmp_path / "innoff.db")
     text = io.StringIO()
     writer = csv.writer(text, delimiter=delimiter, lineterminator=line_ending)
     writer.writerow(["Navn", "E-post", "Organisasjon"])

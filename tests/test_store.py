@@ -18,29 +18,29 @@ def tables(path) -> set[str]:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
-def test_a_blank_file_gets_the_schema_and_the_bundled_programme(db_path):
-    db = store.open_db(db_path)
-    assert {"events", "items", "_sqlite_migrations"} <= tables(db_path)
+def test_a_blank_file_gets_the_schema_and_the_bundled_programme(new_db_path):
+    db = store.open_db(new_db_path)
+    assert {"events", "items", "_sqlite_migrations"} <= tables(new_db_path)
     applied = [row[0] for row in db.conn.execute("SELECT name FROM _sqlite_migrations")]
     assert applied == migrations.MIGRATION_NAMES
     assert [e.slug for e in store.load_events(db.conn)] == ["studio", "arsmote"]
     db.close()
 
 
-def test_migrating_twice_is_a_no_op(db_path):
-    store.open_db(db_path).close()
-    with sqlite3.connect(db_path) as conn:
+def test_migrating_twice_is_a_no_op(new_db_path):
+    store.open_db(new_db_path).close()
+    with sqlite3.connect(new_db_path) as conn:
         before = conn.execute("SELECT * FROM _sqlite_migrations").fetchall()
         schema = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
-    db = store.open_db(db_path)
+    db = store.open_db(new_db_path)
     assert db.conn.execute("SELECT * FROM _sqlite_migrations").fetchall() == before
     assert db.conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
     db.close()
 
 
-def test_file_is_private_durable_and_enforces_foreign_keys(db_path):
-    db = store.open_db(db_path)
-    assert stat.S_IMODE(os.stat(db_path).st_mode) == 0o600
+def test_file_is_private_durable_and_enforces_foreign_keys(new_db_path):
+    db = store.open_db(new_db_path)
+    assert stat.S_IMODE(os.stat(new_db_path).st_mode) == 0o600
     assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert db.conn.execute("PRAGMA page_size").fetchone()[0] == store.PAGE_SIZE == 8192
@@ -53,35 +53,35 @@ def test_file_is_private_durable_and_enforces_foreign_keys(db_path):
     # The journal holds page copies, names included, while a write is open.
     db.conn.rollback()
     db.conn.execute("DELETE FROM items")  # opens a write transaction
-    journal = db_path.with_name(db_path.name + "-journal")
+    journal = new_db_path.with_name(new_db_path.name + "-journal")
     assert stat.S_IMODE(os.stat(journal).st_mode) == 0o600
     db.conn.rollback()
     db.close()
 
 
-def test_removing_an_event_removes_its_items(db_path):
-    db = store.open_db(db_path)
+def test_removing_an_event_removes_its_items(new_db_path):
+    db = store.open_db(new_db_path)
     with db.atomic():
         db.execute("DELETE FROM events WHERE slug = 'studio'")
     assert db.conn.execute("SELECT count(*) FROM items").fetchone()[0] == 0
     db.close()
 
 
-def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(db_path):
-    db_path.write_bytes(b"name;email\nKari;kari@example.org\n")
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(new_db_path):
+    new_db_path.write_bytes(b"name;email\nKari;kari@example.org\n")
     with pytest.raises(
         InnoffError, match="is not an innoff database - pass another file with --db"
     ):
-        store.open_db(db_path)
-    assert db_path.read_bytes() == b"name;email\nKari;kari@example.org\n"
+        store.open_db(new_db_path)
+    assert new_db_path.read_bytes() == b"name;email\nKari;kari@example.org\n"
 
 
-def test_someone_elses_sqlite_database_is_not_migrated(db_path):
-    with sqlite3.connect(db_path) as conn:
+def test_someone_elses_sqlite_database_is_not_migrated(new_db_path):
+    with sqlite3.connect(new_db_path) as conn:
         conn.execute("CREATE TABLE invoices (id INTEGER)")
     with pytest.raises(InnoffError, match="SQLite database but not an innoff database"):
-        store.connect(db_path)
-    assert tables(db_path) == {"invoices"}
+        store.connect(new_db_path)
+    assert tables(new_db_path) == {"invoices"}
 
 
 def test_a_folder_is_refused(tmp_path):
@@ -89,8 +89,8 @@ def test_a_folder_is_refused(tmp_path):
         store.open_db(tmp_path)
 
 
-def test_save_programme_twice_changes_nothing(db_path):
-    db = store.open_db(db_path)
+def test_save_programme_twice_changes_nothing(new_db_path):
+    db = store.open_db(new_db_path)
     events = programme.bundled_programme()
     assert store.save_programme(db, events) == {
         "added": [],
@@ -100,8 +100,8 @@ def test_save_programme_twice_changes_nothing(db_path):
     db.close()
 
 
-def test_save_programme_updates_and_removes_items(db_path):
-    db = store.open_db(db_path)
+def test_save_programme_updates_and_removes_items(new_db_path):
+    db = store.open_db(new_db_path)
     studio = programme.bundled_programme()[0]
     shorter = studio._replace(
         items=tuple(i for i in studio.items if i.id != "pause"),
@@ -114,8 +114,8 @@ def test_save_programme_updates_and_removes_items(db_path):
     db.close()
 
 
-def test_times_round_trip_through_utc(db_path):
-    db = store.open_db(db_path)
+def test_times_round_trip_through_utc(new_db_path):
+    db = store.open_db(new_db_path)
     studio = programme.bundled_programme()[0]
     moved = programme.shift_item(studio, "pause", timedelta(minutes=5), following=True)
     store.save_event(db, moved)
@@ -125,21 +125,21 @@ def test_times_round_trip_through_utc(db_path):
     db.close()
 
 
-def test_the_read_path_uses_plain_sqlite3_when_the_schema_is_current(db_path):
-    store.open_db(db_path).close()
-    conn = store.connect(db_path)
+def test_the_read_path_uses_plain_sqlite3_when_the_schema_is_current(new_db_path):
+    store.open_db(new_db_path).close()
+    conn = store.connect(new_db_path)
     assert type(conn) is sqlite3.Connection
     assert [e.slug for e in store.load_events(conn)] == ["studio", "arsmote"]
     conn.close()
 
 
-def test_an_older_database_is_upgraded_on_open(db_path):
+def test_an_older_database_is_upgraded_on_open(new_db_path):
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
     old = Migrations(migrations.MIGRATION_SET)  # as innoff was before the later steps
     old()(migrations.MIGRATIONS[0])
-    db = Database(db_path)
+    db = Database(new_db_path)
     old.apply(db)
     db.execute(
         "INSERT INTO events (slug, title, start_utc, end_utc, timezone) VALUES "
@@ -147,10 +147,10 @@ def test_an_older_database_is_upgraded_on_open(db_path):
         "'2019-11-17T10:00:00+00:00', 'Europe/Oslo')"
     )
     db.close()
-    conn = store.connect(db_path)
+    conn = store.connect(new_db_path)
     applied = [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
     assert applied == migrations.MIGRATION_NAMES
-    assert "participants" in tables(db_path)
+    assert "participants" in tables(new_db_path)
     # The old events stay; the bundled programme is only for a brand-new file.
     assert [e.slug for e in store.load_events(conn)] == ["gammel"]
     conn.close()

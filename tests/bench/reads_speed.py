@@ -1,0 +1,97 @@
+"""Reading speed and memory: `registrations list`, `export` and `stats` against a bare floor.
+
+    python tests/bench/reads_speed.py [--people 1000000] [--runs 3]
+
+Imports N participants once (the bench's own import file), then, each as its
+own process and interleaved, `--runs` times:
+
+- innoff: `registrations list --format json`, `--format csv`, the table (to a
+  pipe, so without a pager), `registrations export -o FILE` and `stats`;
+- floor: Python reading the participants table with sqlite3 in e-mail order
+  and writing each row with csv.writer (no sorting by name, no events).
+
+Prints best and median times, each command's time as a multiple of the
+floor's, and peak RSS. Target: peak RSS under 64 MB at a million participants,
+flat as N grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_speed import generate  # noqa: E402  (the same realistic rows)
+
+FLOOR = """
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+writer = csv.writer(sys.stdout)
+for row in conn.execute("SELECT * FROM participants ORDER BY email"):
+    writer.writerow(row)
+"""
+
+
+def run(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one child process, its output discarded."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    innoff = shutil.which("innoff")
+    if not innoff:
+        sys.exit("innoff must be on PATH: pip install -e .")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        export, db = folder / "people.csv", folder / "bench.db"
+        generate(export, args.people)
+        run([innoff, "--db", str(db), "registrations", "import", str(export)])
+        base = [innoff, "--db", str(db), "registrations"]
+        commands = {
+            "list --format json": [*base, "list", "--format", "json"],
+            "list --format csv": [*base, "list", "--format", "csv"],
+            "list (table)": [*base, "list"],
+            "export -o FILE": [*base, "export", "-o", str(folder / "out.csv")],
+            "stats": [*base, "stats"],
+            "floor (sqlite3 + csv)": [sys.executable, "-c", FLOOR, str(db)],
+        }
+        seconds: dict[str, list[float]] = {name: [] for name in commands}
+        peak = dict.fromkeys(commands, 0.0)
+        for _ in range(args.runs):  # interleaved: a busy moment hits every command alike
+            for name, command in commands.items():
+                elapsed, rss = run(command)
+                seconds[name].append(elapsed)
+                peak[name] = max(peak[name], rss)
+    floor = min(seconds["floor (sqlite3 + csv)"])
+    print(f"{args.people} participants, best of {args.runs} runs each")
+    print(f"{'':24} {'best s':>8} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}")
+    for name, times in seconds.items():
+        best = min(times)
+        print(
+            f"{name:24} {best:8.2f} {statistics.median(times):9.2f} {best / floor:8.2f}"
+            f" {peak[name]:12.1f}"
+        )
+    worst = max(rss for name, rss in peak.items() if not name.startswith("floor"))
+    print(f"\ninnoff peak RSS: {worst:.1f} MB at {args.people} participants (target < 64 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
