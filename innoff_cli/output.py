@@ -572,9 +572,20 @@ INVITE_STATUS_COLUMNS = [
     Column(
         "state", "State", lambda r: (r["state"] or "") + (f": {r['reason']}" if r["reason"] else "")
     ),
-    Column("time", "Time", lambda r: (r["time"] or "")[:16].replace("T", " ")),
+    Column("time", "Time (Oslo)", lambda r: _oslo(r["time"])),
     Column("pending", "Pending", lambda r: r["pending"]),
 ]
+
+
+def _oslo(utc_text: str | None) -> str:
+    """'2020-11-17 10:05' in Oslo time for a table; JSON keeps the UTC time."""
+    if not utc_text:
+        return ""
+    return (
+        datetime.fromisoformat(utc_text)
+        .astimezone(ZoneInfo("Europe/Oslo"))
+        .strftime("%Y-%m-%d %H:%M")
+    )
 
 
 def render_invite_status(rows: list[dict], fmt: str) -> None:
