@@ -137,13 +137,16 @@ def generate(path: Path, rows: int, seed: int = 17) -> None:
             )
 
 
-def run(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one child process."""
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one child process, its output discarded.
+
+    The other bench scripts use it too.
+    """
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
-    if status != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
     return elapsed, usage.ru_maxrss / 1024  # kilobytes on Linux
 

@@ -18,16 +18,17 @@ flat as N grows.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from import_speed import run  # noqa: E402  (time and peak RSS of one process)
+
 # The rows are made in a process of their own: a child forked from a bench that
 # had held a million rows would count the bench's memory as its own peak.
 GENERATE = (
@@ -42,17 +43,6 @@ writer = csv.writer(sys.stdout)
 for row in conn.execute("SELECT * FROM participants ORDER BY email"):
     writer.writerow(row)
 """
-
-
-def run(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one child process, its output discarded."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def main() -> int:

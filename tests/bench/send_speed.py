@@ -27,8 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_speed import run  # noqa: E402  (time and peak RSS of one process)
 
 SERVER = """
 import asyncio, sys
@@ -68,17 +70,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def registered_db(innoff: str, folder: Path, participants: int) -> Path:
@@ -138,7 +129,7 @@ def bench(innoff: str, folder: Path, port: int, args) -> int:
     send = [innoff, "--db", str(db), "invites", "send", "--yes", "--rate", "0"]
     for _ in range(args.runs):  # interleaved: a slow moment of the machine hits both alike
         db.write_bytes(pristine)
-        elapsed, peak = timed(send, env)
+        elapsed, peak = run(send, env)
         innoff_times.append(elapsed)
         rss.append(peak)
         done = subprocess.run(
@@ -147,9 +138,7 @@ def bench(innoff: str, folder: Path, port: int, args) -> int:
         )  # fmt: skip
         floor_times.append(float(done.stdout))
     small = registered_db(innoff, folder, max(args.participants // 4, 1))
-    _, small_rss = timed(
-        [innoff, "--db", str(small), "invites", "send", "--yes", "--rate", "0"], env
-    )
+    _, small_rss = run([innoff, "--db", str(small), "invites", "send", "--yes", "--rate", "0"], env)
 
     def line(name: str, times: list[float]) -> str:
         best, median = min(times), statistics.median(times)
