@@ -187,10 +187,8 @@ class DateReader:
     def _utc_hour(self, fields: dict) -> str | bool | None:
         """'2025-01-06T07' for a local hour, False when the zone is not whole hours
         off UTC then, None when it is no date."""
-        year = int(fields["Y"]) if fields.get("Y") else 2000 + int(fields["y"])
-        try:
-            local = datetime(year, int(fields["m"]), int(fields["d"]), int(fields.get("H") or 0))
-        except ValueError:
+        local = _local(fields, exact=False)
+        if local is None:
             return None
         offset = local.replace(tzinfo=self.tz).utcoffset() or timedelta(0)
         if offset % timedelta(hours=1):
@@ -198,13 +196,8 @@ class DateReader:
         return (local - offset).strftime("%Y-%m-%dT%H")
 
     def _utc_exact(self, fields: dict) -> str | None:
-        year = int(fields["Y"]) if fields.get("Y") else 2000 + int(fields["y"])
-        try:
-            local = datetime(
-                year, int(fields["m"]), int(fields["d"]),
-                int(fields.get("H") or 0), int(fields.get("M") or 0), int(fields.get("S") or 0),
-            )  # fmt: skip
-        except ValueError:
+        local = _local(fields, exact=True)
+        if local is None:
             return None
         offset = local.replace(tzinfo=self.tz).utcoffset() or timedelta(0)
         return (local - offset).isoformat() + "+00:00"
@@ -229,6 +222,16 @@ class DateReader:
         except (ValueError, OverflowError):
             return None
         return None if moment.year == _NO_DATE.year else moment
+
+
+def _local(fields: dict, exact: bool) -> datetime | None:
+    """The local time a regex's fields name (to the hour, or `exact`), or None if none."""
+    year = int(fields["Y"]) if fields.get("Y") else 2000 + int(fields["y"])
+    rest = (int(fields.get("M") or 0), int(fields.get("S") or 0)) if exact else ()
+    try:
+        return datetime(year, int(fields["m"]), int(fields["d"]), int(fields.get("H") or 0), *rest)
+    except ValueError:
+        return None
 
 
 _NO_DATE = datetime(1, 1, 1)
