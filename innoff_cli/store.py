@@ -717,18 +717,20 @@ def remove_participant(conn: sqlite3.Connection, email: str) -> tuple[bool, int]
 def _open_invites(conn: sqlite3.Connection, key: str) -> int:
     """How many UIDs a person's newest sent message is still a REQUEST for."""
     (count,) = conn.execute(
-        f"SELECT count(*) FROM ({_NEWEST_SENT}) WHERE method = 'REQUEST'", [key]
+        f"SELECT count(*) FROM ({_newest_sent('AND email = ?')}) WHERE method = 'REQUEST'",
+        [key],
     ).fetchone()
     return count
 
 
-# The newest sent message of one person (?) per UID, with the highest SEQUENCE
-# they have been sent for it.
-_NEWEST_SENT = """
-    SELECT o.*, m.top FROM outbox o JOIN (
-        SELECT max(id) AS id, max(sequence) AS top FROM outbox
-        WHERE state = 'sent' AND email = ? GROUP BY uid) m ON m.id = o.id
-"""
+def _newest_sent(where: str = "") -> str:
+    """SQL: per person and UID the newest message sent, with the highest SEQUENCE
+    sent (`top`); `where` narrows the sent messages ('AND email = ?')."""
+    return f"""
+        SELECT o.*, m.top FROM outbox o JOIN (
+            SELECT max(id) AS id, max(sequence) AS top FROM outbox
+            WHERE state = 'sent' {where} GROUP BY email, uid) m ON m.id = o.id
+    """
 
 
 def import_history(conn: sqlite3.Connection) -> list[dict]:
@@ -782,17 +784,7 @@ def _upsert(conn: sqlite3.Connection, table: str, key: str, rows: list[dict]) ->
 
 def received(conn: sqlite3.Connection) -> list[dict]:
     """Per person and UID, the newest message sent, with the highest SEQUENCE sent."""
-    return _dicts(
-        conn,
-        """
-        SELECT o.email, o.address, o.uid, o.method, o.sequence, o.content, o.significant,
-               o.erased, m.top
-        FROM outbox o JOIN (
-            SELECT max(id) AS id, max(sequence) AS top FROM outbox
-            WHERE state = 'sent' GROUP BY email, uid) m ON m.id = o.id
-        ORDER BY o.email, o.uid
-        """,
-    )
+    return _dicts(conn, _newest_sent() + " ORDER BY o.email, o.uid")
 
 
 def failed(conn: sqlite3.Connection) -> frozenset[tuple[str, str, str, int, str]]:
