@@ -225,8 +225,7 @@ def plan_invites(
 ) -> itip.Plan:
     """What each person in scope needs next, against what they have `received`:
     the one plan behind `invites send` and `export ics --invites`."""
-    all_events = store.load_events(conn)
-    events = [programme.match_event(all_events, event)] if event else all_events
+    events = _events(conn, event)
     entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
     # A remembered event that is no longer in the programme is removed; only a
     # run over the whole programme can tell (--event names one that exists).

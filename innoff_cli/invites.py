@@ -21,6 +21,7 @@ from pathlib import Path
 
 from innoff_cli import calendars, imip, itip, store
 from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.terminal import shown
 
 
 @dataclass
@@ -242,8 +243,7 @@ def sender_of(outgoing: Outgoing, sender: str | None) -> tuple[str, str]:
         return (f"{who.name} <{who.email}>" if who.name else who.email), who.email
     address = parseaddr(sender)[1] if sender.isprintable() else ""
     if not address or check_email(address)[0] is None:
-        shown = sender.encode("unicode_escape").decode("ascii")[:80]
-        raise InnoffError(f"bad --from '{shown}' - write it as \"Name <address>\"")
+        raise InnoffError(f"bad --from '{shown(sender, 80)}' - write it as \"Name <address>\"")
     return sender.strip(), address
 
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from innoff_cli.errors import ConflictError, InnoffError
 from innoff_cli.models import ITEM_KINDS, Event, Item, Speaker
+from innoff_cli.terminal import shown
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -259,9 +260,8 @@ def check_url(value: str, where: str) -> str:
     if not value:
         return ""
     if not value.isprintable() or not _URL.fullmatch(value):
-        shown = value.encode("unicode_escape").decode("ascii")[:80]
         raise InnoffError(
-            f"{where}: '{shown}' is not a web link - write it as https://... without spaces"
+            f"{where}: '{shown(value, 80)}' is not a web link - write it as https://... without spaces"
         )
     return value
 
@@ -282,9 +282,8 @@ def check_organizer_email(value: str, where: str) -> str:
 
     address, problem = check_email(value) if value.isprintable() else (None, "")
     if address is None or address != value.strip() and address.casefold() != value.casefold():
-        shown = value.encode("unicode_escape").decode("ascii")[:80]
         raise InnoffError(
-            f"{where}: organiser e-mail '{shown}' is not one valid address - write it as post@example.org"
+            f"{where}: organiser e-mail '{shown(value, 80)}' is not one valid address - write it as post@example.org"
         )
     return address
 
