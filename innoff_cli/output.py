@@ -492,6 +492,15 @@ def _counted(n: int, words: tuple[str, str]) -> str:
     return f"{n} {words[0] if n == 1 else words[1]}"
 
 
+def _per_event(counts: dict[str, dict[str, int]]) -> list[str]:
+    """'  studio: 2 new invites, 1 cancellation', one line per event."""
+    return [
+        f"  {event}: "
+        + ", ".join(_counted(n, CHANGE_WORDS[what]) for what, n in kinds.items() if n)
+        for event, kinds in counts.items()
+    ]
+
+
 def send_summary(outgoing, dry_run: bool) -> list[str]:
     """What `invites send` is about to send, per event, before it asks."""
     messages = outgoing.messages
@@ -500,9 +509,7 @@ def send_summary(outgoing, dry_run: bool) -> list[str]:
     else:
         verb = "Would send" if dry_run else "To send"
         lines = [f"{verb}: {len(messages)} messages"]
-        for event, counts in outgoing.counts().items():
-            parts = [_counted(n, CHANGE_WORDS[what]) for what, n in counts.items() if n]
-            lines.append(f"  {event}: {', '.join(parts)}")
+        lines += _per_event(outgoing.counts())
     if outgoing.queued_before:
         lines.append(
             f"  {outgoing.queued_before} of them were queued by a run that stopped; one that"
@@ -529,9 +536,7 @@ def invite_files_report(report, folder: Path) -> list[str]:
         f" ({held} unchanged)"
         + ("." if report.dry_run else f", listed in {folder / 'manifest.csv'}.")
     ]
-    for event, counts in report.per_event.items():
-        parts = [_counted(n, CHANGE_WORDS[what]) for what, n in counts.items() if n]
-        lines.append(f"  {event}: {', '.join(parts)}")
+    lines += _per_event(report.per_event)
     return lines
 
 
