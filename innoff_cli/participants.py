@@ -205,9 +205,9 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
             if report.dry_run:
                 conn.rollback()
                 return
+            at = now.astimezone(UTC).isoformat(timespec="seconds")
             check = {
-                "sha256": export.sha256, "options": options,
-                "checked_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+                "sha256": export.sha256, "options": options, "checked_at": at,
                 "rows": report.rows, "unchanged": report.new + report.updated + report.unchanged,
                 "duplicates": report.duplicates, "rejected": report.rejected,
             }  # fmt: skip
@@ -222,7 +222,7 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
                 {
                     "file_name": Path(report.file).name,
                     "sha256": export.sha256,
-                    "imported_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+                    "imported_at": at,
                     "encoding": export.encoding,
                     "delimiter": report.delimiter,
                     **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
