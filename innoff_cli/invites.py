@@ -10,7 +10,6 @@ they need next (`itip`); the messages are `imip`'s, the transports `delivery`'s.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,22 +145,21 @@ def deliver(
         if last and datetime.fromisoformat(last) >= stamp:
             stamp = datetime.fromisoformat(last) + timedelta(seconds=1)
         stamp = stamp.isoformat()
-        with store.one_commit_a_message(conn) if conn else contextlib.nullcontext():
-            if conn is None:
-                rows = [(0, make_msgid(domain=domain), stamp) for _ in outgoing.messages]
-            else:
-                store.begin_write(conn)  # after any import that is writing
-                with conn:
-                    versions = itip.raise_floors(outgoing.plan.versions, outgoing.messages)
-                    store.save_invite_versions(conn, calendars.version_rows(versions))
-                    rows = store.queue(
-                        conn, outgoing.messages, outgoing.plan.scope,
-                        lambda: make_msgid(domain=domain), stamp,
-                    )  # fmt: skip
-            _send_each(
-                conn, outgoing, rows, transport, report, from_header, envelope, alarm, now,
-                progress, pace or Pace(rate),
-            )  # fmt: skip
+        if conn is None:
+            rows = [(0, make_msgid(domain=domain), stamp) for _ in outgoing.messages]
+        else:
+            store.begin_write(conn)  # after any import that is writing
+            with conn:
+                versions = itip.raise_floors(outgoing.plan.versions, outgoing.messages)
+                store.save_invite_versions(conn, calendars.version_rows(versions))
+                rows = store.queue(
+                    conn, outgoing.messages, outgoing.plan.scope,
+                    lambda: make_msgid(domain=domain), stamp,
+                )  # fmt: skip
+        _send_each(
+            conn, outgoing, rows, transport, report, from_header, envelope, alarm, now,
+            progress, pace or Pace(rate),
+        )  # fmt: skip
     except KeyboardInterrupt:
         left = len(outgoing.messages) - report.total
         done = "sent and recorded" if record else "written (nothing is recorded)"
@@ -172,6 +170,7 @@ def deliver(
         ) from None
     finally:
         if conn is not None:
+            store.forget_old_pages(conn)  # an erased person's cancellation may have gone
             conn.close()
         transport.close()
     return report

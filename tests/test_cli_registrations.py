@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from innoff_cli import store
+from innoff_cli import participants, store
 from tests.conftest import snapshot
 
 
@@ -672,6 +672,28 @@ def test_a_second_writer_waits_its_turn_and_says_so(run, tmp_path, db_path, monk
     assert "Waiting for another innoff run to finish writing to the database ..." in result.stderr
     assert time.monotonic() - start >= 0.9
     assert [p["email"] for p in people(run)] == ["kari@x.no"]
+
+
+def test_a_reader_part_way_through_never_blocks_an_import(run, tmp_path, db_path, monkeypatch):
+    import time
+
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_SECONDS", 2.0)  # a blocked import fails fast
+    first = tmp_path / "first.csv"
+    first.write_text("Navn;E-post\nAse Ås;ase@x.no\nBo Berg;bo@x.no\n", encoding="utf-8")
+    assert run("registrations", "import", str(first)).exit_code == 0
+    # A list paused after its first row, as in a pager: its read stays open.
+    reading = participants.list_participants(db_path)
+    assert next(reading)["email"] == "ase@x.no"
+    more = tmp_path / "more.csv"
+    more.write_text("Navn;E-post\nCecilie Dahl;cecilie@x.no\n", encoding="utf-8")
+    start = time.monotonic()
+    result = run("registrations", "import", str(more))
+    assert result.exit_code == 0, result.stderr
+    assert "Waiting" not in result.stderr and time.monotonic() - start < 1.5
+    # The paused reader goes on in the snapshot it started with ...
+    assert [p["email"] for p in reading] == ["bo@x.no"]
+    # ... and the next one sees the import.
+    assert [p["email"] for p in people(run)] == ["ase@x.no", "bo@x.no", "cecilie@x.no"]
 
 
 def test_a_long_list_is_a_plain_aligned_table(run, tmp_path):

@@ -41,8 +41,8 @@ def test_migrating_twice_is_a_no_op(new_db_path):
 def test_file_is_private_durable_and_enforces_foreign_keys(new_db_path):
     db = store.open_db(new_db_path)
     assert stat.S_IMODE(os.stat(new_db_path).st_mode) == 0o600
-    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
-    assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert db.conn.execute("PRAGMA page_size").fetchone()[0] == store.PAGE_SIZE == 8192
     assert db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with pytest.raises(sqlite3.IntegrityError):
@@ -50,11 +50,12 @@ def test_file_is_private_durable_and_enforces_foreign_keys(new_db_path):
             "INSERT INTO items (id, event, start_utc, end_utc, title, kind) "
             "VALUES ('x', 'no-such-event', '', '', 'x', 'talk')"
         )
-    # The journal holds page copies, names included, while a write is open.
+    # The log and its index hold page copies, names included.
     db.conn.rollback()
     db.conn.execute("DELETE FROM items")  # opens a write transaction
-    journal = new_db_path.with_name(new_db_path.name + "-journal")
-    assert stat.S_IMODE(os.stat(journal).st_mode) == 0o600
+    for suffix in ("-wal", "-shm"):
+        log = new_db_path.with_name(new_db_path.name + suffix)
+        assert stat.S_IMODE(os.stat(log).st_mode) == 0o600, suffix
     db.conn.rollback()
     db.close()
 
