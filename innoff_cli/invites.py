@@ -254,12 +254,15 @@ def status(db_path: Path, *, event: str | None = None) -> list[dict]:
         slugs = [e.slug for e in outgoing.plan.events]
         rows = {(r["email"], r["uid"]): r for r in store.outbox_rows(conn, slugs)}
         names = {email: name for email, _, name, _ in store.invitees(conn, slugs)}
+        answers = store.answers_of(conn, slugs)
     finally:
         conn.close()
     pending = {(m.email, m.uid): m for m in outgoing.messages}
     out = []
     for key in sorted(set(rows) | set(pending), key=lambda k: (k[1], k[0])):
         row, need = rows.get(key), pending.get(key)
+        answer = answers.get(key, {})
+        counter = answer.get("counter")
         out.append(
             {
                 "email": key[0],
@@ -276,6 +279,15 @@ def status(db_path: Path, *, event: str | None = None) -> list[dict]:
                 "pending": (
                     f"{need.change} (SEQUENCE {need.sequence})" if need else ""
                 ),  # fmt: skip
+                # Their answer as it stands ('to confirm:accepted' after a change),
+                # and the latest other time they proposed (COUNTER), never applied.
+                "answer": answer.get("now"),
+                "answer_sequence": answer.get("sequence"),
+                "answer_message_id": answer.get("message_id"),
+                "delegated_to": answer.get("delegated_to") or "",
+                "counter": f"{counter['start']} - {counter['end']} {counter['tzid']}".strip()
+                if counter
+                else None,
             }
         )
     return out

@@ -248,6 +248,61 @@ def m006_import_generation(db: Database) -> None:
     )
 
 
+def m007_create_replies(db: Database) -> None:
+    # Each person's answer per invite UID, as their calendar last sent it
+    # (iTIP REPLY): the newest by (SEQUENCE, DTSTAMP). An answer to an older
+    # SEQUENCE than the person was last sent stays, but counts as to be
+    # confirmed again (calendars ask again after a change of time or place).
+    # Erasure takes a person's answers with them (the foreign key).
+    db.execute(
+        """
+        CREATE TABLE replies (
+            email TEXT NOT NULL REFERENCES participants(email) ON DELETE CASCADE,
+            uid TEXT NOT NULL,
+            event TEXT NOT NULL,
+            partstat TEXT NOT NULL
+                CHECK (partstat IN ('ACCEPTED', 'TENTATIVE', 'DECLINED', 'DELEGATED')),
+            delegated_to TEXT NOT NULL DEFAULT '',
+            sequence INTEGER NOT NULL,
+            dtstamp_utc TEXT,
+            message_id TEXT NOT NULL,
+            sent_utc TEXT,           -- the reply's Date header
+            read_utc TEXT NOT NULL,
+            PRIMARY KEY (email, uid)
+        ) WITHOUT ROWID
+        """
+    )
+    # Proposals of another time (iTIP COUNTER): listed, never applied.
+    db.execute(
+        """
+        CREATE TABLE counters (
+            email TEXT NOT NULL REFERENCES participants(email) ON DELETE CASCADE,
+            uid TEXT NOT NULL,
+            event TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            dtstamp_utc TEXT,
+            start TEXT NOT NULL,
+            end TEXT NOT NULL,
+            tzid TEXT NOT NULL DEFAULT '',
+            comment TEXT NOT NULL DEFAULT '',
+            read_utc TEXT NOT NULL,
+            PRIMARY KEY (message_id, email, uid)
+        ) WITHOUT ROWID
+        """
+    )
+    # The Message-IDs already read that held an answer for someone invited:
+    # reading them again changes nothing. (Message-IDs only: no names.)
+    db.execute(
+        """
+        CREATE TABLE replies_read (
+            message_id TEXT PRIMARY KEY,
+            read_utc TEXT NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS = [
     m001_create_programme,
     m002_create_registrations,
@@ -255,6 +310,7 @@ MIGRATIONS = [
     m004_drop_registrations_event_index,
     m005_create_outbox,
     m006_import_generation,
+    m007_create_replies,
 ]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 

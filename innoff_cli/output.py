@@ -359,7 +359,18 @@ PARTICIPANT_COLUMNS = [
     Column("phone", "Phone", lambda p: p["phone"]),
     Column("registered_at", "Registered", lambda p: p["registered_at"] or ""),
     Column("events", "Events", lambda p: ", ".join(p["events"])),
+    Column("rsvp", "Answers", lambda p: ", ".join(f"{e}: {a}" for e, a in p["rsvp"].items())),
 ]
+
+
+def _answers_short(person: dict) -> str:
+    """'accepted, -' in the order of the Events column; 'accepted?' for an answer
+    given before the event changed, which is to be confirmed again."""
+    before = person["rsvp_before_change"]
+    return ", ".join(
+        f"{before[event]}?" if event in before else ("-" if answer == "none" else answer)
+        for event, answer in person["rsvp"].items()
+    )
 
 
 def _registered_short(person: dict) -> str:
@@ -372,6 +383,8 @@ def _registered_short(person: dict) -> str:
 PARTICIPANT_TABLE_COLUMNS = [
     Column("registered_at", "Registered", _registered_short)
     if column.key == "registered_at"
+    else Column("rsvp", "Answers", _answers_short)
+    if column.key == "rsvp"
     else column
     for column in PARTICIPANT_COLUMNS
     if column.key not in ("role", "phone")
@@ -475,7 +488,15 @@ def render_stats(stats: dict[str, dict[str, int]], fmt: str) -> None:
     columns = [Column("what", "", lambda r: r[0]), Column("count", "Count", lambda r: str(r[1]))]
     for section, counts in stats.items():
         out.print(Text(section.capitalize(), style="bold"))
-        out.print(rich_table(list(counts.items()), columns))
+        first = next(iter(counts.values()), None)
+        if isinstance(first, dict):  # a row of counts per key: the answers
+            wide = [Column("what", "", lambda r: r[0])] + [
+                Column(kind, kind.capitalize(), lambda r, kind=kind: str(r[1][kind]))
+                for kind in first
+            ]
+            out.print(rich_table(list(counts.items()), wide))
+        else:
+            out.print(rich_table(list(counts.items()), columns))
 
 
 # --- invites ------------------------------------------------------------------------
@@ -579,6 +600,15 @@ INVITE_STATUS_COLUMNS = [
     ),
     Column("time", "Time (Oslo)", lambda r: _oslo(r["time"])),
     Column("pending", "Pending", lambda r: r["pending"]),
+    Column(
+        "answer",
+        "Answer",
+        lambda r: (
+            (r["answer"] or "")
+            + (f" (SEQUENCE {r['answer_sequence']})" if r["answer"] else "")
+            + (f"; proposes {r['counter']}" if r["counter"] else "")
+        ),
+    ),
 ]
 
 
@@ -601,3 +631,75 @@ def render_invite_status(rows: list[dict], fmt: str) -> None:
     out.print(rich_table(rows, INVITE_STATUS_COLUMNS))
     pending = sum(bool(r["pending"]) for r in rows)
     out.print(f"{len(rows)} invites, {pending} pending", style="dim")
+
+
+# --- replies ----------------------------------------------------------------------------
+
+
+def render_replies(report, fmt: str) -> None:
+    """What `invites replies` read: counts, then each kind of exception, by Message-ID."""
+    if fmt == "json":
+        write_json(report.as_dict())
+        return
+    import typer
+
+    from innoff_cli.replies import SHOWN_MOST
+
+    def line(text: str) -> None:
+        typer.echo(visible(text))
+
+    def listed(title: str, rows: list[dict], say) -> None:
+        if not rows:
+            return
+        line(f"{title}: {len(rows)}")
+        for row in rows[:SHOWN_MOST]:
+            line(f"  {say(row)}")
+        if len(rows) > SHOWN_MOST:
+            line(f"  ... and {len(rows) - SHOWN_MOST} more (--format json lists them all)")
+
+    answers = ", ".join(f"{n} {kind}" for kind, n in report.answers.items()) or "none"
+    line(f"Read {report.messages} messages from {', '.join(report.sources)}.")
+    line(f"Answers recorded: {len(report.recorded)} ({answers})")
+    if report.already_read:
+        line(f"Already read before: {report.already_read} (nothing changed)")
+    if report.superseded:
+        line(f"Older than the answer already recorded: {report.superseded}")
+    if report.other_mail:
+        line(f"Mail with no answer in it (other mail, invites): {report.other_mail}")
+    if report.before_since:
+        line(f"Before --since: {report.before_since}")
+    listed(
+        "Answers to an earlier version (stale: a newer invite was sent since)",
+        report.stale,
+        lambda r: (
+            f"{r['email']} {r['event']}: {r['answer']} to SEQUENCE {r['sequence']},"
+            f" last sent {r['last_sent']} <{r['message_id']}>"
+        ),
+    )
+    listed(
+        "Matched by the From address (the ATTENDEE names no one invited)",
+        report.matched_by_from,
+        lambda r: (
+            f"{r['from']} {r['event']} (ATTENDEE {r['attendee'] or 'missing'}) <{r['message_id']}>"
+        ),
+    )
+    listed(
+        "Proposals of another time (COUNTER; recorded, not applied)",
+        report.counters,
+        lambda r: (
+            f"{r['email']} {r['event']}: {r['start']} - {r['end']}"
+            + (f" {r['tzid']}" if r["tzid"] else "")
+            + (f' "{r["comment"]}"' if r["comment"] else "")
+        ),
+    )
+    listed(
+        "Ignored",
+        report.ignored,
+        lambda r: (
+            f"{r['from'] or '(sender not shown)'}: {r['reason']} (UID {r['uid']})"
+            f" <{r['message_id']}>"
+        ),
+    )
+    listed("Not read", report.errors, lambda r: f"{r['where']}: {r['reason']}")
+    if report.dry_run:
+        line("Dry run: nothing was recorded.")

@@ -298,7 +298,23 @@ def public(person: dict) -> dict:
         "phone": person["phone"],
         "registered_at": _local_time(person["registered_utc"]),
         "events": person["events"],
+        "rsvp": {event: _answer_now(person["answers"].get(event)) for event in person["events"]},
+        # Answers given before the event changed (a new SEQUENCE was sent since):
+        # calendars ask again, so they count as no answer until confirmed.
+        "rsvp_before_change": {
+            event: answer.removeprefix(TO_CONFIRM)
+            for event, answer in person["answers"].items()
+            if answer.startswith(TO_CONFIRM) and event in person["events"]
+        },
     }
+
+
+TO_CONFIRM = "to confirm:"
+RSVP_KINDS = ("accepted", "tentative", "declined", "delegated", "none")
+
+
+def _answer_now(answer: str | None) -> str:
+    return "none" if not answer or answer.startswith(TO_CONFIRM) else answer
 
 
 def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
@@ -306,20 +322,30 @@ def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
 
 
 def list_participants(
-    db_path: Path, event: str | None = None, search: str | None = None
+    db_path: Path, event: str | None = None, search: str | None = None, rsvp: str | None = None
 ) -> Iterator[dict]:
-    """Participants in Norwegian alphabetical order, one at a time (SQLite sorts)."""
+    """Participants in Norwegian alphabetical order, one at a time (SQLite sorts).
+
+    `rsvp` (accepted, tentative, declined, delegated, none): only those whose
+    answer for `event`, or for any of their events, is that.
+    """
     conn = store.connect(db_path)
     try:
         slug = _event_slug(conn, event)
         wanted = search.casefold() if search else None
         for person in store.participants(conn, slug, order=norwegian_order):
             # In Python, not SQL: LIKE folds only ASCII, and "Ø" must find "ø".
-            if wanted is None or any(
+            if wanted is not None and not any(
                 wanted in (person[key] or "").casefold()
                 for key in ("name", "email", "organisation", "municipality", "role")
             ):
-                yield public(person)
+                continue
+            shown = public(person)
+            if rsvp is not None:
+                answers = shown["rsvp"]
+                if not (answers.get(slug) == rsvp if slug else rsvp in answers.values()):
+                    continue
+            yield shown
     finally:
         conn.close()
 
@@ -341,8 +367,9 @@ def show_participant(db_path: Path, email: str) -> dict:
     }
 
 
-def stats(db_path: Path) -> dict[str, dict[str, int]]:
-    """Counts per event, kind of organisation and municipality.
+def stats(db_path: Path) -> dict[str, dict]:
+    """Counts per event, kind of organisation and municipality, and the answers
+    (RSVP) per event and per kind of organisation.
 
     SQLite counts; Python classifies only each distinct organisation and
     municipality (a few hundred, however many people there are).
@@ -350,6 +377,7 @@ def stats(db_path: Path) -> dict[str, dict[str, int]]:
     conn = store.connect(db_path)
     try:
         total, per_event, groups = store.counts(conn)
+        answer_groups = store.answer_counts(conn)
     finally:
         conn.close()
     kinds: Counter[str] = Counter()
@@ -358,9 +386,24 @@ def stats(db_path: Path) -> dict[str, dict[str, int]]:
         kinds[organisations.organisation_kind(organisation)] += count
         place = organisations.municipality_of(municipality, organisation) or "(not given)"
         places[place] += count
+    answers: dict[str, Counter[str]] = {}
+    by_kind: dict[str, Counter[str]] = {}
+    for event, organisation, answer, count in answer_groups:
+        now = _answer_now(answer)
+        answers.setdefault(event, Counter())[now] += count
+        kind = organisations.organisation_kind(organisation)
+        by_kind.setdefault(kind, Counter())[now] += count
     return {
         "participants": {"total": total},
         "events": dict(per_event),
+        "answers per event": {
+            event: {k: answers[event][k] for k in RSVP_KINDS} for event, _ in per_event
+        },
+        "answers per organisation kind": {
+            kind: {k: by_kind[kind][k] for k in RSVP_KINDS}
+            for kind in organisations.KINDS
+            if kind in by_kind
+        },
         "organisation kinds": {kind: kinds[kind] for kind in organisations.KINDS if kinds[kind]},
         "municipalities": dict(sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))),
     }

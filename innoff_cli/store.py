@@ -656,14 +656,21 @@ def participants(
             SELECT json_group_array(event) FROM (
                 SELECT r.event FROM registrations r JOIN events e ON e.slug = r.event
                 WHERE r.email = p.email ORDER BY e.start_utc, e.slug)
-        ) AS events
+        ) AS events, (
+            SELECT json_group_object(a.event, {ANSWER_NOW}) FROM replies a
+            WHERE a.email = p.email
+        ) AS answers
         FROM participants p {where}
         ORDER BY {sort}
         """,
         parameters,
     )
     for row in cursor:
-        yield {**dict(row), "events": json.loads(row["events"])}
+        yield {
+            **dict(row),
+            "events": json.loads(row["events"]),
+            "answers": json.loads(row["answers"]),
+        }
 
 
 def counts(
@@ -915,3 +922,105 @@ def outbox_rows(conn: sqlite3.Connection, events: list[str]) -> list[dict]:
         """,
         events,
     )
+
+
+# --- replies (iTIP REPLY and COUNTER) -------------------------------------------------
+
+# SQL: the answer of a `replies` row `a` as it stands now: its PARTSTAT in lower
+# case, or 'to confirm:' before it when the person was sent a higher SEQUENCE
+# since (a change of time or place), as calendars ask again then.
+ANSWER_NOW = """
+    CASE WHEN a.sequence >= coalesce((
+        SELECT max(o.sequence) FROM outbox o
+        WHERE o.email = a.email AND o.uid = a.uid AND o.state = 'sent'), 0)
+    THEN lower(a.partstat) ELSE 'to confirm:' || lower(a.partstat) END
+"""
+
+
+def invite_events(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every invite UID innoff has used, and its event."""
+    return dict(conn.execute("SELECT uid, event FROM invite_versions"))
+
+
+def sent_to(conn: sqlite3.Connection, email: str, uid: str) -> tuple[str, int] | None:
+    """(method of the newest message sent, highest SEQUENCE sent) to a person for a
+    UID; None when nothing was ever sent to them for it."""
+    row = conn.execute(
+        f"SELECT method, top FROM ({_newest_sent('AND email = ? AND uid = ?')})", [email, uid]
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def is_participant(conn: sqlite3.Connection, email: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM participants WHERE email = ?", [email]).fetchone() is not None
+    )
+
+
+def stored_reply(conn: sqlite3.Connection, email: str, uid: str) -> dict | None:
+    rows = _dicts(conn, "SELECT * FROM replies WHERE email = ? AND uid = ?", [email, uid])
+    return rows[0] if rows else None
+
+
+def was_read(conn: sqlite3.Connection, message_id: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM replies_read WHERE message_id = ?", [message_id]).fetchone()
+        is not None
+    )
+
+
+def save_reply(conn: sqlite3.Connection, row: dict) -> None:
+    """The person's answer for a UID, replacing the one before (the caller has
+    decided that this one is newer)."""
+    columns = ", ".join(row)
+    marks = ", ".join(f":{key}" for key in row)
+    updates = ", ".join(f"{key} = excluded.{key}" for key in row if key not in ("email", "uid"))
+    conn.execute(
+        f"INSERT INTO replies ({columns}) VALUES ({marks})"
+        f" ON CONFLICT(email, uid) DO UPDATE SET {updates}",
+        row,
+    )
+
+
+def save_counter(conn: sqlite3.Connection, row: dict) -> None:
+    columns = ", ".join(row)
+    marks = ", ".join(f":{key}" for key in row)
+    conn.execute(f"INSERT OR IGNORE INTO counters ({columns}) VALUES ({marks})", row)
+
+
+def mark_read(conn: sqlite3.Connection, message_id: str, read_utc: str) -> None:
+    conn.execute("INSERT OR IGNORE INTO replies_read VALUES (?, ?)", [message_id, read_utc])
+
+
+def answers_of(conn: sqlite3.Connection, events: list[str]) -> dict[tuple[str, str], dict]:
+    """(email, uid) -> the stored answer with `now` (ANSWER_NOW), and the latest
+    COUNTER's proposal, for `events`."""
+    marks = ", ".join("?" for _ in events)
+    out = {
+        (row["email"], row["uid"]): row
+        for row in _dicts(
+            conn,
+            f"SELECT a.*, {ANSWER_NOW} AS now FROM replies a WHERE a.event IN ({marks})",
+            events,
+        )
+    }
+    for row in _dicts(
+        conn,
+        f"SELECT * FROM counters WHERE event IN ({marks}) ORDER BY dtstamp_utc, read_utc",
+        events,
+    ):
+        out.setdefault((row["email"], row["uid"]), {})["counter"] = row
+    return out
+
+
+def answer_counts(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
+    """(event, organisation, answer now or 'none', registrations): SQLite counts."""
+    return conn.execute(
+        f"""
+        SELECT r.event, p.organisation, coalesce((
+            SELECT {ANSWER_NOW} FROM replies a WHERE a.email = r.email AND a.event = r.event
+            ORDER BY a.sequence DESC LIMIT 1), 'none') AS answer, count(*)
+        FROM registrations r JOIN participants p ON p.email = r.email
+        GROUP BY r.event, p.organisation, answer
+        """
+    ).fetchall()

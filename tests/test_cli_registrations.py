@@ -15,9 +15,15 @@ from tests.conftest import snapshot
 
 
 def people(run, *args: str) -> list[dict]:
+    """The list as JSON, without the answers: these files were never invited, so
+    everyone's answer for each of their events is 'none' (checked here)."""
     result = run("registrations", "list", "--format", "json", *args)
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    listed = json.loads(result.stdout)
+    for person in listed:
+        assert person.pop("rsvp") == {event: "none" for event in person["events"]}
+        assert person.pop("rsvp_before_change") == {}
+    return listed
 
 
 def dump(db_path) -> dict[str, list]:
@@ -492,6 +498,7 @@ def test_list_search_and_event(run, imported):
 
 def test_stats(run, imported):
     stats = json.loads(run("registrations", "stats", "--format", "json").stdout)
+    by_kind = stats.pop("answers per organisation kind")
     assert stats == {
         "participants": {"total": 4},
         "events": {"studio": 4, "arsmote": 1},
@@ -500,7 +507,16 @@ def test_stats(run, imported):
             "research and higher education": 1, "other": 1,
         },
         "municipalities": {"(not given)": 1, "Bergen": 1, "Oslo": 1, "Trondheim": 1},
+        # No invite was sent, so no one has answered.
+        "answers per event": {
+            event: {"accepted": 0, "tentative": 0, "declined": 0, "delegated": 0, "none": n}
+            for event, n in (("studio", 4), ("arsmote", 1))
+        },
     }  # fmt: skip
+    # Per kind, each registration's answer (a person in both events counts twice).
+    assert set(by_kind) == set(stats["organisation kinds"])
+    assert sum(counts.pop("none") for counts in by_kind.values()) == 5
+    assert all(n == 0 for counts in by_kind.values() for n in counts.values())
 
 
 def test_remove_erases_everything_about_a_person(run, imported, db_path):
@@ -715,6 +731,7 @@ def test_a_long_list_is_a_plain_aligned_table(run, tmp_path):
         "Municipality",
         "Registered",
         "Events",
+        "Answers",
     ]
     assert len(lines) == 2 + 251 + 1 and lines[-1] == "251 participants"
     assert (

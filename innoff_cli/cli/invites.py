@@ -178,3 +178,54 @@ def invites_status(
     from innoff_cli import invites, output
 
     output.render_invite_status(invites.status(database_path(ctx), event=event), format)
+
+
+@invites_app.command("replies")
+def invites_replies(
+    ctx: typer.Context,
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SOURCE...",
+            help="A .eml file, a folder of them, an mbox file, a Maildir, or"
+            " imap[s]://USER@HOST[:PORT]/FOLDER (password from INNOFF_IMAP_PASSWORD or a prompt).",
+            show_default=False,
+        ),
+    ],
+    since: Annotated[
+        Optional[str],
+        typer.Option("--since", metavar="YYYY-MM-DD", help="Only mail from this day on."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what the answers say; record nothing.")
+    ] = False,
+    format: Annotated[
+        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+    ] = "table",
+) -> None:
+    """Read the answers (Accept, Tentative, Decline) that calendars send back."""
+    from datetime import date
+
+    from innoff_cli import output, replies
+
+    day = None
+    if since:
+        try:
+            day = date.fromisoformat(since)
+        except ValueError:
+            raise typer.BadParameter(
+                "give a day as YYYY-MM-DD, e.g. 2020-11-01", param_hint="--since"
+            ) from None
+    report = replies.read_replies(
+        database_path(ctx), sources, since=day, dry_run=dry_run, password=_imap_password
+    )
+    output.render_replies(report, format)
+
+
+def _imap_password(user: str) -> str:
+    password = os.environ.get("INNOFF_IMAP_PASSWORD")
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise InnoffError("the IMAP login needs a password - set INNOFF_IMAP_PASSWORD")
+    return typer.prompt(f"IMAP password for {user}", hide_input=True, err=True)

@@ -108,15 +108,23 @@ def registrations_list(
     search: Annotated[
         Optional[str], typer.Option("--search", "-s", help="Text in name, e-mail, organisation...")
     ] = None,
+    rsvp: Annotated[
+        Optional[Literal["accepted", "tentative", "declined", "delegated", "none"]],
+        typer.Option(
+            "--rsvp",
+            help="Only those with this answer (for --event, or for any of their events);"
+            " none: no answer yet, or one from before a change.",
+        ),
+    ] = None,
     format: Annotated[
         Literal["table", "json", "csv"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
 ) -> None:
-    """List participants, optionally for one event or matching a search."""
+    """List participants, optionally for one event, matching a search, or by answer."""
     from innoff_cli import output, participants
 
     output.render_participants(
-        participants.list_participants(database_path(ctx), event, search), format
+        participants.list_participants(database_path(ctx), event, search, rsvp), format
     )
 
 

@@ -1,0 +1,223 @@
+"""`innoff invites replies`: read the answers calendars send back and record them.
+
+Read (mailboxes + reply_messages, no database), then match and record in one
+transaction: an error, a refused IMAP login or Ctrl-C leaves the database as
+it was, and the write lock is held only for the recording, not while a slow
+IMAP server is read.
+
+Matching follows RFC 5546 3.2.3 as real calendars bend it: the UID names the
+invite, the ATTENDEE the person (compared case-insensitively); where the
+ATTENDEE is missing or names no one innoff invited (an alias, a forwarding
+address), the From address decides and the report says so. ORGANIZER is not
+required (outlook.com leaves it out). Per person and UID the answer with the
+highest (SEQUENCE, DTSTAMP) stands; one to an older SEQUENCE than the person
+was last sent is reported as stale and never replaces a current one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from innoff_cli import mailboxes, reply_messages, store
+from innoff_cli.reply_messages import PARTSTATS, Answer, NotMail, ReadMessage
+
+SHOWN_MOST = 20  # of each list in the table summary; JSON has them all
+
+
+@dataclass
+class ReplyReport:
+    sources: list[str]
+    messages: int = 0
+    recorded: list[dict] = field(default_factory=list)
+    answers: dict[str, int] = field(default_factory=dict)  # accepted -> n, of those recorded
+    already_read: int = 0
+    superseded: int = 0  # older than the answer already stored
+    stale: list[dict] = field(default_factory=list)
+    counters: list[dict] = field(default_factory=list)
+    matched_by_from: list[dict] = field(default_factory=list)
+    ignored: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    other_mail: int = 0  # no calendar answer in it: ordinary mail, invites, cancellations
+    before_since: int = 0
+    dry_run: bool = False
+    written: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_replies(
+    db_path: Path,
+    sources: list[str],
+    *,
+    since: date | None = None,
+    dry_run: bool = False,
+    password: Callable[[str], str] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ReplyReport:
+    report = ReplyReport(sources=[_label(s) for s in sources], dry_run=dry_run)
+    found: list[ReadMessage] = []
+    for source in sources:
+        for item in mailboxes.messages(source, since=since, password=password):
+            if isinstance(item, mailboxes.Unreadable):
+                report.errors.append({"where": item.label, "reason": item.reason})
+                continue
+            report.messages += 1
+            label, data = item
+            try:
+                read = reply_messages.read_message(data)
+            except NotMail as error:
+                report.errors.append({"where": label, "reason": str(error)})
+                continue
+            if since and read.date_utc and read.date_utc[:10] < since.isoformat():
+                report.before_since += 1
+                continue
+            if not read.answers:
+                if read.calendar_errors:
+                    report.errors.append(
+                        {
+                            "where": f"{label} <{read.message_id}>",
+                            "reason": "its calendar does not parse: " + read.calendar_errors[0],
+                        }
+                    )
+                else:
+                    report.other_mail += 1
+                continue
+            found.append(read)
+    _record(db_path, found, report, now().astimezone(UTC).isoformat(timespec="seconds"))
+    return report
+
+
+def _label(source: str) -> str:
+    if mailboxes.is_imap(source):
+        try:
+            return mailboxes.parse_imap(source).label()
+        except Exception:  # noqa: BLE001 - the reading says what is wrong with it
+            return "imap"
+    return source
+
+
+def _record(db_path: Path, found, report: ReplyReport, read_utc: str) -> None:
+    conn = store.connect(db_path)
+    try:
+        events = store.invite_events(conn)
+        store.begin_write(conn)
+        try:
+            seen: set[str] = set()
+            counts: Counter[str] = Counter()
+            for read in found:
+                if read.message_id in seen or store.was_read(conn, read.message_id):
+                    report.already_read += 1
+                    continue
+                seen.add(read.message_id)
+                kept = False
+                for answer in read.answers:
+                    kept |= _apply(conn, report, counts, events, read, answer, read_utc)
+                if kept:
+                    store.mark_read(conn, read.message_id, read_utc)
+            report.answers = {k.lower(): counts[k] for k in PARTSTATS if counts[k]}
+            if report.dry_run:
+                conn.rollback()
+                return
+            conn.commit()
+            report.written = True
+        except BaseException:
+            conn.rollback()
+            raise
+    finally:
+        conn.close()
+
+
+def _who(conn, read: ReadMessage, answer: Answer) -> tuple[str, str, object, bool] | None:
+    """(email key, PARTSTAT, what was sent, by From) of the person who answers."""
+    with_state = [a for a in answer.attendees if a.partstat] or list(answer.attendees)
+    for attendee in with_state:
+        key = attendee.address.casefold()
+        sent = store.sent_to(conn, key, answer.uid) if key else None
+        if sent:
+            return key, attendee.partstat, (sent, attendee), False
+    sender = read.sender.casefold()
+    sent = store.sent_to(conn, sender, answer.uid) if sender else None
+    if sent:
+        attendee = with_state[0] if with_state else None
+        return sender, attendee.partstat if attendee else "", (sent, attendee), True
+    return None
+
+
+def _apply(conn, report, counts, events, read: ReadMessage, answer: Answer, read_utc) -> bool:
+    """Match one answer and record it; True when it was for someone invited."""
+    base = {"message_id": read.message_id, "from": read.sender, "uid": answer.uid}
+    event = events.get(answer.uid)
+    if event is None:
+        report.ignored.append({**base, "reason": "no invite of innoff has this UID"})
+        return False
+    who = _who(conn, read, answer)
+    if who is None:
+        attendee = answer.attendees[0].address if answer.attendees else ""
+        report.ignored.append(
+            {**base, "attendee": attendee, "event": event, "reason": "never invited"}
+        )
+        return False
+    email, partstat, ((method, top), attendee), by_from = who
+    if by_from:
+        report.matched_by_from.append(
+            {**base, "event": event, "attendee": attendee.address if attendee else ""}
+        )
+    if method == "CANCEL":
+        report.ignored.append(
+            {**base, "event": event, "reason": "no longer invited (was sent a cancellation)"}
+        )
+        return False
+    if not store.is_participant(conn, email):
+        # Erased: nothing of theirs is stored, and the report names no one.
+        report.ignored.append({"message_id": read.message_id, "from": "", "uid": answer.uid,
+                               "event": event, "reason": "not a participant (erased)"})  # fmt: skip
+        return False
+    if answer.method == "COUNTER":
+        proposal = {
+            "email": email, "uid": answer.uid, "event": event, "message_id": read.message_id,
+            "sequence": answer.sequence, "dtstamp_utc": answer.dtstamp_utc,
+            "start": answer.start, "end": answer.end, "tzid": answer.start_tzid,
+            "comment": answer.comment, "read_utc": read_utc,
+        }  # fmt: skip
+        store.save_counter(conn, proposal)
+        report.counters.append(proposal)
+        return True
+    if partstat not in PARTSTATS:
+        report.ignored.append(
+            {**base, "event": event, "reason": f"no answer in it (PARTSTAT {partstat or 'none'})"}
+        )
+        return False
+    if answer.sequence < top:
+        report.stale.append(
+            {**base, "email": email, "event": event, "answer": partstat.lower(),
+             "sequence": answer.sequence, "last_sent": top}
+        )  # fmt: skip
+    moment = answer.dtstamp_utc or read.date_utc or ""
+    stored = store.stored_reply(conn, email, answer.uid)
+    if stored is not None and (answer.sequence, moment) <= (
+        stored["sequence"],
+        stored["dtstamp_utc"] or stored["sent_utc"] or "",
+    ):
+        report.superseded += 1
+        return True
+    store.save_reply(
+        conn,
+        {
+            "email": email, "uid": answer.uid, "event": event, "partstat": partstat,
+            "delegated_to": attendee.delegated_to if attendee else "",
+            "sequence": answer.sequence, "dtstamp_utc": answer.dtstamp_utc,
+            "message_id": read.message_id, "sent_utc": read.date_utc, "read_utc": read_utc,
+        },
+    )  # fmt: skip
+    counts[partstat] += 1
+    report.recorded.append(
+        {"email": email, "event": event, "answer": partstat.lower(), "sequence": answer.sequence,
+         "current": answer.sequence >= top, "message_id": read.message_id,
+         "delegated_to": attendee.delegated_to if attendee else ""}
+    )  # fmt: skip
+    return True

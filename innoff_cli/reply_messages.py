@@ -1,0 +1,320 @@
+"""Mail that may carry a calendar answer -> the answers in it (iTIP REPLY, COUNTER). Pure.
+
+Calendars answer an invite in every layout there is: a `text/calendar` part
+with or without `method=REPLY`, an `application/ics` part, an attachment named
+`*.ics` labelled `application/octet-stream`, in base64, quoted-printable or
+8bit, in whatever charset. Google sends the same calendar twice (inline and as
+`invite.ics`); outlook.com leaves out ORGANIZER; Outlook's "propose new time"
+is a COUNTER. Every calendar part is read, and the answers are the distinct
+ones among them.
+
+The calendar is read by a small RFC 5545 reader of its own: only the few
+properties an answer has are needed, and a full parser (and its time zone
+work) would cost more than the mail parsing around it.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+ANSWER_METHODS = ("REPLY", "COUNTER")
+PARTSTATS = ("ACCEPTED", "TENTATIVE", "DECLINED", "DELEGATED")
+CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics")
+# Headers of which a message has at least one: else it is not mail.
+MAIL_HEADERS = ("from", "to", "date", "message-id", "subject", "mime-version", "received")
+
+
+class NotMail(ValueError):
+    """The bytes are not an e-mail message."""
+
+
+class BadCalendar(ValueError):
+    """A calendar part that does not parse."""
+
+
+@dataclass(frozen=True)
+class Attendee:
+    address: str  # as written (mailto: taken off)
+    partstat: str  # upper case, '' when the line has none
+    delegated_to: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One VEVENT of a REPLY or COUNTER."""
+
+    method: str
+    uid: str
+    sequence: int
+    dtstamp_utc: str | None  # ISO 8601 in UTC, None when the reply has none
+    attendees: tuple[Attendee, ...]
+    organizer: str  # '' when the reply has none (outlook.com)
+    recurrence_id: str = ""
+    start: str = ""  # a COUNTER's proposed time, as written ('20201117T103000Z')
+    end: str = ""
+    start_tzid: str = ""
+    comment: str = ""
+    product: str = ""
+
+
+@dataclass
+class ReadMessage:
+    message_id: str  # without <>; a hash of the bytes for a message without one
+    sender: str  # the From address, '' if none
+    date_utc: str | None
+    answers: list[Answer] = field(default_factory=list)
+    other_methods: list[str] = field(default_factory=list)  # REQUEST, CANCEL... (not answers)
+    calendar_errors: list[str] = field(default_factory=list)
+
+
+def read_message(data: bytes) -> ReadMessage:
+    """Every answer a message holds; NotMail when the bytes are not mail."""
+    message = email.message_from_bytes(data)
+    if not any(header in message for header in MAIL_HEADERS):
+        raise NotMail("not an e-mail message (no mail headers)")
+    read = ReadMessage(
+        message_id=message_id_of(message, data),
+        sender=_sender(message),
+        date_utc=_date(message.get("Date")),
+    )
+    seen: set[Answer] = set()
+    for part in message.walk():
+        if part.is_multipart() or not _is_calendar(part):
+            continue
+        try:
+            text = _text_of(part)
+            if text is None:
+                continue
+            method, answers = parse_calendar(text, _param(part, "method"))
+        except BadCalendar as error:
+            read.calendar_errors.append(str(error))
+            continue
+        if method not in ANSWER_METHODS:
+            if method:
+                read.other_methods.append(method)
+            continue
+        for answer in answers:
+            if answer not in seen:
+                seen.add(answer)
+                read.answers.append(answer)
+    if read.answers:
+        read.calendar_errors.clear()  # a copy that parsed is enough
+    return read
+
+
+def message_id_of(message: Message, data: bytes) -> str:
+    raw = message.get("Message-ID") or message.get("Message-Id") or ""
+    found = re.search(r"<([^<>\s]+)>", str(raw))
+    if found:
+        return found[1]
+    if str(raw).strip():
+        return str(raw).strip()
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:32]
+
+
+def _sender(message: Message) -> str:
+    for header in ("From", "Sender", "Reply-To"):
+        value = message.get(header)
+        if value:
+            addresses = [address for _, address in getaddresses([str(value)]) if "@" in address]
+            if addresses:
+                return addresses[0]
+    return ""
+
+
+def _date(value) -> str | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _param(part: Message, name: str) -> str:
+    value = part.get_param(name, header="content-type")
+    if isinstance(value, tuple):  # RFC 2231
+        value = email.utils.collapse_rfc2231_value(value)
+    return str(value or "").strip().upper()
+
+
+def _is_calendar(part: Message) -> bool:
+    if part.get_content_type() in CALENDAR_TYPES:
+        return True
+    filename = part.get_filename() or part.get_param("name") or ""
+    if isinstance(filename, tuple):
+        filename = email.utils.collapse_rfc2231_value(filename)
+    return str(filename).strip().lower().endswith((".ics", ".ical", ".ifb", ".vcs"))
+
+
+def _text_of(part: Message) -> str | None:
+    payload = part.get_payload(decode=True)
+    if not payload:
+        return None
+    charset = part.get_content_charset() or "utf-8"
+    if payload.startswith(b"\xef\xbb\xbf"):
+        payload, charset = payload[3:], "utf-8"
+    elif payload.startswith((b"\xff\xfe", b"\xfe\xff")):
+        charset = "utf-16"
+    for candidate in (charset, "utf-8", "cp1252"):
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+# --- the calendar ----------------------------------------------------------------
+
+_UNFOLD = re.compile(r"\r?\n[ \t]")
+_PARAM = re.compile(r';([A-Za-z0-9-]+)=((?:"[^"]*"|[^";:,]*)(?:,(?:"[^"]*"|[^";:,]*))*)')
+
+
+def _content_line(line: str) -> tuple[str, dict[str, str], str]:
+    """'ATTENDEE;PARTSTAT=ACCEPTED;CN="Ås, Kari":mailto:k@x' -> name, params, value."""
+    head = re.match(r"[A-Za-z0-9-]+", line)
+    if head is None:
+        raise BadCalendar(f"not a content line: {line[:40]!r}")
+    name = head[0].upper()
+    params: dict[str, str] = {}
+    at = head.end()
+    while at < len(line) and line[at] == ";":
+        match = _PARAM.match(line, at)
+        if match is None:
+            raise BadCalendar(f"bad parameter in {name}")
+        params[match[1].upper()] = match[2]
+        at = match.end()
+    if at >= len(line) or line[at] != ":":
+        raise BadCalendar(f"{name} has no value")
+    return name, params, line[at + 1 :]
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def _text_value(value: str) -> str:
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], value)
+
+
+def _address(value: str) -> str:
+    value = _unquote(value.strip())
+    if value[:7].lower() == "mailto:":
+        value = value[7:]
+    return value.strip()
+
+
+def _attendee_address(value: str, params: dict[str, str]) -> str:
+    """mailto:, or Apple's EMAIL= beside a urn:uuid: value."""
+    if value.strip()[:7].lower() == "mailto:" or "EMAIL" not in params:
+        return _address(value)
+    return _address(params["EMAIL"])
+
+
+def _utc_stamp(value: str) -> str | None:
+    match = re.fullmatch(r"(\d{8})T(\d{6})Z?", value.strip())
+    if not match:
+        return None
+    try:
+        moment = datetime.strptime(match[1] + match[2], "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC).isoformat()
+
+
+def parse_calendar(text: str, method_hint: str = "") -> tuple[str, list[Answer]]:
+    """(METHOD, the answers) of one calendar; BadCalendar when it does not parse.
+
+    METHOD is the calendar's own, or the MIME part's `method=` when the calendar
+    leaves it out. Only VEVENTs are answers; VTIMEZONEs and alarms are skipped.
+    """
+    lines = [line for line in _UNFOLD.sub("", text).splitlines() if line.strip()]
+    if not lines or lines[0].strip().upper() != "BEGIN:VCALENDAR":
+        raise BadCalendar("no BEGIN:VCALENDAR")
+    if not any(line.strip().upper() == "END:VCALENDAR" for line in lines):
+        raise BadCalendar("no END:VCALENDAR (cut short?)")
+    method, product = "", ""
+    events: list[dict] = []
+    stack: list[str] = []
+    event: dict | None = None
+    for line in lines:
+        name, params, value = _content_line(line.strip())
+        if name == "BEGIN":
+            stack.append(value.strip().upper())
+            if stack[-1] == "VEVENT" and len(stack) == 2:
+                event = {"attendees": []}
+            continue
+        if name == "END":
+            if not stack or stack[-1] != value.strip().upper():
+                raise BadCalendar(
+                    f"END:{value.strip()} does not close {stack[-1] if stack else 'anything'}"
+                )
+            closed = stack.pop()
+            if closed == "VEVENT" and event is not None and len(stack) == 1:
+                events.append(event)
+                event = None
+            continue
+        if len(stack) == 1:
+            if name == "METHOD":
+                method = value.strip().upper()
+            elif name == "PRODID":
+                product = value.strip()
+        elif event is not None and len(stack) == 2:
+            if name == "ATTENDEE":
+                event["attendees"].append(
+                    Attendee(
+                        address=_attendee_address(value, params),
+                        partstat=_unquote(params.get("PARTSTAT", "")).upper(),
+                        delegated_to=", ".join(
+                            _address(v) for v in params.get("DELEGATED-TO", "").split(",") if v
+                        ),
+                        name=_unquote(params.get("CN", "")),
+                    )
+                )
+            elif name in ("DTSTART", "DTEND"):
+                event[name] = value.strip()
+                if name == "DTSTART":
+                    event["tzid"] = _unquote(params.get("TZID", ""))
+            elif name in ("UID", "SEQUENCE", "DTSTAMP", "ORGANIZER", "RECURRENCE-ID", "COMMENT"):
+                event.setdefault(name, value)
+    if stack:
+        raise BadCalendar(f"BEGIN:{stack[-1]} is never closed")
+    method = method or method_hint
+    answers = []
+    for found in events:
+        uid = found.get("UID", "").strip()
+        if not uid:
+            raise BadCalendar("a VEVENT without UID")
+        try:
+            sequence = int(found.get("SEQUENCE", "0").strip() or 0)
+        except ValueError:
+            raise BadCalendar(f"SEQUENCE is not a number: {found['SEQUENCE'][:20]!r}") from None
+        answers.append(
+            Answer(
+                method=method,
+                uid=uid,
+                sequence=sequence,
+                dtstamp_utc=_utc_stamp(found.get("DTSTAMP", "")),
+                attendees=tuple(found["attendees"]),
+                organizer=_address(found.get("ORGANIZER", "")),
+                recurrence_id=found.get("RECURRENCE-ID", "").strip(),
+                start=found.get("DTSTART", ""),
+                end=found.get("DTEND", ""),
+                start_tzid=found.get("tzid", ""),
+                comment=_text_value(found.get("COMMENT", "")).strip(),
+                product=product,
+            )
+        )
+    return method, answers
