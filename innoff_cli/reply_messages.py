@@ -85,13 +85,15 @@ def read_message(data: bytes) -> ReadMessage:
         date_utc=_date(message.get("Date")),
     )
     seen: set[Answer] = set()
+    texts: set[str] = set()
     for part in message.walk():
         if part.is_multipart() or not _is_calendar(part):
             continue
         try:
             text = _text_of(part)
-            if text is None:
+            if text is None or text in texts:  # Google's second copy: read once
                 continue
+            texts.add(text)
             method, answers = parse_calendar(text, _param(part, "method"))
         except BadCalendar as error:
             read.calendar_errors.append(str(error))
@@ -151,8 +153,11 @@ def _param(part: Message, name: str) -> str:
 
 
 def _is_calendar(part: Message) -> bool:
-    if part.get_content_type() in CALENDAR_TYPES:
+    kind = part.get_content_type()
+    if kind in CALENDAR_TYPES:
         return True
+    if kind.startswith("text/") and "content-disposition" not in part:
+        return False  # a message's own text or HTML, not an attached file
     filename = part.get_filename() or part.get_param("name") or ""
     if isinstance(filename, tuple):
         filename = email.utils.collapse_rfc2231_value(filename)
@@ -179,6 +184,11 @@ def _text_of(part: Message) -> str | None:
 # --- the calendar ----------------------------------------------------------------
 
 _UNFOLD = re.compile(r"\r?\n[ \t]")
+_NAME = re.compile(r"\s*([A-Za-z0-9-]+)(?=[;:])")
+_READ = frozenset(
+    ("BEGIN", "END", "METHOD", "PRODID", "ATTENDEE", "DTSTART", "DTEND", "UID", "SEQUENCE",
+     "DTSTAMP", "ORGANIZER", "RECURRENCE-ID", "COMMENT")
+)  # fmt: skip
 _PARAM = re.compile(r';([A-Za-z0-9-]+)=((?:"[^"]*"|[^";:,]*)(?:,(?:"[^"]*"|[^";:,]*))*)')
 
 
@@ -250,6 +260,11 @@ def parse_calendar(text: str, method_hint: str = "") -> tuple[str, list[Answer]]
     stack: list[str] = []
     event: dict | None = None
     for line in lines:
+        head = _NAME.match(line)
+        if head is None or head[1].upper() not in _READ:
+            if head is None and line.strip():
+                raise BadCalendar(f"not a content line: {line[:40]!r}")
+            continue  # a property an answer does not need: not parsed
         name, params, value = _content_line(line.strip())
         if name == "BEGIN":
             stack.append(value.strip().upper())

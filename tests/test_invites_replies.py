@@ -1,0 +1,324 @@
+"""`innoff invites replies`: the answers calendars send back, read from saved mail,
+mbox, Maildir and a real IMAP server (Dovecot on 127.0.0.1), against invites innoff
+sent. Fixtures in tests/fixtures/replies name their origin in X-Fixture-Origin.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import mailbox
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+
+from innoff_cli import reply_messages
+from tests.conftest import FIXTURES
+from tests.reply_mail import reply
+from tests.smtp_server import SmtpServer
+
+REPLIES = FIXTURES / "replies"
+KARI, OYSTEIN, PER = "Kari.Nordmann@Bergen.Kommune.no", "oystein@ntnu.no", "per@ks.no"
+
+
+@pytest.fixture
+def invited(run, tmp_path):
+    """Three people invited (Kari and Per to both events, Øystein to the studio),
+    the invites delivered into a Maildir; returns {(address key, uid): bytes}."""
+    export = tmp_path / "neon.csv"
+    export.write_text(
+        "Navn;E-post;Deltar på årsmøte\n"
+        f'Kari "K" Nordmann;{KARI};Ja\nØystein Ås;{OYSTEIN};Nei\nPer Nordmann, PhD;{PER};Ja\n',
+        encoding="utf-8",
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+    return deliver(run, tmp_path / "sent")
+
+
+def deliver(run, folder) -> dict[tuple[str, str], bytes]:
+    result = run("invites", "send", "--yes", "--maildir", str(folder))
+    assert result.exit_code == 0, result.stderr
+    sent = {}
+    box = mailbox.Maildir(folder, create=False)
+    for data in (box.get_bytes(key) for key in box.keys()):
+        message = email.message_from_bytes(data)
+        assert reply_messages.read_message(data).answers == []  # a REQUEST is no answer
+        cal = icalendar.Calendar.from_ical(
+            next(p for p in message.walk() if p.get_content_type() == "text/calendar").get_payload(
+                decode=True
+            )
+        )
+        (event,) = cal.walk("VEVENT")
+        sent[(str(event["ATTENDEE"]).removeprefix("mailto:").casefold(), str(event["UID"]))] = data
+    return sent
+
+
+def replies(run, *sources, expect: int = 0) -> dict:
+    result = run("invites", "replies", *map(str, sources), "--format", "json")
+    assert result.exit_code == expect, result.stderr
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout) if expect == 0 else result
+
+
+def answers(run) -> dict[tuple[str, str], str | None]:
+    status = json.loads(run("invites", "status", "--format", "json").stdout)
+    return {(row["email"], row["event"]): row["answer"] for row in status}
+
+
+def test_replies_from_real_calendar_programs(run, invited):
+    report = replies(run, REPLIES)
+    assert report["messages"] == 6 and report["errors"] == [] and report["ignored"] == []
+    assert answers(run) == {
+        ("kari.nordmann@bergen.kommune.no", "studio"): "accepted",  # Outlook desktop
+        ("kari.nordmann@bergen.kommune.no", "arsmote"): "tentative",  # Thunderbird
+        ("per@ks.no", "studio"): "tentative",  # outlook.com, no ORGANIZER
+        ("per@ks.no", "arsmote"): "declined",  # Google, two copies of one calendar
+        ("oystein@ntnu.no", "studio"): "accepted",  # Apple, EMAIL= beside urn:uuid
+    }
+    assert report["answers"] == {"accepted": 2, "tentative": 2, "declined": 1}
+    # The COUNTER is recorded and listed, never applied.
+    (counter,) = report["counters"]
+    assert (counter["email"], counter["event"], counter["start"], counter["end"]) == (
+        "per@ks.no", "studio", "20201117T103000", "20201117T123000",
+    )  # fmt: skip
+    assert counter["comment"] == "Kan vi starte en halvtime senere?"
+    shown = json.loads(run("agenda", "show", "--format", "json").stdout)
+    assert shown[0]["start"] == "2020-11-17T10:00:00+01:00"
+    status = json.loads(run("invites", "status", "--format", "json").stdout)
+    per = next(r for r in status if r["email"] == "per@ks.no" and r["event"] == "studio")
+    assert per["counter"].startswith("20201117T103000")
+    # What innoff read is what an independent parser reads.
+    for path in sorted(REPLIES.glob("*.eml")):
+        data = path.read_bytes()
+        read = reply_messages.read_message(data)
+        message = email.message_from_bytes(data)
+        assert message["X-Fixture-Origin"], path.name
+        parts = [
+            p
+            for p in message.walk()
+            if p.get_content_type() in ("text/calendar", "application/ics")
+        ]
+        for part in parts:
+            (vevent,) = icalendar.Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+            (answer,) = read.answers
+            assert answer.uid == str(vevent["UID"])
+            assert answer.sequence == int(vevent.get("SEQUENCE", 0))
+            assert answer.attendees[0].partstat == vevent["ATTENDEE"].params["PARTSTAT"]
+    # Read again: nothing changes.
+    again = replies(run, REPLIES)
+    assert again["already_read"] == 6 and again["recorded"] == []
+
+
+def test_lists_and_stats_show_the_answers(run, invited):
+    replies(run, REPLIES)
+    listed = json.loads(run("registrations", "list", "--format", "json").stdout)
+    assert {p["email"]: p["rsvp"] for p in listed} == {
+        "Kari.Nordmann@bergen.kommune.no": {"studio": "accepted", "arsmote": "tentative"},
+        "per@ks.no": {"studio": "tentative", "arsmote": "declined"},
+        "oystein@ntnu.no": {"studio": "accepted"},
+    }
+    declined = json.loads(
+        run("registrations", "list", "--rsvp", "declined", "--format", "json").stdout
+    )
+    assert [p["email"] for p in declined] == ["per@ks.no"]
+    accepted = run(
+        "registrations", "list", "--event", "arsmote", "--rsvp", "accepted", "-f", "json"
+    )
+    assert json.loads(accepted.stdout) == []
+    stats = json.loads(run("registrations", "stats", "--format", "json").stdout)
+    assert stats["answers per event"]["studio"] == {
+        "accepted": 2, "tentative": 1, "declined": 0, "delegated": 0, "none": 0,
+    }  # fmt: skip
+    table = run("registrations", "list").stdout
+    assert "accepted, tentative" in table
+
+
+def test_stale_answers_never_replace_current_ones_and_a_change_asks_again(run, invited, tmp_path):
+    kari = invited[("kari.nordmann@bergen.kommune.no", "studio@innoff.no")]
+    early = datetime(2020, 11, 3, 9, tzinfo=UTC)
+    (tmp_path / "accepted.eml").write_bytes(reply(kari, "ACCEPTED", stamp=early))
+    replies(run, tmp_path / "accepted.eml")
+    # The time changes: SEQUENCE 1 goes out, and the answer is to be confirmed.
+    assert run("agenda", "event", "studio", "--join-url", "https://zoom.us/j/2").exit_code == 0
+    newer = deliver(run, tmp_path / "sent2")
+    update = newer[("kari.nordmann@bergen.kommune.no", "studio@innoff.no")]
+    assert answers(run)[("kari.nordmann@bergen.kommune.no", "studio")] == "to confirm:accepted"
+    listed = json.loads(run("registrations", "list", "--rsvp", "none", "-f", "json").stdout)
+    kari_row = next(p for p in listed if p["email"].startswith("Kari"))
+    assert kari_row["rsvp_before_change"] == {"studio": "accepted"}
+    # She declines the new version; then an old reply to SEQUENCE 0 arrives late.
+    (tmp_path / "declined.eml").write_bytes(
+        reply(update, "DECLINED", stamp=early + timedelta(days=2))
+    )
+    (tmp_path / "late.eml").write_bytes(
+        reply(kari, "TENTATIVE", sequence=0, stamp=early + timedelta(days=3))
+    )
+    report = replies(run, tmp_path / "declined.eml", tmp_path / "late.eml")
+    assert [(s["answer"], s["sequence"], s["last_sent"]) for s in report["stale"]] == [
+        ("tentative", 0, 1)
+    ]
+    assert answers(run)[("kari.nordmann@bergen.kommune.no", "studio")] == "declined"
+    # Among current answers the newest DTSTAMP wins, whatever order they are read in.
+    (tmp_path / "older.eml").write_bytes(reply(update, "ACCEPTED", stamp=early + timedelta(days=1)))
+    (tmp_path / "newest.eml").write_bytes(
+        reply(update, "TENTATIVE", stamp=early + timedelta(days=4))
+    )
+    replies(run, tmp_path / "newest.eml", tmp_path / "older.eml")
+    assert answers(run)[("kari.nordmann@bergen.kommune.no", "studio")] == "tentative"
+
+
+def test_strangers_unknown_uids_delegation_and_from_address(run, invited, tmp_path):
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    oystein = invited[("oystein@ntnu.no", "studio@innoff.no")]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "1-stranger.eml").write_bytes(
+        reply(per, "ACCEPTED", attendee="ukjent@example.org", sender="ukjent@example.org")
+    )
+    (folder / "2-unknown-uid.eml").write_bytes(reply(per, "ACCEPTED", uid="meeting-42@example.org"))
+    (folder / "3-delegated.eml").write_bytes(
+        reply(oystein, "DELEGATED", delegated_to="kollega@ntnu.no", layout="attachment")
+    )
+    # Per answers from an alias: the ATTENDEE names no one invited, the From does.
+    (folder / "4-alias.eml").write_bytes(
+        reply(per, "ACCEPTED", attendee="per.nordmann@ks.no", sender=PER, organizer=False,
+              layout="bare")
+    )  # fmt: skip
+    (folder / "5-not-mail.eml").write_text("Dette er ikke en e-post.\n", encoding="utf-8")
+    (folder / "6-broken.eml").write_bytes(  # cut short in the middle of its VEVENT
+        b"From: per@ks.no\nMessage-ID: <cut@ks.no>\nContent-Type: text/calendar; method=REPLY\n\n"
+        b"BEGIN:VCALENDAR\nMETHOD:REPLY\nBEGIN:VEVENT\nUID:studio@innoff.no\nATTEN"
+    )
+    (folder / "7-plain-mail.eml").write_bytes(b"From: a@b.no\nSubject: hei\n\nbare tekst\n")
+    report = replies(run, folder)
+    reasons = sorted((r["from"], r["reason"]) for r in report["ignored"])
+    assert reasons == [
+        ("per@ks.no", "no invite of innoff has this UID"),
+        ("ukjent@example.org", "never invited"),
+    ]
+    assert [(r["from"], r["attendee"]) for r in report["matched_by_from"]] == [
+        ("per@ks.no", "per.nordmann@ks.no")
+    ]
+    assert sorted(e["where"].split("/")[-1].split()[0] for e in report["errors"]) == [
+        "5-not-mail.eml", "6-broken.eml",
+    ]  # fmt: skip
+    assert report["other_mail"] == 1
+    status = {(r["email"], r["event"]): r for r in json.loads(
+        run("invites", "status", "--format", "json").stdout)}  # fmt: skip
+    assert status[("oystein@ntnu.no", "studio")]["answer"] == "delegated"
+    assert status[("oystein@ntnu.no", "studio")]["delegated_to"] == "kollega@ntnu.no"
+    assert status[("per@ks.no", "studio")]["answer"] == "accepted"
+    table = run("invites", "replies", str(folder))
+    assert table.exit_code == 0 and "Not read: 2" in table.stdout
+
+
+def test_an_erased_persons_reply_is_never_stored(run, invited, tmp_path, db_path):
+    oystein = invited[("oystein@ntnu.no", "studio@innoff.no")]
+    assert run("registrations", "remove", OYSTEIN, "--yes").exit_code == 0
+    (tmp_path / "r.eml").write_bytes(reply(oystein, "ACCEPTED"))
+    report = replies(run, tmp_path / "r.eml")
+    assert [r["reason"] for r in report["ignored"]] == ["not a participant (erased)"]
+    assert all(OYSTEIN not in json.dumps(r) for r in report["ignored"])
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM replies").fetchone() == (0,)
+
+
+def test_dry_run_records_nothing(run, invited):
+    report = replies(run, REPLIES, "--dry-run")
+    assert report["dry_run"] and not report["written"] and len(report["recorded"]) == 5
+    assert set(answers(run).values()) == {None}
+
+
+def test_round_trip_through_smtp_into_maildir_and_mbox(run, tmp_path):
+    export = tmp_path / "neon.csv"
+    export.write_text(f"Navn;E-post\nKari;{KARI}\nPer;{PER}\n", encoding="utf-8")
+    assert run("registrations", "import", str(export)).exit_code == 0
+    with SmtpServer() as server:
+        sent = run("invites", "send", "--yes", "--rate", "0", env=server.env())
+        assert sent.exit_code == 0, sent.stderr
+        received = list(server.received)
+    assert len(received) == 2
+    kari, per = sorted(received, key=lambda r: r.recipients[0].casefold())
+    inbox = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    inbox.add(reply(kari.data, "ACCEPTED"))
+    box = mailbox.mbox(tmp_path / "inbox.mbox", create=True)
+    box.add(reply(per.data, "DECLINED"))
+    box.add(reply(kari.data, "ACCEPTED"))  # the same answer again, another message
+    box.flush()
+    report = replies(run, tmp_path / "Maildir", tmp_path / "inbox.mbox")
+    assert report["messages"] == 3 and report["superseded"] + len(report["recorded"]) == 3
+    assert answers(run) == {
+        ("kari.nordmann@bergen.kommune.no", "studio"): "accepted",
+        ("per@ks.no", "studio"): "declined",
+    }
+    assert sorted((tmp_path / "Maildir" / "new").iterdir())  # left where it was
+
+
+def test_bad_sources_are_one_clear_error(run, invited, tmp_path):
+    missing = run("invites", "replies", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith("Error: no such file or folder:")
+    with_password = run("invites", "replies", "imaps://org:hemmelig@127.0.0.1/INBOX")
+    assert with_password.exit_code == 1 and "hemmelig" not in with_password.stderr
+    assert "INNOFF_IMAP_PASSWORD" in with_password.stderr
+    clear = run("invites", "replies", "imap://org@mail.example.org/INBOX",
+                env={"INNOFF_IMAP_PASSWORD": "x"})  # fmt: skip
+    assert clear.exit_code == 1 and len(clear.stderr.splitlines()) == 1
+
+
+@pytest.fixture
+def imap():
+    from tests.imap_server import ImapServer, dovecot
+
+    if dovecot() is None:
+        pytest.skip("Dovecot is not installed (.ci/run installs Debian's dovecot-imapd)")
+    with ImapServer() as server:
+        yield server
+
+
+def test_replies_from_an_imap_folder_read_only(run, invited, imap):
+    from tests.imap_server import PASSWORD
+
+    client = imap.client()
+    for path in sorted(REPLIES.glob("*.eml")):
+        client.append("INBOX", None, None, path.read_bytes())
+    client.append("INBOX", None, None, b"From: a@b.no\r\nSubject: hei\r\n\r\nvanlig e-post\r\n")
+    client.create('"Svar fra kalendere"')
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    client.append('"Svar fra kalendere"', None, None, reply(per, "DECLINED"))
+    # A wrong password: one line, nothing recorded.
+    refused = run("invites", "replies", imap.url(), env={"INNOFF_IMAP_PASSWORD": "feil"})
+    assert refused.exit_code == 1 and len(refused.stderr.splitlines()) == 1
+    assert refused.stderr.startswith("Error: IMAP login to 127.0.0.1 as post@innoff.no failed")
+    assert "feil" not in refused.stderr and set(answers(run).values()) == {None}
+
+    result = run(
+        "invites", "replies", imap.url(), "-f", "json", env={"INNOFF_IMAP_PASSWORD": PASSWORD}
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["messages"] == 7 and report["other_mail"] == 1 and len(report["counters"]) == 1
+    assert answers(run)[("per@ks.no", "studio")] == "tentative"
+    assert answers(run)[("oystein@ntnu.no", "studio")] == "accepted"
+    # The folder is as it was: every message there, none marked as read.
+    client.select("INBOX", readonly=True)
+    status, flags = client.fetch("1:*", "(FLAGS)")
+    assert status == "OK" and len(flags) == 7 and all(b"\\Seen" not in f for f in flags)
+    # Another folder, by name with a space; --since today reads it, and a day
+    # after tomorrow finds nothing.
+    other = imap.url("Svar%20fra%20kalendere")
+    env = {"INNOFF_IMAP_PASSWORD": PASSWORD}
+    later = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    none = json.loads(
+        run("invites", "replies", other, "--since", later, "-f", "json", env=env).stdout
+    )
+    assert none["messages"] == 0
+    today = datetime.now(UTC).date().isoformat()
+    read = json.loads(
+        run("invites", "replies", other, "--since", today, "-f", "json", env=env).stdout
+    )
+    assert read["messages"] == 1 and read["answers"] == {"declined": 1}
+    assert answers(run)[("per@ks.no", "studio")] == "declined"
+    client.logout()
