@@ -804,8 +804,10 @@ def save_invite_versions(conn: sqlite3.Connection, rows: list[dict]) -> None:
 
 
 def _upsert(conn: sqlite3.Connection, table: str, key: str, rows: list[dict]) -> None:
+    """Insert `rows`, or update the row with the same `key` ('email, uid' for two columns)."""
     columns = list(rows[0])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+    keys = {part.strip() for part in key.split(",")}
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
     conn.executemany(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         f" ON CONFLICT({key}) DO UPDATE SET {updates}",
@@ -972,14 +974,7 @@ def was_read(conn: sqlite3.Connection, message_id: str) -> bool:
 def save_reply(conn: sqlite3.Connection, row: dict) -> None:
     """The person's answer for a UID, replacing the one before (the caller has
     decided that this one is newer)."""
-    columns = ", ".join(row)
-    marks = ", ".join(f":{key}" for key in row)
-    updates = ", ".join(f"{key} = excluded.{key}" for key in row if key not in ("email", "uid"))
-    conn.execute(
-        f"INSERT INTO replies ({columns}) VALUES ({marks})"
-        f" ON CONFLICT(email, uid) DO UPDATE SET {updates}",
-        row,
-    )
+    _upsert(conn, "replies", "email, uid", [row])
 
 
 def save_counter(conn: sqlite3.Connection, row: dict) -> None:
