@@ -154,13 +154,7 @@ def _smtp_settings(host: Optional[str], port: Optional[int], security: str, user
             "no SMTP server - pass --smtp-host or set INNOFF_SMTP_HOST"
             " (or --maildir DIR to write the messages into a folder)"
         )
-    password = None
-    if user:
-        password = os.environ.get("INNOFF_SMTP_PASSWORD")
-        if password is None:
-            if not sys.stdin.isatty():
-                raise InnoffError("the SMTP login needs a password - set INNOFF_SMTP_PASSWORD")
-            password = typer.prompt("SMTP password", hide_input=True, err=True)
+    password = _password("SMTP", "SMTP password") if user else None
     return delivery.SmtpSettings(
         host, port or delivery.DEFAULT_PORTS[security], security, user, password
     )
@@ -223,9 +217,16 @@ def invites_replies(
 
 
 def _imap_password(user: str) -> str:
-    password = os.environ.get("INNOFF_IMAP_PASSWORD")
+    return _password("IMAP", f"IMAP password for {user}")
+
+
+def _password(server: str, prompt: str) -> str:
+    """From INNOFF_<SERVER>_PASSWORD, else a hidden prompt on a terminal: never an
+    option, so it stays out of the shell's history and the process list."""
+    variable = f"INNOFF_{server}_PASSWORD"
+    password = os.environ.get(variable)
     if password is not None:
         return password
     if not sys.stdin.isatty():
-        raise InnoffError("the IMAP login needs a password - set INNOFF_IMAP_PASSWORD")
-    return typer.prompt(f"IMAP password for {user}", hide_input=True, err=True)
+        raise InnoffError(f"the {server} login needs a password - set {variable}")
+    return typer.prompt(prompt, hide_input=True, err=True)
