@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from innoff_cli import mailboxes, reply_messages, store
+from innoff_cli.errors import InnoffError
 from innoff_cli.reply_messages import PARTSTATS, Answer, NotMail, ReadMessage
 
 SHOWN_MOST = 20  # of each list in the table summary; JSON has them all
@@ -96,7 +97,7 @@ def _label(source: str) -> str:
     if mailboxes.is_imap(source):
         try:
             return mailboxes.parse_imap(source).label()
-        except Exception:  # noqa: BLE001 - the reading says what is wrong with it
+        except InnoffError:  # reading it says what is wrong with it
             return "imap"
     return source
 

@@ -70,7 +70,6 @@ class ReadMessage:
     sender: str  # the From address, '' if none
     date_utc: str | None
     answers: list[Answer] = field(default_factory=list)
-    other_methods: list[str] = field(default_factory=list)  # REQUEST, CANCEL... (not answers)
     calendar_errors: list[str] = field(default_factory=list)
 
 
@@ -98,9 +97,7 @@ def read_message(data: bytes) -> ReadMessage:
         except BadCalendar as error:
             read.calendar_errors.append(str(error))
             continue
-        if method not in ANSWER_METHODS:
-            if method:
-                read.other_methods.append(method)
+        if method not in ANSWER_METHODS:  # REQUEST, CANCEL...: no answer
             continue
         for answer in answers:
             if answer not in seen:
