@@ -128,9 +128,9 @@ def parse_imap(source: str) -> ImapAddress:
         raise InnoffError(f"bad IMAP address {shown(source)} - use imaps://USER@HOST[:PORT]/FOLDER")
     secure = parts.scheme.lower() == "imaps"
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    if not folder.isascii() or not folder.isprintable():
+    if not folder.isprintable():
         raise InnoffError(
-            f"IMAP folder {shown(folder)}: only folder names in plain ASCII are supported"
+            f"bad IMAP folder name {shown(folder)} - name it as the mail program shows it"
         )
     return ImapAddress(
         secure, unquote(parts.username), parts.hostname, port or (993 if secure else 143), folder
@@ -138,7 +138,32 @@ def parse_imap(source: str) -> ImapAddress:
 
 
 def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A folder name as IMAP wants it: modified UTF-7 (RFC 3501 5.1.3), quoted."""
+    name = _utf7(folder)
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _utf7(name: str) -> str:
+    """'Svar på møter' -> 'Svar p&AOU- m&APg-ter': '&' is '&-', and each run
+    outside printable ASCII is UTF-16 in base64 with ',' for '/', between & and -."""
+    import base64
+
+    out, run = [], []
+
+    def flush() -> None:
+        if run:
+            data = base64.b64encode("".join(run).encode("utf-16-be")).rstrip(b"=")
+            out.append("&" + data.decode("ascii").replace("/", ",") + "-")
+            run.clear()
+
+    for char in name:
+        if " " <= char <= "~":
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            run.append(char)
+    flush()
+    return "".join(out)
 
 
 def _said(data) -> str:

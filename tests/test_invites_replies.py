@@ -321,4 +321,14 @@ def test_replies_from_an_imap_folder_read_only(run, invited, imap):
     )
     assert read["messages"] == 1 and read["answers"] == {"declined": 1}
     assert answers(run)[("per@ks.no", "studio")] == "declined"
+    # A Norwegian folder name, made by hand in modified UTF-7 (RFC 3501 5.1.3:
+    # å is U+00E5, &AOU-; ø is U+00F8, &APg-), named in the URL as the user writes it.
+    client.create('"Svar p&AOU- m&APg-ter"')
+    client.append('"Svar p&AOU- m&APg-ter"', None, None, reply(per, "ACCEPTED"))
+    norwegian = json.loads(
+        run(
+            "invites", "replies", imap.url("Svar%20p%C3%A5%20m%C3%B8ter"), "-f", "json", env=env
+        ).stdout
+    )
+    assert norwegian["messages"] == 1 and norwegian["answers"] == {"accepted": 1}
     client.logout()
