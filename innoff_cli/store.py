@@ -55,6 +55,14 @@ def open_db(path: Path) -> Database:
     # business with a file of names and e-mail addresses (and not scanning
     # for them saves 15 ms on every command that writes the programme).
     db = Database(conn, execute_plugins=False)
+    pending = not _applied(conn).issuperset(migrations.MIGRATION_NAMES)
+    if pending:
+        # A step may rebuild a table others point at (m008): with foreign keys
+        # on, dropping the old one would delete every row that refers to it.
+        # They are checked whole before the commit instead, as SQLite's
+        # ALTER TABLE page says. (Outside a transaction: inside, the pragma is
+        # ignored.)
+        conn.execute("PRAGMA foreign_keys = OFF")
     try:
         # One transaction for every pending step (each its own savepoint) and
         # the programme of a new file: all of it or none, and one sync to disk.
@@ -64,10 +72,27 @@ def open_db(path: Path) -> Database:
                 from innoff_cli.programme import bundled_programme
 
                 save_programme(db, bundled_programme())
+            if pending and conn.execute("PRAGMA foreign_key_check").fetchone():
+                raise sqlite3.IntegrityError("a migration step broke a foreign key")
+        conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as error:
         conn.close()
         raise database_error(path, error) from None
     return db
+
+
+def _applied(conn: sqlite3.Connection) -> set[str]:
+    """The names of the migration steps the file has had (none for a new file)."""
+    try:
+        return {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                [migrations.MIGRATION_SET],
+            )
+        }
+    except sqlite3.DatabaseError:
+        return set()
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -79,17 +104,7 @@ def connect(path: Path) -> sqlite3.Connection:
     if not path.exists():
         return open_db(path).conn
     conn = _connect(path, create=False)
-    try:
-        applied = {
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
-                [migrations.MIGRATION_SET],
-            )
-        }
-    except sqlite3.DatabaseError:
-        applied = set()
-    if applied.issuperset(migrations.MIGRATION_NAMES):
+    if _applied(conn).issuperset(migrations.MIGRATION_NAMES):
         return conn
     conn.close()
     return open_db(path).conn

@@ -155,3 +155,75 @@ def test_an_older_database_is_upgraded_on_open(new_db_path):
     # The old events stay; the bundled programme is only for a brand-new file.
     assert [e.slug for e in store.load_events(conn)] == ["gammel"]
     conn.close()
+
+
+def test_participants_are_rebuilt_keyed_by_email_keeping_everyone_and_what_points_at_them(
+    new_db_path,
+):
+    """m008 rebuilds a table four others refer to, ON DELETE CASCADE: a careless
+    DROP TABLE would take every registration, line and answer with it."""
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    before_m008 = Migrations(migrations.MIGRATION_SET)
+    for step in migrations.MIGRATIONS[
+        : migrations.MIGRATION_NAMES.index("m008_participants_keyed_by_email")
+    ]:
+        before_m008()(step)
+    db = Database(new_db_path)
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    before_m008.apply(db)
+    with db.conn:
+        db.execute(
+            "INSERT INTO events (slug, title, start_utc, end_utc, timezone) VALUES "
+            "('studio', 'Studio', '2020-11-17T09:00:00+00:00', '2020-11-17T11:00:00+00:00',"
+            " 'Europe/Oslo')"
+        )
+        db.execute(
+            "INSERT INTO participants (email, address, name, registered_utc, extra) VALUES"
+            " ('kari@bergen.kommune.no', 'Kari@bergen.kommune.no', 'Kari Nordmann',"
+            "  '2020-11-02T08:13:00+00:00', '{\"Allergier\":\"nøtter\"}'),"
+            " ('per@ntnu.no', 'per@ntnu.no', 'Per Ås', NULL, '{}')"
+        )
+        db.execute(
+            "INSERT INTO imports (file_name, sha256, imported_at, encoding, delimiter, rows,"
+            " new, updated, unchanged, duplicates, rejected)"
+            " VALUES ('a.csv', 'x', '2020-11-02T09:00:00+00:00', 'utf-8', ';', 2, 2, 0, 0, 0, 0)"
+        )
+        db.execute(
+            "INSERT INTO registrations VALUES ('kari@bergen.kommune.no', 'studio', 1),"
+            " ('per@ntnu.no', 'studio', 1)"
+        )
+        db.execute(
+            "INSERT INTO participant_imports VALUES ('kari@bergen.kommune.no', 1, 2),"
+            " ('per@ntnu.no', 1, 3)"
+        )
+        db.execute(
+            "INSERT INTO replies (email, uid, event, partstat, sequence, message_id, read_utc)"
+            " VALUES ('per@ntnu.no', 'u1', 'studio', 'ACCEPTED', 0, '<m1>', '2020-11-03')"
+        )
+    dump = {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        for table in ("participants", "registrations", "participant_imports", "replies")
+    }
+    db.close()
+
+    conn = store.connect(new_db_path)
+    assert [row[0] for row in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")] == (
+        migrations.MIGRATION_NAMES
+    )
+    for table, rows in dump.items():
+        assert conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'participants'").fetchone()
+    assert "WITHOUT ROWID" in sql
+    assert "participants_keyed" not in {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master")
+    }
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    # The cascade still works on the rebuilt table.
+    conn.execute("DELETE FROM participants WHERE email = 'per@ntnu.no'")
+    assert conn.execute("SELECT count(*) FROM registrations").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM replies").fetchone()[0] == 0
+    conn.rollback()
+    conn.close()
