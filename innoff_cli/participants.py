@@ -183,7 +183,7 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
             if rejected_out:
                 rejected_out.writerow([*row.cells, said])
 
-        store.begin_write(conn)
+        store.begin_import(conn)
         try:
             session = store.ImportSession(conn, export.reader.bits)
             session.stage(export.rows(reject), tick)
@@ -235,6 +235,8 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
         except BaseException:
             conn.rollback()
             raise
+        finally:
+            store.end_import(conn)
 
 
 def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:

@@ -418,6 +418,36 @@ def test_interrupted_import_leaves_the_database_unchanged(run, tmp_path, db_path
     assert not rejects.exists() and list(tmp_path.glob(".*.part")) == []
 
 
+def test_an_event_removed_while_the_file_is_read_stops_the_import(
+    run, tmp_path, db_path, monkeypatch
+):
+    """Imports skip SQLite's per-row foreign key checks (store.begin_import); the
+    events, read before the write began, are checked instead."""
+    run("agenda", "show")
+    export = tmp_path / "export.csv"
+    export.write_text("Navn;E-post;Deltar på årsmøte\nKari;kari@x.no;Ja\n", encoding="utf-8")
+    original = store.begin_import
+
+    def another_run_edits_the_programme_first(conn):
+        with sqlite3.connect(db_path) as other:
+            other.execute("PRAGMA foreign_keys = ON")
+            other.execute("DELETE FROM events WHERE slug = 'arsmote'")
+        original(conn)
+
+    monkeypatch.setattr(store, "begin_import", another_run_edits_the_programme_first)
+    before = dump(db_path)
+    result = run("registrations", "import", str(export))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: event 'arsmote' left the programme while the file was read - import it again\n"
+    )
+    after = dump(db_path)
+    assert after["participants"] == before["participants"] == []
+    assert after["registrations"] == [] and after["imports"] == []
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

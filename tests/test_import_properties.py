@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -109,3 +110,40 @@ def test_well_formed_csv(tmp_path, template_db, rows, delimiter, encoding, line_
     listed = json.loads(invoke(db_path, "registrations", "list", "--format", "json").stdout)
     assert {p["email"] for p in listed} == expected
     assert all(p["events"] == ["studio"] for p in listed)
+
+
+person = st.integers(0, 12)
+answer = st.sampled_from(["Ja", "Nei", "", "Begge"])
+
+
+@SETTINGS
+@given(
+    files=st.lists(
+        st.tuples(st.lists(st.tuples(person, answer), min_size=1, max_size=12), st.booleans()),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_imports_keep_every_reference_whole(tmp_path, template_db, files):
+    """Imports write without SQLite's per-row foreign key checks (store.begin_import):
+    after any sequence of them, with --replace or not, every registration and
+    every import line still points at a participant, an event and an import."""
+    tmp_path = fresh(tmp_path)
+    db_path = copy_db(template_db, tmp_path / "innoff.db")
+    for number, (rows, replace) in enumerate(files):
+        export = tmp_path / f"export{number}.csv"
+        export.write_text(
+            "Navn;E-post;Deltar på årsmøte\n"
+            + "".join(f"Person {p};person{p}@example.org;{a}\n" for p, a in rows),
+            encoding="utf-8",
+        )
+        options = ["--replace"] if replace else []
+        result = invoke(db_path, "registrations", "import", str(export), *options)
+        assert result.exit_code == 0, result.stderr
+        with sqlite3.connect(db_path) as conn:
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+            everyone = {row[0] for row in conn.execute("SELECT email FROM participants")}
+            lines = {row[0] for row in conn.execute("SELECT email FROM participant_imports")}
+            registered = {row[0] for row in conn.execute("SELECT email FROM registrations")}
+        assert {f"person{p}@example.org" for p, _ in rows} <= everyone == lines
+        assert registered <= everyone
