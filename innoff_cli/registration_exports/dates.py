@@ -6,7 +6,6 @@ Pure: the zone to read local times in is a parameter.
 from __future__ import annotations
 
 import functools
-import operator
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -86,10 +85,13 @@ class DateReader:
         self.month_first = month_first
         self.tz = tz
         self.format: str | None = None
+        # The fast path (see `_use`): None until a format of plain numbers is chosen.
         self.pattern: re.Pattern[str] | None = None
         self.guesses_left = 3
-        # Local hour -> its UTC hour as text (few: a form runs for some weeks).
-        self.hours: dict[tuple, str | bool | None] = {}
+        # The text of a local hour ('06.01.2025 08') -> its UTC hour as text
+        # ('2025-01-06T07'); False where the zone is a fraction of an hour off
+        # UTC, None where it is no date. Few: a form runs for some weeks.
+        self.hours: dict[str, str | bool | None] = {}
         self.cache: dict[str, str | None] = {}
 
     @classmethod
@@ -106,15 +108,6 @@ class DateReader:
     def _use(self, fmt: str) -> None:
         self.format = fmt
         self.pattern = _format_pattern(fmt)
-        if self.pattern is not None:
-            # Where the minutes and seconds are among the regex's groups; the
-            # others make the key of the hour.
-            names = sorted(self.pattern.groupindex, key=self.pattern.groupindex.get)
-            self.minute_at = names.index("M") if "M" in names else None
-            self.second_at = names.index("S") if "S" in names else None
-            self.hour_key = operator.itemgetter(
-                *[i for i, name in enumerate(names) if name not in ("M", "S")], 0
-            )
 
     def read(self, text: str) -> str | None:
         """UTC ISO 8601 text, or None when the value is not a date at all."""
@@ -125,9 +118,31 @@ class DateReader:
         return self.read_new(text)
 
     def read_new(self, text: str) -> str | None:
-        """`read` for a text not in the cache (the row loop has looked already)."""
+        """`read` for a text not in the cache (the row loop has looked already).
+
+        The fast path first, in this one call: the format's regex, and the
+        UTC hour of the local hour the text starts with. Most zones are whole
+        hours off UTC, so minutes and seconds pass through as written, and a
+        form's times (to the minute, mostly all different) cost one regex and
+        one look in a small dict each.
+        """
         if len(self.cache) >= 4096:  # bounded: memory must not grow with the file
             self.cache.clear()
+        if self.pattern is not None:
+            found = self.pattern.fullmatch(text)
+            if found is not None:
+                hour_text, minute, second = found.group("hour", "M", "S")
+                hour = self.hours.get(hour_text, _MISSING)
+                if hour is _MISSING:
+                    hour = self.hours[hour_text] = self._utc_hour(found.groupdict())
+                if hour and minute < "60" and second < "60":  # two digits each, as text
+                    result = f"{hour}:{minute or '00'}:{second or '00'}+00:00"
+                elif hour is False and minute < "60" and second < "60":
+                    result = self._utc_exact(found.groupdict())
+                else:
+                    result = None
+                self.cache[text] = result
+                return result
         result = self.cache[text] = self._read(text)
         return result
 
@@ -135,10 +150,8 @@ class DateReader:
         text = text.strip()
         if not text:
             return None
-        if self.pattern is not None:
-            match = self.pattern.fullmatch(text)
-            if match:
-                return self._utc_from_fields(match)
+        if self.pattern is not None and self.pattern.fullmatch(text):
+            return self.read_new(text)  # it was only the white space
         moment = None
         if self.format:
             try:
@@ -149,6 +162,8 @@ class DateReader:
             guessed = self.guess_format(text, self.month_first)
             if guessed:
                 self._use(guessed)
+                if self.pattern is not None:
+                    return self.read_new(text)
                 moment = datetime.strptime(text, guessed)
             else:
                 # A column no format fits (Google's "GMT+1") stops costing
@@ -161,28 +176,6 @@ class DateReader:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.tz)
         return moment.astimezone(UTC).isoformat()
-
-    def _utc_from_fields(self, match: re.Match[str]) -> str | None:
-        """The fast path: numbers from the regex, and per local hour its UTC hour.
-
-        Most zones are whole hours off UTC, so minutes and seconds pass through
-        as written: the UTC text is the hour's, cached, and the digits of the
-        value (a form's times to the minute are mostly all different).
-        """
-        groups = match.groups()
-        minute = "00" if self.minute_at is None else groups[self.minute_at]
-        second = "00" if self.second_at is None else groups[self.second_at]
-        if minute >= "60" or second >= "60":  # two digits each: compared as text
-            return None
-        key = self.hour_key(groups)
-        hour = self.hours.get(key, _MISSING)
-        if hour is _MISSING:
-            hour = self.hours[key] = self._utc_hour(match.groupdict())
-        if hour is None:
-            return None
-        if hour is False:  # a zone a fraction of an hour off UTC: do the sums
-            return self._utc_exact(match.groupdict())
-        return f"{hour}:{minute}:{second}+00:00"
 
     def _utc_hour(self, fields: dict) -> str | bool | None:
         """'2025-01-06T07' for a local hour, False when the zone is not whole hours
@@ -269,19 +262,37 @@ _DIRECTIVES = {
 
 
 def _format_pattern(fmt: str) -> re.Pattern[str] | None:
-    """A regex for a strptime format made of plain numbers; None when it has more (%p, %z)."""
-    parts, index = [], 0
+    """A regex for a strptime format made of plain numbers, for the fast path; None
+    when it has more (%p, %z) or its fields are in another order.
+
+    Its groups: the format's own (d, m, Y or y, H, M, S), and `hour`, the text
+    up to the end of the hour (or of the date, when there is no time), which is
+    the key of DateReader.hours. M and S match nothing when the format has none.
+    """
+    parts, order, index = [], [], 0
     while index < len(fmt):
         if fmt[index] == "%":
             directive = fmt[index + 1]
             if directive not in _DIRECTIVES:
                 return None
             parts.append(_DIRECTIVES[directive])
+            order.append(directive)
             index += 2
         else:
             parts.append(re.escape(fmt[index]))
             index += 1
-    return re.compile("".join(parts))
+    # Minutes and seconds must come last, after the hour: what the hour's text
+    # leaves is ':MM' or ':MM:SS' (or the dotted forms), and nothing after.
+    time = [d for d in order if d in "HMS"]
+    if time not in ([], ["H"], ["H", "M"], ["H", "M", "S"]) or (time and order[-1] != time[-1]):
+        return None
+    if time:
+        hour_ends = parts.index(_DIRECTIVES["H"]) + 1
+    else:
+        hour_ends = len(parts)
+    pattern = "(?P<hour>" + "".join(parts[:hour_ends]) + ")" + "".join(parts[hour_ends:])
+    pattern += "".join(f"(?P<{name}>)" for name in "MS" if name not in order)
+    return re.compile(pattern)
 
 
 _GMT_OFFSET = re.compile(r"\s*(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$")
