@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from innoff_cli import programme, registration_exports
@@ -382,3 +383,27 @@ def test_addresses_keep_rfc_5321_lengths(address, ok):
     plan = registration_exports.plan_columns(header, [["Kari", "kari@x.no"]], EVENTS)
     row = RowReader(plan, EVENTS, "studio", OSLO).read(2, ["Kari", address])
     assert isinstance(row, ParsedRow) == ok
+
+
+CLASSIC_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+@settings(max_examples=3000)
+@given(
+    text=st.text(alphabet="aZ09-._@+é", max_size=24)
+    | st.builds(
+        lambda local, labels, top: f"{local}@{'.'.join(labels)}.{top}",
+        st.text(alphabet="ab.-_+", min_size=1, max_size=6),
+        st.lists(st.text(alphabet="ab0-", min_size=1, max_size=66), min_size=1, max_size=3),
+        st.text(alphabet="ab0-", max_size=65),
+    )
+)
+def test_the_fast_address_regex_is_the_classic_one(text):
+    """addresses._EMAIL is written with possessive quantifiers for speed; it must
+    accept exactly what the classic, backtracking form does."""
+    from innoff_cli.addresses import _EMAIL
+
+    assert bool(_EMAIL.fullmatch(text)) == bool(CLASSIC_EMAIL.fullmatch(text))

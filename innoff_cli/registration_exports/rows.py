@@ -232,8 +232,12 @@ class RowReader:
             # The usual address, cleared in well under a microsecond (and within
             # RFC 5321's lengths: the checks beyond are the slow path's).
             if email_match(email_at) and len(email_at) <= 254 and email_at.find("@") <= 64:
-                local, _, domain = email_at.rpartition("@")
-                address = f"{local}@{domain.lower()}"
+                if email_at.islower():  # the commonest: nothing to fold (the regex is ASCII)
+                    address = key = email_at
+                else:
+                    local, _, domain = email_at.rpartition("@")
+                    address = f"{local}@{domain.lower()}"
+                    key = address.casefold()
             else:
                 if not joined.strip():
                     continue  # a blank row
@@ -249,6 +253,7 @@ class RowReader:
                     else:
                         reject(rejected)
                     continue
+                key = address.casefold()
             if status is not None and self._cancelled(padded[status]):
                 said = f"{self.plan.header[status]}: {padded[status].strip()}"
                 reject(Rejected(line, tuple(cells), f"not coming ({said})", said))
@@ -292,7 +297,7 @@ class RowReader:
                     events = self._cached_events(line, padded)
             yield (
                 line,
-                address.casefold(),
+                key,
                 address,
                 name_at,
                 org_at,
