@@ -355,16 +355,37 @@ def test_row_events_yes_no_and_lists():
 @given(
     moment=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2026, 12, 31)),
     zone=st.sampled_from(["Europe/Oslo", "UTC", "Asia/Kolkata", "America/St_Johns"]),
+    fmt=st.sampled_from(
+        [
+            "%d.%m.%Y %H:%M:%S",
+            "%d.%m.%Y %H:%M",
+            "%d.%m.%Y",
+            "%Y-%m-%dT%H:%M:%S",
+            "%d.%m.%Y kl. %H.%M.%S",
+            "%d/%m/%y %H:%M:%S",
+        ]
+    ),  # fmt: skip
 )
-def test_the_fast_date_path_agrees_with_the_datetime_sums(moment, zone):
+def test_the_fast_date_path_agrees_with_the_datetime_sums(moment, zone, fmt):
     tz = ZoneInfo(zone)
     reader = DateReader(False, tz)
-    reader.read("01.01.2000 00:00:00")  # the first value picks the format: the rest go fast
-    assert reader.pattern is not None
-    text = moment.strftime("%d.%m.%Y %H:%M:%S")
-    expected = moment.replace(microsecond=0, tzinfo=tz).astimezone(UTC).isoformat()
+    reader.read(
+        datetime(2020, 1, 31, 23, 59, 59).strftime(fmt)
+    )  # picks the format: the rest go fast
+    assert reader.format == fmt and reader.pattern is not None
+    text = moment.strftime(fmt)
+    local = datetime.strptime(text, fmt)
+    expected = local.replace(tzinfo=tz).astimezone(UTC).isoformat()
     assert reader.read(text) == expected
     assert reader.read(text) == expected  # from the cache too
+    assert reader.read(f" {text} ") == expected  # white space around it
+
+
+@pytest.mark.parametrize("text", ["31.02.2020 10:00", "17.11.2020 10:60", "17.13.2020 10:00"])
+def test_the_fast_date_path_refuses_what_is_no_time(text):
+    reader = DateReader(False, OSLO)
+    assert reader.read("17.11.2020 09:13") == "2020-11-17T08:13:00+00:00"
+    assert reader.read(text) is None
 
 
 @pytest.mark.parametrize(
