@@ -84,19 +84,9 @@ class Export:
         """Every data row as a plain tuple (ParsedRow's fields); rejected ones go to `reject`.
 
         Raises InnoffError when the file turns out not to be text in its
-        encoding, or not CSV, part-way through.
+        encoding, or not CSV, part-way through (the rows' source says so).
         """
-        try:
-            yield from self.reader.rows(itertools.chain(self.sample, self.rest), reject)
-        except UnicodeError:
-            raise InnoffError(
-                f"{self.name} is not valid {self.encoding} text - "
-                "pass the right --encoding, e.g. cp1252 or utf-8"
-            ) from None
-        except csv.Error as error:
-            raise InnoffError(
-                f"{self.name} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
-            ) from None
+        return self.reader.rows(itertools.chain(self.sample, self.rest), reject)
 
 
 def read_export(
@@ -137,10 +127,17 @@ def read_export(
         reader = csv.reader(text, delimiter=delimiter)
 
         def numbered() -> Iterator[tuple[int, list[str]]]:
+            """(line the row starts on, cells); a file that turns out not to be
+            text, or not CSV, part-way through is an InnoffError."""
             line = 1
-            for cells in reader:
-                yield line, cells
-                line = reader.line_num + 1
+            try:
+                for cells in reader:
+                    yield line, cells
+                    line = reader.line_num + 1
+            except UnicodeError:
+                raise _not_text(name, codec) from None
+            except csv.Error as error:
+                raise _not_csv(name, error) from None
 
         found = find_header(numbered(), HEADER_SEARCH_ROWS)
         if found is None:
@@ -148,15 +145,23 @@ def read_export(
         header_line, header, skipped, rest = found
         sample = list(itertools.islice(rest, SAMPLE_ROWS))
     except UnicodeError:
-        raise InnoffError(
-            f"{name} is not valid {encoding} text - pass the right --encoding, e.g. cp1252 or utf-8"
-        ) from None
+        raise _not_text(name, encoding) from None
     except csv.Error as error:
-        raise InnoffError(
-            f"{name} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
-        ) from None
+        raise _not_csv(name, error) from None
     plan = plan_columns(header, [cells for _, cells in sample], events, mapping)
     return Export(
         name, sha256, codec, delimiter, header_line, skipped, header, plan,
         RowReader(plan, events, default_event, tz), sample, rest,
     )  # fmt: skip
+
+
+def _not_text(name: str, encoding: str) -> InnoffError:
+    return InnoffError(
+        f"{name} is not valid {encoding} text - pass the right --encoding, e.g. cp1252 or utf-8"
+    )
+
+
+def _not_csv(name: str, error: csv.Error) -> InnoffError:
+    return InnoffError(
+        f"{name} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
+    )
