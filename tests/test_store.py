@@ -227,3 +227,17 @@ def test_participants_are_rebuilt_keyed_by_email_keeping_everyone_and_what_point
     assert conn.execute("SELECT count(*) FROM replies").fetchone()[0] == 0
     conn.rollback()
     conn.close()
+
+
+def test_replace_finds_each_registration_it_drops_by_its_key(db_path):
+    """--replace deletes registrations driven by the file's people (a key look-up
+    each), never by scanning every registration against them: that was quadratic,
+    minutes at 100,000 people."""
+    conn = store.connect(db_path)
+    session = store.ImportSession(conn, {"studio": 1, "arsmote": 2})
+    conn.execute("CREATE TEMP TABLE merged (email TEXT, events INTEGER)")
+    plan = [row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + store.DROP_UNLISTED_EVENTS)]
+    assert any(step.startswith("SEARCH registrations USING PRIMARY KEY") for step in plan), plan
+    assert not any(step.startswith("SCAN registrations") for step in plan), plan
+    session.close()
+    conn.close()
