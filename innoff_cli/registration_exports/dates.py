@@ -135,12 +135,12 @@ class DateReader:
                 hour = self.hours.get(hour_text, _MISSING)
                 if hour is _MISSING:
                     hour = self.hours[hour_text] = self._utc_hour(found.groupdict())
-                if hour and minute < "60" and second < "60":  # two digits each, as text
-                    result = f"{hour}:{minute or '00'}:{second or '00'}+00:00"
-                elif hour is False and minute < "60" and second < "60":
+                if hour is None or minute >= "60" or second >= "60":  # two digits each, as text
+                    result = None
+                elif hour is False:  # a zone a fraction of an hour off UTC: do the sums
                     result = self._utc_exact(found.groupdict())
                 else:
-                    result = None
+                    result = f"{hour}:{minute or '00'}:{second or '00'}+00:00"
                 self.cache[text] = result
                 return result
         result = self.cache[text] = self._read(text)
@@ -286,10 +286,7 @@ def _format_pattern(fmt: str) -> re.Pattern[str] | None:
     time = [d for d in order if d in "HMS"]
     if time not in ([], ["H"], ["H", "M"], ["H", "M", "S"]) or (time and order[-1] != time[-1]):
         return None
-    if time:
-        hour_ends = parts.index(_DIRECTIVES["H"]) + 1
-    else:
-        hour_ends = len(parts)
+    hour_ends = parts.index(_DIRECTIVES["H"]) + 1 if time else len(parts)
     pattern = "(?P<hour>" + "".join(parts[:hour_ends]) + ")" + "".join(parts[hour_ends:])
     pattern += "".join(f"(?P<{name}>)" for name in "MS" if name not in order)
     return re.compile(pattern)
