@@ -24,8 +24,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_speed import run  # noqa: E402  (time and peak RSS of one process)
 
 FLOOR = """
 import os, sys
@@ -36,12 +38,6 @@ for i in range(count):
     with open(os.path.join(folder, f"studio_person{i}@example.org.ics"), "w", encoding="utf-8", newline="") as f:
         f.write(payload)
 """
-
-
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main() -> int:
@@ -73,17 +69,17 @@ def main() -> int:
         # Interleaved, so a slow moment of the file system hits both alike. Every
         # run writes to a folder of its own and nothing is deleted until the end:
         # deleting 20 000 files (with TRIM on some disks) slows whatever comes next.
-        for run in range(args.runs):
-            invites = folder / f"invites{run}"
+        for attempt in range(args.runs):
+            invites = folder / f"invites{attempt}"
             db.write_bytes(pristine)
             innoff_times.append(
-                timed([innoff, "--db", str(db), "export", "ics", "--invites", str(invites)])
+                run([innoff, "--db", str(db), "export", "ics", "--invites", str(invites)])[0]
             )
             written = [p for p in invites.iterdir() if p.suffix == ".ics"]
             files, size = len(written), sum(p.stat().st_size for p in written) // len(written)
-            floor_folder = str(folder / f"floor{run}")
+            floor_folder = str(folder / f"floor{attempt}")
             floor_times.append(
-                timed([sys.executable, "-c", FLOOR, floor_folder, str(files), str(size)])
+                run([sys.executable, "-c", FLOOR, floor_folder, str(files), str(size)])[0]
             )
 
     seconds, floor = min(innoff_times), min(floor_times)

@@ -27,8 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_speed import run  # noqa: E402  (time and peak RSS of one process)
 
 FLOOR = """
 import email, mailbox, sys
@@ -105,12 +107,6 @@ def prepare(folder: Path, count: int) -> tuple[Path, Path]:
     return db, inbox
 
 
-def timed(command: list[str], env: dict | None = None) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
@@ -120,13 +116,13 @@ def main() -> int:
         folder = Path(scratch)
         db, inbox = prepare(folder, args.messages)
         times: dict[str, list[float]] = {"innoff": [], "floor": []}
-        for run in range(args.runs):
-            copy = folder / f"run{run}.db"
+        for attempt in range(args.runs):
+            copy = folder / f"run{attempt}.db"
             shutil.copyfile(db, copy)
             env = {**os.environ, "INNOFF_DB": str(copy)}
-            times["floor"].append(timed([sys.executable, "-c", FLOOR, str(inbox)]))
+            times["floor"].append(run([sys.executable, "-c", FLOOR, str(inbox)])[0])
             times["innoff"].append(
-                timed([sys.executable, "-m", "innoff_cli", "invites", "replies", str(inbox)], env)
+                run([sys.executable, "-m", "innoff_cli", "invites", "replies", str(inbox)], env)[0]
             )
             with sqlite3.connect(copy) as conn:
                 (recorded,) = conn.execute("SELECT count(*) FROM replies").fetchone()
