@@ -93,6 +93,14 @@ class DateReader:
         # UTC, None where it is no date. Few: a form runs for some weeks.
         self.hours: dict[str, str | bool | None] = {}
         self.cache: dict[str, str | None] = {}
+        # The quickest path, no regex: a text is its hour's text, then a tail of
+        # fixed length (':MM' or ':MM:SS', `-cut` characters). Both halves seen
+        # before in texts the pattern matched make a text it matches, so the
+        # UTC hour plus the tail's own text is the answer. Whole hours off UTC
+        # only; `cut` is 0 (nothing found) until a format with minutes is chosen.
+        self.cut = 0
+        self.utc_hours: dict[str, str] = {}  # '06.01.2025 08' -> '2025-01-06T07'
+        self.tails: dict[str, str] = {}  # ':28' -> ':28:00+00:00'
 
     @classmethod
     def guess_format(cls, text: str, month_first: bool) -> str | None:
@@ -107,10 +115,21 @@ class DateReader:
 
     def _use(self, fmt: str) -> None:
         self.format = fmt
-        self.pattern = _format_pattern(fmt)
+        self.pattern, tail = _format_pattern(fmt)
+        # What the hours' texts meant under the old format ('03/04/2020 10',
+        # month-first) they need not mean under this one. Cleared in place:
+        # the row loop holds these dicts.
+        for found in (self.hours, self.utc_hours, self.tails):
+            found.clear()
+        self.cut = -tail
 
     def read(self, text: str) -> str | None:
         """UTC ISO 8601 text, or None when the value is not a date at all."""
+        hour = self.utc_hours.get(text[: self.cut])  # the row loop looks here first too
+        if hour is not None:
+            tail = self.tails.get(text[self.cut :])
+            if tail is not None:
+                return hour + tail
         # Forms often stamp to the minute, so the same text comes back many times.
         cached = self.cache.get(text, _MISSING)
         if cached is not _MISSING:
@@ -128,6 +147,9 @@ class DateReader:
         """
         if len(self.cache) >= 4096:  # bounded: memory must not grow with the file
             self.cache.clear()
+        if len(self.hours) >= 16384:  # years of hours; only a file of random dates gets here
+            self.hours.clear()
+            self.utc_hours.clear()
         if self.pattern is not None:
             found = self.pattern.fullmatch(text)
             if found is not None:
@@ -135,23 +157,30 @@ class DateReader:
                 hour = self.hours.get(hour_text, _MISSING)
                 if hour is _MISSING:
                     hour = self.hours[hour_text] = self._utc_hour(found.groupdict())
-                if hour is None or minute >= "60" or second >= "60":  # two digits each, as text
-                    result = None
-                elif hour is False:  # a zone a fraction of an hour off UTC: do the sums
-                    result = self._utc_exact(found.groupdict())
-                else:
-                    result = f"{hour}:{minute or '00'}:{second or '00'}+00:00"
-                self.cache[text] = result
-                return result
+                # Two ASCII digits each, compared as text; what the fast path
+                # cannot read (31.02, 10:60, 13/04 under a month-first format)
+                # goes the slow way, which may find it another format.
+                if hour is not None and minute < "60" and second < "60":
+                    if hour is False:  # a zone a fraction of an hour off UTC: do the sums
+                        result = self._utc_exact(found.groupdict())
+                    else:
+                        tail = f":{minute or '00'}:{second or '00'}+00:00"
+                        result = hour + tail
+                        if self.cut:
+                            self.utc_hours[hour_text] = hour
+                            self.tails[text[len(hour_text) :]] = tail
+                    self.cache[text] = result
+                    return result
         result = self.cache[text] = self._read(text)
         return result
 
     def _read(self, text: str) -> str | None:
-        text = text.strip()
-        if not text:
+        stripped = text.strip()
+        if not stripped:
             return None
-        if self.pattern is not None and self.pattern.fullmatch(text):
-            return self.read_new(text)  # it was only the white space
+        if stripped != text and self.pattern is not None and self.pattern.fullmatch(stripped):
+            return self.read_new(stripped)  # it was only the white space
+        text = stripped
         moment = None
         if self.format:
             try:
@@ -261,20 +290,23 @@ _DIRECTIVES = {
 }  # fmt: skip
 
 
-def _format_pattern(fmt: str) -> re.Pattern[str] | None:
-    """A regex for a strptime format made of plain numbers, for the fast path; None
-    when it has more (%p, %z) or its fields are in another order.
+def _format_pattern(fmt: str) -> tuple[re.Pattern[str] | None, int]:
+    """A regex for a strptime format made of plain numbers, for the fast path, and
+    the length of the text after the hour; (None, 0) when the format has more
+    (%p, %z) or its fields are in another order.
 
     Its groups: the format's own (d, m, Y or y, H, M, S), and `hour`, the text
     up to the end of the hour (or of the date, when there is no time), which is
     the key of DateReader.hours. M and S match nothing when the format has none.
+    What follows the hour is only separators and two-digit M and S, so its
+    length is fixed.
     """
     parts, order, index = [], [], 0
     while index < len(fmt):
         if fmt[index] == "%":
             directive = fmt[index + 1]
             if directive not in _DIRECTIVES:
-                return None
+                return None, 0
             parts.append(_DIRECTIVES[directive])
             order.append(directive)
             index += 2
@@ -285,11 +317,12 @@ def _format_pattern(fmt: str) -> re.Pattern[str] | None:
     # leaves is ':MM' or ':MM:SS' (or the dotted forms), and nothing after.
     time = [d for d in order if d in "HMS"]
     if time not in ([], ["H"], ["H", "M"], ["H", "M", "S"]) or (time and order[-1] != time[-1]):
-        return None
+        return None, 0
     hour_ends = parts.index(_DIRECTIVES["H"]) + 1 if time else len(parts)
     pattern = "(?P<hour>" + "".join(parts[:hour_ends]) + ")" + "".join(parts[hour_ends:])
     pattern += "".join(f"(?P<{name}>)" for name in "MS" if name not in order)
-    return re.compile(pattern)
+    tail = len(re.sub("%.", "..", fmt.partition("%H")[2])) if time else 0
+    return re.compile(pattern), tail
 
 
 _GMT_OFFSET = re.compile(r"\s*(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$")

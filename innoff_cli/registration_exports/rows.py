@@ -197,8 +197,10 @@ class RowReader:
         width_ = self.width
         pick = self.pick
         extra_columns = self.extra
-        date_cache = self.dates.cache
-        read_date = self.dates.read_new  # after the row loop's own look in the cache
+        dates = self.dates
+        # DateReader.read's own steps, in line: the hour and the tail, the cache, the rest.
+        utc_hours, tails, date_cache = dates.utc_hours, dates.tails, dates.cache
+        read_date = dates.read_new
         event_cells, event_cache = self.event_cells, self.event_cache
         default_events = self.default_events
         email_match = _EMAIL.fullmatch
@@ -281,7 +283,12 @@ class RowReader:
                 extra[self.plan.header[self.columns[0]]] = email_at
             registered = None
             if date_at:
-                registered = date_cache.get(date_at) or read_date(date_at)
+                cut = dates.cut  # changes when another format is chosen
+                registered = utc_hours.get(date_at[:cut])
+                if registered is not None and (tail := tails.get(date_at[cut:])) is not None:
+                    registered += tail
+                else:
+                    registered = date_cache.get(date_at) or read_date(date_at)
                 if registered is None:
                     self.warnings.add(UNREAD_DATES, f"line {line}: {date_at}")
                     extra[self.plan.header[self.columns[8]]] = date_at
