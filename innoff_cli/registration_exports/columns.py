@@ -257,8 +257,9 @@ def plan_columns(
         if name == "email":
             good = sum(1 for cell in cells if "@" in cell)
         elif name == "registered_at":
+            # The quick look first: most dates have digits and dots or dashes.
             good = sum(
-                1 for cell in cells if DateReader.guess_format(cell, False) or _looks_dated(cell)
+                1 for cell in cells if _looks_dated(cell) or DateReader.guess_format(cell, False)
             )
         else:
             good = sum(1 for cell in cells if cell.casefold() not in PLACEHOLDERS)
