@@ -469,3 +469,29 @@ def test_the_fast_address_regex_is_the_classic_one(text):
     from innoff_cli.addresses import _EMAIL
 
     assert bool(_EMAIL.fullmatch(text)) == bool(CLASSIC_EMAIL.fullmatch(text))
+
+
+@settings(max_examples=300)
+@given(
+    values=st.lists(
+        st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_extra_columns_are_written_as_sqlite_json_patch_writes_them(values):
+    """The import's merge keeps a side's extra as it is when the other side has
+    none, instead of asking json_patch(); that is the same only because the rows
+    write their extra exactly as json_patch() would (and a re-import compares equal)."""
+    import sqlite3
+
+    header = ["E-post", *(f"Spørsmål {n}" for n in range(len(values)))]
+    cells = ["kari@x.no", *values]
+    reader = RowReader(
+        registration_exports.plan_columns(header, [cells], EVENTS), EVENTS, "studio", OSLO
+    )
+    row = reader.read(2, cells)
+    assert isinstance(row, ParsedRow)
+    conn = sqlite3.connect(":memory:")
+    patched = conn.execute("SELECT json_patch(?, '{}'), json_patch('{}', ?)", [row.extra] * 2)
+    assert patched.fetchone() == (row.extra, row.extra)
