@@ -419,6 +419,16 @@ def test_hours_and_tails_of_other_texts_make_the_right_time(moments, zone, fmt):
     assert got == expected * 2
 
 
+def test_digits_of_other_scripts_give_an_iso_time_in_ascii():
+    """strptime reads Arabic-Indic digits too; the fast path, which copies minutes as
+    written, must leave them to it (it once answered '09:5\u0663')."""
+    reader = DateReader(False, OSLO)
+    assert reader.read("17.11.2020 09:13") == "2020-11-17T08:13:00+00:00"
+    assert reader.read("17.11.2020 10:5\u0663") == "2020-11-17T09:53:00+00:00"
+    assert reader.read("1\u0667.11.2020 10:14") == "2020-11-17T09:14:00+00:00"
+    assert reader.read("17.11.2020 10:15") == "2020-11-17T09:15:00+00:00"
+
+
 def test_a_time_the_format_cannot_read_may_choose_another_and_the_hours_go_with_it():
     reader = DateReader(True, UTC)  # month-first, as under Microsoft Forms' time headers
     assert reader.read("04/03/2020 10:00:00") == "2020-04-03T10:00:00+00:00"

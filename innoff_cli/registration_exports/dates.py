@@ -157,10 +157,10 @@ class DateReader:
                 hour = self.hours.get(hour_text, _MISSING)
                 if hour is _MISSING:
                     hour = self.hours[hour_text] = self._utc_hour(found.groupdict())
-                # Two ASCII digits each, compared as text; what the fast path
-                # cannot read (31.02, 10:60, 13/04 under a month-first format)
-                # goes the slow way, which may find it another format.
-                if hour is not None and minute < "60" and second < "60":
+                # What the fast path cannot read (31.02, 13/04 under a
+                # month-first format) goes the slow way, which may find it
+                # another format.
+                if hour is not None:
                     if hour is False:  # a zone a fraction of an hour off UTC: do the sums
                         result = self._utc_exact(found.groupdict())
                     else:
@@ -284,9 +284,13 @@ def _norwegian_parserinfo():
 
 
 _MISSING = object()
+# ASCII digits only (\d is any script's): the fast path copies minutes and
+# seconds into its answer as they are written, and these must be 00-59.
+# Other digits, which strptime reads too, go the slow way.
 _DIRECTIVES = {
-    "d": r"(?P<d>\d{1,2})", "m": r"(?P<m>\d{1,2})", "Y": r"(?P<Y>\d{4})", "y": r"(?P<y>\d{2})",
-    "H": r"(?P<H>\d{1,2})", "M": r"(?P<M>\d{2})", "S": r"(?P<S>\d{2})",
+    "d": r"(?P<d>[0-9]{1,2})", "m": r"(?P<m>[0-9]{1,2})", "Y": r"(?P<Y>[0-9]{4})",
+    "y": r"(?P<y>[0-9]{2})", "H": r"(?P<H>[0-9]{1,2})", "M": r"(?P<M>[0-5][0-9])",
+    "S": r"(?P<S>[0-5][0-9])",
 }  # fmt: skip
 
 
