@@ -408,11 +408,12 @@ class ImportSession:
 
     Staging keeps memory flat however large the file is, and costs a plain
     insert (250 rows to a statement); folding duplicates and comparing with
-    what is stored are a handful of set-based statements afterwards. The rows are copied once in
-    e-mail order, where a person's rows are neighbours: most people have one,
-    and only those with more are folded, in small side tables. Events travel
-    as a bit mask (one bit per event), so a person's events in the file are
-    one OR. Everything runs inside the caller's transaction.
+    what is stored are a handful of set-based statements afterwards. The rows
+    are copied once in e-mail order, where a person's rows are neighbours:
+    most people have one, and only those with more are folded, in small side
+    tables. Events travel as a bit mask (one bit per event), so a person's
+    events in the file are one OR. Everything runs inside the caller's
+    transaction.
     """
 
     def __init__(self, conn: sqlite3.Connection, bits: dict[str, int]):

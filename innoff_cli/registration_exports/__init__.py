@@ -144,10 +144,8 @@ def read_export(
             raise InnoffError(f"{name} has no rows - export the registrations again")
         header_line, header, skipped, rest = found
         sample = list(itertools.islice(rest, SAMPLE_ROWS))
-    except UnicodeError:
+    except UnicodeError:  # the sniffed start; the rows' own errors are numbered()'s
         raise _not_text(name, encoding) from None
-    except csv.Error as error:
-        raise _not_csv(name, error) from None
     plan = plan_columns(header, [cells for _, cells in sample], events, mapping)
     return Export(
         name, sha256, codec, delimiter, header_line, skipped, header, plan,
