@@ -20,6 +20,20 @@ SHARED_SEED = REPO.parent / "shared" / "seeds" / "000_278790d137b4ff3c.txt"
 
 
 @pytest.fixture(scope="session")
+def nobodys_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(autouse=True)
+def no_real_database(nobodys_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test can touch a real database: a user's INNOFF_DB is gone, and the
+    default place (the user's app directory) is in a temporary home."""
+    monkeypatch.delenv("INNOFF_DB", raising=False)
+    for variable in ("HOME", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA"):
+        monkeypatch.setenv(variable, str(nobodys_home))
+
+
+@pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new database made once (migrations and the bundled programme): copying it
     costs a millisecond, making it through the CLI a hundred and more."""
@@ -50,10 +64,8 @@ def new_db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run(db_path: Path, monkeypatch: pytest.MonkeyPatch):
+def run(db_path: Path):
     """run("agenda", "show") -> Result, against the temporary database."""
-    # A user's INNOFF_DB must never leak into (or be written by) the tests.
-    monkeypatch.delenv("INNOFF_DB", raising=False)
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
         return invoke(db_path, *args, input=input, env=env)
