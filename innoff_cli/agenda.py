@@ -16,7 +16,7 @@ from innoff_cli.models import Event, Item, Speaker
 def show(db_path: Path, event_name: str | None = None) -> list[Event]:
     conn = store.connect(db_path)
     try:
-        events = store.load_events(conn)
+        events = store.programme.load_events(conn)
     finally:
         conn.close()
     if event_name:
@@ -24,7 +24,7 @@ def show(db_path: Path, event_name: str | None = None) -> list[Event]:
     return events
 
 
-def load(db_path: Path, file: Path) -> dict[str, list[str]]:
+def load(db_path: Path, file: Path, on_wait: store.OnWait = None) -> dict[str, list[str]]:
     """Load or update the programme from a TOML file; the same file twice changes nothing."""
     try:
         if file.stat().st_size > PROGRAMME_MOST_BYTES:
@@ -40,12 +40,13 @@ def load(db_path: Path, file: Path) -> dict[str, list[str]]:
     except OSError as error:
         raise InnoffError(f"cannot read {file} ({error.strerror}) - check the path") from None
     events = programme.parse_programme(text, str(file))
-    db = store.open_db(db_path)
+    db = store.open_db(db_path, on_wait)
     try:
-        # An item id belongs to one event: loading must never move or remove an
-        # item of an event the file does not name.
-        programme.check_item_ids(events, store.load_events(db.conn), str(file))
-        return store.save_programme(db, events)
+        with store.writing(db.conn, on_wait=on_wait):
+            # An item id belongs to one event: loading must never move or remove
+            # an item of an event the file does not name.
+            programme.check_item_ids(events, store.programme.load_events(db.conn), str(file))
+            return store.programme.write_programme(db, events)
     finally:
         db.close()
 
@@ -77,14 +78,18 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _change(db_path: Path, item_id: str | None, change) -> tuple[Event, Event]:
-    """Apply `change(events, event) -> new event` to the event holding `item_id` and save it."""
-    db = store.open_db(db_path)
+def _change(
+    db_path: Path, item_id: str | None, change, on_wait: store.OnWait
+) -> tuple[Event, Event]:
+    """Apply `change(events, event) -> new event` to the event holding `item_id` and save
+    it, reading the programme after this run's turn to write has come."""
+    db = store.open_db(db_path, on_wait)
     try:
-        events = store.load_events(db.conn)
-        before = programme.find_item(events, item_id)[0] if item_id else None
-        after = change(events, before)
-        store.save_event(db, after)
+        with store.writing(db.conn, on_wait=on_wait):
+            events = store.programme.load_events(db.conn)
+            before = programme.find_item(events, item_id)[0] if item_id else None
+            after = change(events, before)
+            store.programme.write_event(db, after)
         return before or after, after
     finally:
         db.close()
@@ -100,6 +105,7 @@ def add(
     speakers: tuple[Speaker, ...] = (),
     item_id: str | None = None,
     description: str = "",
+    on_wait: store.OnWait = None,
 ) -> Item:
     created: list[Item] = []
 
@@ -129,7 +135,7 @@ def add(
         created.append(item)
         return programme.add_item(event, item)
 
-    _change(db_path, None, change)
+    _change(db_path, None, change, on_wait)
     return created[0]
 
 
@@ -140,7 +146,7 @@ def _free_id(base: str, taken: set[str]) -> str:
     return candidate
 
 
-def edit(db_path: Path, item_id: str, **changes: object) -> Item:
+def edit(db_path: Path, item_id: str, on_wait: store.OnWait = None, **changes: object) -> Item:
     """Change the given fields of one item; times are 'HH:MM' on the event's day."""
 
     def change(events: list[Event], event: Event) -> Event:
@@ -159,28 +165,33 @@ def edit(db_path: Path, item_id: str, **changes: object) -> Item:
             _kind(str(fields["kind"]))
         return programme.edit_item(event, item_id, **fields)
 
-    _, after = _change(db_path, item_id, change)
+    _, after = _change(db_path, item_id, change, on_wait)
     return next(item for item in after.items if item.id == item_id)
 
 
-def remove(db_path: Path, item_id: str) -> Item:
+def remove(db_path: Path, item_id: str, on_wait: store.OnWait = None) -> Item:
     before, _ = _change(
-        db_path, item_id, lambda events, event: programme.remove_item(event, item_id)
+        db_path, item_id, lambda events, event: programme.remove_item(event, item_id), on_wait
     )
     return next(item for item in before.items if item.id == item_id)
 
 
-def shift(db_path: Path, item_id: str, duration: str, following: bool) -> Event:
+def shift(
+    db_path: Path, item_id: str, duration: str, following: bool, on_wait: store.OnWait = None
+) -> Event:
     delta = programme.parse_duration(duration)
     _, after = _change(
         db_path,
         item_id,
         lambda events, event: programme.shift_item(event, item_id, delta, following),
+        on_wait,
     )
     return after
 
 
-def edit_event(db_path: Path, event_name: str, **changes: object) -> Event:
+def edit_event(
+    db_path: Path, event_name: str, on_wait: store.OnWait = None, **changes: object
+) -> Event:
     """Change an event's title, times, place or links; times are 'HH:MM' on its day."""
 
     def change(events: list[Event], _: Event | None) -> Event:
@@ -193,5 +204,5 @@ def edit_event(db_path: Path, event_name: str, **changes: object) -> Event:
                 fields[key] = programme.parse_clock(fields[key], day, tz)
         return programme.edit_event(event, **fields)
 
-    _, after = _change(db_path, None, change)
+    _, after = _change(db_path, None, change, on_wait)
     return after

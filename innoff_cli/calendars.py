@@ -1,12 +1,13 @@
-"""Calendar exports: the public calendar, invite files, and what changed since last time.
+"""`innoff export ics`: the public calendar, and invite files.
 
-The public calendar: innoff remembers per UID what it last exported
-(store.calendar_state). A change of time, title or location gives the same UID
-with SEQUENCE one higher; a removed event or item is written once more as
-cancelled. Invite files: what a folder's own manifest lists is what its
-readers were given, so the next export into that folder writes what each of
-them needs next (`itip`, the same plan `invites send` follows against the
-outbox). The iCalendar text is `ical`'s.
+The public calendar (METHOD:PUBLISH): innoff remembers per UID what it last
+published (`store.calendar_feed`). A change of time, title or location gives
+the same UID with SEQUENCE one higher (`Entry.feed_sequence_digest`); a
+removed event or item is written once more as cancelled. Invite files: what a
+folder's own manifest lists is what its readers were given, so the next export
+into that folder writes what each of them needs next (`invite_plans`, the same
+planner `invites send` follows against the outbox). The iCalendar text is
+`ical`'s.
 """
 
 from __future__ import annotations
@@ -15,22 +16,24 @@ import csv
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
-from innoff_cli import files, ical, itip, programme, store
+from innoff_cli import files, ical, invite_plans, itip, store
 from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.invite_plans import UID_DOMAIN
 from innoff_cli.models import Event
 
-# UIDs end in this domain whoever the organiser of the day is, so they never change.
-UID_DOMAIN = "innoff.no"
 MANIFEST = "manifest.csv"
 
 
 @dataclass
-class Plan:
-    """What an export writes: each current entry's SEQUENCE, and the entries to cancel."""
+class FeedPlan:
+    """What a public calendar export writes: each current entry's SEQUENCE, and the
+    entries to cancel."""
 
     entries: list[ical.Entry]
     sequences: dict[str, int]
@@ -68,7 +71,7 @@ def _state_row(entry: ical.Entry, sequence: int, cancelled: bool, now: datetime)
         "uid": entry.uid,
         "event": entry.event,
         "item": entry.item,
-        "fingerprint": entry.fingerprint(),
+        "fingerprint": entry.feed_sequence_digest(),
         "sequence": sequence,
         "summary": entry.summary,
         "start_utc": entry.start.astimezone(UTC).isoformat(),
@@ -79,18 +82,18 @@ def _state_row(entry: ical.Entry, sequence: int, cancelled: bool, now: datetime)
     }
 
 
-def plan_sequences(
+def plan_feed(
     entries: list[ical.Entry],
     state: dict[str, dict],
-    in_scope: callable,
-) -> Plan:
-    """Pure: SEQUENCE per entry against what was exported before, and what to cancel.
+    in_scope: Callable[[dict], bool],
+) -> FeedPlan:
+    """Pure: SEQUENCE per entry against what was published before, and what to cancel.
 
     `in_scope(row)` says whether a remembered UID belongs to this export (the
     same events, and items only when items are exported); only those can be
     cancelled by being absent.
     """
-    plan = Plan(entries=entries, sequences={}, changes={})
+    plan = FeedPlan(entries=entries, sequences={}, changes={})
     current = {entry.uid for entry in entries}
     for entry in entries:
         row = state.get(entry.uid)
@@ -98,7 +101,7 @@ def plan_sequences(
             plan.sequences[entry.uid], plan.changes[entry.uid] = 0, "new"
             continue
         plan.previous[entry.uid] = row["sequence"]
-        if row["cancelled"] or row["fingerprint"] != entry.fingerprint():
+        if row["cancelled"] or row["fingerprint"] != entry.feed_sequence_digest():
             plan.sequences[entry.uid], plan.changes[entry.uid] = row["sequence"] + 1, "updated"
         else:
             plan.sequences[entry.uid], plan.changes[entry.uid] = row["sequence"], "unchanged"
@@ -121,23 +124,6 @@ def plan_sequences(
     return plan
 
 
-def _events(conn, event_name: str | None) -> list[Event]:
-    events = store.load_events(conn)
-    return [programme.match_event(events, event_name)] if event_name else events
-
-
-def organizer_of(events: list[Event], override: str | None) -> ical.Organizer:
-    if override:
-        return ical.parse_organizer(override)
-    for event in events:
-        if event.organizer_email:
-            return ical.Organizer(event.organizer_name, event.organizer_email)
-    raise InnoffError(
-        "the programme names no organiser e-mail - add [organizer] email to the programme "
-        'file or pass --organizer "Name <address>"'
-    )
-
-
 def _scope(event_name: str | None, events: list[Event], items: bool, breaks: bool):
     slugs = {event.slug for event in events}
     # Leaving breaks out of a file is not cancelling them.
@@ -157,13 +143,13 @@ def _scope(event_name: str | None, events: list[Event], items: bool, breaks: boo
 
 def _prepare(conn, event: str | None, organizer: str | None, items: bool, breaks: bool = True):
     """The events in scope, the organiser, their calendar entries and SEQUENCE plan."""
-    events = _events(conn, event)
-    who = organizer_of(events, organizer)
+    events = invite_plans.events_in_scope(conn, event)
+    who = invite_plans.organizer_of(events, organizer)
     entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
     if items:
         entries += [entry for e in events for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
     scope = _scope(event, events, items, breaks)
-    plan = plan_sequences(entries, store.calendar_state(conn), scope)
+    plan = plan_feed(entries, store.calendar_feed.published(conn), scope)
     return events, who, entries, plan
 
 
@@ -173,7 +159,7 @@ def _prepare(conn, event: str | None, organizer: str | None, items: bool, breaks
 @dataclass
 class PublicReport:
     text: str
-    plan: Plan
+    plan: FeedPlan
 
 
 def public_calendar(
@@ -186,9 +172,10 @@ def public_calendar(
     alarm: timedelta | None = None,
     dry_run: bool = False,
     now: datetime,
+    on_wait: store.OnWait = None,
 ) -> PublicReport:
     """METHOD:PUBLISH with every event (and with `items`, every item); no attendees."""
-    conn = store.connect(db_path)
+    conn = store.connect(db_path, on_wait)
     try:
         events, who, entries, plan = _prepare(conn, event, organizer, items, breaks)
         organizer_line = ical.organizer_line(who)
@@ -204,71 +191,14 @@ def public_calendar(
         ]
         text = ical.calendar("PUBLISH", bodies, now)
         if not dry_run:
-            with conn:
-                store.save_calendar_state(conn, plan.state_rows(now))
+            with store.writing(conn, on_wait=on_wait):
+                store.calendar_feed.save_published(conn, plan.state_rows(now))
     finally:
         conn.close()
     return PublicReport(text, plan)
 
 
 # --- invite files ----------------------------------------------------------------------
-
-
-def plan_invites(
-    conn,
-    received: dict[tuple[str, str], itip.Received],
-    *,
-    event: str | None = None,
-    to: list[str] | None = None,
-    organizer: str | None = None,
-    failed: frozenset = frozenset(),
-) -> itip.Plan:
-    """What each person in scope needs next, against what they have `received`:
-    the one plan behind `invites send` and `export ics --invites`."""
-    events = _events(conn, event)
-    entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
-    # A remembered event that is no longer in the programme is removed; only a
-    # run over the whole programme can tell (--event names one that exists).
-    versions = itip.plan_versions(entries, _versions(conn), lambda version: event is None)
-    keys = {address.strip().casefold() for address in to or ()}
-
-    def scope(email: str, uid: str) -> bool:
-        return uid in versions and (not keys or email in keys)
-
-    invitees = [itip.Invitee(*row) for row in store.invitees(conn, [e.slug for e in events])]
-    uid_of = {entry.event: entry.uid for entry in entries}
-    plan = itip.plan_messages(versions, invitees, received, uid_of, scope, failed)
-    return plan._replace(organizer=organizer_of(events, organizer), events=events, scope=scope)
-
-
-def _versions(conn) -> dict[str, itip.Version]:
-    return {
-        row["uid"]: itip.Version(
-            row["uid"],
-            row["event"],
-            row["sequence"],
-            row["significant"],
-            row["floor"],
-            ical.Entry.from_json(row["entry"]) if row["entry"] != "{}" else None,
-            bool(row["removed"]),
-        )  # fmt: skip
-        for row in store.invite_versions(conn)
-    }
-
-
-def version_rows(versions: dict[str, itip.Version]) -> list[dict]:
-    return [
-        {
-            "uid": v.uid,
-            "event": v.event,
-            "sequence": v.sequence,
-            "significant": v.significant,
-            "floor": v.floor,
-            "entry": v.entry.as_json() if v.entry else "{}",
-            "removed": int(v.removed),
-        }  # fmt: skip
-        for v in versions.values()
-    ]
 
 
 @dataclass
@@ -283,7 +213,20 @@ class InviteReport:
     per_event: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-MANIFEST_COLUMNS = ("email", "name", "event", "file", "method", "sequence", "change", "version")
+class ManifestRow(NamedTuple):
+    """One line of a folder's manifest.csv: what one reader was given for one event."""
+
+    email: str  # the address as written
+    name: str
+    event: str
+    file: str
+    method: str  # REQUEST or CANCEL
+    sequence: int
+    change: str  # new, updated, unchanged, cancelled
+    version: str  # '<attendee digest>.<content digest>' of what the file says
+
+
+MANIFEST_COLUMNS = ManifestRow._fields
 FILE_CHANGE = {itip.NEW: "new", itip.UPDATE: "updated", itip.UNINVITED: "cancelled",
                itip.EVENT_CANCELLED: "cancelled"}  # fmt: skip
 NAME_ROOM = 100  # characters of the address in a file name; the rest is a hash
@@ -309,7 +252,7 @@ def _unformula(cell: str) -> str:
     return cell[1:] if cell[:1] == "'" and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
-def read_manifest(directory: Path) -> dict[tuple[str, str], tuple[itip.Received, dict]]:
+def read_manifest(directory: Path) -> dict[tuple[str, str], tuple[itip.Received, ManifestRow]]:
     """What a folder's manifest says its readers were given: (email, uid) -> (Received, row)."""
     path = directory / MANIFEST
     try:
@@ -329,7 +272,8 @@ def read_manifest(directory: Path) -> dict[tuple[str, str], tuple[itip.Received,
     out = {}
     for row in rows:
         address = _unformula(row["email"])
-        significant, _, content = (row.get("version") or "").partition(".")
+        version = row.get("version") or ""
+        significant, _, content = version.partition(".")
         try:
             sequence = int(row["sequence"])
         except ValueError:
@@ -339,7 +283,16 @@ def read_manifest(directory: Path) -> dict[tuple[str, str], tuple[itip.Received,
         key = (address.strip().casefold(), ical.uid_for(UID_DOMAIN, row["event"]))
         out[key] = (
             itip.Received(row["method"], sequence, content, significant, sequence, address),
-            {**row, "email": address, "name": _unformula(row.get("name") or "")},
+            ManifestRow(
+                address,
+                _unformula(row.get("name") or ""),
+                row["event"],
+                row["file"],
+                row["method"],
+                sequence,
+                "unchanged",
+                version,
+            ),  # fmt: skip
         )
     return out
 
@@ -353,76 +306,40 @@ def write_invites(
     alarm: timedelta | None = None,
     dry_run: bool = False,
     now: datetime,
+    on_wait: store.OnWait = None,
 ) -> InviteReport:
     """One METHOD:REQUEST file per registration, METHOD:CANCEL for what went away, a manifest.
 
-    Relative to the folder's own manifest: records nothing in the database.
+    Relative to the folder's own manifest: records nothing in the database but
+    what each event is now (shared by everyone: no personal data).
     """
     before = read_manifest(directory)
-    conn = store.connect(db_path)
+    conn = store.connect(db_path, on_wait)
     try:
-        plan = plan_invites(
+        plan = invite_plans.plan_invites(
             conn, {key: received for key, (received, _) in before.items()},
             event=event, organizer=organizer,
         )  # fmt: skip
-        if not dry_run:  # what the event is now, shared by everyone: no personal data
-            with conn:
-                versions = itip.raise_floors(plan.versions, plan.messages)
-                store.save_invite_versions(conn, version_rows(versions))
+        if not dry_run:
+            with store.writing(conn, on_wait=on_wait):
+                invite_plans.save_versions(conn, plan, plan.messages)
     finally:
         conn.close()
     report = InviteReport(str(directory), dry_run=dry_run, per_event=itip.counts(plan.messages))
-    planned = {(m.email, m.uid): m for m in plan.messages}
-    # What the folder holds and nobody needs anew stays as it is; then what changes.
-    manifest: dict[tuple[str, str], list] = {
-        key: [
-            row["email"],
-            row.get("name") or "",
-            row["event"],
-            row["file"],
-            row["method"],
-            received.sequence,
-            "unchanged",
-            row.get("version") or "",
-        ]  # fmt: skip
-        for key, (received, row) in before.items()
-        if key not in planned
-    }
-    to_write = []
-    for key, message in planned.items():
-        file_name = invite_file_name(message.event, message.email)
-        manifest[key] = [message.address, message.name, message.event, file_name,
-                         message.method, message.sequence, FILE_CHANGE[message.change],
-                         f"{message.significant}.{message.content}"]  # fmt: skip
-        to_write.append((file_name, message))
-    rows = sorted(manifest.values(), key=lambda r: (r[4] != itip.REQUEST, r[2], r[0].casefold()))
+    to_write, rows = _files_and_manifest(plan.messages, before)
     for row in rows:
-        report.changes[row[6]] = report.changes.get(row[6], 0) + 1
-    report.requests = sum(row[4] == itip.REQUEST for row in rows)
+        report.changes[row.change] = report.changes.get(row.change, 0) + 1
+    report.requests = sum(row.method == itip.REQUEST for row in rows)
     report.cancel_files = len(rows) - report.requests
     report.files = len(to_write)
     if dry_run:
         return report
-    # Each event is serialised once per version; a file only adds its attendee.
-    templates: dict[tuple, ical.InviteTemplate] = {}
-
-    def texts():
-        for file_name, message in to_write:
-            key = (message.uid, message.sequence, message.method, message.change)
-            template = templates.get(key)
-            if template is None:
-                template = templates[key] = ical.InviteTemplate(
-                    plan.entries[message.uid], message.sequence, plan.organizer,
-                    message.method, now, alarm if message.method == itip.REQUEST else None,
-                    message.whole_event,
-                )  # fmt: skip
-            yield file_name, template.render(message.address, message.name)
-
+    texts = _invite_texts(to_write, plan, alarm, now)
     try:
         if not os.path.lexists(directory):
-            _write_new_folder(directory, texts(), rows, report)
+            _write_new_folder(directory, texts, rows, report)
         else:
-            _write_into_folder(directory, texts(), rows, report, len(to_write))
+            _write_into_folder(directory, texts, rows, report, len(to_write))
     except OSError as error:
         raise InnoffError(
             f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
@@ -430,7 +347,47 @@ def write_invites(
     return report
 
 
-def _write_new_folder(directory: Path, texts, rows: list[list], report: InviteReport) -> None:
+def _files_and_manifest(
+    messages: list[itip.Message], before: dict[tuple[str, str], tuple[itip.Received, ManifestRow]]
+) -> tuple[list[tuple[str, itip.Message]], list[ManifestRow]]:
+    """The files to write (name, message), and the manifest after: what the folder
+    holds and nobody needs anew stays as it is, then what changes; invites first."""
+    planned = {(m.email, m.uid): m for m in messages}
+    manifest = {key: row for key, (_, row) in before.items() if key not in planned}
+    to_write = []
+    for key, message in planned.items():
+        file_name = invite_file_name(message.event, message.email)
+        manifest[key] = ManifestRow(
+            message.address, message.name, message.event, file_name, message.method,
+            message.sequence, FILE_CHANGE[message.change],
+            f"{message.significant}.{message.content}",
+        )  # fmt: skip
+        to_write.append((file_name, message))
+    rows = sorted(
+        manifest.values(), key=lambda r: (r.method != itip.REQUEST, r.event, r.email.casefold())
+    )
+    return to_write, rows
+
+
+def _invite_texts(to_write, plan: itip.InvitePlan, alarm: timedelta | None, now: datetime):
+    """(file name, iCalendar text) for each file: each event is serialised once
+    per version, and a file only adds its attendee."""
+    templates: dict[tuple, ical.InviteTemplate] = {}
+    for file_name, message in to_write:
+        key = (message.uid, message.sequence, message.method, message.change)
+        template = templates.get(key)
+        if template is None:
+            template = templates[key] = ical.InviteTemplate(
+                plan.entries[message.uid], message.sequence, plan.organizer,
+                message.method, now, alarm if message.method == itip.REQUEST else None,
+                message.whole_event,
+            )  # fmt: skip
+        yield file_name, template.render(message.address, message.name)
+
+
+def _write_new_folder(
+    directory: Path, texts, rows: list[ManifestRow], report: InviteReport
+) -> None:
     """A folder that is not there yet is written whole beside it, then renamed into place."""
     import shutil
     import tempfile
@@ -459,7 +416,7 @@ def _write_new_folder(directory: Path, texts, rows: list[list], report: InviteRe
         raise
 
 
-def _write_into_folder(directory: Path, texts, rows: list[list], report: InviteReport,
+def _write_into_folder(directory: Path, texts, rows: list[ManifestRow], report: InviteReport,
                        total: int) -> None:  # fmt: skip
     """Into a folder that is there: each file whole, then the manifest."""
     folder = _private_folder(directory)
@@ -498,7 +455,7 @@ def write_calendar(path: Path, text: str) -> None:
         stream.write(text)
 
 
-def _write_manifest(stream, rows: list[list]) -> None:
+def _write_manifest(stream, rows: list[ManifestRow]) -> None:
     from innoff_cli.output import spreadsheet_safe
 
     writer = csv.writer(stream)

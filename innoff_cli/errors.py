@@ -9,6 +9,15 @@ class InnoffError(Exception):
     """A user mistake or an unusable input; the message says how to fix it."""
 
 
+class OptionError(InnoffError):
+    """A bad value for one command-line option: the command reports it as a usage
+    error (exit 2) naming `option`, as Typer does its own."""
+
+    def __init__(self, option: str, message: str):
+        super().__init__(message)
+        self.option = option
+
+
 class ConflictError(InnoffError):
     """A programme change that would make items overlap or leave their event."""
 

@@ -76,12 +76,15 @@ class Entry:
     join_url: str = ""  # CONFERENCE: the link for digital participation
     timezone: str = "Europe/Oslo"  # how messages about it write its times
 
-    def fingerprint(self) -> str:
-        """What, when and where: a change here must reach calendars as an update."""
+    def feed_sequence_digest(self) -> str:
+        """The public feed's SEQUENCE rule: what, when and where. A change here
+        raises the UID's SEQUENCE in the published calendar (`calendars`)."""
         return _digest(self.summary, _utc(self.start), _utc(self.end), self.location)
 
-    def significant(self) -> str:
-        """Time and place: RFC 5546's significant changes, which raise SEQUENCE."""
+    def attendee_sequence_digest(self) -> str:
+        """An attendee's SEQUENCE rule: time and place, RFC 5546's significant
+        changes. A change here raises the SEQUENCE of each person's invite
+        (`itip`); a new title alone is an update at the same SEQUENCE."""
         return _digest(_utc(self.start), _utc(self.end), self.location)
 
     def content(self) -> str:

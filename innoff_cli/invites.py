@@ -18,8 +18,8 @@ from email.errors import MessageError
 from email.utils import make_msgid
 from pathlib import Path
 
-from innoff_cli import calendars, imip, itip, store
-from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli import imip, invite_plans, itip, store
+from innoff_cli.errors import InnoffError, Interrupted, OptionError
 from innoff_cli.terminal import shown
 
 
@@ -27,7 +27,7 @@ from innoff_cli.terminal import shown
 class Outgoing:
     """What a run would send: the plan, and what the summary says about it."""
 
-    plan: itip.Plan
+    plan: itip.InvitePlan
     no_link: list[str] = field(default_factory=list)  # events without a join link
     queued_before: int = 0  # messages a stopped run left queued, that go out again
 
@@ -56,29 +56,68 @@ def plan_send(
 
 
 def _plan_send(conn, event, to, organizer, retry_failed) -> Outgoing:
-    received = {
-        (row["email"], row["uid"]): itip.Received(
-            row["method"],
-            row["sequence"],
-            row["content"],
-            row["significant"],
-            row["top"],
-            row["address"],
-            bool(row["erased"]),
-        )  # fmt: skip
-        for row in store.received(conn)
-    }
-    failed = frozenset() if retry_failed else store.failed(conn)
-    plan = calendars.plan_invites(
-        conn, received, event=event, to=to, organizer=organizer, failed=failed
+    received = invite_plans.received_from_outbox(conn)
+    refused = frozenset() if retry_failed else store.outbox.refused(conn)
+    plan = invite_plans.plan_invites(
+        conn, received, event=event, to=to, organizer=organizer, refused=refused
     )
-    queued = store.queued(conn)
+    queued = store.outbox.waiting(conn)
     sending = {message.event for message in plan.messages}
     return Outgoing(
         plan,
         no_link=[e.slug for e in plan.events if not e.join_url and e.slug in sending],
         queued_before=sum((m.email, m.uid) in queued for m in plan.messages),
     )
+
+
+def check_links(outgoing: Outgoing, require_link: bool) -> list[str]:
+    """The events being sent that have no join link (their invites carry none);
+    with `require_link`, refuse to send while there is one."""
+    if require_link and outgoing.no_link:
+        slug = outgoing.no_link[0]
+        raise InnoffError(
+            f"{slug} has no join link - set it with `innoff agenda event {slug} --join-url URL`"
+        )
+    return outgoing.no_link
+
+
+def check_security(host: str | None, security: str) -> None:
+    """Mail in the clear goes only to a server on this machine."""
+    from innoff_cli.delivery import is_loopback
+
+    if security == "none" and host and not is_loopback(host):
+        raise OptionError(
+            "--smtp-security",
+            "none sends in the clear: only to a server on this machine (127.0.0.1, localhost)",
+        )
+
+
+def transport_for(
+    maildir: Path | None,
+    host: str | None,
+    port: int | None,
+    security: str,
+    user: str | None,
+    password: Callable[[], str],
+    rate: int,
+):
+    """(transport, messages a minute): a Maildir (no sending limit: a folder on
+    this machine), or the SMTP server, logging in as `user` with `password()`."""
+    from innoff_cli import delivery
+
+    if maildir is not None:
+        return delivery.MaildirTransport(maildir), 0
+    check_security(host, security)
+    if not host:
+        raise InnoffError(
+            "no SMTP server - pass --smtp-host or set INNOFF_SMTP_HOST"
+            " (or --maildir DIR to write the messages into a folder)"
+        )
+    settings = delivery.SmtpSettings(
+        host, port or delivery.DEFAULT_PORTS[security], security, user,
+        password() if user else None,
+    )  # fmt: skip
+    return delivery.SmtpTransport(settings), rate
 
 
 @dataclass
@@ -123,6 +162,7 @@ def deliver(
     progress: Callable[[], None] | None = None,
     pace: Pace | None = None,
     record: bool = True,
+    on_wait: store.OnWait = None,
 ) -> SendReport:
     """Queue `outgoing` and send it through `transport`, recording each message as it goes.
 
@@ -137,28 +177,28 @@ def deliver(
     transport.open()  # before anything is queued: a refused login leaves no trace
     conn = None
     try:
-        conn = store.connect(db_path) if record else None
+        conn = store.connect(db_path, on_wait) if record else None
         # DTSTAMP to the second, later than any message sent before: an update
         # sent within the second of the last one is still newer (RFC 5546 2.1.5).
         stamp = now().astimezone(UTC).replace(microsecond=0)
-        last = store.latest_stamp(conn) if conn else None
+        last = store.outbox.latest_stamp(conn) if conn else None
         if last and datetime.fromisoformat(last) >= stamp:
             stamp = datetime.fromisoformat(last) + timedelta(seconds=1)
         stamp = stamp.isoformat()
         if conn is None:
-            rows = [(0, make_msgid(domain=domain), stamp) for _ in outgoing.messages]
+            slots = [
+                store.outbox.Slot(0, make_msgid(domain=domain), stamp) for _ in outgoing.messages
+            ]
         else:
-            store.begin_write(conn)  # after any import that is writing
-            with conn:
-                versions = itip.raise_floors(outgoing.plan.versions, outgoing.messages)
-                store.save_invite_versions(conn, calendars.version_rows(versions))
-                rows = store.queue(
+            with store.writing(conn, on_wait=on_wait):  # after any import that is writing
+                invite_plans.save_versions(conn, outgoing.plan, outgoing.messages)
+                slots = store.outbox.queue(
                     conn, outgoing.messages, outgoing.plan.scope,
                     lambda: make_msgid(domain=domain), stamp,
                 )  # fmt: skip
         _send_each(
-            conn, outgoing, rows, transport, report, from_header, envelope, alarm, now,
-            progress, pace or Pace(rate),
+            conn, outgoing, slots, transport, report, from_header, envelope, alarm, now,
+            progress, pace or Pace(rate), on_wait,
         )  # fmt: skip
     except KeyboardInterrupt:
         left = len(outgoing.messages) - report.total
@@ -176,14 +216,14 @@ def deliver(
     return report
 
 
-def _send_each(conn, outgoing, rows, transport, report, from_header, envelope, alarm, now,
-               progress, pace) -> None:  # fmt: skip
+def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, alarm, now,
+               progress, pace, on_wait) -> None:  # fmt: skip
     """Build, send and record each message in turn (`conn` None: record nothing)."""
     from innoff_cli.delivery import Refused, Stopped
 
     messages = outgoing.messages
     templates: dict[tuple, imip.Template] = {}
-    for message, (row_id, message_id, stamp_utc) in zip(messages, rows):
+    for message, (row_id, message_id, stamp_utc) in zip(messages, slots):
         key = (message.uid, message.method, message.change, message.sequence, stamp_utc)
         template = templates.get(key)
         if template is None:
@@ -213,11 +253,11 @@ def _send_each(conn, outgoing, rows, transport, report, from_header, envelope, a
                 ) from None
         if reason is None:
             if conn is not None:
-                store.mark_sent(conn, row_id, transport.via, _iso(now()))
+                store.outbox.mark_sent(conn, row_id, transport.via, _iso(now()), on_wait)
             report.sent += 1
         else:
             if conn is not None:
-                store.mark_failed(conn, row_id, reason, _iso(now()))
+                store.outbox.mark_failed(conn, row_id, reason, _iso(now()), on_wait)
             report.failed.append((message.address, reason))
         if progress:
             progress()
@@ -252,9 +292,9 @@ def status(db_path: Path, *, event: str | None = None) -> list[dict]:
     try:
         outgoing = _plan_send(conn, event, None, None, False)
         slugs = [e.slug for e in outgoing.plan.events]
-        rows = {(r["email"], r["uid"]): r for r in store.outbox_rows(conn, slugs)}
-        names = {email: name for email, _, name, _ in store.invitees(conn, slugs)}
-        answers = store.answers_of(conn, slugs)
+        rows = {(r["email"], r["uid"]): r for r in store.outbox.newest_per_person(conn, slugs)}
+        names = {email: name for email, _, name, _ in store.registrations.invitees(conn, slugs)}
+        answers = store.replies.answers_of(conn, slugs)
     finally:
         conn.close()
     pending = {(m.email, m.uid): m for m in outgoing.messages}

@@ -77,7 +77,9 @@ class Message(NamedTuple):
         return self.change == EVENT_CANCELLED
 
 
-class Plan(NamedTuple):
+class InvitePlan(NamedTuple):
+    """Every message the people in scope need, and the versions they are built from."""
+
     messages: list[Message]
     versions: dict[str, Version]  # every UID in scope, as it is to be stored
     entries: dict[str, Entry]  # uid -> the entry each message is built from
@@ -95,7 +97,7 @@ def plan_versions(entries: Iterable[Entry], versions: dict[str, Version],
     out: dict[str, Version] = {}
     for entry in entries:
         before = versions.get(entry.uid)
-        significant = entry.significant()
+        significant = entry.attendee_sequence_digest()
         if before is None:
             out[entry.uid] = Version(entry.uid, entry.event, 0, significant, 0, entry)
             continue
@@ -117,14 +119,14 @@ def plan_messages(
     received: dict[tuple[str, str], Received],
     uid_of: dict[str, str],
     wanted: Callable[[str, str], bool] = lambda email, uid: True,
-    failed: frozenset[tuple[str, str, str, int, str]] = frozenset(),
-) -> Plan:
+    refused: frozenset[tuple[str, str, str, int, str]] = frozenset(),
+) -> InvitePlan:
     """Every message the people in scope need, REQUESTs first, each kind by event and e-mail.
 
     `versions` from plan_versions; `uid_of` maps event slug to UID; `received`
     is keyed by (email, uid); `wanted(email, uid)` narrows the plan (--to,
-    --event). A message equal to one in `failed` (email, uid, method,
-    sequence, content) is held back, not planned again.
+    --event). A message equal to one in `refused` (email, uid, method,
+    sequence, content: a server refused it) is held back, not planned again.
     """
     requests: list[Message] = []
     registered: set[tuple[str, str]] = set()
@@ -133,7 +135,7 @@ def plan_messages(
     def keep(message: Message, into: list[Message]) -> None:
         nonlocal held
         key = (message.email, message.uid, message.method, message.sequence, message.content)
-        if key in failed:
+        if key in refused:
             held += 1
         else:
             into.append(message)
@@ -147,7 +149,7 @@ def plan_messages(
         version = versions[uid]
         found = keys.get(uid)
         if found is None:
-            found = keys[uid] = (version.entry.content(), version.entry.significant())
+            found = keys[uid] = (version.entry.content(), version.entry.attendee_sequence_digest())
         content, significant = found
         last = received.get((person.email, uid))
         if last is None:
@@ -200,14 +202,14 @@ def plan_messages(
                 change,
                 max(version.sequence, last.top + 1),
                 entry.content(),
-                entry.significant(),
+                entry.attendee_sequence_digest(),
                 last.erased,
             ),  # fmt: skip
             cancels,
         )
     cancels.sort(key=lambda m: (m.event, m.email))
     entries = {uid: v.entry for uid, v in versions.items() if v.entry is not None}
-    return Plan(requests + cancels, versions, entries, held)
+    return InvitePlan(requests + cancels, versions, entries, held)
 
 
 def raise_floors(versions: dict[str, Version], messages: Iterable[Message]) -> dict[str, Version]:

@@ -544,6 +544,18 @@ def send_summary(outgoing, dry_run: bool) -> list[str]:
     return lines
 
 
+def no_link_warning(slug: str) -> str:
+    return (
+        f"Warning: {slug} has no join link, so its invites carry none - set it with"
+        f" `innoff agenda event {slug} --join-url URL` (--require-link refuses to send)"
+    )
+
+
+def send_question(count: int, maildir: Path | None, host: str | None) -> str:
+    where = f"into {maildir}" if maildir is not None else f"through {host}"
+    return f"Send {count} messages {where}?"
+
+
 def invite_files_report(report, folder: Path) -> list[str]:
     """`export ics --invites`: what this export writes, and what the folder then holds."""
     written = ", ".join(

@@ -71,6 +71,7 @@ def import_file(
     rejects: Path | None = None,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
+    on_wait: store.OnWait = None,
 ) -> ImportReport:
     """Import one registration export; see README 'Registrations' for every rule.
 
@@ -80,9 +81,9 @@ def import_file(
     from innoff_cli import registration_exports
 
     size = _size(path)
-    conn = store.connect(db_path)
+    conn = store.connect(db_path, on_wait)
     try:
-        events = store.load_events(conn)
+        events = store.programme.load_events(conn)
         default = (
             programme.match_event(events, event) if event else programme.main_event(events)
         ).slug
@@ -92,7 +93,7 @@ def import_file(
                 delimiter=delimiter, mapping=mapping,
             )  # fmt: skip
             report = _report(path, export, dry_run)
-            previous = store.find_import(conn, export.sha256)
+            previous = store.imports.find_import(conn, export.sha256)
             if previous:
                 report.previously_imported = previous["imported_at"]
             options = json.dumps(
@@ -100,14 +101,16 @@ def import_file(
                  "mapping": mapping or {}, "replace": replace},
                 sort_keys=True, ensure_ascii=False,
             )  # fmt: skip
-            same = store.same_import(conn, export.sha256, options) if rejects is None else None
+            same = (
+                store.imports.same_import(conn, export.sha256, options) if rejects is None else None
+            )
             if same is not None:
                 # Imported with the same options, and nothing has changed since:
                 # reading it again could change nothing.
                 _same_as_before(report, same)
                 return report
             tick = (lambda: progress(raw.tell(), size)) if progress else None
-            _merge(conn, export, report, replace, rejects, now, tick, options)
+            _import_rows(conn, export, report, replace, rejects, now, tick, options, on_wait)
     finally:
         conn.close()
     return report
@@ -156,17 +159,38 @@ def _same_as_before(report: ImportReport, before: dict) -> None:
         setattr(report, key, before[key])
 
 
-def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | None,
-           now: datetime, tick, options: str) -> None:  # fmt: skip
-    """Stage the rows, refuse a file whose columns failed, merge, and record the import."""
-    # Rejected rows go out as they came, plus a reason, in the file's own
-    # encoding and delimiter; the file appears only if the import completes.
+def _import_rows(conn, export, report: ImportReport, replace: bool, rejects: Path | None,
+                 now: datetime, tick, options: str, on_wait: store.OnWait) -> None:  # fmt: skip
+    """Stage the rows, refuse a file whose columns failed, merge, and record the import:
+    one transaction (rolled back for a dry run, which reports what it would do)."""
+    reasons: Counter[str] = Counter()
+    with (
+        _rejected_rows(export, rejects, report, reasons) as reject,
+        store.writing(conn, on_wait=on_wait, check_references=False, keep=not report.dry_run),
+    ):  # every reference holds by construction: see ImportSession.apply
+        session = store.imports.ImportSession(conn, export.reader.bits)
+        session.stage(export.rows(reject), tick)
+        _note_later_block(export, report)
+        _check_whole_columns(export.name, session, report, export.plan, export.reader, reasons)
+        counts = session.merge(replace)
+        for key in ("new", "updated", "unchanged", "duplicates"):
+            setattr(report, key, counts[key])
+        report.rows = counts["rows"] + report.rejected
+        report.warnings = export.reader.warnings.lines()
+        if not report.dry_run:
+            _record(conn, session, export, report, replace, options, now)
+
+
+@contextmanager
+def _rejected_rows(export, rejects: Path | None, report: ImportReport, reasons: Counter[str]):
+    """The callback each rejected row goes to: counted, the first few shown, and with
+    --rejects written out as they came plus a reason, in the file's own encoding and
+    delimiter (the file appears only if the import completes)."""
     rejects_file = (
         files.written_whole(rejects, export.encoding, errors="replace")
         if rejects
         else nullcontext()
     )
-    reasons: Counter[str] = Counter()
     with rejects_file as stream:
         rejected_out = csv.writer(stream, delimiter=export.delimiter) if stream else None
         if rejected_out:
@@ -183,60 +207,43 @@ def _merge(conn, export, report: ImportReport, replace: bool, rejects: Path | No
             if rejected_out:
                 rejected_out.writerow([*row.cells, said])
 
-        store.begin_import(conn)
-        try:
-            session = store.ImportSession(conn, export.reader.bits)
-            session.stage(export.rows(reject), tick)
-            if export.stopped:
-                from innoff_cli.registration_exports import shown
+        yield reject
 
-                line, title = export.stopped[0]
-                report.stopped_at = line
-                export.reader.warnings.add(
-                    "a later block is not registrants, not read",
-                    f"from line {line}: {shown(title)}",
-                )
-            _check_whole_columns(export.name, session, report, export.plan, export.reader, reasons)
-            counts = session.merge(replace)
-            for key in ("new", "updated", "unchanged", "duplicates"):
-                setattr(report, key, counts[key])
-            report.rows = counts["rows"] + report.rejected
-            report.warnings = export.reader.warnings.lines()
-            if report.dry_run:
-                conn.rollback()
-                return
-            at = now.astimezone(UTC).isoformat(timespec="seconds")
-            check = {
-                "sha256": export.sha256, "options": options, "checked_at": at,
-                "rows": report.rows, "unchanged": report.new + report.updated + report.unchanged,
-                "duplicates": report.duplicates, "rejected": report.rejected,
-            }  # fmt: skip
-            if not (report.new or report.updated):
-                # Nothing to write but the note that it was read: the next run
-                # of the same file need not read it again.
-                store.checked_import(conn, check)
-                conn.commit()
-                return
-            import_id = store.record_import(
-                conn,
-                {
-                    "file_name": Path(report.file).name,
-                    "sha256": export.sha256,
-                    "imported_at": at,
-                    "encoding": export.encoding,
-                    "delimiter": report.delimiter,
-                    **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
-                },
-            )  # fmt: skip
-            session.apply(import_id, replace)
-            store.checked_import(conn, check)
-            conn.commit()
-            report.written = True
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            store.end_import(conn)
+
+def _note_later_block(export, report: ImportReport) -> None:
+    """Where the file's registrants end and a later block (hosts, panelists) begins."""
+    if export.stopped:
+        from innoff_cli.registration_exports import shown
+
+        line, title = export.stopped[0]
+        report.stopped_at = line
+        export.reader.warnings.add(
+            "a later block is not registrants, not read", f"from line {line}: {shown(title)}"
+        )
+
+
+def _record(conn, session, export, report: ImportReport, replace: bool, options: str,
+            now: datetime) -> None:  # fmt: skip
+    """Write what the import changed, and remember that the file was read in full,
+    so the next run of the same file need not read it again."""
+    at = now.astimezone(UTC).isoformat(timespec="seconds")
+    check = {
+        "sha256": export.sha256, "options": options, "checked_at": at,
+        "rows": report.rows, "unchanged": report.new + report.updated + report.unchanged,
+        "duplicates": report.duplicates, "rejected": report.rejected,
+    }  # fmt: skip
+    if report.new or report.updated:
+        import_id = store.imports.record_import(
+            conn,
+            {
+                "file_name": Path(report.file).name, "sha256": export.sha256,
+                "imported_at": at, "encoding": export.encoding, "delimiter": report.delimiter,
+                **{k: getattr(report, k) for k in ("rows", "new", "updated", "unchanged", "duplicates", "rejected")},
+            },
+        )  # fmt: skip
+        session.apply(import_id, replace)
+        report.written = True
+    store.imports.checked_import(conn, check)
 
 
 def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:
@@ -320,7 +327,7 @@ def _answer_now(answer: str | None) -> str:
 
 
 def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
-    return programme.match_event(store.load_events(conn), event).slug if event else None
+    return programme.match_event(store.programme.load_events(conn), event).slug if event else None
 
 
 def list_participants(
@@ -335,7 +342,7 @@ def list_participants(
     try:
         slug = _event_slug(conn, event)
         wanted = search.casefold() if search else None
-        for person in store.participants(conn, slug, order=norwegian_order):
+        for person in store.registrations.participants(conn, slug, order=norwegian_order):
             # In Python, not SQL: LIKE folds only ASCII, and "Ø" must find "ø".
             if wanted is not None and not any(
                 wanted in (person[key] or "").casefold()
@@ -357,7 +364,7 @@ def show_participant(db_path: Path, email: str) -> dict:
 
     conn = store.connect(db_path)
     try:
-        person = store.participant(conn, email)
+        person = store.registrations.participant(conn, email)
     finally:
         conn.close()
     if person is None:
@@ -378,8 +385,8 @@ def stats(db_path: Path) -> dict[str, dict]:
     """
     conn = store.connect(db_path)
     try:
-        total, per_event, groups = store.counts(conn)
-        answer_groups = store.answer_counts(conn)
+        total, per_event, groups = store.registrations.counts(conn)
+        answer_groups = store.replies.answer_counts(conn)
     finally:
         conn.close()
     kinds: Counter[str] = Counter()
@@ -411,11 +418,11 @@ def stats(db_path: Path) -> dict[str, dict]:
     }
 
 
-def remove_participant(db_path: Path, email: str) -> int:
+def remove_participant(db_path: Path, email: str, on_wait: store.OnWait = None) -> int:
     """Erase a person; returns how many of their invites still need a cancellation."""
-    conn = store.connect(db_path)
+    conn = store.connect(db_path, on_wait)
     try:
-        found, pending = store.remove_participant(conn, email)
+        found, pending = store.registrations.erase_participant(conn, email, on_wait)
         if not found:
             raise InnoffError(
                 f"no participant with e-mail '{email}' - see `innoff registrations list`"

@@ -1,9 +1,9 @@
 """`innoff invites replies`: read the answers calendars send back and record them.
 
 Read (mailboxes + reply_messages, no database), then match and record in one
-transaction: an error, a refused IMAP login or Ctrl-C leaves the database as
-it was, and the write lock is held only for the recording, not while a slow
-IMAP server is read.
+`store.writing()`: an error, a refused IMAP login or Ctrl-C leaves the
+database as it was, and the write lock is held only for the recording, not
+while a slow IMAP server is read.
 
 Matching follows RFC 5546 3.2.3 as real calendars bend it: the UID names the
 invite, the ATTENDEE the person (compared case-insensitively); where the
@@ -59,6 +59,7 @@ def read_replies(
     dry_run: bool = False,
     password: Callable[[str], str] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    on_wait: store.OnWait = None,
 ) -> ReplyReport:
     report = ReplyReport(sources=[_label(s) for s in sources], dry_run=dry_run)
     found: list[ReadMessage] = []
@@ -89,7 +90,7 @@ def read_replies(
                     report.other_mail += 1
                 continue
             found.append(read)
-    _record(db_path, found, report, now().astimezone(UTC).isoformat(timespec="seconds"))
+    _record(db_path, found, report, now().astimezone(UTC).isoformat(timespec="seconds"), on_wait)
     return report
 
 
@@ -102,16 +103,15 @@ def _label(source: str) -> str:
     return source
 
 
-def _record(db_path: Path, found, report: ReplyReport, read_utc: str) -> None:
-    conn = store.connect(db_path)
+def _record(db_path: Path, found, report: ReplyReport, read_utc: str, on_wait) -> None:
+    conn = store.connect(db_path, on_wait)
     try:
-        events = store.invite_events(conn)
-        store.begin_write(conn)
-        try:
+        events = store.outbox.invite_events(conn)
+        with store.writing(conn, on_wait=on_wait, keep=not report.dry_run):
             seen: set[str] = set()
             counts: Counter[str] = Counter()
             for read in found:
-                if read.message_id in seen or store.was_read(conn, read.message_id):
+                if read.message_id in seen or store.replies.was_read(conn, read.message_id):
                     report.already_read += 1
                     continue
                 seen.add(read.message_id)
@@ -119,16 +119,9 @@ def _record(db_path: Path, found, report: ReplyReport, read_utc: str) -> None:
                 for answer in read.answers:
                     kept |= _apply(conn, report, counts, events, read, answer, read_utc)
                 if kept:
-                    store.mark_read(conn, read.message_id, read_utc)
+                    store.replies.mark_read(conn, read.message_id, read_utc)
             report.answers = {k.lower(): counts[k] for k in PARTSTATS if counts[k]}
-            if report.dry_run:
-                conn.rollback()
-                return
-            conn.commit()
-            report.written = True
-        except BaseException:
-            conn.rollback()
-            raise
+        report.written = not report.dry_run
     finally:
         conn.close()
 
@@ -138,11 +131,11 @@ def _who(conn, read: ReadMessage, answer: Answer) -> tuple[str, str, object, boo
     with_state = [a for a in answer.attendees if a.partstat] or list(answer.attendees)
     for attendee in with_state:
         key = attendee.address.casefold()
-        sent = store.sent_to(conn, key, answer.uid) if key else None
+        sent = store.outbox.sent_to(conn, key, answer.uid) if key else None
         if sent:
             return key, attendee.partstat, (sent, attendee), False
     sender = read.sender.casefold()
-    sent = store.sent_to(conn, sender, answer.uid) if sender else None
+    sent = store.outbox.sent_to(conn, sender, answer.uid) if sender else None
     if sent:
         attendee = with_state[0] if with_state else None
         return sender, attendee.partstat if attendee else "", (sent, attendee), True
@@ -173,7 +166,7 @@ def _apply(conn, report, counts, events, read: ReadMessage, answer: Answer, read
             {**base, "event": event, "reason": "no longer invited (was sent a cancellation)"}
         )
         return False
-    if not store.is_participant(conn, email):
+    if not store.registrations.is_participant(conn, email):
         # Erased: nothing of theirs is stored, and the report names no one.
         report.ignored.append({"message_id": read.message_id, "from": "", "uid": answer.uid,
                                "event": event, "reason": "not a participant (erased)"})  # fmt: skip
@@ -185,7 +178,7 @@ def _apply(conn, report, counts, events, read: ReadMessage, answer: Answer, read
             "start": answer.start, "end": answer.end, "tzid": answer.start_tzid,
             "comment": answer.comment, "read_utc": read_utc,
         }  # fmt: skip
-        store.save_counter(conn, proposal)
+        store.replies.save_counter(conn, proposal)
         report.counters.append(proposal)
         return True
     if partstat not in PARTSTATS:
@@ -199,14 +192,14 @@ def _apply(conn, report, counts, events, read: ReadMessage, answer: Answer, read
              "sequence": answer.sequence, "last_sent": top}
         )  # fmt: skip
     moment = answer.dtstamp_utc or read.date_utc or ""
-    stored = store.stored_reply(conn, email, answer.uid)
+    stored = store.replies.stored_reply(conn, email, answer.uid)
     if stored is not None and (answer.sequence, moment) <= (
         stored["sequence"],
         stored["dtstamp_utc"] or stored["sent_utc"] or "",
     ):
         report.superseded += 1
         return True
-    store.save_reply(
+    store.replies.save_reply(
         conn,
         {
             "email": email, "uid": answer.uid, "event": event, "partstat": partstat,

@@ -383,7 +383,7 @@ def test_every_import_is_recorded(run, tmp_path, db_path):
     export.write_text(MESSY, encoding="utf-8")
     report = import_json(run, export)
     conn = sqlite3.connect(db_path)
-    (row,) = store.import_history(conn)
+    (row,) = store.imports.import_history(conn)
     assert (row["file_name"], row["sha256"], row["rows"], row["new"], row["rejected"]) == (
         "neon.csv", report["sha256"], 4, 2, 2,
     )  # fmt: skip
@@ -400,7 +400,7 @@ def test_interrupted_import_leaves_the_database_unchanged(run, tmp_path, db_path
     export.write_text(
         "Navn;E-post\n" + "".join(f"P{i};p{i}@x.no\n" for i in range(5000)), encoding="utf-8"
     )
-    original = store.ImportSession._insert
+    original = store.imports.ImportSession._insert
     calls = {"n": 0}
 
     def interrupted(self, staged):
@@ -409,7 +409,7 @@ def test_interrupted_import_leaves_the_database_unchanged(run, tmp_path, db_path
             raise KeyboardInterrupt
         return original(self, staged)
 
-    monkeypatch.setattr(store.ImportSession, "_insert", interrupted)
+    monkeypatch.setattr(store.imports.ImportSession, "_insert", interrupted)
     rejects = tmp_path / "rejects.csv"
     result = run("registrations", "import", str(export), "--rejects", str(rejects))
     assert result.exit_code == 130
@@ -421,20 +421,21 @@ def test_interrupted_import_leaves_the_database_unchanged(run, tmp_path, db_path
 def test_an_event_removed_while_the_file_is_read_stops_the_import(
     run, tmp_path, db_path, monkeypatch
 ):
-    """Imports skip SQLite's per-row foreign key checks (store.begin_import); the
-    events, read before the write began, are checked instead."""
+    """Imports skip SQLite's per-row foreign key checks (store.writing with
+    check_references=False); the events, read before the write began, are
+    checked instead."""
     run("agenda", "show")
     export = tmp_path / "export.csv"
     export.write_text("Navn;E-post;Deltar på årsmøte\nKari;kari@x.no;Ja\n", encoding="utf-8")
-    original = store.begin_import
+    original = store.writing
 
-    def another_run_edits_the_programme_first(conn):
+    def another_run_edits_the_programme_first(conn, **options):
         with sqlite3.connect(db_path) as other:
             other.execute("PRAGMA foreign_keys = ON")
             other.execute("DELETE FROM events WHERE slug = 'arsmote'")
-        original(conn)
+        return original(conn, **options)
 
-    monkeypatch.setattr(store, "begin_import", another_run_edits_the_programme_first)
+    monkeypatch.setattr(store, "writing", another_run_edits_the_programme_first)
     before = dump(db_path)
     result = run("registrations", "import", str(export))
     assert result.exit_code == 1

@@ -188,13 +188,18 @@ def test_addresses_are_valid_mailto_uris():
 def test_content_and_significant_changes():
     entry = ical.event_entry(EVENTS[0], "innoff.no")
     retitled = ical.event_entry(EVENTS[0]._replace(title="INNOFF-studio 2020"), "innoff.no")
-    assert retitled.content() != entry.content() and retitled.significant() == entry.significant()
+    assert (
+        retitled.content() != entry.content()
+        and retitled.attendee_sequence_digest() == entry.attendee_sequence_digest()
+    )
     later = ical.event_entry(
         EVENTS[0]._replace(end=EVENTS[0].end + timedelta(minutes=10)), "innoff.no"
     )
-    assert later.significant() != entry.significant()
+    assert later.attendee_sequence_digest() != entry.attendee_sequence_digest()
     linked = ical.event_entry(EVENTS[0]._replace(join_url="https://zoom.us/j/1"), "innoff.no")
-    assert linked.significant() != entry.significant()  # the place of a digital event
+    assert (
+        linked.attendee_sequence_digest() != entry.attendee_sequence_digest()
+    )  # the place of a digital event
     assert ical.Entry.from_json(entry.as_json()) == entry
 
 
@@ -225,32 +230,32 @@ def test_parse_organizer_refuses_nonsense():
         ical.parse_organizer("INNOFF")
 
 
-def state_of(plan: calendars.Plan) -> dict:
+def state_of(plan: calendars.FeedPlan) -> dict:
     return {row["uid"]: row for row in plan.state_rows(STAMP)}
 
 
-def test_plan_sequences_new_unchanged_updated_and_cancelled():
+def test_plan_feed_new_unchanged_updated_and_cancelled():
     events = programme.bundled_programme()
     entries = [ical.event_entry(e, "innoff.no") for e in events]
     everything = lambda row: True  # noqa: E731
-    first = calendars.plan_sequences(entries, {}, everything)
+    first = calendars.plan_feed(entries, {}, everything)
     assert first.changes == {"studio@innoff.no": "new", "arsmote@innoff.no": "new"}
     state = state_of(first)
-    again = calendars.plan_sequences(entries, state, everything)
+    again = calendars.plan_feed(entries, state, everything)
     assert (
         again.sequences == {"studio@innoff.no": 0, "arsmote@innoff.no": 0} and not again.cancelled
     )
 
     shifted = programme.shift_item(events[0], "pause", timedelta(minutes=5), following=True)
     changed = [ical.event_entry(shifted, "innoff.no"), entries[1]]
-    plan = calendars.plan_sequences(changed, state, everything)
+    plan = calendars.plan_feed(changed, state, everything)
     assert plan.changes == {"studio@innoff.no": "updated", "arsmote@innoff.no": "unchanged"}
     assert plan.sequences["studio@innoff.no"] == 1
 
-    gone = calendars.plan_sequences([changed[0]], state_of(plan), everything)
+    gone = calendars.plan_feed([changed[0]], state_of(plan), everything)
     assert [(e.uid, seq) for e, seq in gone.cancelled] == [("arsmote@innoff.no", 1)]
     assert "arsmote@innoff.no: SEQUENCE 0 -> 1 (cancelled)" in gone.lines()
-    out_of_scope = calendars.plan_sequences(
+    out_of_scope = calendars.plan_feed(
         [changed[0]], state_of(plan), lambda row: row["event"] == "studio"
     )
     assert out_of_scope.cancelled == []

@@ -125,7 +125,7 @@ answer = st.sampled_from(["Ja", "Nei", "", "Begge"])
     )
 )
 def test_imports_keep_every_reference_whole(tmp_path, template_db, files):
-    """Imports write without SQLite's per-row foreign key checks (store.begin_import):
+    """Imports write without SQLite's per-row foreign key checks (store.writing with check_references=False):
     after any sequence of them, with --replace or not, every registration and
     every import line still points at a participant, an event and an import."""
     tmp_path = fresh(tmp_path)

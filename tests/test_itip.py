@@ -83,7 +83,7 @@ def test_failed_messages_are_held_and_scope_narrows():
     held = frozenset(
         {(message.email, message.uid, message.method, message.sequence, message.content)}
     )
-    assert plan(STUDIO, {}, {}, failed=held).held == 1
+    assert plan(STUDIO, {}, {}, refused=held).held == 1
     assert plan(STUDIO, {}, {}, wanted=lambda email, uid: email == "ola@x.no").messages == []
 
 

@@ -23,7 +23,7 @@ def test_a_blank_file_gets_the_schema_and_the_bundled_programme(new_db_path):
     assert {"events", "items", "_sqlite_migrations"} <= tables(new_db_path)
     applied = [row[0] for row in db.conn.execute("SELECT name FROM _sqlite_migrations")]
     assert applied == migrations.MIGRATION_NAMES
-    assert [e.slug for e in store.load_events(db.conn)] == ["studio", "arsmote"]
+    assert [e.slug for e in store.programme.load_events(db.conn)] == ["studio", "arsmote"]
     db.close()
 
 
@@ -93,7 +93,7 @@ def test_a_folder_is_refused(tmp_path):
 def test_save_programme_twice_changes_nothing(new_db_path):
     db = store.open_db(new_db_path)
     events = programme.bundled_programme()
-    assert store.save_programme(db, events) == {
+    assert store.programme.save_programme(db, events) == {
         "added": [],
         "updated": [],
         "unchanged": ["studio", "arsmote"],
@@ -108,8 +108,8 @@ def test_save_programme_updates_and_removes_items(new_db_path):
         items=tuple(i for i in studio.items if i.id != "pause"),
         title="INNOFF-studio 2020",
     )
-    assert store.save_programme(db, [shorter])["updated"] == ["studio"]
-    stored = {e.slug: e for e in store.load_events(db.conn)}
+    assert store.programme.save_programme(db, [shorter])["updated"] == ["studio"]
+    stored = {e.slug: e for e in store.programme.load_events(db.conn)}
     assert stored["studio"] == shorter
     assert "arsmote" in stored  # events not in the file are left alone
     db.close()
@@ -119,10 +119,11 @@ def test_times_round_trip_through_utc(new_db_path):
     db = store.open_db(new_db_path)
     studio = programme.bundled_programme()[0]
     moved = programme.shift_item(studio, "pause", timedelta(minutes=5), following=True)
-    store.save_event(db, moved)
+    with store.writing(db.conn):
+        store.programme.write_event(db, moved)
     row = db.conn.execute("SELECT start_utc FROM items WHERE id = 'pause'").fetchone()
     assert row[0] == "2020-11-17T10:05:00+00:00"
-    assert store.load_events(db.conn)[0] == moved
+    assert store.programme.load_events(db.conn)[0] == moved
     db.close()
 
 
@@ -130,7 +131,7 @@ def test_the_read_path_uses_plain_sqlite3_when_the_schema_is_current(new_db_path
     store.open_db(new_db_path).close()
     conn = store.connect(new_db_path)
     assert type(conn) is sqlite3.Connection
-    assert [e.slug for e in store.load_events(conn)] == ["studio", "arsmote"]
+    assert [e.slug for e in store.programme.load_events(conn)] == ["studio", "arsmote"]
     conn.close()
 
 
@@ -153,7 +154,7 @@ def test_an_older_database_is_upgraded_on_open(new_db_path):
     assert applied == migrations.MIGRATION_NAMES
     assert "participants" in tables(new_db_path)
     # The old events stay; the bundled programme is only for a brand-new file.
-    assert [e.slug for e in store.load_events(conn)] == ["gammel"]
+    assert [e.slug for e in store.programme.load_events(conn)] == ["gammel"]
     conn.close()
 
 
@@ -234,9 +235,11 @@ def test_replace_finds_each_registration_it_drops_by_its_key(db_path):
     each), never by scanning every registration against them: that was quadratic,
     minutes at 100,000 people."""
     conn = store.connect(db_path)
-    session = store.ImportSession(conn, {"studio": 1, "arsmote": 2})
+    session = store.imports.ImportSession(conn, {"studio": 1, "arsmote": 2})
     conn.execute("CREATE TEMP TABLE merged (email TEXT, events INTEGER)")
-    plan = [row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + store.DROP_UNLISTED_EVENTS)]
+    plan = [
+        row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + store.imports.DROP_UNLISTED_EVENTS)
+    ]
     assert any(step.startswith("SEARCH registrations USING PRIMARY KEY") for step in plan), plan
     assert not any(step.startswith("SCAN registrations") for step in plan), plan
     session.close()
@@ -250,8 +253,8 @@ def test_staging_keeps_every_row_in_order_however_many_a_statement_takes(db_path
     limit allows (999 before SQLite 3.32), the rest of a batch one by one."""
     conn = store.connect(db_path)
     conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
-    session = store.ImportSession(conn, {"studio": 1, "arsmote": 2})
-    assert session.per_insert == max(1, min(store.STAGE_ROWS_PER_INSERT, limit // 11))
+    session = store.imports.ImportSession(conn, {"studio": 1, "arsmote": 2})
+    assert session.per_insert == max(1, min(store.imports.STAGE_ROWS_PER_INSERT, limit // 11))
     rows = [
         (n, f"p{n}@x.no", f"P{n}@x.no", f"Navn {n}", "", "", "", "", None, "{}", n % 4)
         for n in range(2, count + 2)
@@ -259,7 +262,9 @@ def test_staging_keeps_every_row_in_order_however_many_a_statement_takes(db_path
     ticks = []
     session.stage(iter(rows), lambda: ticks.append(session.staged))
     assert session.staged == count
-    assert conn.execute(f"SELECT {store.ROW} FROM staging ORDER BY rowid").fetchall() == rows
-    assert ticks == list(range(store.STAGE_BATCH, count + 1, store.STAGE_BATCH))
+    assert (
+        conn.execute(f"SELECT {store.imports.ROW} FROM staging ORDER BY rowid").fetchall() == rows
+    )
+    assert ticks == list(range(store.imports.STAGE_BATCH, count + 1, store.imports.STAGE_BATCH))
     session.close()
     conn.close()

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from innoff_cli.cli.base import EventOption, database_path
+from innoff_cli.cli.base import EventOption, database_path, say_waiting
 from innoff_cli.errors import InnoffError
 
 agenda_app = typer.Typer(no_args_is_help=True)
@@ -60,7 +60,7 @@ def agenda_load(
     """Load or update the programme from a TOML file (items missing from it are removed)."""
     from innoff_cli import agenda
 
-    report = agenda.load(database_path(ctx), file)
+    report = agenda.load(database_path(ctx), file, on_wait=say_waiting)
     for what in ("added", "updated", "unchanged"):
         if report[what]:
             typer.echo(f"{what.capitalize()}: {', '.join(report[what])}", err=True)
@@ -112,7 +112,7 @@ def agenda_event(
             "nothing to change - pass --title, --start, --end, --location, --url, --join-url"
             " or --recording-url"
         )
-    changed = agenda.edit_event(database_path(ctx), event, **changes)
+    changed = agenda.edit_event(database_path(ctx), event, on_wait=say_waiting, **changes)
     typer.echo(f"Changed {changed.slug}: {', '.join(changes)}.", err=True)
 
 
@@ -137,7 +137,10 @@ def agenda_add(
     from innoff_cli import agenda
 
     speakers = agenda.speakers_from(speaker or [], org or [])
-    item = agenda.add(database_path(ctx), title, start, event, end, kind, speakers, item_id=item_id)
+    item = agenda.add(
+        database_path(ctx), title, start, event, end, kind, speakers, item_id=item_id,
+        on_wait=say_waiting,
+    )  # fmt: skip
     typer.echo(f"Added '{item.id}' at {item.start:%H:%M}.", err=True)
 
 
@@ -171,7 +174,7 @@ def agenda_edit(
         changes["speakers"] = agenda.speakers_from(speaker or [], org or [])
     if not changes:
         raise InnoffError("nothing to change - pass --title, --start, --end, --kind or --speaker")
-    item = agenda.edit(database_path(ctx), item_id, **changes)
+    item = agenda.edit(database_path(ctx), item_id, on_wait=say_waiting, **changes)
     typer.echo(f"Changed '{item.id}'.", err=True)
 
 
@@ -183,7 +186,7 @@ def agenda_remove(
     """Remove an item from the programme."""
     from innoff_cli import agenda
 
-    item = agenda.remove(database_path(ctx), item_id)
+    item = agenda.remove(database_path(ctx), item_id, on_wait=say_waiting)
     typer.echo(f"Removed '{item.id}' ({item.title}).", err=True)
 
 
@@ -206,6 +209,6 @@ def agenda_shift(
     """Move an item in time, optionally with everything after it."""
     from innoff_cli import agenda
 
-    event = agenda.shift(database_path(ctx), item_id, duration, following)
+    event = agenda.shift(database_path(ctx), item_id, duration, following, on_wait=say_waiting)
     moved = next(item for item in event.items if item.id == item_id)
     typer.echo(f"Moved '{item_id}' to {moved.start:%H:%M}.", err=True)

@@ -131,11 +131,11 @@ def root(
 ) -> None:
     """Organise INNOFF's events: the programme, registrations and calendar invites."""
     ctx.obj = {"db": db or default_db_path(), "debug": debug}
-    from innoff_cli import store
 
-    store.on_wait = lambda: typer.echo(
-        "Waiting for another innoff run to finish writing to the database ...", err=True
-    )
+
+def say_waiting() -> None:
+    """Told by the store when a write waits for another innoff run (`on_wait`)."""
+    typer.echo("Waiting for another innoff run to finish writing to the database ...", err=True)
 
 
 EventOption = Annotated[

@@ -6,7 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from innoff_cli.cli.base import AlarmOption, EventOption, OrganizerOption, database_path
+from innoff_cli.cli.base import (
+    AlarmOption,
+    EventOption,
+    OrganizerOption,
+    database_path,
+    say_waiting,
+)
 
 export_app = typer.Typer(no_args_is_help=True)
 
@@ -51,7 +57,7 @@ def export_ics(
     if invites is not None:
         report = calendars.write_invites(
             database_path(ctx), invites, event=event, organizer=organizer, alarm=reminder,
-            dry_run=dry_run, now=now,
+            dry_run=dry_run, now=now, on_wait=say_waiting,
         )  # fmt: skip
         from innoff_cli import output
 
@@ -60,7 +66,7 @@ def export_ics(
         return
     report = calendars.public_calendar(
         database_path(ctx), event=event, items=items, breaks=breaks, organizer=organizer,
-        alarm=reminder, dry_run=dry_run, now=now,
+        alarm=reminder, dry_run=dry_run, now=now, on_wait=say_waiting,
     )  # fmt: skip
     if dry_run:
         for line in report.plan.lines():

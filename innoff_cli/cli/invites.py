@@ -7,8 +7,14 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from innoff_cli.cli.base import AlarmOption, EventOption, OrganizerOption, database_path
-from innoff_cli.errors import InnoffError
+from innoff_cli.cli.base import (
+    AlarmOption,
+    EventOption,
+    OrganizerOption,
+    database_path,
+    say_waiting,
+)
+from innoff_cli.errors import InnoffError, OptionError
 
 invites_app = typer.Typer(no_args_is_help=True)
 
@@ -95,28 +101,19 @@ def invites_send(
     ] = False,
 ) -> None:
     """Send invites, updates and cancellations (iMIP) to everyone who needs one."""
-    from innoff_cli import delivery, invites, output, programme
+    from innoff_cli import invites, output, programme
 
-    if smtp_security == "none" and smtp_host and not delivery.is_loopback(smtp_host):
-        raise typer.BadParameter(
-            "none sends in the clear: only to a server on this machine (127.0.0.1, localhost)",
-            param_hint="--smtp-security",
-        )
+    try:
+        invites.check_security(smtp_host, smtp_security)
+    except OptionError as error:
+        raise typer.BadParameter(str(error), param_hint=error.option) from None
     reminder = programme.parse_alarm(alarm)
     db_path = database_path(ctx)
     outgoing = invites.plan_send(
         db_path, event=event, to=to, organizer=organizer, retry_failed=retry_failed
     )
-    for slug in outgoing.no_link:
-        if require_link:
-            raise InnoffError(
-                f"{slug} has no join link - set it with `innoff agenda event {slug} --join-url URL`"
-            )
-        typer.echo(
-            f"Warning: {slug} has no join link, so its invites carry none - set it with"
-            f" `innoff agenda event {slug} --join-url URL` (--require-link refuses to send)",
-            err=True,
-        )
+    for slug in invites.check_links(outgoing, require_link):
+        typer.echo(output.no_link_warning(slug), err=True)
     for line in output.send_summary(outgoing, dry_run):
         typer.echo(line, err=True)
     if not outgoing.messages:
@@ -125,39 +122,22 @@ def invites_send(
     if dry_run and maildir is None:
         typer.echo("Dry run: nothing was sent or recorded.", err=True)
         return
-    if maildir is not None:
-        transport = delivery.MaildirTransport(maildir)
-        rate = 0  # a folder on this machine has no sending limit
-    else:
-        transport = delivery.SmtpTransport(
-            _smtp_settings(smtp_host, smtp_port, smtp_security, smtp_user)
-        )
+    transport, rate = invites.transport_for(
+        maildir, smtp_host, smtp_port, smtp_security, smtp_user,
+        lambda: _password("SMTP", "SMTP password"), rate,
+    )  # fmt: skip
     if not yes and not dry_run:
         if not sys.stdin.isatty():
             raise InnoffError("sending needs confirmation - pass --yes to send without asking")
-        where = f"into {maildir}" if maildir is not None else f"through {smtp_host}"
-        typer.confirm(f"Send {len(outgoing.messages)} messages {where}?", abort=True, err=True)
+        question = output.send_question(len(outgoing.messages), maildir, smtp_host)
+        typer.confirm(question, abort=True, err=True)
     with output.send_progress(len(outgoing.messages)) as tick:
         report = invites.deliver(
             db_path, outgoing, transport, sender=sender, rate=rate, alarm=reminder,
-            progress=tick, record=not dry_run,
+            progress=tick, record=not dry_run, on_wait=say_waiting,
         )  # fmt: skip
     for line in output.send_report(report, dry_run):
         typer.echo(line, err=True)
-
-
-def _smtp_settings(host: Optional[str], port: Optional[int], security: str, user: Optional[str]):
-    from innoff_cli import delivery
-
-    if not host:
-        raise InnoffError(
-            "no SMTP server - pass --smtp-host or set INNOFF_SMTP_HOST"
-            " (or --maildir DIR to write the messages into a folder)"
-        )
-    password = _password("SMTP", "SMTP password") if user else None
-    return delivery.SmtpSettings(
-        host, port or delivery.DEFAULT_PORTS[security], security, user, password
-    )
 
 
 @invites_app.command("status")
@@ -211,8 +191,9 @@ def invites_replies(
                 "give a day as YYYY-MM-DD, e.g. 2020-11-01", param_hint="--since"
             ) from None
     report = replies.read_replies(
-        database_path(ctx), sources, since=day, dry_run=dry_run, password=_imap_password
-    )
+        database_path(ctx), sources, since=day, dry_run=dry_run, password=_imap_password,
+        on_wait=say_waiting,
+    )  # fmt: skip
     output.render_replies(report, format)
 
 

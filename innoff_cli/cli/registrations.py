@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from innoff_cli.cli.base import EventOption, database_path
+from innoff_cli.cli.base import EventOption, database_path, say_waiting
 from innoff_cli.errors import InnoffError
 
 registrations_app = typer.Typer(no_args_is_help=True)
@@ -93,6 +93,7 @@ def registrations_import(
                 rejects=rejects,
                 now=datetime.now(UTC),
                 progress=progress,
+                on_wait=say_waiting,
             )
         reports.append(report)
         if format == "table":  # as each file is done, so a later error hides nothing
@@ -168,7 +169,7 @@ def registrations_remove(
         if not sys.stdin.isatty():
             raise InnoffError("removing needs confirmation - pass --yes to remove without asking")
         typer.confirm(f"Erase {email} and all their registrations?", abort=True, err=True)
-    pending = participants.remove_participant(database_path(ctx), email)
+    pending = participants.remove_participant(database_path(ctx), email, on_wait=say_waiting)
     typer.echo(f"Erased {email}.", err=True)
     if pending:
         typer.echo(

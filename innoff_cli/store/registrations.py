@@ -1,0 +1,130 @@
+"""The registrations room: participants, what they registered for, counts, erasure."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+
+from innoff_cli.store import OnWait, count_change, forget_old_pages, outbox, replies, writing
+
+
+def participants(
+    conn: sqlite3.Connection,
+    event: str | None = None,
+    email: str | None = None,
+    order: Callable[[str], str] | None = None,
+) -> Iterator[dict]:
+    """Participants (all, those registered for `event`, or one by `email`) with their events.
+
+    One at a time, in e-mail order, or with `order` (a sort key for names, run
+    by SQLite as a function) in that order of names: SQLite sorts, so memory
+    does not grow with the number of people.
+    """
+    conditions, parameters = [], []
+    if event:
+        conditions.append("p.email IN (SELECT email FROM registrations WHERE event = ?)")
+        parameters.append(event)
+    if email:
+        conditions.append("p.email = ?")
+        parameters.append(email.strip().casefold())
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    sort = "p.email"
+    if order is not None:
+        conn.create_function("name_order", 1, order, deterministic=True)
+        sort = "name_order(p.name), coalesce(nullif(p.address, ''), p.email)"
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    cursor.execute(
+        f"""
+        SELECT p.*, (
+            SELECT json_group_array(event) FROM (
+                SELECT r.event FROM registrations r JOIN events e ON e.slug = r.event
+                WHERE r.email = p.email ORDER BY e.start_utc, e.slug)
+        ) AS events, (
+            SELECT json_group_object(a.event, {replies.ANSWER_NOW}) FROM replies a
+            WHERE a.email = p.email
+        ) AS answers
+        FROM participants p {where}
+        ORDER BY {sort}
+        """,
+        parameters,
+    )
+    for row in cursor:
+        yield {
+            **dict(row),
+            "events": json.loads(row["events"]),
+            "answers": json.loads(row["answers"]),
+        }
+
+
+def counts(
+    conn: sqlite3.Connection,
+) -> tuple[int, list[tuple[str, int]], list[tuple[str, str, int]]]:
+    """(participants, [(event, registrations)], [(organisation, municipality, people)]).
+
+    Events by count, then in programme order; counted by SQLite, so memory
+    does not grow with the number of people.
+    """
+    (total,) = conn.execute("SELECT count(*) FROM participants").fetchone()
+    per_event = conn.execute(
+        "SELECT r.event, count(*) AS n FROM registrations r JOIN events e ON e.slug = r.event"
+        " GROUP BY r.event ORDER BY n DESC, min(e.start_utc), r.event"
+    ).fetchall()
+    groups = conn.execute(
+        "SELECT organisation, municipality, count(*) FROM participants"
+        " GROUP BY organisation, municipality"
+    ).fetchall()
+    return total, per_event, groups
+
+
+def participant(conn: sqlite3.Connection, email: str) -> dict | None:
+    """Everything stored about one person, with the imports they came from."""
+    person = next(participants(conn, email=email), None)
+    if person is None:
+        return None
+    person["imports"] = [
+        {"file_name": name, "imported_at": at, "line": line}
+        for name, at, line in conn.execute(
+            "SELECT i.file_name, i.imported_at, pi.line FROM participant_imports pi"
+            " JOIN imports i ON i.id = pi.import_id WHERE pi.email = ? ORDER BY i.id",
+            [person["email"]],
+        )
+    ]
+    return person
+
+
+def erase_participant(
+    conn: sqlite3.Connection, email: str, on_wait: OnWait = None
+) -> tuple[bool, int]:
+    """Erase one person and everything linked to them.
+
+    Returns (whether they were there, how many invites still need a
+    cancellation): see `outbox.forget_person`. The write-ahead log is emptied
+    after, so it keeps no older copy of what was erased.
+    """
+    key = email.strip().casefold()
+    with writing(conn, on_wait=on_wait):
+        found = conn.execute("DELETE FROM participants WHERE email = ?", [key]).rowcount > 0
+        if found:
+            count_change(conn)
+        pending = outbox.forget_person(conn, key)
+    forget_old_pages(conn)
+    return found, pending
+
+
+def invitees(conn: sqlite3.Connection, events: list[str]) -> list[tuple[str, str, str, str]]:
+    """(email key, address as written, name, event slug) of every registration for `events`."""
+    marks = ", ".join("?" for _ in events)
+    return conn.execute(
+        f"SELECT r.email, p.address, p.name, r.event FROM registrations r"
+        f" JOIN participants p ON p.email = r.email WHERE r.event IN ({marks})"
+        f" ORDER BY r.event, r.email",
+        events,
+    ).fetchall()
+
+
+def is_participant(conn: sqlite3.Connection, email: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM participants WHERE email = ?", [email]).fetchone() is not None
+    )
