@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from innoff_cli.errors import InnoffError
 from innoff_cli.models import Event
@@ -216,42 +216,58 @@ def plan_columns(
     """Decide what each column is from its header and, where headers are ambiguous, its values.
 
     `overrides` maps a header (as written, case-insensitive) to a field, 'events',
-    'event:SLUG' or 'extra', and always wins.
+    'event:SLUG' or 'extra', and always wins. The passes, in order: overrides,
+    what each header names, the best column per field, the buyer's columns
+    dropped, e-mail by values, events, status, how dates are written.
     """
-    header = _unique_names(header)
-    folded = [normalise_name(cell) for cell in header]
-    names = event_names(events)
-    slugs = {event.slug for event in events}
+    columns = _Columns(_unique_names(header), sample, event_names(events))
+    _apply_overrides(columns, overrides or {}, {event.slug for event in events})
+    exact, loose = _header_fields(columns)
+    _best_per_field(columns, exact, loose)
+    _drop_buyer_columns(columns)
+    _email_by_values(columns)
+    _event_columns(columns)
+    status = next(
+        (i for i, name in enumerate(columns.folded) if i not in columns.taken and name in STATUS_HEADERS),
+        None,
+    )  # fmt: skip
+    month_first, zone = _date_reading(columns)
+    return ColumnPlan(
+        header=columns.header,
+        fields=columns.fields,
+        event_flags=tuple(columns.flags),
+        event_lists=tuple(columns.lists),
+        extra=tuple(i for i in range(len(columns.header)) if i not in columns.taken),
+        month_first=month_first,
+        status=status,
+        zone=zone,
+    )
 
-    def values(index: int) -> list[str]:
-        return [row[index].strip() for row in sample if index < len(row) and row[index].strip()]
 
-    fields: dict[str, int] = {}
-    flags: list[tuple[int, str]] = []
-    lists: list[int] = []
-    taken: set[int] = set()
+@dataclass
+class _Columns:
+    """What plan_columns knows so far; each pass reads it and claims columns."""
 
-    for wanted, target in (overrides or {}).items():
-        matches = [i for i, name in enumerate(folded) if name == normalise_name(wanted)]
-        if not matches:
-            raise InnoffError(
-                f"--map: no column called '{shown(wanted)}' - the columns are: {_listed(header)}"
-            )
-        index = matches[0]
-        taken.add(index)
-        if target in FIELDS:
-            fields[target] = index
-        elif target == "events":
-            lists.append(index)
-        elif target.startswith("event:") and target[6:] in slugs:
-            flags.append((index, target[6:]))
-        elif target != "extra":
-            raise InnoffError(
-                f"--map: unknown field '{shown(target)}' - use one of {', '.join(MAP_TARGETS)}, or event:SLUG"
-            )
+    header: tuple[str, ...]
+    sample: Sequence[Sequence[str]]
+    names: dict[str, str]  # event name or alias, folded -> slug
+    fields: dict[str, int] = field(default_factory=dict)  # field -> column
+    flags: list[tuple[int, str]] = field(default_factory=list)  # (column, slug): yes/no
+    lists: list[int] = field(default_factory=list)  # columns that list events
+    taken: set[int] = field(default_factory=set)
 
-    def score(name: str, index: int) -> float:
-        cells = values(index)
+    def __post_init__(self) -> None:
+        self.folded = [normalise_name(cell) for cell in self.header]
+
+    def values(self, index: int) -> list[str]:
+        """The column's non-empty values in the sample rows."""
+        return [
+            row[index].strip() for row in self.sample if index < len(row) and row[index].strip()
+        ]
+
+    def score(self, name: str, index: int) -> float:
+        """The share of the column's values that look like field `name`."""
+        cells = self.values(index)
         if not cells:
             return 0.0
         if name == "email":
@@ -265,33 +281,72 @@ def plan_columns(
             good = sum(1 for cell in cells if cell.casefold() not in PLACEHOLDERS)
         return good / len(cells)
 
-    # What each header names: exactly a known name (strong), or one it contains
-    # ("Din e-postadresse"; weaker). A header that contains several is what it
-    # ends with, as a compound's last word says what it is ("Deltakers e-post"
-    # is an e-mail, not a name), and of those the longest ("First Name" is a
-    # first name). Words in parentheses are examples, not the question:
-    # "Arbeidssted (kommune, universitet ...)" asks for the workplace.
+    def claim(self, index: int) -> None:
+        self.taken.add(index)
+
+
+def _apply_overrides(columns: _Columns, overrides: dict[str, str], slugs: set[str]) -> None:
+    """--map HEADER=TARGET: the column is what the user says, whatever else it looks like."""
+    for wanted, target in overrides.items():
+        matches = [i for i, name in enumerate(columns.folded) if name == normalise_name(wanted)]
+        if not matches:
+            raise InnoffError(
+                f"--map: no column called '{shown(wanted)}' - the columns are: {_listed(columns.header)}"
+            )
+        index = matches[0]
+        columns.claim(index)
+        if target in FIELDS:
+            columns.fields[target] = index
+        elif target == "events":
+            columns.lists.append(index)
+        elif target.startswith("event:") and target[6:] in slugs:
+            columns.flags.append((index, target[6:]))
+        elif target != "extra":
+            raise InnoffError(
+                f"--map: unknown field '{shown(target)}' - use one of {', '.join(MAP_TARGETS)}, or event:SLUG"
+            )
+
+
+def _header_fields(columns: _Columns) -> tuple[dict[int, str], dict[int, str]]:
+    """What each header names: exactly a known name (strong), or one it contains
+    ("Din e-postadresse"; weaker).
+
+    A header that contains several is what it ends with, as a compound's last
+    word says what it is ("Deltakers e-post" is an e-mail, not a name), and of
+    those the longest ("First Name" is a first name). Words in parentheses are
+    examples, not the question: "Arbeidssted (kommune, universitet ...)" asks
+    for the workplace.
+    """
     exact: dict[int, str] = {}
     loose: dict[int, str] = {}
-    for index, text in enumerate(header):
-        if index in taken:
+    for index, text in enumerate(columns.header):
+        if index in columns.taken:
             continue
-        subject = normalise_name(re.sub(r"\(.*?\)|\[.*?\]", " ", text)) or folded[index]
+        subject = normalise_name(re.sub(r"\(.*?\)|\[.*?\]", " ", text)) or columns.folded[index]
         found = next((name for name in FIELDS if subject in HEADER_NAMES[name]), None)
         if found:
             exact[index] = found
         elif found := _loose_field(subject):
             loose[index] = found
+    return exact, loose
+
+
+def _best_per_field(columns: _Columns, exact: dict[int, str], loose: dict[int, str]) -> None:
+    """Of the columns whose header names a field, the best one takes it.
+
+    Real values before placeholders ('anonymous', empty); the participant's
+    column before the buyer's; for times, a submission before a start; then an
+    exact header, the better values, the leftmost. An exact header is taken
+    even when its values are poor (the rows are rejected with reasons); a loose
+    one must hold something.
+    """
 
     def rank(name: str, index: int) -> tuple:
-        # Real values before placeholders ('anonymous', empty); the participant's
-        # column before the buyer's; for times, a submission before a start;
-        # then an exact header, the better values, the leftmost.
-        value = score(name, index)
+        value = columns.score(name, index)
         return (
             value > (0 if index in exact else 0.05),
-            not (name in PERSONAL and _about_buyer(folded[index])),
-            _time_rank(folded[index]) if name == "registered_at" else 0,
+            not (name in PERSONAL and _about_buyer(columns.folded[index])),
+            _time_rank(columns.folded[index]) if name == "registered_at" else 0,
             index in exact,
             value,
             -index,
@@ -300,79 +355,89 @@ def plan_columns(
     for name in FIELDS:
         candidates = [
             i for i in (*exact, *loose)
-            if i not in taken and (exact.get(i) or loose.get(i)) == name
+            if i not in columns.taken and (exact.get(i) or loose.get(i)) == name
         ]  # fmt: skip
-        if name in fields or not candidates:
+        if name in columns.fields or not candidates:
             continue
         best = max(candidates, key=lambda i: rank(name, i))
-        # An exact header is taken even when its values are poor (the rows are
-        # rejected with reasons); a loose one must hold something.
-        if best in exact or score(name, best) > 0.05:
-            fields[name] = best
-            taken.add(best)
+        if best in exact or columns.score(name, best) > 0.05:
+            columns.fields[name] = best
+            columns.claim(best)
 
-    # The buyer's columns never stand in for the participant's own: a buyer's
-    # name is dropped when the participant has a first or last name, and so on.
-    groups = ({"name", "first_name", "last_name"},)
-    for name, index in list(fields.items()):
-        if name not in PERSONAL or not _about_buyer(folded[index]):
+
+# Fields that stand in for each other: a buyer's name is dropped when the
+# participant has a first or last name of their own.
+_KIN = ({"name", "first_name", "last_name"},)
+
+
+def _drop_buyer_columns(columns: _Columns) -> None:
+    """The buyer's columns never stand in for the participant's own."""
+    for name, index in list(columns.fields.items()):
+        if name not in PERSONAL or not _about_buyer(columns.folded[index]):
             continue
-        kin = next((group for group in groups if name in group), {name})
-        if any(not _about_buyer(folded[fields[other]]) for other in kin if other in fields):
-            del fields[name]
-            taken.discard(index)
+        kin = next((group for group in _KIN if name in group), {name})
+        if any(
+            not _about_buyer(columns.folded[columns.fields[other]])
+            for other in kin
+            if other in columns.fields
+        ):
+            del columns.fields[name]
+            columns.taken.discard(index)
 
-    if "email" not in fields:
-        # No header says e-mail: take the column whose values are addresses.
-        scored = sorted(
-            ((score("email", i), -i, i) for i in range(len(header)) if i not in taken), reverse=True
+
+def _email_by_values(columns: _Columns) -> None:
+    """No header says e-mail: take the column whose values are addresses, or refuse."""
+    if "email" in columns.fields:
+        return
+    scored = sorted(
+        (
+            (columns.score("email", i), -i, i)
+            for i in range(len(columns.header))
+            if i not in columns.taken
+        ),
+        reverse=True,
+    )
+    if not scored or scored[0][0] < 0.5:
+        raise InnoffError(
+            "no e-mail column found - name it with --map 'HEADER=email' "
+            f"(the columns are: {_listed(columns.header)})"
         )
-        if scored and scored[0][0] >= 0.5:
-            fields["email"] = scored[0][2]
-            taken.add(scored[0][2])
-        else:
-            raise InnoffError(
-                "no e-mail column found - name it with --map 'HEADER=email' "
-                f"(the columns are: {_listed(header)})"
-            )
+    columns.fields["email"] = scored[0][2]
+    columns.claim(scored[0][2])
 
-    for index, name in enumerate(folded):
-        if index in taken:
+
+def _event_columns(columns: _Columns) -> None:
+    """A column named for an event whose values are all yes or no is that event's
+    flag; one whose values all name events lists them."""
+    for index, name in enumerate(columns.folded):
+        if index in columns.taken:
             continue
-        cells = values(index)
-        named = next((slug for key, slug in names.items() if key in name), None)
+        cells = columns.values(index)
+        named = next((slug for key, slug in columns.names.items() if key in name), None)
         if named and all(yes_or_no(cell) is not None for cell in cells):
-            flags.append((index, named))
-            taken.add(index)
-        elif cells and all(match_events(cell, names)[0] for cell in cells):
-            lists.append(index)
-            taken.add(index)
+            columns.flags.append((index, named))
+            columns.claim(index)
+        elif cells and all(match_events(cell, columns.names)[0] for cell in cells):
+            columns.lists.append(index)
+            columns.claim(index)
 
-    status = next(
-        (i for i, name in enumerate(folded) if i not in taken and name in STATUS_HEADERS), None
-    )
-    # Slashed dates are day-first (the Norwegian way) unless the header is one of
-    # Microsoft Forms' own; either way, values that can only be read one way
-    # (11/17/2020, 17/11/2020) decide, as they would for a person reading them.
-    date_header = folded[fields["registered_at"]] if "registered_at" in fields else ""
-    month_first = date_header in US_DATE_HEADERS
-    zone = None
-    if date_header:
-        times = values(fields["registered_at"])
-        # A 12-hour clock (11/03/2020 12:06:52 PM) is the American way: month first.
-        month_first |= any(_AM_PM.search(value) for value in times)
-        month_first = _month_first(times, month_first)
-        zone = header_zone(header[fields["registered_at"]])
-    return ColumnPlan(
-        header=header,
-        fields=fields,
-        event_flags=tuple(flags),
-        event_lists=tuple(lists),
-        extra=tuple(i for i in range(len(header)) if i not in taken),
-        month_first=month_first,
-        status=status,
-        zone=zone,
-    )
+
+def _date_reading(columns: _Columns) -> tuple[bool, str | None]:
+    """(month first, the zone the header names) for the registration time column.
+
+    Slashed dates are day-first (the Norwegian way) unless the header is one of
+    Microsoft Forms' own or the clock has AM/PM; either way, values that can
+    only be read one way (11/17/2020, 17/11/2020) decide, as they would for a
+    person reading them.
+    """
+    if "registered_at" not in columns.fields:
+        return False, None
+    index = columns.fields["registered_at"]
+    times = columns.values(index)
+    month_first = columns.folded[index] in US_DATE_HEADERS
+    # A 12-hour clock (11/03/2020 12:06:52 PM) is the American way: month first.
+    month_first |= any(_AM_PM.search(value) for value in times)
+    return _month_first(times, month_first), header_zone(columns.header[index])
 
 
 def _about_buyer(folded_header: str) -> bool:
