@@ -128,18 +128,25 @@ def plan_messages(
     --event). A message equal to one in `refused` (email, uid, method,
     sequence, content: a server refused it) is held back, not planned again.
     """
-    requests: list[Message] = []
     registered: set[tuple[str, str]] = set()
-    held = 0
+    requests = list(_requests(versions, invitees, received, uid_of, wanted, registered))
+    cancels = sorted(
+        _cancels(versions, received, wanted, registered), key=lambda m: (m.event, m.email)
+    )
+    kept = [m for m in requests + cancels if _key(m) not in refused]
+    entries = {uid: v.entry for uid, v in versions.items() if v.entry is not None}
+    return InvitePlan(kept, versions, entries, len(requests) + len(cancels) - len(kept))
 
-    def keep(message: Message, into: list[Message]) -> None:
-        nonlocal held
-        key = (message.email, message.uid, message.method, message.sequence, message.content)
-        if key in refused:
-            held += 1
-        else:
-            into.append(message)
 
+def _key(message: Message) -> tuple[str, str, str, int, str]:
+    """What makes a message the same one a server refused before."""
+    return (message.email, message.uid, message.method, message.sequence, message.content)
+
+
+def _requests(versions, invitees, received, uid_of, wanted, registered) -> Iterable[Message]:
+    """A REQUEST for each registration in scope whose person lacks the current one:
+    new, or an update (SEQUENCE raised for time and place). Adds every
+    registration's (email, uid) to `registered`, in scope or not."""
     keys: dict[str, tuple[str, str]] = {}  # uid -> (content, significant), hashed once
     for person in invitees:
         uid = uid_of[person.event]
@@ -162,23 +169,15 @@ def plan_messages(
             change, sequence = UPDATE, max(version.sequence, last.top)
         else:
             continue
-        keep(
-            Message(
-                person.email,
-                person.address,
-                person.name,
-                person.event,
-                uid,
-                REQUEST,
-                change,
-                sequence,
-                content,
-                significant,
-            ),  # fmt: skip
-            requests,
-        )
+        yield Message(
+            person.email, person.address, person.name, person.event, uid, REQUEST, change,
+            sequence, content, significant,
+        )  # fmt: skip
 
-    cancels: list[Message] = []
+
+def _cancels(versions, received, wanted, registered) -> Iterable[Message]:
+    """A CANCEL for each person in scope who holds a REQUEST they should no longer
+    have: no longer registered (or erased), or the event itself is gone."""
     for (email, uid), last in received.items():
         version = versions.get(uid)
         if (
@@ -190,26 +189,12 @@ def plan_messages(
         ):
             continue
         entry = version.entry
-        change = EVENT_CANCELLED if version.removed else UNINVITED
-        keep(
-            Message(
-                email,
-                last.address,
-                "",
-                version.event,
-                uid,
-                CANCEL,
-                change,
-                max(version.sequence, last.top + 1),
-                entry.content(),
-                entry.attendee_sequence_digest(),
-                last.erased,
-            ),  # fmt: skip
-            cancels,
-        )
-    cancels.sort(key=lambda m: (m.event, m.email))
-    entries = {uid: v.entry for uid, v in versions.items() if v.entry is not None}
-    return InvitePlan(requests + cancels, versions, entries, held)
+        yield Message(
+            email, last.address, "", version.event, uid, CANCEL,
+            EVENT_CANCELLED if version.removed else UNINVITED,
+            max(version.sequence, last.top + 1), entry.content(),
+            entry.attendee_sequence_digest(), last.erased,
+        )  # fmt: skip
 
 
 def raise_floors(versions: dict[str, Version], messages: Iterable[Message]) -> dict[str, Version]:
