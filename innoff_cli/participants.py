@@ -16,13 +16,12 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from innoff_cli import files, organisations, programme, store
 from innoff_cli.errors import InnoffError
+from innoff_cli.participant_fields import EXPORT_FIELDS, HOME_ZONE, RSVP_KINDS, answer_now, public
 
 REJECTED_SHOWN = 5
-HOME_ZONE = ZoneInfo("Europe/Oslo")
 
 
 @dataclass
@@ -274,12 +273,6 @@ def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:
 # --- around the import -------------------------------------------------------------
 
 
-def _local_time(utc_text: str | None) -> str | None:
-    if not utc_text:
-        return None
-    return datetime.fromisoformat(utc_text).astimezone(HOME_ZONE).isoformat()
-
-
 # Æ, Ø and Å become the three characters right after 'z'.
 _AFTER_Z = str.maketrans({"æ": "{", "ø": "|", "å": "}"})
 
@@ -294,36 +287,6 @@ def norwegian_order(text: str) -> str:
 
     folded = unicodedata.normalize("NFKD", folded.translate(_AFTER_Z))
     return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
-
-def public(person: dict) -> dict:
-    """A participant as `registrations list --format json` prints it."""
-    return {
-        "email": person["address"] or person["email"],
-        "name": person["name"],
-        "organisation": person["organisation"],
-        "role": person["role"],
-        "municipality": person["municipality"],
-        "phone": person["phone"],
-        "registered_at": _local_time(person["registered_utc"]),
-        "events": person["events"],
-        "rsvp": {event: _answer_now(person["answers"].get(event)) for event in person["events"]},
-        # Answers given before the event changed (a new SEQUENCE was sent since):
-        # calendars ask again, so they count as no answer until confirmed.
-        "rsvp_before_change": {
-            event: answer.removeprefix(TO_CONFIRM)
-            for event, answer in person["answers"].items()
-            if answer.startswith(TO_CONFIRM) and event in person["events"]
-        },
-    }
-
-
-TO_CONFIRM = "to confirm:"
-RSVP_KINDS = ("accepted", "tentative", "declined", "delegated", "none")
-
-
-def _answer_now(answer: str | None) -> str:
-    return "none" if not answer or answer.startswith(TO_CONFIRM) else answer
 
 
 def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
@@ -398,7 +361,7 @@ def stats(db_path: Path) -> dict[str, dict]:
     answers: dict[str, Counter[str]] = {}
     by_kind: dict[str, Counter[str]] = {}
     for event, organisation, answer, count in answer_groups:
-        now = _answer_now(answer)
+        now = answer_now(answer)
         answers.setdefault(event, Counter())[now] += count
         kind = organisations.organisation_kind(organisation)
         by_kind.setdefault(kind, Counter())[now] += count
@@ -432,33 +395,22 @@ def remove_participant(db_path: Path, email: str, on_wait: store.OnWait = None) 
     return pending
 
 
-EXPORT_COLUMNS = (
-    "email",
-    "name",
-    "organisation",
-    "role",
-    "municipality",
-    "phone",
-    "registered_at",
-    "events",
-)
-
-
 def export_csv(
     db_path: Path, target: Path | None, event: str | None = None, delimiter: str = ";"
 ) -> int:
     """Write participants to `target` (None: stdout) as UTF-8 with BOM; returns how many."""
     from innoff_cli.output import spreadsheet_safe
+    from innoff_cli.output.registrations import participant_columns
 
     written = 0
+    columns = participant_columns(EXPORT_FIELDS)
 
     def write(stream) -> None:
         nonlocal written
         writer = csv.writer(stream, delimiter=delimiter)
-        writer.writerow(EXPORT_COLUMNS)
+        writer.writerow([column.key for column in columns])
         for person in list_participants(db_path, event):  # as they come: flat memory
-            row = {**person, "events": ", ".join(person["events"])}
-            writer.writerow([spreadsheet_safe(row[key] or "") for key in EXPORT_COLUMNS])
+            writer.writerow([spreadsheet_safe(column.get(person)) for column in columns])
             written += 1
 
     if target is None:

@@ -589,7 +589,8 @@ def test_export_is_excel_safe(run, tmp_path):
 def test_progress_is_reported_for_large_files(tmp_path, db_path, monkeypatch):
     from datetime import UTC, datetime
 
-    from innoff_cli import output, participants
+    from innoff_cli import participants
+    from innoff_cli.output import registrations as output
 
     export = tmp_path / "big.csv"
     export.write_text(

@@ -34,7 +34,8 @@ def agenda_show(
     ] = None,
 ) -> None:
     """Show the programme: one table per event, or json/csv/markdown for scripts."""
-    from innoff_cli import agenda, output, programme
+    from innoff_cli import agenda, programme
+    from innoff_cli.output import agenda as output
 
     zone = programme.zone(tz)
     events = agenda.show(database_path(ctx), event)

@@ -59,7 +59,7 @@ def export_ics(
             database_path(ctx), invites, event=event, organizer=organizer, alarm=reminder,
             dry_run=dry_run, now=now, on_wait=say_waiting,
         )  # fmt: skip
-        from innoff_cli import output
+        from innoff_cli.output import invites as output
 
         for line in output.invite_files_report(report, invites):
             typer.echo(line, err=True)

@@ -27,6 +27,53 @@ def invites_group() -> None:
 
 Security = Literal["starttls", "ssl", "none"]
 
+# How messages leave: the options of every command that sends mail.
+RateOption = Annotated[
+    int,
+    typer.Option(
+        "--rate", min=0, metavar="N", help="Messages per minute to the server; 0 for no limit."
+    ),
+]
+MaildirOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--maildir",
+        metavar="DIR",
+        help="Write the messages into this Maildir instead of sending them (recorded as"
+        " delivered there; with --dry-run, recorded nowhere).",
+    ),
+]
+SmtpHostOption = Annotated[
+    Optional[str],
+    typer.Option("--smtp-host", envvar="INNOFF_SMTP_HOST", metavar="HOST", help="SMTP server."),
+]
+SmtpPortOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--smtp-port",
+        envvar="INNOFF_SMTP_PORT",
+        metavar="PORT",
+        help="SMTP port \\[default: 587 for starttls, 465 for ssl, 25 for none].",
+    ),
+]
+SmtpSecurityOption = Annotated[
+    Security,
+    typer.Option(
+        "--smtp-security",
+        envvar="INNOFF_SMTP_SECURITY",
+        help="starttls, ssl, or none (only to a server on this machine).",
+    ),
+]
+SmtpUserOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--smtp-user",
+        envvar="INNOFF_SMTP_USER",
+        metavar="USER",
+        help="Login; the password comes from INNOFF_SMTP_PASSWORD or a prompt.",
+    ),
+]
+
 
 @invites_app.command("send")
 def invites_send(
@@ -40,51 +87,12 @@ def invites_send(
         bool, typer.Option("--dry-run", help="Show what would go out; send and record nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
-    rate: Annotated[
-        int,
-        typer.Option(
-            "--rate", min=0, metavar="N", help="Messages per minute to the server; 0 for no limit."
-        ),
-    ] = 30,
-    maildir: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--maildir",
-            metavar="DIR",
-            help="Write the messages into this Maildir instead of sending them (recorded as"
-            " delivered there; with --dry-run, recorded nowhere).",
-        ),
-    ] = None,  # fmt: skip
-    smtp_host: Annotated[
-        Optional[str],
-        typer.Option("--smtp-host", envvar="INNOFF_SMTP_HOST", metavar="HOST", help="SMTP server."),
-    ] = None,  # fmt: skip
-    smtp_port: Annotated[
-        Optional[int],
-        typer.Option(
-            "--smtp-port",
-            envvar="INNOFF_SMTP_PORT",
-            metavar="PORT",
-            help="SMTP port \\[default: 587 for starttls, 465 for ssl, 25 for none].",
-        ),
-    ] = None,  # fmt: skip
-    smtp_security: Annotated[
-        Security,
-        typer.Option(
-            "--smtp-security",
-            envvar="INNOFF_SMTP_SECURITY",
-            help="starttls, ssl, or none (only to a server on this machine).",
-        ),
-    ] = "starttls",  # fmt: skip
-    smtp_user: Annotated[
-        Optional[str],
-        typer.Option(
-            "--smtp-user",
-            envvar="INNOFF_SMTP_USER",
-            metavar="USER",
-            help="Login; the password comes from INNOFF_SMTP_PASSWORD or a prompt.",
-        ),
-    ] = None,  # fmt: skip
+    rate: RateOption = 30,
+    maildir: MaildirOption = None,
+    smtp_host: SmtpHostOption = None,
+    smtp_port: SmtpPortOption = None,
+    smtp_security: SmtpSecurityOption = "starttls",
+    smtp_user: SmtpUserOption = None,
     sender: Annotated[
         Optional[str],
         typer.Option(
@@ -101,7 +109,8 @@ def invites_send(
     ] = False,
 ) -> None:
     """Send invites, updates and cancellations (iMIP) to everyone who needs one."""
-    from innoff_cli import invites, output, programme
+    from innoff_cli import invites, programme
+    from innoff_cli.output import invites as output
 
     try:
         invites.check_security(smtp_host, smtp_security)
@@ -149,7 +158,8 @@ def invites_status(
     ] = "table",
 ) -> None:
     """Show what each person was last sent, and what they still need."""
-    from innoff_cli import invites, output
+    from innoff_cli import invites
+    from innoff_cli.output import invites as output
 
     output.render_invite_status(invites.status(database_path(ctx), event=event), format)
 
@@ -180,7 +190,8 @@ def invites_replies(
     """Read the answers (Accept, Tentative, Decline) that calendars send back."""
     from datetime import date
 
-    from innoff_cli import output, replies
+    from innoff_cli import replies
+    from innoff_cli.output import invites as output
 
     day = None
     if since:

@@ -74,7 +74,8 @@ def registrations_import(
     ] = "table",
 ) -> None:
     """Import registration exports (CSV from any form system); nothing is lost or half-written."""
-    from innoff_cli import output, participants
+    from innoff_cli import participants
+    from innoff_cli.output import registrations as output
 
     if rejects and len(files) > 1:
         raise InnoffError("--rejects takes one file at a time - import the files one by one")
@@ -122,7 +123,8 @@ def registrations_list(
     ] = "table",
 ) -> None:
     """List participants, optionally for one event, matching a search, or by answer."""
-    from innoff_cli import output, participants
+    from innoff_cli import participants
+    from innoff_cli.output import registrations as output
 
     output.render_participants(
         participants.list_participants(database_path(ctx), event, search, rsvp), format
@@ -138,7 +140,8 @@ def registrations_show(
     ] = "table",
 ) -> None:
     """Show everything stored about one participant, and which imports they came from."""
-    from innoff_cli import output, participants
+    from innoff_cli import participants
+    from innoff_cli.output import registrations as output
 
     output.render_person(participants.show_participant(database_path(ctx), email), format)
 
@@ -151,7 +154,8 @@ def registrations_stats(
     ] = "table",
 ) -> None:
     """Count participants per event, kind of organisation and municipality."""
-    from innoff_cli import output, participants
+    from innoff_cli import participants
+    from innoff_cli.output import registrations as output
 
     output.render_stats(participants.stats(database_path(ctx)), format)
 

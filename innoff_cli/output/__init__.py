@@ -1,0 +1,163 @@
+"""Rendering: table | json | csv | markdown from one column definition.
+
+This module holds what every record shares (Column, the writers, tables, the
+pager); a room per command group renders its records: `agenda`,
+`registrations`, `invites` (sending, status and replies).
+
+Data goes to stdout; JSON and CSV never pass through Rich (it would wrap long
+lines). Rich is imported only when a table is drawn, and user text is wrapped
+in `Text` so "[Workshop]" prints as written.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal, NamedTuple
+
+from innoff_cli.terminal import visible
+
+Format = Literal["table", "json", "csv", "markdown"]
+
+
+def minutes_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+class Column(NamedTuple):
+    """One column: `key` names it in CSV, `header` in tables; `get` reads a row."""
+
+    key: str
+    header: str
+    get: Callable[[Any], str]
+
+
+# --- generic writers -------------------------------------------------------------
+
+
+def write_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def write_json_list(items: Iterable[Any]) -> None:
+    """A JSON list written item by item, laid out as write_json() lays out a list."""
+    write = sys.stdout.write
+    separator = "[\n"
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2)
+        write(separator + "  " + text.replace("\n", "\n  "))
+        separator = ",\n"
+    write("[]\n" if separator == "[\n" else "\n]\n")
+
+
+# A cell starting with one of these is a formula to a spreadsheet ('=HYPERLINK(...)').
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A leading apostrophe keeps Excel from running '=HYPERLINK(...)' as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(rows: Iterable[Any], columns: list[Column], stream: Any = None) -> None:
+    """CSV for people and their spreadsheets: every cell that would run as a formula is guarded."""
+    import csv
+
+    writer = csv.writer(stream or sys.stdout, lineterminator="\n")
+    writer.writerow([column.key for column in columns])
+    for row in rows:
+        writer.writerow([spreadsheet_safe(column.get(row)) for column in columns])
+
+
+def markdown_table(rows: Iterable[Any], columns: list[Column]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| " + " | ".join(column.header for column in columns) + " |",
+        "| " + " | ".join("---" for _ in columns) + " |",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(column.get(row)) for column in columns) + " |")
+    return "\n".join(lines)
+
+
+def rich_table(
+    rows: Iterable[Any], columns: list[Column], style: Callable[[Any], str] | None = None
+):
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in columns:
+        # Headers are never folded mid-word ("Organisati/on").
+        table.add_column(column.header, overflow="fold", min_width=len(column.header))
+    for row in rows:
+        table.add_row(
+            *(Text(visible(column.get(row))) for column in columns),
+            style=(style(row) or None) if style else None,
+        )
+    return table
+
+
+def console():
+    # Created at render time, not import, so COLUMNS and redirection are honoured.
+    from rich.console import Console
+
+    # emoji=False: names are printed as written, and the emoji table is not loaded.
+    return Console(highlight=False, emoji=False)
+
+
+# Rich measures and wraps every cell: right for a screenful, slow for thousands.
+RICH_MOST_ROWS = 200
+PLAIN_CELL_MOST = 40  # characters of a cell in a plain table; the rest is cut with "…"
+WIDTH_SAMPLE = 1000  # rows the column widths are taken from
+
+
+def plain_table(rows: Iterable, columns: list[Column]) -> Iterator[str]:
+    """An aligned table without Rich: widths from the first rows, long cells cut; streams."""
+
+    def cell(text: str) -> str:
+        text = visible(text)
+        return text if len(text) <= PLAIN_CELL_MOST else text[: PLAIN_CELL_MOST - 1] + "…"
+
+    rows = iter(rows)
+    first = list(itertools.islice(rows, WIDTH_SAMPLE))
+    widths = [len(column.header) for column in columns]
+    for row in first:
+        for index, column in enumerate(columns):
+            widths[index] = max(widths[index], len(cell(column.get(row))))
+    yield "  ".join(c.header.ljust(w) for c, w in zip(columns, widths)).rstrip()
+    yield "  ".join("-" * w for w in widths)
+    for row in itertools.chain(first, rows):
+        yield "  ".join(
+            cell(column.get(row))[:width].ljust(width) for column, width in zip(columns, widths)
+        ).rstrip()
+
+
+def page(lines: Iterable[str], footer: Callable[[], str]) -> None:
+    """Lines to stdout as they come; through a pager when stdout is a terminal that
+    they overflow (as git does). `footer` is asked for the last line at the end."""
+    import shutil
+
+    if sys.stdout.isatty():
+        screen = shutil.get_terminal_size().lines - 1
+        lines = iter(lines)
+        head = list(itertools.islice(lines, screen + 1))
+        if len(head) > screen:
+            import pydoc
+
+            pydoc.pager("\n".join([*head, *lines, footer()]))
+            return
+        lines = head
+    write = sys.stdout.write
+    for line in lines:
+        write(line + "\n")
+    write(footer() + "\n")

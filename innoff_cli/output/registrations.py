@@ -1,0 +1,240 @@
+"""Registrations: import reports, participants (one column list for every format), a person, counts."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from innoff_cli import participant_fields
+from innoff_cli.output import (
+    RICH_MOST_ROWS,
+    Column,
+    console,
+    page,
+    plain_table,
+    rich_table,
+    write_csv,
+    write_json,
+    write_json_list,
+)
+from innoff_cli.terminal import visible
+
+PROGRESS_FROM_BYTES = 5 * 1024 * 1024
+
+
+@contextmanager
+def import_progress(path: Path):
+    """A progress bar on stderr for a large file when stderr is a terminal; else nothing."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size < PROGRESS_FROM_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"Importing {path.name}", total=size)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+PLAN_USES = {"events": "events", "status": "status: rows not coming are rejected",
+             "extra": "kept as extra"}  # fmt: skip
+
+
+def plan_line(column: dict) -> str:
+    """'E-post → email (kari@example.org)': one column of the plan, with a sample value."""
+    from innoff_cli.registration_exports.text import shown
+
+    use = column["use"]
+    if use.startswith("event:"):
+        use = f"registered for {use[6:]} (yes/no)"
+    use = PLAN_USES.get(use, use)
+    sample = f" ({shown(column['sample'], 40)})" if column["sample"] else ""
+    return f"{shown(column['column'])} → {use}{sample}"
+
+
+def render_imports(reports: list, fmt: str) -> None:
+    if fmt == "json":
+        write_json([report.as_dict() for report in reports])
+        return
+    # Lines, not a table: typer's styled echo does (and leaves rich unloaded).
+    import os
+
+    import typer
+
+    color = False if os.environ.get("NO_COLOR") else None
+
+    def line(text: str, **style: Any) -> None:
+        typer.secho(visible(text), color=color, **style)
+
+    for report in reports:
+        line(
+            f"{report.file}: {report.rows} rows ({report.encoding}, {report.delimiter})", bold=True
+        )
+        line(
+            f"  new {report.new} · updated {report.updated} · unchanged {report.unchanged}"
+            f" · duplicates in file {report.duplicates} · rejected {report.rejected}"
+        )
+        skipped = (
+            f" ({report.skipped_before_header} rows above it skipped)"
+            if report.skipped_before_header
+            else ""
+        )
+        line(f"  header on line {report.header_line}{skipped}", dim=True)
+        for column in report.plan:
+            line(f"  {plan_line(column)}", dim=True)
+        if report.stopped_at:
+            line(
+                f"  stopped at line {report.stopped_at}: a block of people who are not registrants"
+            )
+        if report.not_coming:
+            said = ", ".join(f"{status} {n}" for status, n in report.not_coming.items())
+            line(f"  not coming, registered nobody: {said}")
+        if report.rejected:
+            line("  rejected:")
+            for rejected in report.rejected_lines:
+                line(f"    {rejected}")
+            if report.rejected > len(report.rejected_lines):
+                more = report.rejected - len(report.rejected_lines)
+                line(f"    ... and {more} more (see --rejects FILE)")
+        for note in report.warnings:
+            line(f"  note: {note}", fg="yellow")
+        if report.dry_run:
+            line("  Dry run: nothing was written.", bold=True)
+        elif report.not_read_again:
+            line(
+                f"  Nothing changed: imported with the same options on"
+                f" {report.previously_imported}, and nothing has changed since (not read again).",
+                bold=True,
+            )
+        elif not report.written:
+            seen = (
+                f" (imported before on {report.previously_imported})"
+                if report.previously_imported
+                else ""
+            )
+            line(f"  Nothing changed{seen}.", bold=True)
+
+
+def _text(value: object) -> str:
+    """A field's value as a cell: a list joined, answers as 'event: answer'."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    return str(value)
+
+
+def participant_columns(keys: Iterable[str]) -> list[Column]:
+    """The columns of participant_fields.FIELDS named by `keys`, in that order, as
+    text read from a participant as `participant_fields.public` gives it."""
+    fields = {field.key: field for field in participant_fields.FIELDS}
+    return [
+        Column(key, fields[key].header, lambda p, key=key: _text(p[key]))
+        for key in keys
+    ]  # fmt: skip
+
+
+# `registrations list --format csv` and `show`: everything but the answers
+# before a change, name first.
+PARTICIPANT_COLUMNS = participant_columns(
+    ("name", "email", "organisation", "role", "municipality", "phone", "registered_at",
+     "events", "rsvp")
+)  # fmt: skip
+
+
+def _answers_short(person: dict) -> str:
+    """'accepted, -' in the order of the Events column; 'accepted?' for an answer
+    given before the event changed, which is to be confirmed again."""
+    before = person["rsvp_before_change"]
+    return ", ".join(
+        f"{before[event]}?" if event in before else ("-" if answer == "none" else answer)
+        for event, answer in person["rsvp"].items()
+    )
+
+
+def _registered_short(person: dict) -> str:
+    """'12.11.2020 10:01' for people; JSON and CSV keep the full ISO 8601 time."""
+    at = person["registered_at"]
+    return f"{at[8:10]}.{at[5:7]}.{at[0:4]} {at[11:16]}" if at else ""
+
+
+# The table leaves out what makes it too wide to read; csv and json have everything.
+PARTICIPANT_TABLE_COLUMNS = [
+    Column("registered_at", "Registered", _registered_short)
+    if column.key == "registered_at"
+    else Column("rsvp", "Answers", _answers_short)
+    if column.key == "rsvp"
+    else column
+    for column in PARTICIPANT_COLUMNS
+    if column.key not in ("role", "phone")
+]
+
+
+def render_participants(people: Iterable[dict], fmt: str) -> None:
+    """Participants as they come: JSON and CSV are written row by row."""
+    if fmt == "json":
+        write_json_list(people)
+    elif fmt == "csv":
+        write_csv(people, PARTICIPANT_COLUMNS)
+    else:
+        people = iter(people)
+        first = list(itertools.islice(people, RICH_MOST_ROWS + 1))
+        if len(first) <= RICH_MOST_ROWS:
+            out = console()
+            out.print(rich_table(first, PARTICIPANT_TABLE_COLUMNS))
+            out.print(f"{len(first)} participants", style="dim")
+            return
+        counted = [0]
+
+        def rows():
+            for person in itertools.chain(first, people):
+                counted[0] += 1
+                yield person
+
+        lines = plain_table(rows(), PARTICIPANT_TABLE_COLUMNS)
+        page(lines, lambda: f"{counted[0]} participants")
+
+
+def render_person(person: dict, fmt: str) -> None:
+    if fmt == "json":
+        write_json(person)
+        return
+    rows = [(column.header, column.get(person)) for column in PARTICIPANT_COLUMNS]
+    rows += [(f"{key} (extra)", str(value)) for key, value in person["extra"].items()]
+    rows += [
+        ("Imported from", f"{source['file_name']} line {source['line']}, {source['imported_at']}")
+        for source in person["imports"]
+    ]
+    pairs = [Column("field", "Field", lambda r: r[0]), Column("value", "Value", lambda r: r[1])]
+    console().print(rich_table(rows, pairs))
+
+
+def render_stats(stats: dict[str, dict[str, int]], fmt: str) -> None:
+    if fmt == "json":
+        write_json(stats)
+        return
+    from rich.text import Text
+
+    out = console()
+    columns = [Column("what", "", lambda r: r[0]), Column("count", "Count", lambda r: str(r[1]))]
+    for section, counts in stats.items():
+        out.print(Text(section.capitalize(), style="bold"))
+        first = next(iter(counts.values()), None)
+        if isinstance(first, dict):  # a row of counts per key: the answers
+            wide = [Column("what", "", lambda r: r[0])] + [
+                Column(kind, kind.capitalize(), lambda r, kind=kind: str(r[1][kind]))
+                for kind in first
+            ]
+            out.print(rich_table(list(counts.items()), wide))
+        else:
+            out.print(rich_table(list(counts.items()), columns))

@@ -1,0 +1,80 @@
+"""A participant's public fields: one list for every format. Pure.
+
+`registrations list` and `show` in every format (JSON, CSV, the tables) and
+`registrations export` take their columns from FIELDS, each reading a person as
+the store gives them (with their events and answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+# Registration times are shown in the events' home zone.
+HOME_ZONE = ZoneInfo("Europe/Oslo")
+# The store's answer 'to confirm:accepted': given before the event changed.
+TO_CONFIRM = "to confirm:"
+RSVP_KINDS = ("accepted", "tentative", "declined", "delegated", "none")
+
+
+def answer_now(answer: str | None) -> str:
+    """An answer as it counts now: one to be confirmed again counts as none."""
+    return "none" if not answer or answer.startswith(TO_CONFIRM) else answer
+
+
+def local_time(utc_text: str | None) -> str | None:
+    """A stored UTC time in the home zone, ISO 8601."""
+    if not utc_text:
+        return None
+    return datetime.fromisoformat(utc_text).astimezone(HOME_ZONE).isoformat()
+
+
+class Field(NamedTuple):
+    """One of a participant's public fields: its key in JSON and CSV, its header in
+    tables, and its value, read from a person as the store gives them."""
+
+    key: str
+    header: str
+    value: Callable[[dict], object]
+
+
+# A participant's fields, once, in JSON's order: `registrations list` and `show`
+# in every format, and `registrations export`, take theirs from here (as
+# gcalcli's details.HANDLERS serve each of its formats).
+FIELDS = (
+    Field("email", "E-mail", lambda p: p["address"] or p["email"]),
+    Field("name", "Name", lambda p: p["name"]),
+    Field("organisation", "Organisation", lambda p: p["organisation"]),
+    Field("role", "Role", lambda p: p["role"]),
+    Field("municipality", "Municipality", lambda p: p["municipality"]),
+    Field("phone", "Phone", lambda p: p["phone"]),
+    Field("registered_at", "Registered", lambda p: local_time(p["registered_utc"])),
+    Field("events", "Events", lambda p: p["events"]),
+    Field(
+        "rsvp",
+        "Answers",
+        lambda p: {event: answer_now(p["answers"].get(event)) for event in p["events"]},
+    ),  # fmt: skip
+    # Answers given before the event changed (a new SEQUENCE was sent since):
+    # calendars ask again, so they count as no answer until confirmed.
+    Field(
+        "rsvp_before_change",
+        "Answers before the change",
+        lambda p: {
+            event: answer.removeprefix(TO_CONFIRM)
+            for event, answer in p["answers"].items()
+            if answer.startswith(TO_CONFIRM) and event in p["events"]
+        },
+    ),  # fmt: skip
+)
+# What `registrations export` writes, in this order (a file for spreadsheets and mail merges).
+EXPORT_FIELDS = (
+    "email", "name", "organisation", "role", "municipality", "phone", "registered_at", "events",
+)  # fmt: skip
+
+
+def public(person: dict) -> dict:
+    """A participant as `registrations list --format json` prints it."""
+    return {field.key: field.value(person) for field in FIELDS}
