@@ -15,7 +15,8 @@ module fills what `ics` 0.7 gets wrong, in one place:
   ending in CRLF, the last one too.
 
 Invites are built for speed: an event is serialised once, and each invite only
-adds its attendee line (building each file through `ics` costs ~0.6 ms).
+adds its attendee line (building each file through `ics` would cost more than
+writing it; tests/bench/export_speed.py measures it).
 """
 
 from __future__ import annotations

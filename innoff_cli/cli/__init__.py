@@ -15,8 +15,8 @@ def main() -> None:
         app(prog_name=APP_NAME)
     finally:
         # The command is done. At exit the interpreter would still walk every
-        # object the imports made (Typer and Pydantic: some 30,000) in its last
-        # garbage collections: 20-40 ms of every run, a sixth of a small one.
+        # object the imports made (Typer and Pydantic: tens of thousands) in its
+        # last garbage collections, a good share of a small command's time.
         # Frozen, they are skipped; files and connections still close as usual
         # (that is reference counting, not the collector).
         gc.freeze()

@@ -59,9 +59,8 @@ def _month_first(values: Sequence[str], otherwise: bool) -> bool:
 class DateReader:
     """Registration times in whatever form the export wrote them, as UTC ISO text.
 
-    The first value decides a strptime format that is then reused (50-70 us a
-    call for dateutil against a few for strptime); a value that does not fit it
-    goes to dateutil. Slashed dates are read day-first (17/11/2020, the Norwegian
+    The first value decides a strptime format that is then reused (dateutil is
+    many times slower a call); a value that does not fit it goes to dateutil. Slashed dates are read day-first (17/11/2020, the Norwegian
     way) except under Microsoft Forms' own time headers, which are month-first.
     Times without an offset are local times in `tz`.
     """
@@ -225,7 +224,7 @@ class DateReader:
         return (local - offset).isoformat() + "+00:00"
 
     def _dateutil(self, text: str) -> datetime | None:
-        from dateutil import parser  # 60-70 ms to import: only for dates strptime cannot read
+        from dateutil import parser  # slow to import: only for dates strptime cannot read
 
         # Google Forms writes "GMT+1" for one hour east; dateutil reads such
         # offsets POSIX-style (west), so spell it out as +01:00 first.

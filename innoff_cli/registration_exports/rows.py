@@ -189,12 +189,13 @@ class RowReader:
         """A row for each (line, cells) that is not blank; the rest go to `reject`.
 
         The rows are plain tuples with ParsedRow's fields, in its order:
-        SQLite's module binds a plain tuple half again as fast as a NamedTuple.
+        SQLite's module binds a plain tuple faster than a NamedTuple.
 
-        The hot loop of an import, about 2 us a row: one generator with
-        everything it uses in locals, rather than a method call a row.
+        The hot loop of an import (tests/bench/import_speed.py times it): one
+        generator with everything it uses in locals, rather than a method call
+        a row.
         """
-        width_ = self.width
+        header_width = self.width
         pick = self.pick
         extra_columns = self.extra
         dates = self.dates
@@ -220,32 +221,42 @@ class RowReader:
                 held = None
             width = len(cells)
             # Every field the file has no column for reads the empty cell
-            # appended at `width_`; short rows are padded up to it.
-            padded = cells + [""] * (width_ - width + 1) if width < width_ else [*cells, ""]
+            # appended at `header_width`; short rows are padded up to it.
+            padded = (
+                cells + [""] * (header_width - width + 1) if width < header_width else [*cells, ""]
+            )
             joined = "".join(cells)
             if "  " in joined or "\n" in joined or "\t" in joined or "\r" in joined:
                 values = map(tidy, pick(padded))
             else:
                 values = map(strip, pick(padded))
-            email_at, name_at, first_at, last_at, org_at, role_at, muni_at, phone_at, date_at = (
-                values
-            )
+            (
+                email_cell,
+                name_cell,
+                first_cell,
+                last_cell,
+                org_cell,
+                role_cell,
+                muni_cell,
+                phone_cell,
+                date_cell,
+            ) = values
             several = False
             # The usual address, cleared in well under a microsecond (and within
             # RFC 5321's lengths: the checks beyond are the slow path's).
-            if email_match(email_at) and len(email_at) <= 254 and email_at.find("@") <= 64:
-                if email_at.islower():  # the commonest: nothing to fold (the regex is ASCII)
-                    address = key = email_at
+            if email_match(email_cell) and len(email_cell) <= 254 and email_cell.find("@") <= 64:
+                if email_cell.islower():  # the commonest: nothing to fold (the regex is ASCII)
+                    address = key = email_cell
                 else:
-                    local, _, domain = email_at.rpartition("@")
+                    local, _, domain = email_cell.rpartition("@")
                     address = f"{local}@{domain.lower()}"
                     key = address.casefold()
             else:
                 if not joined.strip():
                     continue  # a blank row
-                address, problem = check_email(email_at)
-                if address is None and email_at.count("@") > 1:
-                    address = self._first_of_several(line, email_at)
+                address, problem = check_email(email_cell)
+                if address is None and email_cell.count("@") > 1:
+                    address = self._first_of_several(line, email_cell)
                     several = address is not None
                 if address is None:
                     rejected = Rejected(line, tuple(cells), problem or "no e-mail address")
@@ -260,40 +271,40 @@ class RowReader:
                 said = f"{self.plan.header[status]}: {padded[status].strip()}"
                 reject(Rejected(line, tuple(cells), f"not coming ({said})", said))
                 continue
-            if name_at and name_at.casefold() in PLACEHOLDERS:
-                name_at = ""
-            if not name_at and (first_at or last_at):
+            if name_cell and name_cell.casefold() in PLACEHOLDERS:
+                name_cell = ""
+            if not name_cell and (first_cell or last_cell):
                 # "Kari Nordmann" typed as the first name, "Nordmann" as the last.
                 if (
-                    last_at
-                    and " " in first_at
-                    and first_at.casefold().endswith(" " + last_at.casefold())
+                    last_cell
+                    and " " in first_cell
+                    and first_cell.casefold().endswith(" " + last_cell.casefold())
                 ):
-                    name_at = first_at
+                    name_cell = first_cell
                 else:
-                    name_at = f"{first_at} {last_at}".strip()
-            if "," in name_at or name_at.isupper() or name_at.islower():
-                name_at = self._tidy_name(line, name_at)
+                    name_cell = f"{first_cell} {last_cell}".strip()
+            if "," in name_cell or name_cell.isupper() or name_cell.islower():
+                name_cell = self._tidy_name(line, name_cell)
             extra = {}
             if extra_columns:
                 for i, header in extra_columns:
                     if value := padded[i].strip():
                         extra[header] = value
             if several:  # the other addresses are kept, under the column's name
-                extra[self.plan.header[self.columns[0]]] = email_at
+                extra[self.plan.header[self.columns[0]]] = email_cell
             registered = None
-            if date_at:
+            if date_cell:
                 cut = dates.cut  # changes when another format is chosen
-                registered = utc_hours.get(date_at[:cut])
-                if registered is not None and (tail := tails.get(date_at[cut:])) is not None:
+                registered = utc_hours.get(date_cell[:cut])
+                if registered is not None and (tail := tails.get(date_cell[cut:])) is not None:
                     registered += tail
                 else:
-                    registered = date_cache.get(date_at) or read_date(date_at)
+                    registered = date_cache.get(date_cell) or read_date(date_cell)
                 if registered is None:
-                    self.warnings.add(UNREAD_DATES, f"line {line}: {date_at}")
-                    extra[self.plan.header[self.columns[8]]] = date_at
-            if width > width_:  # cells beyond the header are kept too
-                for i in range(width_, width):
+                    self.warnings.add(UNREAD_DATES, f"line {line}: {date_cell}")
+                    extra[self.plan.header[self.columns[8]]] = date_cell
+            if width > header_width:  # cells beyond the header are kept too
+                for i in range(header_width, width):
                     if value := cells[i].strip():
                         extra[f"column {i + 1}"] = value
             if event_cells is None:
@@ -306,11 +317,11 @@ class RowReader:
                 line,
                 key,
                 address,
-                name_at,
-                org_at,
-                role_at,
-                muni_at,
-                phone_at,
+                name_cell,
+                org_cell,
+                role_cell,
+                muni_cell,
+                phone_cell,
                 registered,
                 # Compact like SQLite's json_patch() writes it, so a re-import compares equal.
                 compact.encode(extra) if extra else "{}",

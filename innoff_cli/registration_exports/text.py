@@ -29,7 +29,7 @@ def detect_encoding(chunks: Iterable[bytes]) -> tuple[str, str]:
     first = True
     for chunk in chunks:
         # hashlib lets go of the GIL for large inputs: the chunk is hashed on
-        # a second core while this one decodes it (7 ms of 10 MB).
+        # a second core while this one decodes it.
         hashing = threading.Thread(target=digest.update, args=(chunk,))
         hashing.start()
         if first:

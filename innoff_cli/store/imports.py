@@ -13,10 +13,10 @@ from innoff_cli.store import PAGE_SIZE, change_count, count_change, dicts, upser
 
 # Fields where the most recent non-empty value wins; `address` is the e-mail
 # address as written (the key, `email`, is the same folded to lower case).
-PARTICIPANT_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
-COMPARED = (*PARTICIPANT_FIELDS, "registered_utc", "extra")
+MERGED_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
+COMPARED = (*MERGED_FIELDS, "registered_utc", "extra")
 # The staging table's columns: a ParsedRow's fields, its events a bit mask.
-STAGED = ("line", "email", *PARTICIPANT_FIELDS, "registered_utc", "extra", "events")
+STAGED = ("line", "email", *MERGED_FIELDS, "registered_utc", "extra", "events")
 ROW = ", ".join(STAGED)
 # Within a file, row x is a later registration than row c: by registration
 # time, then by line. A row without a time counts as later than any row with
@@ -133,7 +133,7 @@ class ImportSession:
         pick = ",\n".join(
             f"""CASE WHEN {FILE_IS_NEWER} THEN coalesce(nullif(w.{f}, ''), p.{f})
                      ELSE coalesce(nullif(p.{f}, ''), w.{f}) END AS {f}"""
-            for f in PARTICIPANT_FIELDS
+            for f in MERGED_FIELDS
         )
         old = ", ".join(f"p.{f} AS old_{f}" for f in COMPARED)
         # Those already stored: what they become, what they were, and their events
@@ -204,7 +204,7 @@ class ImportSession:
         conn.execute(
             f"UPDATE folded SET events = (SELECT {union} FROM copies x WHERE x.email = folded.email)"
         )
-        for f in PARTICIPANT_FIELDS:
+        for f in MERGED_FIELDS:
             conn.execute(
                 f"""
                 UPDATE folded SET {f} = coalesce((
