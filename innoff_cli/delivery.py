@@ -14,7 +14,6 @@ The password is passed in, used for the login and never kept, shown or logged.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import smtplib
 import ssl
@@ -49,15 +48,6 @@ class SmtpSettings(NamedTuple):
 
     def __repr__(self) -> str:  # never the password, not even in a traceback
         return f"SmtpSettings({self.host!r}, {self.port}, {self.security!r})"
-
-
-def is_loopback(host: str) -> bool:
-    if host.casefold().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _reply(code: int, text: bytes | str) -> str:

@@ -83,7 +83,7 @@ def check_links(outgoing: Outgoing, require_link: bool) -> list[str]:
 
 def check_security(host: str | None, security: str) -> None:
     """Mail in the clear goes only to a server on this machine."""
-    from innoff_cli.delivery import is_loopback
+    from innoff_cli.mail_servers import is_loopback
 
     if security == "none" and host and not is_loopback(host):
         raise OptionError(

@@ -175,7 +175,7 @@ def _connect(address: ImapAddress) -> imaplib.IMAP4:
     import imaplib
     import ssl
 
-    from innoff_cli.delivery import is_loopback
+    from innoff_cli.mail_servers import is_loopback
 
     where = f"{address.host}:{address.port}"
     try:

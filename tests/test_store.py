@@ -1,15 +1,14 @@
-"""The SQLite store: migrations, file safety, and programme round trips."""
+"""The SQLite store: opening, migrations and file safety (store/__init__.py)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import stat
-from datetime import timedelta
 
 import pytest
 
-from innoff_cli import migrations, programme, store
+from innoff_cli import migrations, store
 from innoff_cli.errors import InnoffError
 
 
@@ -88,43 +87,6 @@ def test_someone_elses_sqlite_database_is_not_migrated(new_db_path):
 def test_a_folder_is_refused(tmp_path):
     with pytest.raises(InnoffError, match="is a folder"):
         store.open_db(tmp_path)
-
-
-def test_save_programme_twice_changes_nothing(new_db_path):
-    db = store.open_db(new_db_path)
-    events = programme.bundled_programme()
-    assert store.programme.save_programme(db, events) == {
-        "added": [],
-        "updated": [],
-        "unchanged": ["studio", "arsmote"],
-    }
-    db.close()
-
-
-def test_save_programme_updates_and_removes_items(new_db_path):
-    db = store.open_db(new_db_path)
-    studio = programme.bundled_programme()[0]
-    shorter = studio._replace(
-        items=tuple(i for i in studio.items if i.id != "pause"),
-        title="INNOFF-studio 2020",
-    )
-    assert store.programme.save_programme(db, [shorter])["updated"] == ["studio"]
-    stored = {e.slug: e for e in store.programme.load_events(db.conn)}
-    assert stored["studio"] == shorter
-    assert "arsmote" in stored  # events not in the file are left alone
-    db.close()
-
-
-def test_times_round_trip_through_utc(new_db_path):
-    db = store.open_db(new_db_path)
-    studio = programme.bundled_programme()[0]
-    moved = programme.shift_item(studio, "pause", timedelta(minutes=5), following=True)
-    with store.writing(db.conn):
-        store.programme.write_event(db, moved)
-    row = db.conn.execute("SELECT start_utc FROM items WHERE id = 'pause'").fetchone()
-    assert row[0] == "2020-11-17T10:05:00+00:00"
-    assert store.programme.load_events(db.conn)[0] == moved
-    db.close()
 
 
 def test_the_read_path_uses_plain_sqlite3_when_the_schema_is_current(new_db_path):
@@ -227,44 +189,4 @@ def test_participants_are_rebuilt_keyed_by_email_keeping_everyone_and_what_point
     assert conn.execute("SELECT count(*) FROM registrations").fetchone()[0] == 1
     assert conn.execute("SELECT count(*) FROM replies").fetchone()[0] == 0
     conn.rollback()
-    conn.close()
-
-
-def test_replace_finds_each_registration_it_drops_by_its_key(db_path):
-    """--replace deletes registrations driven by the file's people (a key look-up
-    each), never by scanning every registration against them: that was quadratic,
-    minutes at 100,000 people."""
-    conn = store.connect(db_path)
-    session = store.imports.ImportSession(conn, {"studio": 1, "arsmote": 2})
-    conn.execute("CREATE TEMP TABLE merged (email TEXT, events INTEGER)")
-    plan = [
-        row[-1] for row in conn.execute("EXPLAIN QUERY PLAN " + store.imports.DROP_UNLISTED_EVENTS)
-    ]
-    assert any(step.startswith("SEARCH registrations USING PRIMARY KEY") for step in plan), plan
-    assert not any(step.startswith("SCAN registrations") for step in plan), plan
-    session.close()
-    conn.close()
-
-
-@pytest.mark.parametrize("limit", [32766, 999, 11])
-@pytest.mark.parametrize("count", [0, 1, 249, 250, 2001, 4523])
-def test_staging_keeps_every_row_in_order_however_many_a_statement_takes(db_path, limit, count):
-    """Rows are staged several to an INSERT, as many as the build's parameter
-    limit allows (999 before SQLite 3.32), the rest of a batch one by one."""
-    conn = store.connect(db_path)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
-    session = store.imports.ImportSession(conn, {"studio": 1, "arsmote": 2})
-    assert session.per_insert == max(1, min(store.imports.STAGE_ROWS_PER_INSERT, limit // 11))
-    rows = [
-        (n, f"p{n}@x.no", f"P{n}@x.no", f"Navn {n}", "", "", "", "", None, "{}", n % 4)
-        for n in range(2, count + 2)
-    ]
-    ticks = []
-    session.stage(iter(rows), lambda: ticks.append(session.staged))
-    assert session.staged == count
-    assert (
-        conn.execute(f"SELECT {store.imports.ROW} FROM staging ORDER BY rowid").fetchall() == rows
-    )
-    assert ticks == list(range(store.imports.STAGE_BATCH, count + 1, store.imports.STAGE_BATCH))
-    session.close()
     conn.close()
