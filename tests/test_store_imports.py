@@ -47,3 +47,37 @@ def test_staging_keeps_every_row_in_order_however_many_a_statement_takes(db_path
     assert ticks == list(range(store.imports.STAGE_BATCH, count + 1, store.imports.STAGE_BATCH))
     session.close()
     conn.close()
+
+
+def merge_steps(db_path, rows: list[tuple]) -> int:
+    """SQLite's own count of the work (VM steps, in thousands) to merge `rows`:
+    the same on any machine, so it measures growth without timing anything."""
+    conn = store.connect(db_path)
+    session = store.imports.ImportSession(conn, {"studio": 1, "arsmote": 2})
+    session.stage(iter(rows))
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    conn.set_progress_handler(count, 1000)
+    session.merge(replace=False)
+    conn.set_progress_handler(None, 0)
+    session.close()
+    conn.close()
+    return steps[0]
+
+
+def test_folding_one_persons_repeated_rows_is_linear_in_their_number(db_path):
+    """A bot-filled form: one address thousands of times. Picking each person's
+    newest row compared every pair of their rows; now it sorts them once."""
+
+    def one_address(count: int) -> list[tuple]:
+        return [
+            (n, "bot@x.no", "bot@x.no", f"Bot {n}", "", "", "", "", f"2020-11-{1 + n % 28:02d}", "{}", 1 + n % 2)
+            for n in range(2, count + 2)
+        ]  # fmt: skip
+
+    small, large = merge_steps(db_path, one_address(1000)), merge_steps(db_path, one_address(4000))
+    assert large < 6 * small, (small, large)  # 4x the rows: about 4x the work, not 16x

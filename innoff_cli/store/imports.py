@@ -18,14 +18,11 @@ COMPARED = (*MERGED_FIELDS, "registered_utc", "extra")
 # The staging table's columns: a ParsedRow's fields, its events a bit mask.
 STAGED = ("line", "email", *MERGED_FIELDS, "registered_utc", "extra", "events")
 ROW = ", ".join(STAGED)
-# Within a file, row x is a later registration than row c: by registration
-# time, then by line. A row without a time counts as later than any row with
-# one, as a registration without a time wins across imports (it is the one just
-# handed over).
-LATER_IN_FILE = (
-    "(x.registered_utc IS NULL, coalesce(x.registered_utc, ''), x.line)"
-    " > (c.registered_utc IS NULL, coalesce(c.registered_utc, ''), c.line)"
-)
+# Within a file the most recent row wins: by registration time, then by line.
+# A row without a time counts as newer than any row with one, as a registration
+# without a time wins across imports (it is the one just handed over). Used as
+# a window's order, so a person's rows are sorted once, not compared pairwise.
+NEWEST_FIRST = "x.registered_utc IS NULL DESC, x.registered_utc DESC, x.line DESC"
 # Across imports, the file's registration w is at least as recent as the stored
 # one p (a registration without a time is the one just handed over).
 FILE_IS_NEWER = (
@@ -33,7 +30,6 @@ FILE_IS_NEWER = (
 )
 # A merged person's details differ from what was stored.
 DETAILS_CHANGED = " OR ".join(f"{f} IS NOT old_{f}" for f in COMPARED)
-NEWEST_FIRST = "x.registered_utc IS NULL DESC, x.registered_utc DESC, x.line DESC"
 STAGE_BATCH = 2000  # rows read at a time: flat memory, few round trips
 # Rows per INSERT statement when staging (VALUES (...), (...), ...): one step of
 # the statement for many rows. More gained nothing in tests/bench/import_speed.py;
@@ -195,8 +191,11 @@ class ImportSession:
         conn.execute("CREATE INDEX temp.copies_email ON copies(email)")
         conn.execute(
             f"""
-            CREATE TEMP TABLE folded AS SELECT id, {ROW} FROM copies c
-            WHERE NOT EXISTS (SELECT 1 FROM copies x WHERE x.email = c.email AND {LATER_IN_FILE})
+            CREATE TEMP TABLE folded AS SELECT id, {ROW} FROM (
+                SELECT x.*, ROW_NUMBER() OVER (
+                    PARTITION BY x.email ORDER BY {NEWEST_FIRST}) AS rank
+                FROM copies x)
+            WHERE rank = 1
             """
         )
         conn.execute("CREATE UNIQUE INDEX temp.folded_id ON folded(id)")
