@@ -125,6 +125,8 @@ def render_imports(reports: list, fmt: str) -> None:
 
 def _text(value: object) -> str:
     """A field's value as a cell: a list joined, answers as 'event: answer'."""
+    if type(value) is str:  # most cells: returned first, as every row has nine
+        return value
     if value is None:
         return ""
     if isinstance(value, list):
