@@ -8,7 +8,9 @@ while a slow IMAP server is read.
 Matching follows RFC 5546 3.2.3 as real calendars bend it: the UID names the
 invite, the ATTENDEE the person (compared case-insensitively); where the
 ATTENDEE is missing or names no one innoff invited (an alias, a forwarding
-address), the From address decides and the report says so. ORGANIZER is not
+address), the From address decides and the report says so. An answer counts
+only when it is the person's own (`_not_theirs`): written by them, not found
+forged by the receiving server, and to a SEQUENCE innoff sent them. ORGANIZER is not
 required (outlook.com leaves it out). Per person and UID the answer with the
 highest (SEQUENCE, DTSTAMP) stands; one to an older SEQUENCE than the person
 was last sent is reported as stale and never replaces a current one.
@@ -40,6 +42,9 @@ class ReplyReport:
     stale: list[dict] = field(default_factory=list)
     counters: list[dict] = field(default_factory=list)
     matched_by_from: list[dict] = field(default_factory=list)
+    # Answers that do not speak for the person they name: not from them, failed
+    # the receiving server's check of the sender, or to a SEQUENCE never sent.
+    not_applied: list[dict] = field(default_factory=list)
     ignored: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     other_mail: int = 0  # no calendar answer in it: ordinary mail, invites, cancellations
@@ -75,6 +80,9 @@ def read_replies(
             except NotMail as error:
                 report.errors.append({"where": label, "reason": str(error)})
                 continue
+            except Exception as error:  # noqa: BLE001 - one bad message costs one message
+                report.errors.append({"where": label, "reason": _cannot_read(error)})
+                continue
             if since and read.date_utc and read.date_utc[:10] < since.isoformat():
                 report.before_since += 1
                 continue
@@ -92,6 +100,13 @@ def read_replies(
             found.append(read)
     _record(db_path, found, report, now().astimezone(UTC).isoformat(timespec="seconds"), on_wait)
     return report
+
+
+def _cannot_read(error: Exception) -> str:
+    """A short reason for a message the reader could not take apart: the kind of
+    failure, and the start of what it said, on one line."""
+    said = " ".join(str(error).split())[:80]
+    return f"cannot be read ({type(error).__name__}{': ' + said if said else ''})"
 
 
 def _label(source: str) -> str:
@@ -142,6 +157,28 @@ def _who(conn, read: ReadMessage, answer: Answer) -> tuple[str, str, object, boo
     return None
 
 
+def _not_theirs(read: ReadMessage, answer: Answer, email: str, attendee, by_from: bool,
+                top: int) -> str:  # fmt: skip
+    """Why an answer for `email` does not count as theirs; '' when it does.
+
+    Trust follows the author: the mail must come from the person it answers
+    for (From, Sender or Reply-To), or from whoever handed the invite on to
+    them; the receiving server must not have found the sender's domain forged
+    (DMARC or DKIM, its topmost Authentication-Results); and it must answer a
+    SEQUENCE innoff sent them, not one above anything it sent.
+    """
+    if read.unauthenticated:
+        return f"the sender failed authentication ({read.unauthenticated})"
+    delegators = {
+        d.strip().casefold() for d in (attendee.delegated_from if attendee else "").split(",")
+    }
+    if not by_from and email not in read.authors and not (delegators & read.authors):
+        return f"not from the person it answers for (from {read.sender or 'no one'})"
+    if answer.sequence > top:
+        return f"answers SEQUENCE {answer.sequence}, above the {top} innoff sent"
+    return ""
+
+
 def _apply(conn, report, counts, events, read: ReadMessage, answer: Answer, read_utc) -> bool:
     """Match one answer and record it; True when it was for someone invited."""
     base = {"message_id": read.message_id, "from": read.sender, "uid": answer.uid}
@@ -157,6 +194,12 @@ def _apply(conn, report, counts, events, read: ReadMessage, answer: Answer, read
         )
         return False
     email, partstat, ((method, top), attendee), by_from = who
+    refusal = _not_theirs(read, answer, email, attendee, by_from, top)
+    if refusal:
+        report.not_applied.append(
+            {**base, "attendee": email, "event": event, "reason": refusal}
+        )  # fmt: skip
+        return False
     if by_from:
         report.matched_by_from.append(
             {**base, "event": event, "attendee": attendee.address if attendee else ""}

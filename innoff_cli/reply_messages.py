@@ -44,6 +44,7 @@ class Attendee:
     partstat: str  # upper case, '' when the line has none
     delegated_to: str = ""
     name: str = ""
+    delegated_from: str = ""  # who handed the invite on to this attendee
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,12 @@ class ReadMessage:
     message_id: str  # without <>; a hash of the bytes for a message without one
     sender: str  # the From address, '' if none
     date_utc: str | None
+    # Who wrote it: every address in From, Sender and Reply-To, folded (Nextcloud
+    # sends from a no-reply address, the attendee in Reply-To).
+    authors: frozenset[str] = frozenset()
+    # Why the receiving server's check of the sender failed ('DMARC fail for
+    # x.no'), from the topmost Authentication-Results; '' when it did not.
+    unauthenticated: str = ""
     answers: list[Answer] = field(default_factory=list)
     calendar_errors: list[str] = field(default_factory=list)
 
@@ -78,10 +85,13 @@ def read_message(data: bytes) -> ReadMessage:
     message = email.message_from_bytes(data)
     if not any(header in message for header in MAIL_HEADERS):
         raise NotMail("not an e-mail message (no mail headers)")
+    sender = _sender(message)
     read = ReadMessage(
         message_id=message_id_of(message, data),
-        sender=_sender(message),
+        sender=sender,
         date_utc=_date(message.get("Date")),
+        authors=_authors(message),
+        unauthenticated=_authentication_failure(message.get("Authentication-Results"), sender),
     )
     seen: set[Answer] = set()
     payloads: set[bytes] = set()
@@ -137,18 +147,62 @@ def _sender(message: Message) -> str:
     return ""
 
 
+def _authors(message: Message) -> frozenset[str]:
+    found = set()
+    for header in ("From", "Sender", "Reply-To"):
+        for value in message.get_all(header) or ():
+            plain = _PLAIN_FROM.fullmatch(str(value))
+            if plain:
+                found.add(plain[1].casefold())
+            else:
+                found.update(a.casefold() for _, a in getaddresses([str(value)]) if "@" in a)
+    return frozenset(found)
+
+
+_RESULT = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*([a-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
+_PROPERTY = re.compile(r"\b(header\.(?:from|d|i))\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
+
+
+def _authentication_failure(header, sender: str) -> str:
+    """What the receiving server's topmost Authentication-Results (RFC 8601) says
+    failed for the From domain: DMARC, or DKIM with no passing signature of that
+    domain; '' when nothing did (or there is no such header)."""
+    if header is None or "@" not in sender:
+        return ""
+    domain = sender.rpartition("@")[2].casefold()
+    text = re.sub(r"\([^()]*\)", " ", str(header))  # comments say nothing we read
+    dkim: dict[str, set[str]] = {"pass": set(), "fail": set()}
+    for part in text.split(";")[1:]:  # the first is the server's own name
+        found = _RESULT.match(part)
+        if not found:
+            continue
+        method, result = found[1].casefold(), found[2].casefold()
+        props = {
+            k.casefold(): v.casefold().rpartition("@")[2] for k, v in _PROPERTY.findall(found[3])
+        }
+        if method == "dmarc" and result == "fail" and props.get("header.from", domain) == domain:
+            return f"DMARC fail for {domain}"
+        if method == "dkim" and result in ("pass", "fail", "permerror"):
+            signer = props.get("header.d") or props.get("header.i") or ""
+            if signer == domain or signer.endswith("." + domain):
+                dkim["pass" if result == "pass" else "fail"].add(signer)
+    if dkim["fail"] and not dkim["pass"]:
+        return f"DKIM fail for {domain}"
+    return ""
+
+
 def _date(value) -> str | None:
     if not value:
         return None
     try:
         moment = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None  # no date, or one outside what a datetime holds
 
 
 def _param(part: Message, name: str) -> str:
@@ -180,7 +234,7 @@ def _text_of(part: Message, payload: bytes) -> str:
     for candidate in (charset, "utf-8", "cp1252"):
         try:
             return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError, ValueError):  # no such codec, or not its text
             continue
     return payload.decode("latin-1")
 
@@ -193,7 +247,10 @@ _UNFOLD = re.compile(r"\r?\n[ \t]")
 _READ = "BEGIN|END|METHOD|PRODID|ATTENDEE|DTSTART|DTEND|UID|SEQUENCE|DTSTAMP|ORGANIZER|RECURRENCE-ID|COMMENT"
 _WANTED = re.compile(rf"^[ \t]*({_READ})([;:][^\r\n]*)", re.MULTILINE | re.IGNORECASE)
 # A line that is not blank and is no content line (NAME followed by ; or :).
-_NOT_A_LINE = re.compile(r"^(?![ \t]*[A-Za-z0-9-]+[;:])[^\r\n]*\S", re.MULTILINE)
+# Names are read liberally, as libical, icalendar and ical.js read them: an
+# x-name outside RFC 5545's token set (Outlook for Mac's X-ENTOURAGE_UUID) is
+# a line to pass over, not a broken calendar.
+_NOT_A_LINE = re.compile(r'^(?![ \t]*[^\s;:"]+[;:])[^\r\n]*\S', re.MULTILINE)
 _HAS_METHOD = re.compile(r"^[ \t]*METHOD[;:]", re.MULTILINE | re.IGNORECASE)
 _PARAM = re.compile(r';([A-Za-z0-9-]+)=((?:"[^"]*"|[^";:,]*)(?:,(?:"[^"]*"|[^";:,]*))*)')
 
@@ -370,6 +427,9 @@ def _answer(method: str, product: str, event: dict) -> Answer:
                 partstat=_unquote(params.get("PARTSTAT", "")).upper(),
                 delegated_to=", ".join(
                     _address(v) for v in params.get("DELEGATED-TO", "").split(",") if v
+                ),
+                delegated_from=", ".join(
+                    _address(v) for v in params.get("DELEGATED-FROM", "").split(",") if v
                 ),
                 name=_unquote(params.get("CN", "")),
             )

@@ -6,8 +6,10 @@ sent. Fixtures in tests/fixtures/replies name their origin in X-Fixture-Origin.
 from __future__ import annotations
 
 import email
+import email.policy
 import json
 import mailbox
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -332,3 +334,127 @@ def test_replies_from_an_imap_folder_read_only(run, invited, imap):
     )
     assert norwegian["messages"] == 1 and norwegian["answers"] == {"accepted": 1}
     client.logout()
+
+
+def rewritten(data: bytes, old: bytes, new: str) -> bytes:
+    """The reply with `old` in its calendar replaced by `new` (what icalendar will
+    not write, such as a SEQUENCE past RFC 5545's range)."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    part = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+    text = part.get_payload(decode=True).replace(old, new.encode()).decode()
+    part.set_content(text, subtype="calendar", params={"method": "REPLY"})
+    return message.as_bytes()
+
+
+def with_headers(data: bytes, *headers: str) -> bytes:
+    """The message with `headers` on top, as a receiving server stamps them."""
+    return "".join(f"{header}\n" for header in headers).encode() + data
+
+
+def test_an_answer_counts_only_when_it_is_the_persons_own(run, invited, tmp_path):
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    forged = {
+        "1-stranger": reply(per, "DECLINED", sender="evil@evil.example"),
+        "2-another-invitee": reply(per, "DECLINED", sender=KARI),
+        "3-huge-sequence": rewritten(reply(per, "DECLINED"), b"SEQUENCE:0", f"SEQUENCE:{2**63}"),
+        "4-dmarc-fail": with_headers(
+            reply(per, "DECLINED"),
+            "Authentication-Results: mx.innoff.no; spf=softfail smtp.mailfrom=ks.no;"
+            " dkim=none; dmarc=fail (p=reject) header.from=ks.no",
+        ),
+        "5-dkim-fail": with_headers(
+            reply(per, "DECLINED"),
+            "Authentication-Results: mx.innoff.no; dkim=fail (bad signature) header.d=ks.no",
+        ),
+    }
+    for name, data in forged.items():
+        (folder / f"{name}.eml").write_bytes(data)
+    report = replies(run, folder)
+    assert report["recorded"] == []
+    reasons = [(r["attendee"], r["reason"]) for r in report["not_applied"]]
+    assert sorted(reasons) == sorted([
+        ("per@ks.no", "not from the person it answers for (from evil@evil.example)"),
+        ("per@ks.no", f"not from the person it answers for (from {KARI})"),
+        ("per@ks.no", f"answers SEQUENCE {2**63}, above the 0 innoff sent"),
+        ("per@ks.no", "the sender failed authentication (DMARC fail for ks.no)"),
+        ("per@ks.no", "the sender failed authentication (DKIM fail for ks.no)"),
+    ])  # fmt: skip
+    assert answers(run)[("per@ks.no", "studio")] is None
+    table = run("invites", "replies", str(folder))
+    assert "Not applied (not the person's own answer): 5" in table.stdout
+    # Per's own answer counts afterwards: nothing forged stands in its way.
+    (tmp_path / "own.eml").write_bytes(
+        with_headers(
+            reply(per, "ACCEPTED"),
+            "Authentication-Results: mx.innoff.no; dkim=pass header.d=ks.no; dmarc=pass"
+            " header.from=ks.no",
+        )
+    )
+    replies(run, tmp_path / "own.eml")
+    assert answers(run)[("per@ks.no", "studio")] == "accepted"
+
+
+def test_nextcloud_sends_from_no_reply_with_the_attendee_in_reply_to(run, invited, tmp_path):
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    alone = reply(per, "TENTATIVE", sender="no-reply@sky.example")
+    (tmp_path / "alone.eml").write_bytes(alone)
+    assert [r["reason"] for r in replies(run, tmp_path / "alone.eml")["not_applied"]] == [
+        "not from the person it answers for (from no-reply@sky.example)"
+    ]
+    (tmp_path / "nextcloud.eml").write_bytes(
+        with_headers(reply(per, "TENTATIVE", sender="no-reply@sky.example"), f"Reply-To: {PER}")
+    )
+    assert len(replies(run, tmp_path / "nextcloud.eml")["recorded"]) == 1
+    assert answers(run)[("per@ks.no", "studio")] == "tentative"
+
+
+def test_one_broken_message_costs_one_message(run, invited, tmp_path, monkeypatch):
+    from innoff_cli import mailboxes
+
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    kari = invited[("kari.nordmann@bergen.kommune.no", "studio@innoff.no")]
+    box = tmp_path / "box"
+    for sub in ("new", "cur", "tmp"):
+        (box / sub).mkdir(parents=True)
+    honest = reply(per, "ACCEPTED")
+    calendar = reply(kari, "ACCEPTED", layout="bare")
+    broken = {
+        # Charsets Python cannot decode text with, a date past datetime's range,
+        # a structure nested far past Python's recursion limit.
+        "1.punycode": calendar.replace(b"Content-Type: text/calendar;", b"Content-Type: text/calendar; charset=punycode;"),
+        "2.nul": calendar.replace(b"Content-Type: text/calendar;", b'Content-Type: text/calendar; charset="utf\\x00-8";'),
+        "3.date": with_headers(calendar.replace(b"Date:", b"X-Old-Date:"), "Date: Fri, 31 Dec 9999 23:59:59 -2359"),
+        "4.deep": b"From: a@b.no\nContent-Type: multipart/mixed; boundary=b0\n\n"
+        + b"".join(
+            f"--b{n}\nContent-Type: multipart/mixed; boundary=b{n + 1}\n\n".encode()
+            for n in range(1000)
+        ),
+        "5.huge": b"From: a@b.no\n\n" + b"x" * 200_000,
+        "9.honest": honest,
+    }  # fmt: skip
+    for name, data in broken.items():
+        (box / "cur" / f"{name}:2,S").write_bytes(data)
+    os.mkfifo(box / "new" / "6.fifo")  # would block whoever opened it
+    os.symlink("/dev/zero", box / "new" / "7.zero")  # endless
+    monkeypatch.setattr(mailboxes, "MESSAGE_MOST_BYTES", 100_000)
+    report = replies(run, box)
+    # Per's honest answer, and Kari's from the copies whose calendar could be read.
+    assert sorted(r["email"] for r in report["recorded"]) == [
+        "kari.nordmann@bergen.kommune.no", "per@ks.no",
+    ]  # fmt: skip
+    problems = {e["where"].split()[-1]: e["reason"] for e in report["errors"]}
+    assert (
+        problems["6.fifo"]
+        == problems["7.zero"]
+        == ("not a regular file (a pipe or a device), not read")
+    )
+    # Each of the others is read as far as it goes: listed, or taken as mail without
+    # an answer, and never the end of the run.
+    assert problems["4.deep"].startswith("cannot be read (RecursionError")
+    assert problems["5.huge"] == "195 KB, larger than mail is (97 KB), not read"
+    # The three copies of Kari's reply share one Message-ID: one is recorded, and
+    # the two read after it are already read, however broken their headers.
+    assert report["already_read"] == 2
+    assert "Traceback" not in run("invites", "replies", str(box)).stderr

@@ -82,3 +82,11 @@ def test_what_would_make_an_answer_wrong_is_refused(event, reason):
 def test_a_calendar_cut_short_is_refused():
     with pytest.raises(BadCalendar, match="no END:VCALENDAR"):
         parse_calendar(calendar(EVENT).replace("END:VCALENDAR", ""))
+
+
+def test_an_x_name_outside_the_token_set_is_passed_over():
+    """Outlook for Mac writes X-ENTOURAGE_UUID; libical, icalendar and ical.js read on."""
+    event = [*EVENT, "X-ENTOURAGE_UUID:3f2c0a9e-0000-4000-8000-000000000000"]
+    assert one_answer(calendar(event))[1].attendees[0].partstat == "ACCEPTED"
+    with pytest.raises(BadCalendar, match="not a content line"):
+        parse_calendar(calendar([*EVENT, "this is no line at all"]))

@@ -211,6 +211,11 @@ def render_replies(report, fmt: str) -> None:
         ),
     )
     listed(
+        "Not applied (not the person's own answer)",
+        report.not_applied,
+        lambda r: f"{r['attendee']} {r['event']}: {r['reason']} <{r['message_id']}>",
+    )
+    listed(
         "Proposals of another time (COUNTER; recorded, not applied)",
         report.counters,
         lambda r: (
