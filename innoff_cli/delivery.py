@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from innoff_cli import sign_in
 from innoff_cli.errors import InnoffError
 
 SECURITY = ("starttls", "ssl", "none")
@@ -29,6 +30,10 @@ DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 TIMEOUT_SECONDS = 30.0
 RETRIES = 3  # after the first try: waits of BACKOFF, 2 x BACKOFF, 4 x BACKOFF
 BACKOFF_SECONDS = 2.0
+
+
+class _NoSignIn(Exception):
+    """The server does not offer the sign-in asked for; str() says so."""
 
 
 class Refused(Exception):
@@ -39,21 +44,76 @@ class Stopped(Exception):
     """The server cannot take more messages now; str() says why."""
 
 
+class SenderRefused(Stopped):
+    """The server refused the sender or the session (no login, a login it does not
+    take, not allowed to send as this address), not the recipient: nothing is to
+    be recorded against anyone; str() is its reply, `hint` what to do."""
+
+    def __init__(self, reply: str, hint: str):
+        super().__init__(reply)
+        self.hint = hint
+
+
 class SmtpSettings(NamedTuple):
     host: str
     port: int
     security: str
-    user: str | None = None
+    user: str | None = None  # the login, or a token's identity
     password: str | None = None
+    auth: str = "password"  # or xoauth2, oauthbearer (sign_in.MECHANISMS)
+    token: Callable[[], str] | None = None  # for the token mechanisms: a fresh one each call
 
     def __repr__(self) -> str:  # never the password, not even in a traceback
         return f"SmtpSettings({self.host!r}, {self.port}, {self.security!r})"
 
 
+REPLY_MOST = 200  # characters of a server's reply kept and shown: its start, one line
+
+
 def _reply(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    return " ".join(f"{code} {text}".split())
+    said = " ".join(f"{code} {text}".split())
+    return said if len(said) <= REPLY_MOST else said[: REPLY_MOST - 1] + "…"
+
+
+# Replies about the sender or the session, whatever command they answer: no
+# login, a login refused, basic authentication switched off (Exchange Online),
+# not allowed to send as this address. (5.7.1 on RCPT TO is about a recipient.)
+_SENDER_CODES = ("5.7.0", "5.7.8", "5.7.30", "5.7.57", "5.7.60", "5.7.708", "5.2.252", "5.2.0")
+_SENDER_WORDS = ("sendasdenied", "authentication required", "not authenticated",
+                 "must authenticate", "authentication is required")  # fmt: skip
+OAUTH_SECTION = "the README's section 'Signing in with OAuth'"
+
+
+def about_sender(code: int, text: str) -> bool:
+    """Whether a refusal is about the sender or the session rather than a recipient."""
+    if code in (530, 535):
+        return True
+    words = text.casefold()
+    parts = words.split()
+    enhanced = parts[1] if len(parts) > 1 else ""
+    return enhanced in _SENDER_CODES or any(word in words for word in _SENDER_WORDS)
+
+
+def sender_hint(reply: str, token: bool) -> str:
+    """What to do about a refusal of the sender: one clause for the Error: line."""
+    words = reply.casefold()
+    if "5.7.30" in words or "basic authentication" in words:
+        return (
+            "this server takes no password: sign in with a token, --smtp-auth xoauth2"
+            f" (see {OAUTH_SECTION})"
+        )
+    if words.startswith("535") and token:
+        return (
+            "the server refused the token: check that the mailbox may send by SMTP (Microsoft"
+            " 365: the SMTP.Send permission and the mailbox's SMTP AUTH switch)"
+        )
+    if words.startswith(("530", "535")) or "authenticat" in words:
+        return "pass --smtp-user (and INNOFF_SMTP_PASSWORD), or --smtp-auth xoauth2 with a token"
+    if "sendas" in words or "5.7.60" in words or "5.7.708" in words or "5.2.0" in words:
+        return "the account may not send as this address: pass --from with one it may send as"
+    return "check --from, --smtp-user and the account's right to send"
 
 
 class SmtpTransport:
@@ -66,16 +126,25 @@ class SmtpTransport:
         self.smtp: smtplib.SMTP | None = None
 
     def open(self) -> None:
-        """Connect and log in; InnoffError for what the user must fix."""
+        """Connect and sign in; InnoffError for what the user must fix."""
         where = f"{self.settings.host}:{self.settings.port}"
+        token = self.settings.auth != "password"
         try:
             self._connect()
         except smtplib.SMTPAuthenticationError as error:
             self.close()
+            said = _reply(error.smtp_code, error.smtp_error)
+            if token or "5.7.30" in said or "basic authentication" in said.casefold():
+                hint = sender_hint(said, token)
+            else:
+                hint = "check INNOFF_SMTP_USER and INNOFF_SMTP_PASSWORD"
             raise InnoffError(
-                f"the SMTP server at {where} refused the login ({_reply(error.smtp_code, error.smtp_error)})"
-                " - check INNOFF_SMTP_USER and INNOFF_SMTP_PASSWORD; nothing was sent"
+                f"the SMTP server at {where} refused the {'token' if token else 'login'}"
+                f" ({said}) - {hint}; nothing was sent"
             ) from None
+        except _NoSignIn as error:
+            self.close()
+            raise InnoffError(f"the SMTP server at {where} {error}; nothing was sent") from None
         except smtplib.SMTPNotSupportedError as error:
             self.close()
             raise InnoffError(
@@ -112,8 +181,37 @@ class SmtpTransport:
                 raise smtplib.SMTPNotSupportedError("STARTTLS")
             smtp.starttls(context=context)
             smtp.ehlo()
-        if settings.user:
+        if settings.auth in sign_in.TOKEN_MECHANISMS:
+            self._token_sign_in(smtp)
+        elif settings.user:
+            if not smtp.has_extn("auth"):
+                raise _NoSignIn(
+                    "offers no sign-in (no AUTH) - leave out --smtp-user for a server that"
+                    " takes mail without one"
+                )
             smtp.login(settings.user, settings.password or "")
+
+    def _token_sign_in(self, smtp: smtplib.SMTP) -> None:
+        """AUTH XOAUTH2 or OAUTHBEARER with a fresh token; once more with another
+        fresh one when the server refuses it (it may have expired on the way)."""
+        settings = self.settings
+        mechanism = settings.auth.upper()
+        offered = (smtp.esmtp_features.get("auth") or "").upper().split()
+        if mechanism not in offered:
+            raise _NoSignIn(
+                f"does not offer {mechanism} sign-in (it offers {' '.join(offered) or 'none'})"
+                " - choose another --smtp-auth"
+            )
+        for attempt in (1, 2):
+            text = sign_in.initial_response(
+                settings.auth, settings.user or "", settings.token(), settings.host, settings.port
+            )
+            try:
+                smtp.auth(mechanism, sign_in.responder(text))
+                return
+            except smtplib.SMTPAuthenticationError:
+                if attempt == 2:
+                    raise
 
     def send(self, message: bytes, sender: str, recipient: str) -> None:
         """Send one message (bytes with CRLF line ends) to one recipient."""
@@ -128,20 +226,40 @@ class SmtpTransport:
                 return
             except smtplib.SMTPRecipientsRefused as error:
                 code, text = next(iter(error.recipients.values()))
+                said = _reply(code, text)
+                if about_sender(code, said):  # 530 to RCPT TO: no login, whoever it is to
+                    raise SenderRefused(
+                        said, sender_hint(said, self.settings.auth != "password")
+                    ) from None
                 if code >= 500:
-                    raise Refused(_reply(code, text)) from None
-                reason = _reply(code, text)
-            except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:
+                    raise Refused(said) from None
+                reason = said
+            except smtplib.SMTPSenderRefused as error:
+                # MAIL FROM refused, for whatever reason: about the sender, never
+                # a recipient's failure, and a retry would be refused alike.
+                said = _reply(error.smtp_code, error.smtp_error)
+                raise SenderRefused(
+                    said, sender_hint(said, self.settings.auth != "password")
+                ) from None
+            except smtplib.SMTPDataError as error:
+                said = _reply(error.smtp_code, error.smtp_error)
+                if about_sender(error.smtp_code, said):
+                    raise SenderRefused(
+                        said, sender_hint(said, self.settings.auth != "password")
+                    ) from None
                 if error.smtp_code >= 500:
-                    raise Refused(_reply(error.smtp_code, error.smtp_error)) from None
-                reason = _reply(error.smtp_code, error.smtp_error)
+                    raise Refused(said) from None
+                reason = said
             except smtplib.SMTPNotSupportedError as error:
                 # An address outside ASCII to a server without SMTPUTF8.
                 raise Refused(f"the server cannot take this address ({error})") from None
             except smtplib.SMTPAuthenticationError as error:
-                raise Stopped(
-                    f"the server refused the login ({_reply(error.smtp_code, error.smtp_error)})"
+                said = _reply(error.smtp_code, error.smtp_error)
+                raise SenderRefused(
+                    said, sender_hint(said, self.settings.auth != "password")
                 ) from None
+            except _NoSignIn as error:
+                raise SenderRefused(str(error), "check --smtp-auth") from None
             except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException,
                     OSError) as error:  # fmt: skip
                 reason = str(error) or type(error).__name__

@@ -100,10 +100,16 @@ def transport_for(
     user: str | None,
     password: Callable[[], str],
     rate: int,
+    *,
+    auth: str | None = None,
+    token_command: str | None = None,
+    identity: str = "",
 ):
     """(transport, messages a minute): a Maildir (no sending limit: a folder on
-    this machine), or the SMTP server, logging in as `user` with `password()`."""
-    from innoff_cli import delivery
+    this machine), or the SMTP server, signed in by `auth`: a password for
+    `user` (asked of `password()`), or a token from `token_command` for `user`,
+    or else `identity` (the sender's address: a shared mailbox signs in as itself)."""
+    from innoff_cli import delivery, sign_in
 
     if maildir is not None:
         return delivery.MaildirTransport(maildir), 0
@@ -113,10 +119,19 @@ def transport_for(
             "no SMTP server - pass --smtp-host or set INNOFF_SMTP_HOST"
             " (or --maildir DIR to write the messages into a folder)"
         )
-    settings = delivery.SmtpSettings(
-        host, port or delivery.DEFAULT_PORTS[security], security, user,
-        password() if user else None,
-    )  # fmt: skip
+    port = port or delivery.DEFAULT_PORTS[security]
+    auth = auth or "password"
+    if auth in sign_in.TOKEN_MECHANISMS:
+        if not token_command:
+            raise InnoffError(
+                f"--smtp-auth {auth} signs in with a token - set INNOFF_SMTP_TOKEN_CMD to a"
+                f" command that prints one (see {delivery.OAUTH_SECTION})"
+            )
+        token = sign_in.token_command(token_command, "INNOFF_SMTP_TOKEN_CMD")
+        settings = delivery.SmtpSettings(host, port, security, user or identity, None, auth, token)
+    else:
+        secret = password() if user else None
+        settings = delivery.SmtpSettings(host, port, security, user, secret)
     return delivery.SmtpTransport(settings), rate
 
 
@@ -219,7 +234,7 @@ def deliver(
 def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, alarm, now,
                progress, pace, on_wait) -> None:  # fmt: skip
     """Build, send and record each message in turn (`conn` None: record nothing)."""
-    from innoff_cli.delivery import Refused, Stopped
+    from innoff_cli.delivery import Refused, SenderRefused, Stopped
 
     messages = outgoing.messages
     templates: dict[tuple, imip.Template] = {}
@@ -244,6 +259,13 @@ def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, 
                 reason = None
             except Refused as refused:
                 reason = str(refused)
+            except SenderRefused as refused:
+                left = len(messages) - report.total
+                raise InnoffError(
+                    f"the mail server refused the sender, not the recipients ({refused})"
+                    f" after {report.sent} sent - nothing was marked failed and {left} are"
+                    f" still queued; {refused.hint}, then run `innoff invites send` again"
+                ) from None
             except Stopped as stopped:
                 left = len(messages) - report.total
                 raise InnoffError(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from innoff_cli import sign_in
 from innoff_cli.errors import InnoffError
 from innoff_cli.terminal import shown
 
@@ -40,7 +41,12 @@ def is_imap(source: str) -> bool:
 
 
 def messages(
-    source: str, *, since: date | None = None, password: Callable[[str], str] | None = None
+    source: str,
+    *,
+    since: date | None = None,
+    password: Callable[[str], str] | None = None,
+    auth: str | None = None,
+    token: Callable[[], str] | None = None,
 ) -> Iterator[tuple[str, bytes] | Unreadable]:
     """Every message of one SOURCE; one that cannot be read is an Unreadable.
 
@@ -51,7 +57,7 @@ def messages(
     listed, never opened or read whole, and the rest is read.
     """
     if is_imap(source):
-        yield from _imap(source, since, password)
+        yield from _imap(source, since, password, auth, token)
         return
     path = Path(source)
     if not path.exists():
@@ -239,6 +245,52 @@ def _utf7(name: str) -> str:
     return "".join(out)
 
 
+def _token_sign_in(conn, address: ImapAddress, auth: str, token) -> None:
+    """AUTHENTICATE XOAUTH2 or OAUTHBEARER with a fresh token; once more with another
+    when the server refuses it (it may have expired on the way)."""
+    import imaplib
+
+    if token is None:
+        raise InnoffError(
+            f"INNOFF_IMAP_AUTH={auth} signs in with a token - set INNOFF_IMAP_TOKEN_CMD to a"
+            " command that prints one"
+        )
+    mechanism = auth.upper()
+    if f"AUTH={mechanism}" not in conn.capabilities:
+        offered = " ".join(
+            c.removeprefix("AUTH=") for c in conn.capabilities if c.startswith("AUTH=")
+        )
+        raise InnoffError(
+            f"IMAP server {address.host} does not offer {mechanism} sign-in (it offers"
+            f" {offered or 'none'}) - choose another INNOFF_IMAP_AUTH"
+        )
+    for attempt in (1, 2):
+        text = sign_in.initial_response(auth, address.user, token(), address.host, address.port)
+        try:
+            conn.authenticate(mechanism, sign_in.responder(text))
+            return
+        except imaplib.IMAP4.error as error:
+            if attempt == 2:
+                raise InnoffError(
+                    f"IMAP server {address.host} refused the token for {shown(address.user)}"
+                    f" ({_error_text(error)}) - check INNOFF_IMAP_TOKEN_CMD and the user"
+                    " (Microsoft 365: the IMAP.AccessAsUser.All permission)"
+                ) from None
+
+
+def _error_text(error: Exception) -> str:
+    """imaplib's error as the server said it: its text, not the repr of bytes."""
+    text = str(error)
+    if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:
+        import ast
+
+        try:
+            text = ast.literal_eval(text).decode("utf-8", "replace")
+        except (ValueError, SyntaxError):
+            pass
+    return shown(text, 80)
+
+
 def _said(data) -> str:
     text = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
     return shown(text, 80)
@@ -273,20 +325,24 @@ def _connect(address: ImapAddress) -> imaplib.IMAP4:
         ) from None
 
 
-def _imap(source, since, password) -> Iterator[tuple[str, bytes] | Unreadable]:
+def _imap(source, since, password, auth, token) -> Iterator[tuple[str, bytes] | Unreadable]:
     import imaplib  # only for an IMAP source: it brings ssl, slow to import
 
     address = parse_imap(source)
-    secret = password(address.user) if password else ""
+    with_token = auth in sign_in.TOKEN_MECHANISMS
+    secret = "" if with_token or not password else password(address.user)
     conn = _connect(address)
     try:
-        try:
-            conn.login(address.user, secret)
-        except imaplib.IMAP4.error as error:
-            raise InnoffError(
-                f"IMAP login to {address.host} as {shown(address.user)} failed"
-                f" ({shown(str(error), 80)}) - check the user and INNOFF_IMAP_PASSWORD"
-            ) from None
+        if with_token:
+            _token_sign_in(conn, address, auth, token)
+        else:
+            try:
+                conn.login(address.user, secret)
+            except imaplib.IMAP4.error as error:
+                raise InnoffError(
+                    f"IMAP login to {address.host} as {shown(address.user)} failed"
+                    f" ({_error_text(error)}) - check the user and INNOFF_IMAP_PASSWORD"
+                ) from None
         # EXAMINE: the folder is opened read-only; BODY.PEEK leaves \\Seen alone.
         status, data = conn.select(_quoted(address.folder), readonly=True)
         if status != "OK":

@@ -63,13 +63,18 @@ def read_replies(
     since: date | None = None,
     dry_run: bool = False,
     password: Callable[[str], str] | None = None,
+    imap_auth: str | None = None,
+    imap_token: Callable[[], str] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_wait: store.OnWait = None,
 ) -> ReplyReport:
     report = ReplyReport(sources=[_label(s) for s in sources], dry_run=dry_run)
     found: list[ReadMessage] = []
     for source in sources:
-        for item in mailboxes.messages(source, since=since, password=password):
+        found_in = mailboxes.messages(
+            source, since=since, password=password, auth=imap_auth, token=imap_token
+        )
+        for item in found_in:
             if isinstance(item, mailboxes.Unreadable):
                 report.errors.append({"where": item.label, "reason": item.reason})
                 continue

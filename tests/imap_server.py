@@ -30,12 +30,18 @@ def dovecot() -> str | None:
 
 
 class ImapServer:
-    def __init__(self):
+    """Dovecot; with `tokens`, it also takes XOAUTH2 and OAUTHBEARER sign-ins, each
+    token checked by RFC 7662 introspection against an endpoint on loopback that
+    knows only those tokens (as a provider's would)."""
+
+    def __init__(self, tokens: set[str] | None = None):
         # A folder of its own that Dovecot's users can reach (pytest's are 0700).
         self.folder = Path(tempfile.mkdtemp(prefix="innoff-dovecot-"))
         self.folder.chmod(0o755)
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.tokens = tokens
+        self.introspection = None
 
     def _config(self) -> Path:
         mail = self.folder / "mail"
@@ -60,8 +66,10 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.tokens is not None else ""}
 auth_failure_delay = 0
+# No growing wait after a refused sign-in (the tests refuse some on purpose).
+login_trusted_networks = 127.0.0.0/8
 first_valid_uid = 0
 default_internal_user = {internal}
 default_internal_group = {internal if os.geteuid() == 0 else owner.pw_name}
@@ -69,9 +77,10 @@ default_login_user = {login}
 mail_location = maildir:{mail}/%u/Maildir
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {self.folder}/passwd
 }}
-userdb {{
+{self._oauth2()}userdb {{
   driver = static
   args = uid={owner.pw_uid} gid={owner.pw_gid} home={mail}/%u
 }}
@@ -88,6 +97,24 @@ service imap-login {{
             encoding="utf-8",
         )
         return config
+
+    def _oauth2(self) -> str:
+        if self.tokens is None:
+            return ""
+        self.introspection = Introspection(self.tokens)
+        settings = self.folder / "oauth2.conf.ext"
+        settings.write_text(
+            f"introspection_mode = auth\n"
+            f"introspection_url = http://127.0.0.1:{self.introspection.port}/introspect\n"
+            "force_introspection = yes\nusername_attribute = username\n"
+            "active_attribute = active\nactive_value = true\n",
+            encoding="utf-8",
+        )
+        settings.chmod(0o644)
+        return (
+            "passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {settings}\n}}\n"
+        )
 
     def __enter__(self) -> ImapServer:
         binary = dovecot()
@@ -106,6 +133,8 @@ service imap-login {{
         raise RuntimeError(f"Dovecot did not start; see {self.folder}/dovecot.log")
 
     def __exit__(self, *exc) -> None:
+        if self.introspection:
+            self.introspection.stop()
         if self.process:
             self.process.terminate()
             try:
@@ -122,3 +151,44 @@ service imap-login {{
 
     def url(self, folder: str = "INBOX") -> str:
         return f"imap://{USER.replace('@', '%40')}@127.0.0.1:{self.port}/{folder}"
+
+
+class Introspection:
+    """An OAuth 2.0 token introspection endpoint (RFC 7662) on 127.0.0.1 that knows
+    the tokens in `tokens` (a set the test may change) as USER's."""
+
+    def __init__(self, tokens: set[str]):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        known = tokens
+
+        class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Dovecot's HTTP client expects of a server it reuses.
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self) -> None:
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+                body = json.dumps(
+                    {"active": "true", "username": USER} if token in known else {"active": "false"}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

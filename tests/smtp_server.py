@@ -18,6 +18,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
+def _initial(args: list[str]) -> str:
+    """The initial response of an AUTH command, decoded."""
+    import base64
+
+    return base64.b64decode(args[1]).decode() if len(args) > 1 else ""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -46,6 +53,38 @@ class Handler:
     busy: int = 0  # answer 451 to this many messages first
     after_each: Callable[[int, object], None] | None = None  # (count, aiosmtpd's SMTP)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    mail_from_reply: str | None = None  # answer every MAIL FROM with this instead
+    data_reply: str | None = None  # answer every message's DATA with this instead
+    tokens: set[str] = field(default_factory=set)  # the tokens XOAUTH2/OAUTHBEARER take
+    sign_ins: list[tuple[str, str, str]] = field(default_factory=list)  # (mechanism, who, token)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.mail_from_reply:
+            return self.mail_from_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def auth_XOAUTH2(self, server, args):
+        fields = dict(part.split("=", 1) for part in _initial(args).split("\x01") if "=" in part)
+        return await self._token(server, "XOAUTH2", fields.get("user", ""), fields.get("auth", ""))
+
+    async def auth_OAUTHBEARER(self, server, args):
+        text = _initial(args)
+        header, _, rest = text.partition("\x01")
+        fields = dict(part.split("=", 1) for part in rest.split("\x01") if "=" in part)
+        who = header.split("a=", 1)[1].rstrip(",") if "a=" in header else ""
+        return await self._token(server, "OAUTHBEARER", who, fields.get("auth", ""))
+
+    async def _token(self, server, mechanism: str, who: str, auth: str):
+        token = auth.removeprefix("Bearer ")
+        self.sign_ins.append((mechanism, who, token))
+        if token in self.tokens:
+            return AuthResult(success=True, handled=False, auth_data=who)
+        # Both mechanisms answer a bad token with a challenge holding the error,
+        # which the client answers empty; then 535.
+        await server.challenge_auth('{"status":"401","schemes":"Bearer"}')
+        return AuthResult(success=False, handled=False)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.casefold() in self.refuse:
@@ -54,6 +93,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.data_reply:
+            return self.data_reply
         if self.busy:
             self.busy -= 1
             return "451 4.3.0 Try again later"
@@ -71,10 +112,19 @@ class SmtpServer:
     """with SmtpServer() as server: ... server.port, server.handler.received."""
 
     def __init__(self, user: str | None = None, password: str | None = None,
-                 smtputf8: bool = False):  # fmt: skip
+                 smtputf8: bool = False, tokens: set[str] | None = None):  # fmt: skip
         self.handler = Handler()
         self.port = free_port()
         kwargs: dict = {"enable_SMTPUTF8": smtputf8}
+        if tokens is not None:
+            # Tokens only: no password mechanism is offered, as Microsoft 365 and
+            # Google do for OAuth-only accounts.
+            self.handler.tokens = tokens
+            kwargs.update(
+                auth_require_tls=False, auth_required=True,
+                auth_exclude_mechanism=["LOGIN", "PLAIN"],
+                authenticator=lambda *args: AuthResult(success=False, handled=False),
+            )  # fmt: skip
         if user:
 
             def authenticate(server, session, envelope, mechanism, auth_data):

@@ -565,3 +565,134 @@ def test_an_erased_person_is_nowhere_in_the_file_after_their_cancellation(
     for trace in ("synnove.glemsk@forgetme.example", "Synnøve Glemsk", "41234567", "forgetme"):
         assert trace.encode() not in data, trace
     assert b"kari@bergen.kommune.example" in data  # the file is read right
+
+
+def queued_and_failed(db_path) -> tuple[int, int]:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(
+            "SELECT sum(state = 'queued'), sum(state = 'failed') FROM outbox"
+        ).fetchone()
+
+
+def token_env(server, tmp_path, token: str, mechanism: str = "xoauth2") -> dict[str, str]:
+    """A token command as a user writes one: a script that prints the token."""
+    script = tmp_path / "token.sh"
+    script.write_text(f"#!/bin/sh\necho {token}\n", encoding="utf-8")
+    script.chmod(0o700)
+    return {**server.env(), "INNOFF_SMTP_AUTH": mechanism, "INNOFF_SMTP_TOKEN_CMD": str(script)}
+
+
+@pytest.mark.parametrize("mechanism", ["xoauth2", "oauthbearer"])
+def test_a_token_signs_in_and_a_refused_token_sends_nothing(
+    run, registered, db_path, tmp_path, mechanism
+):
+    with SmtpServer(tokens={"ya29.good"}) as server:
+        bad = run("invites", "send", "--yes", "--rate", "0",
+                  env=token_env(server, tmp_path, "ya29.expired", mechanism))  # fmt: skip
+        assert bad.exit_code == 1 and "Traceback" not in bad.stderr
+        (error,) = [line for line in bad.stderr.splitlines() if line.startswith("Error:")]
+        assert error.startswith(
+            f"Error: the SMTP server at 127.0.0.1:{server.port} refused the token (535"
+        )
+        assert "SMTP.Send permission" in error and error.endswith("nothing was sent")
+        assert "ya29" not in bad.stderr + bad.stdout
+        # Asked twice: once on connecting, once more after the refusal.
+        assert [who for _, who, _ in server.handler.sign_ins] == ["post@innoff.no"] * 2
+        assert server.received == [] and queued_and_failed(db_path) == (None, None)
+        good = run("invites", "send", "--yes", "--rate", "0",
+                   env=token_env(server, tmp_path, "ya29.good", mechanism))  # fmt: skip
+        assert good.exit_code == 0, good.stderr
+        assert len(server.received) == 5 and queued_and_failed(db_path) == (0, 0)
+        assert server.handler.sign_ins[-1] == (mechanism.upper(), "post@innoff.no", "ya29.good")
+
+
+def test_a_token_command_that_fails_is_one_line_without_its_output(run, registered, tmp_path):
+    with SmtpServer(tokens={"ya29.good"}) as server:
+        script = tmp_path / "token.sh"
+        script.write_text("#!/bin/sh\necho hemmelig-ya29 >&2\nexit 3\n", encoding="utf-8")
+        script.chmod(0o700)
+        env = {**server.env(), "INNOFF_SMTP_AUTH": "xoauth2", "INNOFF_SMTP_TOKEN_CMD": str(script)}
+        result = run("invites", "send", "--yes", env=env)
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[-1] == (
+            "Error: the command in INNOFF_SMTP_TOKEN_CMD failed (exit status 3) - run it by"
+            " hand to see why (innoff does not show its output)"
+        )
+        assert "hemmelig" not in result.stderr + result.stdout
+        missing = run("invites", "send", "--yes", env={**env, "INNOFF_SMTP_TOKEN_CMD": ""})
+        assert missing.stderr.splitlines()[-1].startswith(
+            "Error: --smtp-auth xoauth2 signs in with a token - set INNOFF_SMTP_TOKEN_CMD"
+        )
+
+
+@pytest.mark.parametrize(
+    "where, reply, hint",
+    [
+        ("mail", "530 5.7.0 Authentication required", "pass --smtp-user"),
+        ("mail", "550 5.7.57 Client not authenticated to send mail", "pass --smtp-user"),
+        ("mail", "451 4.7.0 Temporary server error", "check --from"),
+        ("data", "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException", "may not send as"),
+        ("data", "550 5.7.60 SMTP; Client does not have permissions to send as this sender", "may not send as"),
+    ],
+)  # fmt: skip
+def test_a_refusal_about_the_sender_is_never_recorded_against_recipients(
+    run, registered, db_path, where, reply, hint
+):
+    with SmtpServer() as server:
+        setattr(server.handler, f"{where}_from_reply" if where == "mail" else "data_reply", reply)
+        result = send(run, server)
+        assert result.exit_code == 1
+        error = result.stderr.splitlines()[-1]
+        assert error.startswith(
+            f"Error: the mail server refused the sender, not the recipients ({reply})"
+        )
+        assert "nothing was marked failed and 5 are still queued" in error and hint in error
+        assert queued_and_failed(db_path) == (5, 0)
+        setattr(server.handler, f"{where}_from_reply" if where == "mail" else "data_reply", None)
+        again = send(run, server)
+        assert again.exit_code == 0, again.stderr
+        assert len(server.received) == 5 and queued_and_failed(db_path) == (0, 0)
+
+
+def test_a_server_that_needs_a_login_says_so_and_a_login_it_lacks_too(run, registered, db_path):
+    with SmtpServer(user="innoff", password="riktig") as server:
+        result = send(run, server)  # no --smtp-user: 530 to MAIL FROM
+        assert result.exit_code == 1 and "(530 5.7.0 Authentication required)" in result.stderr
+        assert queued_and_failed(db_path) == (5, 0)
+    with SmtpServer() as open_relay:  # offers no AUTH at all
+        env = {**open_relay.env(), "INNOFF_SMTP_USER": "innoff", "INNOFF_SMTP_PASSWORD": "x"}
+        result = run("invites", "send", "--yes", env=env)
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: the SMTP server at 127.0.0.1:{open_relay.port} offers no sign-in (no AUTH)"
+            " - leave out --smtp-user for a server that takes mail without one; nothing was sent"
+        )
+    wrong_port = run("invites", "send", "--yes", "--smtp-port", "99999", "--smtp-host", "127.0.0.1")
+    assert wrong_port.exit_code == 2 and "--smtp-port" in wrong_port.stderr
+
+
+def test_a_token_that_expires_mid_run_is_fetched_again_on_reconnecting(
+    run, registered, tmp_path, monkeypatch
+):
+    from innoff_cli import delivery
+
+    monkeypatch.setattr(delivery, "BACKOFF_SECONDS", 0.01)
+    calls = tmp_path / "calls"
+    script = tmp_path / "token.sh"
+    # Each run of the command gives a new token: t1, t2, ...
+    script.write_text(f'#!/bin/sh\necho x >> "{calls}"\necho "t$(wc -l < "{calls}" | tr -d " ")"\n')
+    script.chmod(0o700)
+    with SmtpServer(tokens={"t1"}) as server:
+
+        def expire_after_second(count, smtp):
+            if count == 2:
+                server.handler.tokens.clear()
+                server.handler.tokens.add("t2")  # the old token is refused from now on
+                smtp.transport.close()
+
+        server.handler.after_each = expire_after_second
+        env = {**server.env(), "INNOFF_SMTP_AUTH": "xoauth2", "INNOFF_SMTP_TOKEN_CMD": str(script)}
+        result = run("invites", "send", "--yes", "--rate", "0", env=env)
+        assert result.exit_code == 0, result.stderr
+        copies = Counter(r.message["Message-ID"] for r in server.received)
+        assert len(copies) == 5 and sorted(copies.values()) == [1, 1, 1, 1, 2]
+        assert [token for _, _, token in server.handler.sign_ins] == ["t1", "t2"]

@@ -458,3 +458,31 @@ def test_one_broken_message_costs_one_message(run, invited, tmp_path, monkeypatc
     # the two read after it are already read, however broken their headers.
     assert report["already_read"] == 2
     assert "Traceback" not in run("invites", "replies", str(box)).stderr
+
+
+@pytest.mark.parametrize("mechanism", ["xoauth2", "oauthbearer"])
+def test_replies_from_imap_signed_in_with_a_token(run, invited, tmp_path, mechanism):
+    from tests.imap_server import PASSWORD, ImapServer, dovecot
+
+    if dovecot() is None:
+        pytest.skip("Dovecot is not installed (.ci/run installs Debian's dovecot-imapd)")
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    script = tmp_path / "token.sh"
+    with ImapServer(tokens={"ya29.imap"}) as server:
+        client = server.client()
+        client.append("INBOX", None, None, reply(per, "ACCEPTED"))
+        client.logout()
+        env = {"INNOFF_IMAP_AUTH": mechanism, "INNOFF_IMAP_TOKEN_CMD": str(script)}
+        script.write_text("#!/bin/sh\necho ya29.stale\n", encoding="utf-8")
+        script.chmod(0o700)
+        refused = run("invites", "replies", server.url(), env=env)
+        assert refused.exit_code == 1 and len(refused.stderr.splitlines()) == 1
+        assert refused.stderr.startswith(
+            "Error: IMAP server 127.0.0.1 refused the token for post@innoff.no ("
+        )
+        assert "ya29" not in refused.stderr and "b'" not in refused.stderr
+        assert PASSWORD not in refused.stderr and answers(run)[("per@ks.no", "studio")] is None
+        script.write_text("#!/bin/sh\necho ya29.imap\n", encoding="utf-8")
+        report = json.loads(run("invites", "replies", server.url(), "-f", "json", env=env).stdout)
+        assert report["answers"] == {"accepted": 1}
+        assert answers(run)[("per@ks.no", "studio")] == "accepted"

@@ -53,6 +53,8 @@ SmtpPortOption = Annotated[
         "--smtp-port",
         envvar="INNOFF_SMTP_PORT",
         metavar="PORT",
+        min=1,
+        max=65535,
         help="SMTP port \\[default: 587 for starttls, 465 for ssl, 25 for none].",
     ),
 ]
@@ -62,6 +64,16 @@ SmtpSecurityOption = Annotated[
         "--smtp-security",
         envvar="INNOFF_SMTP_SECURITY",
         help="starttls, ssl, or none (only to a server on this machine).",
+    ),
+]
+SmtpAuth = Literal["password", "xoauth2", "oauthbearer"]
+SmtpAuthOption = Annotated[
+    Optional[SmtpAuth],
+    typer.Option(
+        "--smtp-auth",
+        envvar="INNOFF_SMTP_AUTH",
+        help="Sign-in: password, or a token (xoauth2, oauthbearer) that the command in"
+        " INNOFF_SMTP_TOKEN_CMD prints \\[default: password with --smtp-user, else none].",
     ),
 ]
 SmtpUserOption = Annotated[
@@ -93,6 +105,7 @@ def invites_send(
     smtp_port: SmtpPortOption = None,
     smtp_security: SmtpSecurityOption = "starttls",
     smtp_user: SmtpUserOption = None,
+    smtp_auth: SmtpAuthOption = None,
     sender: Annotated[
         Optional[str],
         typer.Option(
@@ -127,13 +140,14 @@ def invites_send(
         typer.echo(line, err=True)
     if not outgoing.messages:
         return
-    invites.sender_of(outgoing, sender)  # a bad --from is refused before anything else
+    _, envelope = invites.sender_of(outgoing, sender)  # a bad --from is refused first
     if dry_run and maildir is None:
         typer.echo("Dry run: nothing was sent or recorded.", err=True)
         return
     transport, rate = invites.transport_for(
         maildir, smtp_host, smtp_port, smtp_security, smtp_user,
-        lambda: _password("SMTP", "SMTP password"), rate,
+        lambda: _password("SMTP", "SMTP password"), rate, auth=smtp_auth,
+        token_command=os.environ.get("INNOFF_SMTP_TOKEN_CMD"), identity=envelope,
     )  # fmt: skip
     if not yes and not dry_run:
         if not sys.stdin.isatty():
@@ -201,11 +215,22 @@ def invites_replies(
             raise typer.BadParameter(
                 "give a day as YYYY-MM-DD, e.g. 2020-11-01", param_hint="--since"
             ) from None
+    auth, command = os.environ.get("INNOFF_IMAP_AUTH"), os.environ.get("INNOFF_IMAP_TOKEN_CMD")
+    if auth and auth not in ("password", "xoauth2", "oauthbearer"):
+        raise InnoffError(
+            f"INNOFF_IMAP_AUTH is {auth!r} - set it to password, xoauth2 or oauthbearer"
+        )
     report = replies.read_replies(
         database_path(ctx), sources, since=day, dry_run=dry_run, password=_imap_password,
-        on_wait=say_waiting,
+        imap_auth=auth, imap_token=_token(command, "INNOFF_IMAP_TOKEN_CMD"), on_wait=say_waiting,
     )  # fmt: skip
     output.render_replies(report, format)
+
+
+def _token(command: str | None, variable: str):
+    from innoff_cli import sign_in
+
+    return sign_in.token_command(command, variable) if command else None
 
 
 def _imap_password(user: str) -> str:
