@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 import smtplib
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -116,6 +118,50 @@ def sender_hint(reply: str, token: bool) -> str:
     return "check --from, --smtp-user and the account's right to send"
 
 
+# However an answer trickles in (each byte within the socket's timeout), it must
+# be whole within this: a server that keeps one going is cut off, and the run
+# treats it as a timeout, with the message still queued.
+COMMAND_SECONDS = 120.0
+
+
+class _Deadline:
+    """smtplib's client with a deadline on each whole answer, not only on each read."""
+
+    _late = False
+
+    def getreply(self):
+        self._late = False
+        timer = threading.Timer(COMMAND_SECONDS, self._cut_off)
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getreply()
+        except smtplib.SMTPServerDisconnected:
+            if self._late:
+                raise smtplib.SMTPServerDisconnected(
+                    f"no whole answer within {COMMAND_SECONDS:g} s"
+                ) from None
+            raise
+        finally:
+            timer.cancel()
+
+    def _cut_off(self) -> None:
+        self._late = True
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+            except OSError:
+                pass
+
+
+class _SMTP(_Deadline, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Deadline, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpTransport:
     """One SMTP connection for the run, opened again when the server drops it."""
 
@@ -169,11 +215,9 @@ class SmtpTransport:
         settings = self.settings
         context = ssl.create_default_context()
         if settings.security == "ssl":
-            smtp = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=TIMEOUT_SECONDS, context=context
-            )
+            smtp = _SMTPSSL(settings.host, settings.port, timeout=TIMEOUT_SECONDS, context=context)
         else:
-            smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_SECONDS)
+            smtp = _SMTP(settings.host, settings.port, timeout=TIMEOUT_SECONDS)
         self.smtp = smtp
         smtp.ehlo()
         if settings.security == "starttls":
