@@ -190,3 +190,24 @@ def test_participants_are_rebuilt_keyed_by_email_keeping_everyone_and_what_point
     assert conn.execute("SELECT count(*) FROM replies").fetchone()[0] == 0
     conn.rollback()
     conn.close()
+
+
+def test_a_database_from_a_newer_innoff_is_refused_and_left_alone(db_path):
+    from innoff_cli import __version__
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+            " VALUES (?, 'm999_from_the_future', '2027-01-01')",
+            [migrations.MIGRATION_SET],
+        )
+    before = db_path.read_bytes()
+    for opening in (store.connect, store.open_db):
+        with pytest.raises(InnoffError) as refused:
+            opening(db_path)
+        assert str(refused.value) == (
+            f"{db_path} was written by a newer innoff (its schema has step m999_from_the_future,"
+            f" unknown to innoff {__version__}) - upgrade innoff to use it, or pass another"
+            " file with --db"
+        )
+    assert db_path.read_bytes() == before

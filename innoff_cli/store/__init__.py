@@ -62,7 +62,9 @@ def open_db(path: Path, on_wait: OnWait = None) -> Database:
     # No sqlite-utils plugins: code from other installed packages has no
     # business with a file of names and e-mail addresses.
     db = Database(conn, execute_plugins=False)
-    if not _applied(conn).issuperset(migrations.MIGRATION_NAMES):
+    applied = _applied(conn)
+    _require_known_steps(conn, path, applied)
+    if not applied.issuperset(migrations.MIGRATION_NAMES):
         try:
             _migrate(db, on_wait)
         except sqlite3.Error as error:
@@ -104,6 +106,20 @@ def _applied(conn: sqlite3.Connection) -> set[str]:
         return set()
 
 
+def _require_known_steps(conn: sqlite3.Connection, path: Path, applied: set[str]) -> None:
+    """Refuse a file a newer innoff has migrated: this one would misread its tables."""
+    unknown = applied - set(migrations.MIGRATION_NAMES)
+    if unknown:
+        from innoff_cli import __version__
+
+        conn.close()
+        raise InnoffError(
+            f"{path} was written by a newer innoff (its schema has step {max(unknown)},"
+            f" unknown to innoff {__version__}) - upgrade innoff to use it, or pass another"
+            " file with --db"
+        )
+
+
 def connect(path: Path, on_wait: OnWait = None) -> sqlite3.Connection:
     """A plain sqlite3 connection to a current database, for reads and raw-SQL writes.
 
@@ -113,7 +129,9 @@ def connect(path: Path, on_wait: OnWait = None) -> sqlite3.Connection:
     if not path.exists():
         return open_db(path, on_wait).conn
     conn = _connect(path, create=False)
-    if _applied(conn).issuperset(migrations.MIGRATION_NAMES):
+    applied = _applied(conn)
+    _require_known_steps(conn, path, applied)
+    if applied.issuperset(migrations.MIGRATION_NAMES):
         return conn
     conn.close()
     return open_db(path, on_wait).conn
