@@ -487,6 +487,11 @@ def test_option_mistakes(run, tmp_path):
         run("registrations", "import", str(export), "--encoding", "klingon").stderr
         == "Error: unknown encoding 'klingon' - try utf-8 or cp1252\n"
     )
+    for codec in ("rot13", "base64", "hex", "zlib"):  # codecs, but not for text
+        result = run("registrations", "import", str(export), "--encoding", codec)
+        assert (result.exit_code, result.stderr) == (
+            1, f"Error: '{codec}' is not a text encoding - try utf-8 or cp1252\n",
+        )  # fmt: skip
     assert run("registrations", "import", str(export), "--event", "gala").stderr.startswith(
         "Error: no event called 'gala'"
     )

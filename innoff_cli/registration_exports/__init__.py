@@ -110,9 +110,15 @@ def read_export(
     stream.seek(0)
     encoding = encoding or detected
     try:
-        codec = codecs.lookup(encoding).name
-    except LookupError:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):  # no such codec, or a name with a NUL in it
         raise InnoffError(f"unknown encoding '{shown(encoding)}' - try utf-8 or cp1252") from None
+    # base64, hex, rot13...: codecs Python has, but not for text (as io refuses them).
+    if not getattr(info, "_is_text_encoding", True):
+        raise InnoffError(
+            f"'{shown(encoding)}' is not a text encoding - try utf-8 or cp1252"
+        ) from None
+    codec = info.name
     # Windows-1252 leaves five bytes undefined; a stray one must not stop the import.
     errors = "replace" if codec == "cp1252" else "strict"
     text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
