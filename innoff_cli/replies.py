@@ -116,8 +116,10 @@ def _cannot_read(error: Exception) -> str:
 
 def _label(source: str) -> str:
     if mailboxes.is_imap(source):
+        from innoff_cli import imap_folders
+
         try:
-            return mailboxes.parse_imap(source).label()
+            return imap_folders.parse_imap(source).label()
         except InnoffError:  # reading it says what is wrong with it
             return "imap"
     return source

@@ -486,3 +486,128 @@ def test_replies_from_imap_signed_in_with_a_token(run, invited, tmp_path, mechan
         report = json.loads(run("invites", "replies", server.url(), "-f", "json", env=env).stdout)
         assert report["answers"] == {"accepted": 1}
         assert answers(run)[("per@ks.no", "studio")] == "accepted"
+
+
+def test_a_large_imap_folder_is_searched_in_windows(run, invited, imap, monkeypatch):
+    """One SEARCH ALL of 170,000 messages is a line over imaplib's 1,000,000-byte
+    limit; scaled down here: 200 messages, a 500-byte limit."""
+    import imaplib
+
+    from innoff_cli import imap_folders
+    from tests.imap_server import PASSWORD
+
+    client = imap.client()
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    for number in range(199):
+        client.append(
+            "INBOX", None, None, f"From: a@b.no\r\nSubject: {number}\r\n\r\nhei\r\n".encode()
+        )
+    client.append("INBOX", None, None, reply(per, "ACCEPTED"))
+    client.logout()
+    monkeypatch.setattr(imaplib, "_MAXLINE", 500)
+    env = {"INNOFF_IMAP_PASSWORD": PASSWORD}
+    monkeypatch.setattr(imap_folders, "SEARCH_WINDOW", 10**6)  # one search: the line is too long
+    whole = run("invites", "replies", imap.url(), env=env)
+    assert whole.exit_code == 1 and "got more than 500 bytes" in whole.stderr
+    assert len(whole.stderr.splitlines()) == 1 and "Traceback" not in whole.stderr
+    monkeypatch.setattr(imap_folders, "SEARCH_WINDOW", 50)
+    report = json.loads(run("invites", "replies", imap.url(), "-f", "json", env=env).stdout)
+    assert report["messages"] == 200 and report["answers"] == {"accepted": 1}
+
+
+class HostileImap:
+    """An IMAP server on 127.0.0.1 that signs anyone in, then misbehaves at FETCH:
+    'trickle' sends a message a byte every 50 ms, 'endless' sends untagged lines
+    forever, 'huge' announces a literal of 10^12 bytes. Each connection stops by
+    itself after 10 s."""
+
+    def __init__(self, mode: str):
+        import socket
+        import threading
+
+        self.mode = mode
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.listener.close()
+
+    def url(self) -> str:
+        return f"imap://someone@127.0.0.1:{self.port}/INBOX"
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:  # a timeout: look at stop again
+                continue
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn) -> None:
+        import time
+
+        ends = time.monotonic() + 10
+        with conn:
+            conn.settimeout(5)
+            lines = conn.makefile("rb")
+            try:
+                conn.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hostile\r\n")
+                for line in iter(lines.readline, b""):
+                    tag, _, rest = line.decode().strip().partition(" ")
+                    command = rest.split(" ")[0].upper()
+                    if command == "SELECT" or command == "EXAMINE":
+                        conn.sendall(
+                            f"* 1 EXISTS\r\n* OK [UIDNEXT 2] next\r\n{tag} OK [READ-ONLY] done\r\n".encode()
+                        )
+                    elif command == "UID" and "SEARCH" in rest.upper():
+                        conn.sendall(f"* SEARCH 1\r\n{tag} OK done\r\n".encode())
+                    elif command == "UID":  # FETCH
+                        if self.mode == "huge":
+                            conn.sendall(b"* 1 FETCH (UID 1 BODY[] {1000000000000}\r\n")
+                        else:
+                            conn.sendall(b"* 1 FETCH (UID 1 BODY[] {1000}\r\n")
+                        while not self.stop.is_set() and time.monotonic() < ends:
+                            conn.sendall(b"x" if self.mode == "trickle" else b"* OK still here\r\n")
+                            time.sleep(0.05)
+                        return
+                    elif command == "LOGOUT":
+                        conn.sendall(f"* BYE\r\n{tag} OK bye\r\n".encode())
+                        return
+                    else:
+                        conn.sendall(f"{tag} OK done\r\n".encode())
+            except OSError:
+                return
+
+
+@pytest.mark.parametrize(
+    "mode, said",
+    [
+        ("trickle", "no whole answer within 0.5 s"),
+        ("endless", "no whole answer within 0.5 s"),
+        ("huge", "the server announced 1000000000000 bytes in one piece, more than mail is"),
+    ],
+)
+def test_an_imap_server_cannot_hang_or_flood_the_run(run, invited, monkeypatch, mode, said):
+    from innoff_cli import imap_folders
+
+    monkeypatch.setattr(imap_folders, "COMMAND_SECONDS", 0.5)
+    with HostileImap(mode) as server:
+        result = run("invites", "replies", server.url(), env={"INNOFF_IMAP_PASSWORD": "x"})
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr == (
+        f"Error: IMAP server 127.0.0.1 failed while reading ({said}) - nothing was recorded;"
+        " try again\n"
+    )
