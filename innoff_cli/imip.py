@@ -34,6 +34,7 @@ SUBJECT_WORDS = {
     itip.UPDATE: "Endret",
     itip.UNINVITED: "Avlyst",
     itip.EVENT_CANCELLED: "Avlyst",
+    itip.RESEND: "Invitasjon",
 }
 LEADS = {
     itip.NEW: "Du er invitert til {title}.",
@@ -42,6 +43,7 @@ LEADS = {
     itip.UNINVITED: "Du er ikke lenger påmeldt {title}, så invitasjonen er trukket tilbake og"
     " fjernes fra kalenderen din. Arrangementet går som planlagt.",
     itip.EVENT_CANCELLED: "{title} er avlyst og fjernes fra kalenderen din.",
+    itip.RESEND: "Her er invitasjonen din til {title} igjen, slik den gjelder nå.",
 }
 HOW_TO_ANSWER = (
     "Svar med Godta, Kanskje eller Avslå i kalenderen din, så vet arrangøren hvem som"

@@ -63,11 +63,13 @@ def plan_invites(
     to: list[str] | None = None,
     organizer: str | None = None,
     refused: frozenset = frozenset(),
+    again: bool = False,
 ) -> itip.InvitePlan:
     """What each person in scope needs next, against what they have `received`.
 
     `to` narrows it to these addresses; a message equal to one in `refused`
-    (see `store.outbox.refused`) is held back rather than planned again.
+    (see `store.outbox.refused`) is held back rather than planned again; with
+    `again`, whoever already has the current invite gets it once more.
     """
     events = events_in_scope(conn, event)
     entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
@@ -83,6 +85,8 @@ def plan_invites(
     invitees = [itip.Invitee(*row) for row in store.registrations.invitees(conn, slugs)]
     uid_of = {entry.event: entry.uid for entry in entries}
     plan = itip.plan_messages(versions, invitees, received, uid_of, scope, refused)
+    if again:
+        plan = itip.with_resends(plan, invitees, received, uid_of, scope)
     return plan._replace(organizer=organizer_of(events, organizer), events=events, scope=scope)
 
 

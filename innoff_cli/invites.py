@@ -46,20 +46,26 @@ def plan_send(
     to: list[str] | None = None,
     organizer: str | None = None,
     retry_failed: bool = False,
+    again: bool = False,
 ) -> Outgoing:
-    """What `invites send` would send now; reads only."""
+    """What `invites send` would send now; reads only. `again` (with `to`): the
+    people named get their current invites once more, as well as anything new."""
+    if again and not to:
+        raise OptionError(
+            "--again", "sends the current invites again to the people named: add --to EMAIL"
+        )
     conn = store.connect(db_path)
     try:
-        return _plan_send(conn, event, to, organizer, retry_failed)
+        return _plan_send(conn, event, to, organizer, retry_failed, again)
     finally:
         conn.close()
 
 
-def _plan_send(conn, event, to, organizer, retry_failed) -> Outgoing:
+def _plan_send(conn, event, to, organizer, retry_failed, again=False) -> Outgoing:
     received = invite_plans.received_from_outbox(conn)
     refused = frozenset() if retry_failed else store.outbox.refused(conn)
     plan = invite_plans.plan_invites(
-        conn, received, event=event, to=to, organizer=organizer, refused=refused
+        conn, received, event=event, to=to, organizer=organizer, refused=refused, again=again
     )
     queued = store.outbox.waiting(conn)
     sending = {message.event for message in plan.messages}

@@ -26,6 +26,9 @@ REQUEST, CANCEL = "REQUEST", "CANCEL"
 # What a message is to the person who gets it.
 NEW, UPDATE, UNINVITED, EVENT_CANCELLED = "new", "update", "cancel", "event-cancelled"
 CHANGES = (NEW, UPDATE, UNINVITED, EVENT_CANCELLED)
+# The current invite once more, asked for by hand ("I never got it"): the same
+# UID and SEQUENCE, a new DTSTAMP and Message-ID.
+RESEND = "resend"
 
 
 class Version(NamedTuple):
@@ -197,6 +200,49 @@ def _cancels(versions, received, wanted, registered) -> Iterable[Message]:
         )  # fmt: skip
 
 
+def with_resends(
+    plan: InvitePlan,
+    invitees: Iterable[Invitee],
+    received: dict[tuple[str, str], Received],
+    uid_of: dict[str, str],
+    wanted: Callable[[str, str], bool],
+) -> InvitePlan:
+    """`plan`, and for each registration in scope whose person already has the
+    current REQUEST (nothing planned for them), that REQUEST again: same UID and
+    SEQUENCE, marked RESEND. A person who has nothing yet, or something older,
+    already gets what they need in `plan`."""
+    planned = {(m.email, m.uid) for m in plan.messages}
+    again = []
+    for person in invitees:
+        uid = uid_of[person.event]
+        last = received.get((person.email, uid))
+        version = plan.versions.get(uid)
+        if (
+            (person.email, uid) in planned
+            or not wanted(person.email, uid)
+            or last is None
+            or last.method != REQUEST
+            or version is None
+            or version.entry is None
+        ):
+            continue
+        again.append(
+            Message(
+                person.email,
+                person.address,
+                person.name,
+                person.event,
+                uid,
+                REQUEST,
+                RESEND,
+                last.sequence,
+                version.entry.content(),
+                version.entry.attendee_sequence_digest(),
+            )  # fmt: skip
+        )
+    return plan._replace(messages=again + list(plan.messages))
+
+
 def raise_floors(versions: dict[str, Version], messages: Iterable[Message]) -> dict[str, Version]:
     """Each UID's floor above every CANCEL planned for it (see the module's docstring)."""
     out = dict(versions)
@@ -212,5 +258,5 @@ def counts(messages: Iterable[Message]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for message in messages:
         per_event = out.setdefault(message.event, dict.fromkeys(CHANGES, 0))
-        per_event[message.change] += 1
+        per_event[message.change] = per_event.get(message.change, 0) + 1  # RESEND when asked
     return out

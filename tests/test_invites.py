@@ -782,3 +782,33 @@ def test_a_server_that_never_ends_its_answer_is_given_up_on(run, registered, db_
         " after 0 sent - 5 still queued; run `innoff invites send` again to send them"
     )
     assert queued_and_failed(db_path) == (5, 0)
+
+
+def test_again_sends_one_person_their_current_invites_once_more(run, registered, server, db_path):
+    assert send(run, server).exit_code == 0
+    again = send(run, server, "--to", "per@ks.no", "--again")
+    assert again.exit_code == 0, again.stderr
+    assert "studio: 1 invite sent again" in again.stderr
+    assert "arsmote: 1 invite sent again" in again.stderr
+    resent = server.received[5:]
+    assert [r.recipients for r in resent] == [["per@ks.no"], ["per@ks.no"]]
+    for received in resent:
+        calendar, event = calendar_of(received.message)
+        assert calendar["METHOD"] == "REQUEST" and str(received.message["Subject"]).startswith(
+            "Invitasjon:"
+        )
+        # The same UID and SEQUENCE as what Per has, a new DTSTAMP and Message-ID.
+        earlier = next(
+            calendar_of(r.message)[1] for r in server.received[:5]
+            if r.recipients == ["per@ks.no"] and calendar_of(r.message)[1]["UID"] == event["UID"]
+        )  # fmt: skip
+        assert event["SEQUENCE"] == earlier["SEQUENCE"]
+        assert event.decoded("DTSTAMP") >= earlier.decoded("DTSTAMP")
+    assert len({r.message["Message-ID"] for r in server.received}) == 7
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox WHERE change = 'resend'").fetchone() == (
+            2,
+        )
+    assert "Nothing to send" in send(run, server).stderr  # and Per needs nothing more
+    alone = run("invites", "send", "--again", "--yes", env=server.env())
+    assert alone.exit_code == 2 and "--to EMAIL" in alone.stderr

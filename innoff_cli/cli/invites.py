@@ -120,6 +120,13 @@ def invites_send(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Try again the messages a server refused.")
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help='With --to: send them their current invites once more ("I never got it").',
+        ),
+    ] = False,
 ) -> None:
     """Send invites, updates and cancellations (iMIP) to everyone who needs one."""
     from innoff_cli import invites, programme
@@ -131,9 +138,13 @@ def invites_send(
         raise typer.BadParameter(str(error), param_hint=error.option) from None
     reminder = programme.parse_alarm(alarm)
     db_path = database_path(ctx)
-    outgoing = invites.plan_send(
-        db_path, event=event, to=to, organizer=organizer, retry_failed=retry_failed
-    )
+    try:
+        outgoing = invites.plan_send(
+            db_path, event=event, to=to, organizer=organizer, retry_failed=retry_failed,
+            again=again,
+        )  # fmt: skip
+    except OptionError as error:
+        raise typer.BadParameter(str(error), param_hint=error.option) from None
     for slug in invites.check_links(outgoing, require_link):
         typer.echo(output.no_link_warning(slug), err=True)
     for line in output.send_summary(outgoing, dry_run):

@@ -21,6 +21,7 @@ CHANGE_WORDS = {
     "update": ("update", "updates"),
     "cancel": ("cancellation", "cancellations"),
     "event-cancelled": ("cancellation of the event", "cancellations of the event"),
+    "resend": ("invite sent again", "invites sent again"),
 }
 
 
