@@ -209,7 +209,7 @@ def _text(table: dict, key: str, where: str, required: bool = False) -> str:
 def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
     where = f"{source}: event {raw.get('slug') or raw.get('title') or '?'}"
     slug = _text(raw, "slug", where, required=True)
-    title = _text(raw, "title", where, required=True)
+    title = check_line(_text(raw, "title", where, required=True), f"{where}: `title`")
     if not SLUG_PATTERN.match(slug):
         raise InnoffError(f"{where}: slug must be lowercase letters, digits and hyphens")
     tz_name = _text(raw, "timezone", where) or "Europe/Oslo"
@@ -231,7 +231,7 @@ def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
         start=start,
         end=end,
         timezone=tz_name,
-        location=_text(raw, "location", where),
+        location=check_line(_text(raw, "location", where), f"{where}: `location`"),
         url=check_url(_text(raw, "url", where), f"{where}: `url`"),
         aliases=tuple(str(alias) for alias in raw.get("aliases", [])),
         part_of=_text(raw, "part_of", where),
@@ -252,6 +252,14 @@ def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
 
 
 _URL = re.compile(r"https?://[^\s/?#<>\"]+[^\s<>\"]*", re.IGNORECASE)
+
+
+def check_line(value: str, where: str) -> str:
+    """A title or a place, which becomes a Subject, a calendar's SUMMARY or
+    LOCATION and a table's cell: one line, with no control characters."""
+    if not value.isprintable():
+        raise InnoffError(f"{where} has a line break or a control character - write it on one line")
+    return value
 
 
 def check_url(value: str, where: str) -> str:
@@ -289,7 +297,7 @@ def check_organizer_email(value: str, where: str) -> str:
 
 
 def _item_from_table(raw: dict, day: date, tz: ZoneInfo, where: str) -> Item:
-    title = _text(raw, "title", where, required=True)
+    title = check_line(_text(raw, "title", where, required=True), f"{where}: `title`")
     kind = _text(raw, "kind", where) or "talk"
     if kind not in ITEM_KINDS:
         raise InnoffError(f"{where}: kind '{kind}' is not one of {', '.join(ITEM_KINDS)}")
@@ -371,6 +379,7 @@ def add_item(event: Event, item: Item) -> Event:
     """Add `item`; an OPEN_END lasts until the next item (or the event's end)."""
     if any(existing.id == item.id for existing in event.items):
         raise InnoffError(f"an item with id '{item.id}' already exists - pass another --id")
+    check_line(item.title, "the title")
     if item.end == OPEN_END:
         later = [other.start for other in event.items if other.start > item.start]
         item = item._replace(end=min(later, default=event.end))
@@ -382,6 +391,8 @@ def add_item(event: Event, item: Item) -> Event:
 def edit_item(event: Event, item_id: str, **changes: object) -> Event:
     """Replace fields of one item; `end=OPEN_END` means until the next item starts."""
     target = next(item for item in event.items if item.id == item_id)
+    if "title" in changes:
+        check_line(str(changes["title"]), "--title")
     edited = target._replace(**changes)
     if "start" in changes and "end" not in changes:
         # Moving the start keeps the length, as a person moving a talk expects.
@@ -408,6 +419,9 @@ def edit_event(event: Event, **changes: object) -> Event:
             changes[key] = check_url(str(changes[key]), f"--{key.replace('_', '-')}")
     if "title" in changes and not str(changes["title"]).strip():
         raise InnoffError("an event needs a title - pass a non-empty --title")
+    for key in ("title", "location"):
+        if key in changes:
+            check_line(str(changes[key]), f"--{key}")
     changed = event._replace(**changes)
     if changed.end <= changed.start:
         tz = ZoneInfo(event.timezone)

@@ -220,3 +220,36 @@ def test_current_item():
     assert programme.current_item(event, at("10:25")).id == "b"
     assert programme.current_item(event, at("10:42")) is None  # between items
     assert programme.current_item(event, at("11:00")) is None  # the end is not included
+
+
+@pytest.mark.parametrize(
+    "before, after, where",
+    [
+        ('title = "Demo"', 'title = "Demo\\nBcc: evil@example.org"', "event demo: `title`"),
+        ('title = "First"', 'title = "First\\r\\nSubject: x"', "event demo, item a: `title`"),
+        (
+            'end = "11:00"',
+            'end = "11:00"\nlocation = "Rom 1\\u2028Rom 2"',
+            "event demo: `location`",
+        ),
+    ],
+)
+def test_titles_and_places_are_one_line_at_the_door(before, after, where):
+    """They become a Subject, a SUMMARY or LOCATION and a table cell."""
+    with pytest.raises(InnoffError) as refused:
+        programme.parse_programme(SMALL.replace(before, after, 1), "p.toml")
+    assert str(refused.value) == (
+        f"p.toml: {where} has a line break or a control character - write it on one line"
+    )
+
+
+def test_edits_keep_titles_and_places_on_one_line():
+    (event,) = programme.parse_programme(SMALL)
+    for changes in ({"title": "Ny\ntittel"}, {"location": "Sal\tA"}):
+        with pytest.raises(InnoffError, match="has a line break or a control character"):
+            programme.edit_event(event, **changes)
+    with pytest.raises(InnoffError, match="--title has a line break"):
+        programme.edit_item(event, "a", title="To\nlinjer")
+    item = event.items[0]._replace(id="ny", title="Tre\vlinjer")
+    with pytest.raises(InnoffError, match="the title has a line break"):
+        programme.add_item(event, item)
