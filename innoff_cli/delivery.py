@@ -125,15 +125,23 @@ COMMAND_SECONDS = 120.0
 
 
 class _Deadline:
-    """smtplib's client with a deadline on each whole answer, not only on each read."""
+    """smtplib's client with a deadline on each whole answer, not only on each read.
 
+    One watcher thread a connection looks at the deadline of the answer being
+    read (a thread a reply would cost more than the reply), and shuts the
+    socket down when it has passed, so that the blocked read returns at once.
+    """
+
+    _deadline: float | None = None  # time.monotonic() by which the answer must be whole
     _late = False
+    _watcher: threading.Thread | None = None
 
     def getreply(self):
         self._late = False
-        timer = threading.Timer(COMMAND_SECONDS, self._cut_off)
-        timer.daemon = True
-        timer.start()
+        self._deadline = time.monotonic() + COMMAND_SECONDS
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, daemon=True)
+            self._watcher.start()
         try:
             return super().getreply()
         except smtplib.SMTPServerDisconnected:
@@ -143,15 +151,20 @@ class _Deadline:
                 ) from None
             raise
         finally:
-            timer.cancel()
+            self._deadline = None
 
-    def _cut_off(self) -> None:
-        self._late = True
-        if self.sock is not None:
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
-            except OSError:
-                pass
+    def _watch(self) -> None:
+        pause = min(0.25, COMMAND_SECONDS / 5)
+        while self.sock is not None:
+            deadline = self._deadline
+            if deadline is not None and time.monotonic() > deadline:
+                self._late = True
+                try:
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                except (OSError, AttributeError):  # closed meanwhile
+                    pass
+                return
+            time.sleep(pause)
 
 
 class _SMTP(_Deadline, smtplib.SMTP):
