@@ -20,6 +20,7 @@ import icalendar
 import pytest
 import vobject
 
+from tests.raw_server import RawServer
 from tests.smtp_server import SmtpServer
 from tests.test_ical import check_lines
 
@@ -698,68 +699,25 @@ def test_a_token_that_expires_mid_run_is_fetched_again_on_reconnecting(
         assert [token for _, _, token in server.handler.sign_ins] == ["t1", "t2"]
 
 
-class TricklingServer:
-    """An SMTP server on 127.0.0.1 that greets and answers EHLO, then keeps its
-    answer to MAIL FROM going a byte every 50 ms: each read is quick, the answer
-    never ends. Every connection stops by itself after 10 s."""
+class TricklingServer(RawServer):
+    """An SMTP server that greets and answers EHLO, then keeps its answer to MAIL
+    FROM going a byte every 50 ms: each read is quick, the answer never ends."""
 
-    def __init__(self):
-        import socket
-        import threading
-
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen()
-        self.listener.settimeout(0.2)
-        self.port = self.listener.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.listener.close()
-
-    def _serve(self) -> None:
-        import threading
-
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:  # a timeout: look at stop again
-                continue
-            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
-
-    def _talk(self, conn) -> None:
-        import time
-
-        ends = time.monotonic() + 10
-        with conn:
-            conn.settimeout(5)
-            lines = conn.makefile("rb")
-            try:
-                conn.sendall(b"220 trickle\r\n")
-                for line in iter(lines.readline, b""):
-                    command = line[:4].upper()
-                    if command == b"EHLO":
-                        conn.sendall(b"250-trickle\r\n250 SIZE 1000000\r\n")
-                    elif command == b"MAIL":
-                        conn.sendall(b"250-")
-                        while not self.stop.is_set() and time.monotonic() < ends:
-                            conn.sendall(b"x")
-                            time.sleep(0.05)
-                        return
-                    elif command == b"QUIT":
-                        conn.sendall(b"221 bye\r\n")
-                        return
-                    else:
-                        conn.sendall(b"250 ok\r\n")
-            except OSError:
+    def talk(self, conn, lines, ends) -> None:
+        conn.sendall(b"220 trickle\r\n")
+        for line in iter(lines.readline, b""):
+            command = line[:4].upper()
+            if command == b"EHLO":
+                conn.sendall(b"250-trickle\r\n250 SIZE 1000000\r\n")
+            elif command == b"MAIL":
+                conn.sendall(b"250-")
+                self.dribble(conn, b"x", ends)
                 return
+            elif command == b"QUIT":
+                conn.sendall(b"221 bye\r\n")
+                return
+            else:
+                conn.sendall(b"250 ok\r\n")
 
     def env(self) -> dict[str, str]:
         return {

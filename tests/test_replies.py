@@ -18,6 +18,7 @@ import pytest
 
 from innoff_cli import reply_messages
 from tests.conftest import FIXTURES
+from tests.raw_server import RawServer
 from tests.reply_mail import reply
 from tests.smtp_server import SmtpServer
 
@@ -515,81 +516,39 @@ def test_a_large_imap_folder_is_searched_in_windows(run, invited, imap, monkeypa
     assert report["messages"] == 200 and report["answers"] == {"accepted": 1}
 
 
-class HostileImap:
-    """An IMAP server on 127.0.0.1 that signs anyone in, then misbehaves at FETCH:
-    'trickle' sends a message a byte every 50 ms, 'endless' sends untagged lines
-    forever, 'huge' announces a literal of 10^12 bytes. Each connection stops by
-    itself after 10 s."""
+class HostileImap(RawServer):
+    """An IMAP server that signs anyone in, then misbehaves at FETCH: 'trickle'
+    sends a message a byte every 50 ms, 'endless' sends untagged lines forever,
+    'huge' announces a literal of 10^12 bytes."""
 
     def __init__(self, mode: str):
-        import socket
-        import threading
-
+        super().__init__()
         self.mode = mode
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen()
-        self.listener.settimeout(0.2)
-        self.port = self.listener.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.listener.close()
 
     def url(self) -> str:
         return f"imap://someone@127.0.0.1:{self.port}/INBOX"
 
-    def _serve(self) -> None:
-        import threading
-
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:  # a timeout: look at stop again
-                continue
-            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
-
-    def _talk(self, conn) -> None:
-        import time
-
-        ends = time.monotonic() + 10
-        with conn:
-            conn.settimeout(5)
-            lines = conn.makefile("rb")
-            try:
-                conn.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hostile\r\n")
-                for line in iter(lines.readline, b""):
-                    tag, _, rest = line.decode().strip().partition(" ")
-                    command = rest.split(" ")[0].upper()
-                    if command == "SELECT" or command == "EXAMINE":
-                        conn.sendall(
-                            f"* 1 EXISTS\r\n* OK [UIDNEXT 2] next\r\n{tag} OK [READ-ONLY] done\r\n".encode()
-                        )
-                    elif command == "UID" and "SEARCH" in rest.upper():
-                        conn.sendall(f"* SEARCH 1\r\n{tag} OK done\r\n".encode())
-                    elif command == "UID":  # FETCH
-                        if self.mode == "huge":
-                            conn.sendall(b"* 1 FETCH (UID 1 BODY[] {1000000000000}\r\n")
-                        else:
-                            conn.sendall(b"* 1 FETCH (UID 1 BODY[] {1000}\r\n")
-                        while not self.stop.is_set() and time.monotonic() < ends:
-                            conn.sendall(b"x" if self.mode == "trickle" else b"* OK still here\r\n")
-                            time.sleep(0.05)
-                        return
-                    elif command == "LOGOUT":
-                        conn.sendall(f"* BYE\r\n{tag} OK bye\r\n".encode())
-                        return
-                    else:
-                        conn.sendall(f"{tag} OK done\r\n".encode())
-            except OSError:
+    def talk(self, conn, lines, ends) -> None:
+        conn.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hostile\r\n")
+        for line in iter(lines.readline, b""):
+            tag, _, rest = line.decode().strip().partition(" ")
+            command = rest.split(" ")[0].upper()
+            if command in ("SELECT", "EXAMINE"):
+                conn.sendall(
+                    f"* 1 EXISTS\r\n* OK [UIDNEXT 2] next\r\n{tag} OK [READ-ONLY] done\r\n".encode()
+                )
+            elif command == "UID" and "SEARCH" in rest.upper():
+                conn.sendall(f"* SEARCH 1\r\n{tag} OK done\r\n".encode())
+            elif command == "UID":  # FETCH
+                size = b"1000000000000" if self.mode == "huge" else b"1000"
+                conn.sendall(b"* 1 FETCH (UID 1 BODY[] {" + size + b"}\r\n")
+                self.dribble(conn, b"x" if self.mode == "trickle" else b"* OK still here\r\n", ends)
                 return
+            elif command == "LOGOUT":
+                conn.sendall(f"* BYE\r\n{tag} OK bye\r\n".encode())
+                return
+            else:
+                conn.sendall(f"{tag} OK done\r\n".encode())
 
 
 @pytest.mark.parametrize(
