@@ -87,14 +87,30 @@ SmtpUserOption = Annotated[
 ]
 
 
+# Who gets what.
+ToOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--to", metavar="EMAIL", help="Only to this participant (repeatable)."),
+]
+FromOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--from", metavar="'NAME <ADDRESS>'", help="From header \\[default: the organiser]."
+    ),
+]
+AgainOption = Annotated[
+    bool,
+    typer.Option(
+        "--again", help='With --to: send them their current invites once more ("I never got it").'
+    ),
+]
+
+
 @invites_app.command("send")
 def invites_send(
     ctx: typer.Context,
     event: EventOption = None,
-    to: Annotated[
-        Optional[list[str]],
-        typer.Option("--to", metavar="EMAIL", help="Only to this participant (repeatable)."),
-    ] = None,
+    to: ToOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would go out; send and record nothing.")
     ] = False,
@@ -106,12 +122,7 @@ def invites_send(
     smtp_security: SmtpSecurityOption = "starttls",
     smtp_user: SmtpUserOption = None,
     smtp_auth: SmtpAuthOption = None,
-    sender: Annotated[
-        Optional[str],
-        typer.Option(
-            "--from", metavar="'NAME <ADDRESS>'", help="From header \\[default: the organiser]."
-        ),
-    ] = None,  # fmt: skip
+    sender: FromOption = None,
     organizer: OrganizerOption = None,
     alarm: AlarmOption = None,
     require_link: Annotated[
@@ -120,13 +131,7 @@ def invites_send(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Try again the messages a server refused.")
     ] = False,
-    again: Annotated[
-        bool,
-        typer.Option(
-            "--again",
-            help='With --to: send them their current invites once more ("I never got it").',
-        ),
-    ] = False,
+    again: AgainOption = False,
 ) -> None:
     """Send invites, updates and cancellations (iMIP) to everyone who needs one."""
     from innoff_cli import invites, programme
