@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from innoff_cli import store
 
@@ -81,3 +83,42 @@ def test_folding_one_persons_repeated_rows_is_linear_in_their_number(db_path):
 
     small, large = merge_steps(db_path, one_address(1000)), merge_steps(db_path, one_address(4000))
     assert large < 6 * small, (small, large)  # 4x the rows: about 4x the work, not 16x
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a@x.no", "b@x.no"]),
+            st.one_of(
+                st.none(),
+                st.sampled_from([
+                    "2020-11-05T09:53:00+00:00", "2020-11-05T09:53:00.500000+00:00",
+                    "2020-11-05T10:00:00+00:00", "2019-01-01T00:00:00+00:00",
+                ]),
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)  # fmt: skip
+def test_the_newest_key_picks_the_row_the_newest_first_order_puts_first(rows):
+    """NEWEST_KEY (one max() a person) is NEWEST_FIRST (an ORDER BY) as one text."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE copies (line INTEGER, email TEXT, registered_utc TEXT)")
+    conn.executemany("INSERT INTO copies VALUES (?, ?, ?)",
+                     [(line, email, at) for line, (email, at) in enumerate(rows, 2)])  # fmt: skip
+    by_key = dict(
+        conn.execute(
+            f"SELECT email, line FROM (SELECT email, line, max({store.imports.NEWEST_KEY})"
+            " FROM copies GROUP BY email)"
+        )  # fmt: skip
+    )
+    by_order = {
+        email: conn.execute(
+            f"SELECT x.line FROM copies x WHERE x.email = ? ORDER BY {store.imports.NEWEST_FIRST}"
+            " LIMIT 1",
+            [email],
+        ).fetchone()[0]
+        for email in by_key
+    }
+    assert by_key == by_order

@@ -20,9 +20,15 @@ STAGED = ("line", "email", *MERGED_FIELDS, "registered_utc", "extra", "events")
 ROW = ", ".join(STAGED)
 # Within a file the most recent row wins: by registration time, then by line.
 # A row without a time counts as newer than any row with one, as a registration
-# without a time wins across imports (it is the one just handed over). Used as
-# a window's order, so a person's rows are sorted once, not compared pairwise.
+# without a time wins across imports (it is the one just handed over).
 NEWEST_FIRST = "x.registered_utc IS NULL DESC, x.registered_utc DESC, x.line DESC"
+# The same order as one text, so that a person's newest row is max() of their
+# rows in one pass (SQLite takes the other columns from the row with the max),
+# not a comparison of every pair. char(1) sorts below any character of a time.
+NEWEST_KEY = (
+    "(registered_utc IS NULL) || char(1) || coalesce(registered_utc, '') || char(1)"
+    " || printf('%012d', line)"
+)
 # Across imports, the file's registration w is at least as recent as the stored
 # one p (a registration without a time is the one just handed over).
 FILE_IS_NEWER = (
@@ -192,10 +198,7 @@ class ImportSession:
         conn.execute(
             f"""
             CREATE TEMP TABLE folded AS SELECT id, {ROW} FROM (
-                SELECT x.*, ROW_NUMBER() OVER (
-                    PARTITION BY x.email ORDER BY {NEWEST_FIRST}) AS rank
-                FROM copies x)
-            WHERE rank = 1
+                SELECT id, {ROW}, max({NEWEST_KEY}) FROM copies GROUP BY email)
             """
         )
         conn.execute("CREATE UNIQUE INDEX temp.folded_id ON folded(id)")
