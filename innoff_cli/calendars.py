@@ -145,9 +145,12 @@ def _prepare(conn, event: str | None, organizer: str | None, items: bool, breaks
     """The events in scope, the organiser, their calendar entries and SEQUENCE plan."""
     events = invite_plans.events_in_scope(conn, event)
     who = invite_plans.organizer_of(events, organizer)
-    entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
+    # A cancelled event (and its items) is published as cancelled: left out of
+    # the current entries, it is written with STATUS:CANCELLED.
+    on = [e for e in events if not e.cancelled]
+    entries = [ical.event_entry(e, UID_DOMAIN) for e in on]
     if items:
-        entries += [entry for e in events for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
+        entries += [entry for e in on for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
     scope = _scope(event, events, items, breaks)
     plan = plan_feed(entries, store.calendar_feed.published(conn), scope)
     return events, who, entries, plan

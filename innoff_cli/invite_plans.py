@@ -72,16 +72,21 @@ def plan_invites(
     `again`, whoever already has the current invite gets it once more.
     """
     events = events_in_scope(conn, event)
-    entries = [ical.event_entry(e, UID_DOMAIN) for e in events]
-    # A remembered event that is no longer in the programme is removed; only a
-    # run over the whole programme can tell (--event names one that exists).
-    versions = itip.plan_versions(entries, stored_versions(conn), lambda version: event is None)
+    on = [e for e in events if not e.cancelled]
+    called_off = {e.slug for e in events if e.cancelled}
+    entries = [ical.event_entry(e, UID_DOMAIN) for e in on]
+    # A remembered event that is no longer in the programme, or is cancelled, is
+    # removed: cancelled for everyone who had it. Only a run over the whole
+    # programme can tell that one is gone (--event names one that exists).
+    versions = itip.plan_versions(
+        entries, stored_versions(conn), lambda version: event is None or version.event in called_off
+    )
     keys = {address.strip().casefold() for address in to or ()}
 
     def scope(email: str, uid: str) -> bool:
         return uid in versions and (not keys or email in keys)
 
-    slugs = [e.slug for e in events]
+    slugs = [e.slug for e in on]
     invitees = [itip.Invitee(*row) for row in store.registrations.invitees(conn, slugs)]
     uid_of = {entry.event: entry.uid for entry in entries}
     plan = itip.plan_messages(versions, invitees, received, uid_of, scope, refused)

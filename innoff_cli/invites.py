@@ -71,7 +71,9 @@ def _plan_send(conn, event, to, organizer, retry_failed, again=False) -> Outgoin
     sending = {message.event for message in plan.messages}
     return Outgoing(
         plan,
-        no_link=[e.slug for e in plan.events if not e.join_url and e.slug in sending],
+        no_link=[
+            e.slug for e in plan.events if not e.join_url and not e.cancelled and e.slug in sending
+        ],
         queued_before=sum((m.email, m.uid) in queued for m in plan.messages),
     )
 

@@ -332,6 +332,13 @@ def m008_participants_keyed_by_email(db: Database) -> None:
     db.execute("ALTER TABLE participants_keyed RENAME TO participants")
 
 
+def m009_event_cancelled(db: Database) -> None:
+    # An event can be called off and stay in the programme: the next `invites
+    # send` cancels it for everyone who had it, and the public calendar shows it
+    # as cancelled.
+    db.execute("ALTER TABLE events ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS = [
     m001_create_programme,
     m002_create_registrations,
@@ -341,6 +348,7 @@ MIGRATIONS = [
     m006_import_generation,
     m007_create_replies,
     m008_participants_keyed_by_email,
+    m009_event_cancelled,
 ]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 

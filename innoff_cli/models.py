@@ -70,3 +70,4 @@ class Event(NamedTuple):
     items: tuple[Item, ...] = ()
     join_url: str = ""  # the link for digital participation
     recording_url: str = ""  # where it can be watched afterwards
+    cancelled: bool = False  # called off: cancelled for everyone invited, shown as such

@@ -248,6 +248,7 @@ def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
         items=with_ends(items, end),
         join_url=check_url(_text(raw, "join_url", where), f"{where}: `join_url`"),
         recording_url=check_url(_text(raw, "recording_url", where), f"{where}: `recording_url`"),
+        cancelled=bool(raw.get("cancelled", False)),
     )
 
 
@@ -406,7 +407,9 @@ def edit_item(event: Event, item_id: str, **changes: object) -> Event:
     return _sorted(changed)
 
 
-EVENT_FIELDS = ("title", "start", "end", "location", "url", "join_url", "recording_url")
+EVENT_FIELDS = (
+    "title", "start", "end", "location", "url", "join_url", "recording_url", "cancelled",
+)  # fmt: skip
 
 
 def edit_event(event: Event, **changes: object) -> Event:

@@ -52,6 +52,7 @@ def test_show_json_on_first_use(run):
         "url": "",
         "join_url": "",
         "recording_url": "",
+        "cancelled": False,
         "aliases": ["Årsmøte", "årsmøtet", "annual meeting"],
         "part_of": "",
         "registration": "",

@@ -770,3 +770,43 @@ def test_again_sends_one_person_their_current_invites_once_more(run, registered,
     assert "Nothing to send" in send(run, server).stderr  # and Per needs nothing more
     alone = run("invites", "send", "--again", "--yes", env=server.env())
     assert alone.exit_code == 2 and "--to EMAIL" in alone.stderr
+
+
+def test_a_cancelled_event_is_cancelled_for_everyone_who_had_it_and_can_come_back(
+    run, registered, server
+):
+    send(run, server)
+    called_off = run("agenda", "event", "årsmøte", "--cancel")
+    assert (called_off.exit_code, called_off.stderr) == (0, "Changed arsmote: cancelled.\n")
+    # Only the event named: --event reaches a cancelled event too.
+    result = send(run, server, "--event", "arsmote")
+    assert "  arsmote: 2 cancellations of the event" in result.stderr
+    assert "arsmote has no join link" not in result.stderr
+    people = by_person(server)
+    for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
+        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
+        assert (method, sequence, str(vevent["STATUS"])) == ("CANCEL", 1, "CANCELLED")
+    assert "Nothing to send" in send(run, server).stderr
+    shown = run("agenda", "show", "--event", "arsmote")
+    assert shown.stdout.startswith("AVLYST: INNOFF Årsmøte")
+    (meeting,) = json.loads(run("agenda", "show", "-e", "arsmote", "-f", "json").stdout)
+    assert meeting["cancelled"] is True
+    # On again: everyone registered gets it anew, above the cancellation.
+    assert run("agenda", "event", "arsmote", "--reinstate").exit_code == 0
+    again = send(run, server)
+    assert "  arsmote: 2 new invites" in again.stderr
+    people = by_person(server)
+    for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
+        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
+        assert method == "REQUEST" and sequence >= 2
+
+
+def test_the_public_calendar_shows_a_cancelled_event_as_cancelled(run, tmp_path):
+    assert run("agenda", "event", "studio", "--cancel").exit_code == 0
+    path = tmp_path / "innoff.ics"
+    assert run("export", "ics", "--items", "-o", str(path)).exit_code == 0
+    calendar = icalendar.Calendar.from_ical(path.read_bytes())
+    status = {str(e["UID"]): str(e.get("STATUS")) for e in calendar.walk("VEVENT")}
+    assert status["studio@innoff.no"] == "CANCELLED"
+    assert status["arsmote@innoff.no"] == "CONFIRMED"
+    assert all(s == "CANCELLED" for uid, s in status.items() if uid.startswith("studio."))

@@ -99,19 +99,27 @@ def agenda_event(
         Optional[str],
         typer.Option("--recording-url", metavar="URL", help="Where to watch it afterwards."),
     ] = None,
+    cancel: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--cancel/--reinstate",
+            help="Call the event off (the next `invites send` cancels it for everyone who had"
+            " it), or on again.",
+        ),
+    ] = None,
 ) -> None:
-    """Change an event: its title, times (items must stay inside), place and links."""
+    """Change an event: its title, times (items must stay inside), place, links, or call it off."""
     from innoff_cli import agenda
 
     given = {
         "title": title, "start": start, "end": end, "location": location, "url": url,
-        "join_url": join_url, "recording_url": recording_url,
+        "join_url": join_url, "recording_url": recording_url, "cancelled": cancel,
     }  # fmt: skip
     changes = {key: value for key, value in given.items() if value is not None}
     if not changes:
         raise InnoffError(
-            "nothing to change - pass --title, --start, --end, --location, --url, --join-url"
-            " or --recording-url"
+            "nothing to change - pass --title, --start, --end, --location, --url, --join-url,"
+            " --recording-url or --cancel"
         )
     changed = agenda.edit_event(database_path(ctx), event, on_wait=say_waiting, **changes)
     typer.echo(f"Changed {changed.slug}: {', '.join(changes)}.", err=True)

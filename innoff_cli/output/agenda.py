@@ -72,6 +72,8 @@ def event_heading(event: Event, tz: ZoneInfo) -> tuple[str, str]:
     """Title line and detail line of an event, as on a printed programme."""
     start, end = event.start.astimezone(tz), event.end.astimezone(tz)
     title = f"{event.title} · {norwegian_date(start.date())} · {clock(start)}-{clock(end)}"
+    if event.cancelled:
+        title = f"AVLYST: {title}"
     if tz.key != event.timezone:
         title += f" ({tz.key})"
     # The join link, or that it is missing: an invite without it cannot be joined.
@@ -95,6 +97,7 @@ def agenda_json(events: list[Event], tz: ZoneInfo) -> list[dict]:
             "url": event.url,
             "join_url": event.join_url,
             "recording_url": event.recording_url,
+            "cancelled": event.cancelled,
             "aliases": list(event.aliases),
             "part_of": event.part_of,
             "registration": event.registration,

@@ -63,6 +63,7 @@ def load_events(conn: sqlite3.Connection) -> list[Event]:
                 items=items,
                 join_url=row["join_url"],
                 recording_url=row["recording_url"],
+                cancelled=bool(row["cancelled"]),
             )
         )
     return events
@@ -87,6 +88,7 @@ def _event_row(event: Event) -> dict:
         "organizer_email": event.organizer_email,
         "join_url": event.join_url,
         "recording_url": event.recording_url,
+        "cancelled": int(event.cancelled),
     }
 
 
