@@ -58,9 +58,10 @@ class FeedPlan:
                 else f"{entry.uid}: SEQUENCE {before} -> {now} ({change})"
             )  # fmt: skip
         for entry, sequence in self.cancelled:
-            before = self.previous[entry.uid]
+            before = self.previous.get(entry.uid)
             out.append(
-                f"{entry.uid}: SEQUENCE {before} -> {sequence} (cancelled)" if before != sequence
+                f"{entry.uid}: SEQUENCE {sequence} (cancelled)" if before is None
+                else f"{entry.uid}: SEQUENCE {before} -> {sequence} (cancelled)" if before != sequence
                 else f"{entry.uid}: SEQUENCE {sequence} (cancelled before)"
             )  # fmt: skip
         return out
@@ -86,12 +87,14 @@ def plan_feed(
     entries: list[ical.Entry],
     state: dict[str, dict],
     in_scope: Callable[[dict], bool],
+    called_off: list[ical.Entry] = (),
 ) -> FeedPlan:
     """Pure: SEQUENCE per entry against what was published before, and what to cancel.
 
     `in_scope(row)` says whether a remembered UID belongs to this export (the
     same events, and items only when items are exported); only those can be
-    cancelled by being absent.
+    cancelled by being absent. `called_off`: the entries of cancelled events,
+    published as cancelled even when they never were before.
     """
     plan = FeedPlan(entries=entries, sequences={}, changes={})
     current = {entry.uid for entry in entries}
@@ -121,6 +124,9 @@ def plan_feed(
             location=row["location"],
         )
         plan.cancelled.append((gone, row["sequence"] + (0 if row["cancelled"] else 1)))
+    # An event called off before it was ever published is published cancelled
+    # too, so a calendar that subscribes now learns of it.
+    plan.cancelled += [(entry, 0) for entry in called_off if entry.uid not in state]
     return plan
 
 
@@ -149,10 +155,12 @@ def _prepare(conn, event: str | None, organizer: str | None, items: bool, breaks
     # the current entries, it is written with STATUS:CANCELLED.
     on = [e for e in events if not e.cancelled]
     entries = [ical.event_entry(e, UID_DOMAIN) for e in on]
+    off = [ical.event_entry(e, UID_DOMAIN) for e in events if e.cancelled]
     if items:
         entries += [entry for e in on for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
+        off += [x for e in events if e.cancelled for x in ical.item_entries(e, UID_DOMAIN, breaks)]
     scope = _scope(event, events, items, breaks)
-    plan = plan_feed(entries, store.calendar_feed.published(conn), scope)
+    plan = plan_feed(entries, store.calendar_feed.published(conn), scope, off)
     return events, who, entries, plan
 
 
