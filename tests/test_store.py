@@ -211,3 +211,15 @@ def test_a_database_from_a_newer_innoff_is_refused_and_left_alone(db_path):
             " file with --db"
         )
     assert db_path.read_bytes() == before
+
+
+def test_every_folder_made_for_it_is_private_and_an_empty_file_is_made_so(tmp_path):
+    deep = tmp_path / "a" / "b" / "innoff.db"
+    store.open_db(deep).close()
+    for folder in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+    touched = tmp_path / "touched.db"
+    touched.touch(mode=0o644)
+    touched.chmod(0o644)  # whatever the umask
+    store.open_db(touched).close()
+    assert stat.S_IMODE(os.stat(touched).st_mode) == 0o600

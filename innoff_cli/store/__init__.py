@@ -147,15 +147,29 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
                 " - pass another location with --db or INNOFF_DB"
             )
         try:
-            if not path.parent.is_dir():
-                path.parent.mkdir(parents=True, mode=0o700)
-            # Created by hand so the mode is 0600 from the first byte: it will
-            # hold names and e-mail addresses. SQLite gives its journal the same mode.
+            # Every folder innoff makes for it is private (mkdir's mode would
+            # reach only the last one), and so is the file, from the first byte:
+            # it will hold names and e-mail addresses. SQLite gives its journal
+            # the same mode.
+            missing = [
+                folder for folder in (path.parent, *path.parent.parents) if not folder.exists()
+            ]
+            for folder in reversed(missing):
+                folder.mkdir(mode=0o700)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as error:
             raise InnoffError(
                 f"cannot create database {path} ({error.strerror}) - "
                 "pass a writable location with --db or INNOFF_DB"
+            ) from None
+    elif create and path.is_file() and path.stat().st_size == 0:
+        # An empty file made by someone else (`touch`): private before anything is in it.
+        try:
+            path.chmod(0o600)
+        except OSError as error:
+            raise InnoffError(
+                f"cannot make database {path} private ({error.strerror}) - "
+                "pass another location with --db or INNOFF_DB"
             ) from None
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
