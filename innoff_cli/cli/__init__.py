@@ -6,11 +6,24 @@ sqlite-utils, ics or dateutil, so each command imports what it needs inside.
 """
 
 import gc
+import signal
 
+from innoff_cli.cli import base
 from innoff_cli.cli.base import APP_NAME, app
 
 
+def _interrupted(signum, frame) -> None:
+    # Ctrl-C, and `kill`, a logout or a service manager stopping innoff alike:
+    # the transaction rolls back, a half-written file is removed, and the
+    # message says what was done. Noted first, because SQLite reports an
+    # interrupt inside a function it called (the name order) as its own error.
+    base.stopped_by_signal = True
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         app(prog_name=APP_NAME)
     finally:

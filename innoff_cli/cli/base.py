@@ -12,6 +12,8 @@ from innoff_cli.errors import InnoffError, Interrupted
 from innoff_cli.terminal import visible
 
 APP_NAME = "innoff"
+# Set by the signal handlers of `cli.main` when the run is interrupted.
+stopped_by_signal = False
 
 
 # The command groups, in the order --help lists them: name -> (module, Typer app).
@@ -68,6 +70,9 @@ class InnoffGroup(TyperGroup):
         except sqlite3.Error as error:
             if _debug(ctx):
                 raise
+            if stopped_by_signal:  # inside a function SQLite called: an interrupt, not the file
+                typer.echo("Interrupted: nothing was written.", err=True)
+                raise typer.Exit(130) from None
             from innoff_cli.store import database_error
 
             typer.echo(
