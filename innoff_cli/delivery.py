@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import NamedTuple
 
 from innoff_cli import sign_in
 from innoff_cli.errors import InnoffError
+from innoff_cli.mail_servers import AnswerDeadline
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -125,46 +124,22 @@ COMMAND_SECONDS = 120.0
 
 
 class _Deadline:
-    """smtplib's client with a deadline on each whole answer, not only on each read.
+    """smtplib's client with a deadline on each whole answer (mail_servers.AnswerDeadline)."""
 
-    One watcher thread a connection looks at the deadline of the answer being
-    read (a thread a reply would cost more than the reply), and shuts the
-    socket down when it has passed, so that the blocked read returns at once.
-    """
-
-    _deadline: float | None = None  # time.monotonic() by which the answer must be whole
-    _late = False
-    _watcher: threading.Thread | None = None
+    _answers: AnswerDeadline | None = None
 
     def getreply(self):
-        self._late = False
-        self._deadline = time.monotonic() + COMMAND_SECONDS
-        if self._watcher is None:
-            self._watcher = threading.Thread(target=self._watch, daemon=True)
-            self._watcher.start()
+        if self._answers is None:
+            self._answers = AnswerDeadline(lambda: self.sock)
         try:
-            return super().getreply()
+            with self._answers.within(COMMAND_SECONDS):
+                return super().getreply()
         except smtplib.SMTPServerDisconnected:
-            if self._late:
+            if self._answers.late:
                 raise smtplib.SMTPServerDisconnected(
                     f"no whole answer within {COMMAND_SECONDS:g} s"
                 ) from None
             raise
-        finally:
-            self._deadline = None
-
-    def _watch(self) -> None:
-        pause = min(0.25, COMMAND_SECONDS / 5)
-        while self.sock is not None:
-            deadline = self._deadline
-            if deadline is not None and time.monotonic() > deadline:
-                self._late = True
-                try:
-                    self.sock.shutdown(socket.SHUT_RDWR)
-                except (OSError, AttributeError):  # closed meanwhile
-                    pass
-                return
-            time.sleep(pause)
 
 
 class _SMTP(_Deadline, smtplib.SMTP):

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from innoff_cli import mailboxes, sign_in
 from innoff_cli.errors import InnoffError
+from innoff_cli.mail_servers import AnswerDeadline
 from innoff_cli.mailboxes import Unreadable
 from innoff_cli.terminal import shown
 
@@ -154,34 +155,22 @@ def _guarded():
     """imaplib's clients with a deadline on each command's whole answer and a cap
     on each literal (made when IMAP is used: imaplib brings ssl, slow to import)."""
     import imaplib
-    import socket
-    import threading
 
     class Guarded:
-        _late = False
+        _answers: AnswerDeadline | None = None
 
         def _within(self, read, *args):
-            self._late = False
-            timer = threading.Timer(COMMAND_SECONDS, self._cut_off)
-            timer.daemon = True
-            timer.start()
+            if self._answers is None:
+                self._answers = AnswerDeadline(lambda: getattr(self, "sock", None))
             try:
-                return read(*args)
+                with self._answers.within(COMMAND_SECONDS):
+                    return read(*args)
             except (OSError, imaplib.IMAP4.abort, imaplib.IMAP4.error):
-                if self._late:
+                if self._answers.late:
                     raise imaplib.IMAP4.abort(
                         f"no whole answer within {COMMAND_SECONDS:g} s"
                     ) from None
                 raise
-            finally:
-                timer.cancel()
-
-        def _cut_off(self) -> None:
-            self._late = True
-            try:
-                self.sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
-            except OSError:
-                pass
 
         def _connect(self):  # the greeting and the first CAPABILITY
             return self._within(super()._connect)
