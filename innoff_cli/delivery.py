@@ -67,6 +67,10 @@ class SmtpSettings(NamedTuple):
     def __repr__(self) -> str:  # never the password, not even in a traceback
         return f"SmtpSettings({self.host!r}, {self.port}, {self.security!r})"
 
+    @property
+    def uses_token(self) -> bool:
+        return self.auth in sign_in.TOKEN_MECHANISMS
+
 
 REPLY_MOST = 200  # characters of a server's reply kept and shown: its start, one line
 
@@ -97,10 +101,15 @@ def about_sender(code: int, text: str) -> bool:
     return enhanced in _SENDER_CODES or any(word in words for word in _SENDER_WORDS)
 
 
+def basic_authentication_off(reply: str) -> bool:
+    """Exchange Online's answer to a password once basic authentication is off."""
+    return "5.7.30" in reply or "basic authentication" in reply.casefold()
+
+
 def sender_hint(reply: str, token: bool) -> str:
     """What to do about a refusal of the sender: one clause for the Error: line."""
     words = reply.casefold()
-    if "5.7.30" in words or "basic authentication" in words:
+    if basic_authentication_off(reply):
         return (
             "this server takes no password: sign in with a token, --smtp-auth xoauth2"
             f" (see {OAUTH_SECTION})"
@@ -162,13 +171,13 @@ class SmtpTransport:
     def open(self) -> None:
         """Connect and sign in; InnoffError for what the user must fix."""
         where = f"{self.settings.host}:{self.settings.port}"
-        token = self.settings.auth != "password"
+        token = self.settings.uses_token
         try:
             self._connect()
         except smtplib.SMTPAuthenticationError as error:
             self.close()
             said = _reply(error.smtp_code, error.smtp_error)
-            if token or "5.7.30" in said or "basic authentication" in said.casefold():
+            if token or basic_authentication_off(said):
                 hint = sender_hint(said, token)
             else:
                 hint = "check INNOFF_SMTP_USER and INNOFF_SMTP_PASSWORD"
@@ -213,7 +222,7 @@ class SmtpTransport:
                 raise smtplib.SMTPNotSupportedError("STARTTLS")
             smtp.starttls(context=context)
             smtp.ehlo()
-        if settings.auth in sign_in.TOKEN_MECHANISMS:
+        if settings.uses_token:
             self._token_sign_in(smtp)
         elif settings.user:
             if not smtp.has_extn("auth"):
@@ -224,8 +233,7 @@ class SmtpTransport:
             smtp.login(settings.user, settings.password or "")
 
     def _token_sign_in(self, smtp: smtplib.SMTP) -> None:
-        """AUTH XOAUTH2 or OAUTHBEARER with a fresh token; once more with another
-        fresh one when the server refuses it (it may have expired on the way)."""
+        """AUTH XOAUTH2 or OAUTHBEARER (sign_in.with_fresh_tokens)."""
         settings = self.settings
         mechanism = settings.auth.upper()
         offered = (smtp.esmtp_features.get("auth") or "").upper().split()
@@ -234,16 +242,13 @@ class SmtpTransport:
                 f"does not offer {mechanism} sign-in (it offers {' '.join(offered) or 'none'})"
                 " - choose another --smtp-auth"
             )
-        for attempt in (1, 2):
-            text = sign_in.initial_response(
+        sign_in.with_fresh_tokens(
+            lambda answer: smtp.auth(mechanism, answer),
+            lambda: sign_in.initial_response(
                 settings.auth, settings.user or "", settings.token(), settings.host, settings.port
-            )
-            try:
-                smtp.auth(mechanism, sign_in.responder(text))
-                return
-            except smtplib.SMTPAuthenticationError:
-                if attempt == 2:
-                    raise
+            ),
+            smtplib.SMTPAuthenticationError,
+        )
 
     def send(self, message: bytes, sender: str, recipient: str) -> None:
         """Send one message (bytes with CRLF line ends) to one recipient."""
@@ -260,9 +265,7 @@ class SmtpTransport:
                 code, text = next(iter(error.recipients.values()))
                 said = _reply(code, text)
                 if about_sender(code, said):  # 530 to RCPT TO: no login, whoever it is to
-                    raise SenderRefused(
-                        said, sender_hint(said, self.settings.auth != "password")
-                    ) from None
+                    raise self._sender_refused(said) from None
                 if code >= 500:
                     raise Refused(said) from None
                 reason = said
@@ -270,15 +273,11 @@ class SmtpTransport:
                 # MAIL FROM refused, for whatever reason: about the sender, never
                 # a recipient's failure, and a retry would be refused alike.
                 said = _reply(error.smtp_code, error.smtp_error)
-                raise SenderRefused(
-                    said, sender_hint(said, self.settings.auth != "password")
-                ) from None
+                raise self._sender_refused(said) from None
             except smtplib.SMTPDataError as error:
                 said = _reply(error.smtp_code, error.smtp_error)
                 if about_sender(error.smtp_code, said):
-                    raise SenderRefused(
-                        said, sender_hint(said, self.settings.auth != "password")
-                    ) from None
+                    raise self._sender_refused(said) from None
                 if error.smtp_code >= 500:
                     raise Refused(said) from None
                 reason = said
@@ -287,9 +286,7 @@ class SmtpTransport:
                 raise Refused(f"the server cannot take this address ({error})") from None
             except smtplib.SMTPAuthenticationError as error:
                 said = _reply(error.smtp_code, error.smtp_error)
-                raise SenderRefused(
-                    said, sender_hint(said, self.settings.auth != "password")
-                ) from None
+                raise self._sender_refused(said) from None
             except _NoSignIn as error:
                 raise SenderRefused(str(error), "check --smtp-auth") from None
             except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException,
@@ -302,6 +299,9 @@ class SmtpTransport:
                 except (smtplib.SMTPException, OSError):
                     self._drop()
         raise Stopped(reason)
+
+    def _sender_refused(self, said: str) -> SenderRefused:
+        return SenderRefused(said, sender_hint(said, self.settings.uses_token))
 
     def _drop(self) -> None:
         if self.smtp is not None:

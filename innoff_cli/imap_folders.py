@@ -100,8 +100,7 @@ def _utf7(name: str) -> str:
 
 
 def _token_sign_in(conn, address: ImapAddress, auth: str, token) -> None:
-    """AUTHENTICATE XOAUTH2 or OAUTHBEARER with a fresh token; once more with another
-    when the server refuses it (it may have expired on the way)."""
+    """AUTHENTICATE XOAUTH2 or OAUTHBEARER (sign_in.with_fresh_tokens)."""
     import imaplib
 
     if token is None:
@@ -118,18 +117,20 @@ def _token_sign_in(conn, address: ImapAddress, auth: str, token) -> None:
             f"IMAP server {address.host} does not offer {mechanism} sign-in (it offers"
             f" {offered or 'none'}) - choose another INNOFF_IMAP_AUTH"
         )
-    for attempt in (1, 2):
-        text = sign_in.initial_response(auth, address.user, token(), address.host, address.port)
-        try:
-            conn.authenticate(mechanism, sign_in.responder(text))
-            return
-        except imaplib.IMAP4.error as error:
-            if attempt == 2:
-                raise InnoffError(
-                    f"IMAP server {address.host} refused the token for {shown(address.user)}"
-                    f" ({_error_text(error)}) - check INNOFF_IMAP_TOKEN_CMD and the user"
-                    " (Microsoft 365: the IMAP.AccessAsUser.All permission)"
-                ) from None
+    try:
+        sign_in.with_fresh_tokens(
+            lambda answer: conn.authenticate(mechanism, answer),
+            lambda: sign_in.initial_response(
+                auth, address.user, token(), address.host, address.port
+            ),
+            imaplib.IMAP4.error,
+        )
+    except imaplib.IMAP4.error as error:
+        raise InnoffError(
+            f"IMAP server {address.host} refused the token for {shown(address.user)}"
+            f" ({_error_text(error)}) - check INNOFF_IMAP_TOKEN_CMD and the user"
+            " (Microsoft 365: the IMAP.AccessAsUser.All permission)"
+        ) from None
 
 
 def _error_text(error: Exception) -> str:

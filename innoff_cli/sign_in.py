@@ -90,3 +90,17 @@ def responder(text: str) -> Callable[..., str]:
         return text
 
     return answer
+
+
+def with_fresh_tokens(
+    authenticate: Callable[[Callable[..., str]], object],
+    response: Callable[[], str],
+    refused: type[Exception],
+) -> None:
+    """Sign in: `authenticate(responder)` with the `response()` of a fresh token,
+    and when the server refuses it (`refused`: it may have expired on the way)
+    once more with another. A second refusal is the caller's to report."""
+    try:
+        authenticate(responder(response()))
+    except refused:
+        authenticate(responder(response()))
