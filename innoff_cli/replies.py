@@ -27,6 +27,7 @@ from pathlib import Path
 from innoff_cli import mailboxes, reply_messages, store
 from innoff_cli.errors import InnoffError
 from innoff_cli.reply_messages import PARTSTATS, Answer, NotMail, ReadMessage
+from innoff_cli.terminal import shown
 
 SHOWN_MOST = 20  # of each list in the table summary; JSON has them all
 
@@ -110,7 +111,7 @@ def read_replies(
 def _cannot_read(error: Exception) -> str:
     """A short reason for a message the reader could not take apart: the kind of
     failure, and the start of what it said, on one line."""
-    said = " ".join(str(error).split())[:80]
+    said = shown(" ".join(str(error).split()), 80)
     return f"cannot be read ({type(error).__name__}{': ' + said if said else ''})"
 
 
@@ -177,7 +178,9 @@ def _not_theirs(read: ReadMessage, answer: Answer, email: str, attendee, by_from
     if read.unauthenticated:
         return f"the sender failed authentication ({read.unauthenticated})"
     delegators = {
-        d.strip().casefold() for d in (attendee.delegated_from if attendee else "").split(",")
+        d.strip().casefold()
+        for d in (attendee.delegated_from if attendee else "").split(",")
+        if d.strip()
     }
     if not by_from and email not in read.authors and not (delegators & read.authors):
         return f"not from the person it answers for (from {read.sender or 'no one'})"

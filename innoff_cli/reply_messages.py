@@ -134,29 +134,32 @@ def message_id_of(message: Message, data: bytes) -> str:
 _PLAIN_FROM = re.compile(r'(?:[^<>",@]*<)?([^<>"\s,@]+@[^<>"\s,@]+)>?\s*')
 
 
+def _addresses(value) -> list[str]:
+    """The addresses a From, Sender or Reply-To value names."""
+    plain = _PLAIN_FROM.fullmatch(str(value))
+    if plain:  # 'a@b.no' or 'Name <a@b.no>': most senders, without the full parser
+        return [plain[1]]
+    return [address for _, address in getaddresses([str(value)]) if "@" in address]
+
+
 def _sender(message: Message) -> str:
+    """The first address of From, else Sender, else Reply-To; '' if none."""
     for header in ("From", "Sender", "Reply-To"):
         value = message.get(header)
-        plain = _PLAIN_FROM.fullmatch(str(value)) if value else None
-        if plain:  # 'a@b.no' or 'Name <a@b.no>': most senders, without the full parser
-            return plain[1]
-        if value:
-            addresses = [address for _, address in getaddresses([str(value)]) if "@" in address]
-            if addresses:
-                return addresses[0]
+        addresses = _addresses(value) if value else []
+        if addresses:
+            return addresses[0]
     return ""
 
 
 def _authors(message: Message) -> frozenset[str]:
-    found = set()
-    for header in ("From", "Sender", "Reply-To"):
-        for value in message.get_all(header) or ():
-            plain = _PLAIN_FROM.fullmatch(str(value))
-            if plain:
-                found.add(plain[1].casefold())
-            else:
-                found.update(a.casefold() for _, a in getaddresses([str(value)]) if "@" in a)
-    return frozenset(found)
+    """Every address in every From, Sender and Reply-To, folded."""
+    return frozenset(
+        address.casefold()
+        for header in ("From", "Sender", "Reply-To")
+        for value in message.get_all(header) or ()
+        for address in _addresses(value)
+    )
 
 
 _RESULT = re.compile(r"^\s*([a-z0-9-]+)\s*=\s*([a-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
