@@ -151,16 +151,19 @@ def _prepare(conn, event: str | None, organizer: str | None, items: bool, breaks
     """The events in scope, the organiser, their calendar entries and SEQUENCE plan."""
     events = invite_plans.events_in_scope(conn, event)
     who = invite_plans.organizer_of(events, organizer)
+
+    def entries_of(chosen: list[Event]) -> list[ical.Entry]:
+        out = [ical.event_entry(e, UID_DOMAIN) for e in chosen]
+        if items:
+            out += [entry for e in chosen for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
+        return out
+
     # A cancelled event (and its items) is published as cancelled: left out of
     # the current entries, it is written with STATUS:CANCELLED.
-    on = [e for e in events if not e.cancelled]
-    entries = [ical.event_entry(e, UID_DOMAIN) for e in on]
-    off = [ical.event_entry(e, UID_DOMAIN) for e in events if e.cancelled]
-    if items:
-        entries += [entry for e in on for entry in ical.item_entries(e, UID_DOMAIN, breaks)]
-        off += [x for e in events if e.cancelled for x in ical.item_entries(e, UID_DOMAIN, breaks)]
+    entries = entries_of([e for e in events if not e.cancelled])
+    called_off = entries_of([e for e in events if e.cancelled])
     scope = _scope(event, events, items, breaks)
-    plan = plan_feed(entries, store.calendar_feed.published(conn), scope, off)
+    plan = plan_feed(entries, store.calendar_feed.published(conn), scope, called_off)
     return events, who, entries, plan
 
 

@@ -7,10 +7,12 @@ from datetime import timedelta
 from innoff_cli import programme, store
 
 
-def test_save_programme_twice_changes_nothing(new_db_path):
+def test_writing_the_programme_twice_changes_nothing(new_db_path):
     db = store.open_db(new_db_path)
     events = programme.bundled_programme()
-    assert store.programme.save_programme(db, events) == {
+    with store.writing(db.conn):
+        written = store.programme.write_programme(db, events)
+    assert written == {
         "added": [],
         "updated": [],
         "unchanged": ["studio", "arsmote"],
@@ -18,14 +20,16 @@ def test_save_programme_twice_changes_nothing(new_db_path):
     db.close()
 
 
-def test_save_programme_updates_and_removes_items(new_db_path):
+def test_writing_the_programme_updates_and_removes_items(new_db_path):
     db = store.open_db(new_db_path)
     studio = programme.bundled_programme()[0]
     shorter = studio._replace(
         items=tuple(i for i in studio.items if i.id != "pause"),
         title="INNOFF-studio 2020",
     )
-    assert store.programme.save_programme(db, [shorter])["updated"] == ["studio"]
+    with store.writing(db.conn):
+        written = store.programme.write_programme(db, [shorter])
+    assert written["updated"] == ["studio"]
     stored = {e.slug: e for e in store.programme.load_events(db.conn)}
     assert stored["studio"] == shorter
     assert "arsmote" in stored  # events not in the file are left alone

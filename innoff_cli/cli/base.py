@@ -2,7 +2,7 @@
 
 import sqlite3
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -71,8 +71,7 @@ class InnoffGroup(TyperGroup):
             if _debug(ctx):
                 raise
             if stopped_by_signal:  # inside a function SQLite called: an interrupt, not the file
-                typer.echo("Interrupted: nothing was written.", err=True)
-                raise typer.Exit(130) from None
+                _nothing_written()
             from innoff_cli.store import database_error
 
             typer.echo(
@@ -83,8 +82,13 @@ class InnoffGroup(TyperGroup):
             typer.echo(str(interrupted), err=True)
             raise typer.Exit(130) from None
         except KeyboardInterrupt:
-            typer.echo("Interrupted: nothing was written.", err=True)
-            raise typer.Exit(130) from None
+            _nothing_written()
+
+
+def _nothing_written() -> NoReturn:
+    """Ctrl-C or `kill` in a command that had written nothing yet."""
+    typer.echo("Interrupted: nothing was written.", err=True)
+    raise typer.Exit(130) from None
 
 
 def _debug(ctx: typer.Context) -> bool:

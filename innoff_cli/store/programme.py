@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from innoff_cli.models import Event, Item, Speaker
-from innoff_cli.store import OnWait, count_change, dicts, writing
+from innoff_cli.store import count_change, dicts
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -105,14 +105,6 @@ def _item_row(event: Event, item: Item) -> dict:
         ),
         "description": item.description,
     }
-
-
-def save_programme(
-    db: Database, events: list[Event], on_wait: OnWait = None
-) -> dict[str, list[str]]:
-    """Insert or update `events` and their items in one transaction; see write_programme."""
-    with writing(db.conn, on_wait=on_wait):
-        return write_programme(db, events)
 
 
 def write_programme(db: Database, events: list[Event]) -> dict[str, list[str]]:
