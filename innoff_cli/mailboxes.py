@@ -103,7 +103,7 @@ def _file(path: Path) -> Iterator[tuple[str, bytes] | Unreadable]:
                 if size > MESSAGE_MOST_BYTES:
                     yield _too_large(str(path), size)
                 else:
-                    yield str(path), start + stream.read(MESSAGE_MOST_BYTES)
+                    yield str(path), start + stream.read(size + 1)  # what stat saw, no more
                 return
     except OSError as error:
         yield Unreadable(str(path), f"cannot read it ({error.strerror})")
@@ -166,6 +166,8 @@ def _maildir(path: Path) -> Iterator[tuple[str, bytes] | Unreadable]:
         else:
             try:
                 with entry.open("rb") as stream:
-                    yield label, stream.read(MESSAGE_MOST_BYTES)
+                    # As many bytes as stat saw (a read of the cap would ask for
+                    # a buffer of 25 MB a message).
+                    yield label, stream.read(size + 1)
             except OSError as error:  # gone or unreadable meanwhile
                 yield Unreadable(label, f"cannot read it ({error.strerror})")
