@@ -105,8 +105,8 @@ def _token_sign_in(conn, address: ImapAddress, auth: str, token) -> None:
 
     if token is None:
         raise InnoffError(
-            f"INNOFF_IMAP_AUTH={auth} signs in with a token - set INNOFF_IMAP_TOKEN_CMD to a"
-            " command that prints one"
+            f"INNOFF_IMAP_AUTH={auth} signs in with a token - run `innoff mail login microsoft`"
+            " (or google), or set INNOFF_IMAP_TOKEN_CMD to a command that prints one"
         )
     mechanism = auth.upper()
     if f"AUTH={mechanism}" not in conn.capabilities:

@@ -110,12 +110,12 @@ def transport_for(
     rate: int,
     *,
     auth: str | None = None,
-    token_command: str | None = None,
+    token: Callable[[], str] | None = None,
     identity: str = "",
 ):
     """(transport, messages a minute): a Maildir (no sending limit: a folder on
     this machine), or the SMTP server, signed in by `auth`: a password for
-    `user` (asked of `password()`), or a token from `token_command` for `user`,
+    `user` (asked of `password()`), or a fresh `token()` for `user`,
     or else `identity` (the sender's address: a shared mailbox signs in as itself)."""
     from innoff_cli import delivery, sign_in
 
@@ -130,12 +130,12 @@ def transport_for(
     port = port or delivery.DEFAULT_PORTS[security]
     auth = auth or "password"
     if auth in sign_in.TOKEN_MECHANISMS:
-        if not token_command:
+        if token is None:
             raise InnoffError(
-                f"--smtp-auth {auth} signs in with a token - set INNOFF_SMTP_TOKEN_CMD to a"
-                f" command that prints one (see {delivery.OAUTH_SECTION})"
+                f"--smtp-auth {auth} signs in with a token - run `innoff mail login microsoft`"
+                " (or google), or set INNOFF_SMTP_TOKEN_CMD to a command that prints one"
+                f" (see {delivery.OAUTH_SECTION})"
             )
-        token = sign_in.token_command(token_command, "INNOFF_SMTP_TOKEN_CMD")
         settings = delivery.SmtpSettings(host, port, security, user or identity, None, auth, token)
     else:
         secret = password() if user else None

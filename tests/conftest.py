@@ -29,6 +29,9 @@ def no_real_database(nobodys_home: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     """No test can touch a real database: a user's INNOFF_DB is gone, and the
     default place (the user's app directory) is in a temporary home."""
     monkeypatch.delenv("INNOFF_DB", raising=False)
+    monkeypatch.delenv("INNOFF_CONFIG", raising=False)  # the settings file is in the home too
+    # Nor a real keyring: a desktop's would take a test's login.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for variable in ("HOME", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA"):
         monkeypatch.setenv(variable, str(nobodys_home))
 

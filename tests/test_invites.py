@@ -622,7 +622,7 @@ def test_a_token_command_that_fails_is_one_line_without_its_output(run, register
         assert "hemmelig" not in result.stderr + result.stdout
         missing = run("invites", "send", "--yes", env={**env, "INNOFF_SMTP_TOKEN_CMD": ""})
         assert missing.stderr.splitlines()[-1].startswith(
-            "Error: --smtp-auth xoauth2 signs in with a token - set INNOFF_SMTP_TOKEN_CMD"
+            "Error: --smtp-auth xoauth2 signs in with a token - run `innoff mail login microsoft`"
         )
 
 

@@ -15,6 +15,8 @@ import pytest
 HEAVY = [
     "ics", "sqlite_utils", "dateutil.parser", "email_validator", "tomllib",
     "innoff_cli.registration_exports", "innoff_cli.participants", "innoff_cli.ical", "innoff_cli.calendars",
+    # The sign-in extras: not even `invites` commands load them without a login.
+    "msal", "google_auth_oauthlib", "keyring", "requests",
 ]  # fmt: skip
 
 PROBE = """
@@ -62,3 +64,9 @@ def test_the_probe_sees_heavy_imports_where_they_belong(env, tmp_path):
     programme_file.write_text(bundled_programme_text(), encoding="utf-8")
     loaded = modules_after("agenda", "load", str(programme_file), env=env)
     assert {"sqlite_utils", "tomllib"} <= loaded
+
+
+def test_mail_commands_without_a_login_load_no_sign_in_library(env):
+    loaded = modules_after("invites", "status", env=env)
+    assert "innoff_cli.settings" in loaded  # the settings file was read
+    assert [m for m in ("msal", "google_auth_oauthlib", "keyring", "requests") if m in loaded] == []

@@ -24,6 +24,8 @@ COMMAND_GROUPS = {
     "registrations": ("innoff_cli.cli.registrations", "registrations_app"),
     "export": ("innoff_cli.cli.export", "export_app"),
     "invites": ("innoff_cli.cli.invites", "invites_app"),
+    "config": ("innoff_cli.cli.config", "config_app"),
+    "mail": ("innoff_cli.cli.mail", "mail_app"),
     "db": ("innoff_cli.cli.db", "db_app"),
 }
 
@@ -102,6 +104,15 @@ def database_path(ctx: typer.Context) -> Path:
 
 def default_db_path() -> Path:
     return Path(typer.get_app_dir(APP_NAME)) / "innoff.db"
+
+
+def config_file() -> Path:
+    """The settings file: INNOFF_CONFIG, else config.toml beside the default database."""
+    import os
+
+    from innoff_cli.settings import config_path
+
+    return config_path(os.environ, Path(typer.get_app_dir(APP_NAME)))
 
 
 app = typer.Typer(

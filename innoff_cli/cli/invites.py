@@ -11,6 +11,7 @@ from innoff_cli.cli.base import (
     AlarmOption,
     EventOption,
     OrganizerOption,
+    config_file,
     database_path,
     say_waiting,
 )
@@ -21,8 +22,15 @@ invites_app = typer.Typer(no_args_is_help=True)
 
 # A callback makes this a group, and its docstring is the group's help.
 @invites_app.callback()
-def invites_group() -> None:
+def invites_group(ctx: typer.Context) -> None:
     """Send calendar invites, updates and cancellations by e-mail."""
+    from innoff_cli import settings
+
+    # The settings file stands in for options not given and variables not set
+    # (Click's default_map comes after both). Read here: only mail commands need it.
+    values = settings.load(config_file())
+    ctx.ensure_object(dict)["settings"] = values
+    ctx.default_map = {"send": settings.send_defaults(values)}
 
 
 Security = Literal["starttls", "ssl", "none"]
@@ -163,7 +171,7 @@ def invites_send(
     transport, rate = invites.transport_for(
         maildir, smtp_host, smtp_port, smtp_security, smtp_user,
         lambda: _password("SMTP", "SMTP password"), rate, auth=smtp_auth,
-        token_command=os.environ.get("INNOFF_SMTP_TOKEN_CMD"), identity=envelope,
+        token=_token(ctx, "smtp"), identity=envelope,
     )  # fmt: skip
     if not yes and not dry_run:
         if not sys.stdin.isatty():
@@ -231,22 +239,39 @@ def invites_replies(
             raise typer.BadParameter(
                 "give a day as YYYY-MM-DD, e.g. 2020-11-01", param_hint="--since"
             ) from None
-    auth, command = os.environ.get("INNOFF_IMAP_AUTH"), os.environ.get("INNOFF_IMAP_TOKEN_CMD")
+    from innoff_cli import settings
+
+    auth = settings.first(os.environ, _settings(ctx), "imap.auth")
     if auth and auth not in ("password", "xoauth2", "oauthbearer"):
         raise InnoffError(
             f"INNOFF_IMAP_AUTH is {auth!r} - set it to password, xoauth2 or oauthbearer"
         )
+    token = _token(ctx, "imap") if auth in ("xoauth2", "oauthbearer") else None
     report = replies.read_replies(
         database_path(ctx), sources, since=day, dry_run=dry_run, password=_imap_password,
-        imap_auth=auth, imap_token=_token(command, "INNOFF_IMAP_TOKEN_CMD"), on_wait=say_waiting,
+        imap_auth=auth, imap_token=token, on_wait=say_waiting,
     )  # fmt: skip
     output.render_replies(report, format)
 
 
-def _token(command: str | None, variable: str):
-    from innoff_cli import sign_in
+def _settings(ctx: typer.Context) -> dict:
+    return ctx.find_root().obj["settings"]
 
-    return sign_in.token_command(command, variable) if command else None
+
+def _token(ctx: typer.Context, server: str):
+    """Where `server`'s (smtp, imap) tokens come from: the token command of its
+    variable or of the settings file, else the stored login, else nowhere (None)."""
+    from innoff_cli import logins, settings, sign_in
+
+    key = f"{server}.token-command"
+    variable = settings.SETTINGS[key].variable
+    values = _settings(ctx)
+    if os.environ.get(variable):
+        return sign_in.token_command(os.environ[variable], variable)
+    if key in values:
+        return sign_in.token_command(str(values[key]), f"{key} (innoff config)")
+    login = logins.stored(values)
+    return logins.token_source(login, database_path(ctx).parent) if login else None
 
 
 def _imap_password(user: str) -> str:
