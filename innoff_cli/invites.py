@@ -345,6 +345,8 @@ def status(db_path: Path, *, event: str | None = None) -> list[dict]:
                 "time": row["done_utc"] if row else None,
                 "via": row["via"] if row else None,
                 "message_id": row["message_id"] if row else None,
+                # Exchange's own for it, once its copy in Sent Items was read.
+                "server_message_id": row["server_message_id"] if row else None,
                 "reason": row["reason"] if row else "",
                 "pending": (
                     f"{need.change} (SEQUENCE {need.sequence})" if need else ""

@@ -339,6 +339,13 @@ def m009_event_cancelled(db: Database) -> None:
     db.execute("ALTER TABLE events ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0")
 
 
+def m010_outbox_server_message_id(db: Database) -> None:
+    # Exchange Online replaces the Message-ID of what it sends, keeping ours in
+    # X-Microsoft-Original-Message-ID. Reading the Sent Items folder tells us the
+    # one the recipients got, so `invites status` can show both.
+    db.execute("ALTER TABLE outbox ADD COLUMN server_message_id TEXT")
+
+
 MIGRATIONS = [
     m001_create_programme,
     m002_create_registrations,
@@ -349,6 +356,7 @@ MIGRATIONS = [
     m007_create_replies,
     m008_participants_keyed_by_email,
     m009_event_cancelled,
+    m010_outbox_server_message_id,
 ]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 

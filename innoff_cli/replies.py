@@ -49,6 +49,9 @@ class ReplyReport:
     ignored: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     other_mail: int = 0  # no calendar answer in it: ordinary mail, invites, cancellations
+    # innoff's own messages found in a sent folder with the Message-ID Exchange
+    # gave them (X-Microsoft-Original-Message-ID), newly noted in the outbox.
+    server_ids: int = 0
     before_since: int = 0
     dry_run: bool = False
     written: bool = False
@@ -71,6 +74,7 @@ def read_replies(
 ) -> ReplyReport:
     report = ReplyReport(sources=[_label(s) for s in sources], dry_run=dry_run)
     found: list[ReadMessage] = []
+    renamed: list[tuple[str, str]] = []  # (Message-ID we gave, the one Exchange gave)
     for source in sources:
         found_in = mailboxes.messages(
             source, since=since, password=password, auth=imap_auth, token=imap_token
@@ -102,9 +106,13 @@ def read_replies(
                     )
                 else:
                     report.other_mail += 1
+                    if read.original_id:
+                        # As the outbox writes them: with the <>.
+                        renamed.append((f"<{read.original_id}>", f"<{read.message_id}>"))
                 continue
             found.append(read)
-    _record(db_path, found, report, now().astimezone(UTC).isoformat(timespec="seconds"), on_wait)
+    read_utc = now().astimezone(UTC).isoformat(timespec="seconds")
+    _record(db_path, found, renamed, report, read_utc, on_wait)
     return report
 
 
@@ -126,7 +134,7 @@ def _label(source: str) -> str:
     return source
 
 
-def _record(db_path: Path, found, report: ReplyReport, read_utc: str, on_wait) -> None:
+def _record(db_path: Path, found, renamed, report: ReplyReport, read_utc: str, on_wait) -> None:
     conn = store.connect(db_path, on_wait)
     try:
         events = store.outbox.invite_events(conn)
@@ -134,15 +142,20 @@ def _record(db_path: Path, found, report: ReplyReport, read_utc: str, on_wait) -
             seen: set[str] = set()
             counts: Counter[str] = Counter()
             for read in found:
-                if read.message_id in seen or store.replies.was_read(conn, read.message_id):
+                # Both its Message-IDs: Exchange's, and the sender's it replaced
+                # (the same answer read from an export and from the mailbox).
+                ids = [read.message_id, *([read.original_id] if read.original_id else [])]
+                if any(i in seen or store.replies.was_read(conn, i) for i in ids):
                     report.already_read += 1
                     continue
-                seen.add(read.message_id)
+                seen.update(ids)
                 kept = False
                 for answer in read.answers:
                     kept |= _apply(conn, report, counts, events, read, answer, read_utc)
                 if kept:
-                    store.replies.mark_read(conn, read.message_id, read_utc)
+                    for message_id in ids:
+                        store.replies.mark_read(conn, message_id, read_utc)
+            report.server_ids = store.outbox.note_server_ids(conn, renamed)
             report.answers = {k.lower(): counts[k] for k in PARTSTATS if counts[k]}
         report.written = not report.dry_run
     finally:

@@ -70,6 +70,9 @@ class ReadMessage:
     message_id: str  # without <>; a hash of the bytes for a message without one
     sender: str  # the From address, '' if none
     date_utc: str | None
+    # The Message-ID its sender gave it, where Exchange Online replaced it
+    # (X-Microsoft-Original-Message-ID); '' otherwise.
+    original_id: str = ""
     # Who wrote it: every address in From, Sender and Reply-To, folded (Nextcloud
     # sends from a no-reply address, the attendee in Reply-To).
     authors: frozenset[str] = frozenset()
@@ -88,6 +91,7 @@ def read_message(data: bytes) -> ReadMessage:
     sender = _sender(message)
     read = ReadMessage(
         message_id=message_id_of(message, data),
+        original_id=_original_id(message),
         sender=sender,
         date_utc=_date(message.get("Date")),
         authors=_authors(message),
@@ -129,6 +133,11 @@ def message_id_of(message: Message, data: bytes) -> str:
     if str(raw).strip():
         return str(raw).strip()
     return "sha256:" + hashlib.sha256(data).hexdigest()[:32]
+
+
+def _original_id(message: Message) -> str:
+    found = re.search(r"<([^<>\s]+)>", str(message.get("X-Microsoft-Original-Message-ID") or ""))
+    return found[1] if found else ""
 
 
 _PLAIN_FROM = re.compile(r'(?:[^<>",@]*<)?([^<>"\s,@]+@[^<>"\s,@]+)>?\s*')

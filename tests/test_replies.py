@@ -570,3 +570,42 @@ def test_an_imap_server_cannot_hang_or_flood_the_run(run, invited, monkeypatch, 
         f"Error: IMAP server 127.0.0.1 failed while reading ({said}) - nothing was recorded;"
         " try again\n"
     )
+
+
+def exchange_copy(data: bytes, new_id: str) -> bytes:
+    """`data` as Exchange Online keeps or delivers it: a Message-ID of its own, the
+    sender's in X-Microsoft-Original-Message-ID."""
+    message = email.message_from_bytes(data)
+    original = message["Message-ID"]
+    del message["Message-ID"]
+    message["Message-ID"] = f"<{new_id}@AM0PR07MB1234.eurprd07.prod.outlook.com>"
+    message["X-Microsoft-Original-Message-ID"] = original
+    return message.as_bytes()
+
+
+def test_exchange_message_ids_are_known_by_both_names(run, invited, tmp_path):
+    """Exchange rewrites Message-IDs. Our invites read back from Sent Items give the
+    outbox Exchange's ID too; an answer read as the sender wrote it and as Exchange
+    delivered it counts once."""
+    sent_items = mailbox.Maildir(tmp_path / "sent-items")
+    studio = f"{KARI.casefold()}", "studio@innoff.no"
+    invite = invited[studio]
+    sent_items.add(exchange_copy(invite, "SENT1"))
+    ours = email.message_from_bytes(invite)["Message-ID"]
+    first = replies(run, tmp_path / "sent-items")
+    assert first["server_ids"] == 1 and first["other_mail"] == 1
+    status = json.loads(run("invites", "status", "--format", "json").stdout)
+    (row,) = [r for r in status if r["email"] == studio[0] and r["event"] == "studio"]
+    assert row["message_id"] == ours
+    assert row["server_message_id"] == "<SENT1@AM0PR07MB1234.eurprd07.prod.outlook.com>"
+    assert all(r["server_message_id"] is None for r in status if r is not row)
+    assert replies(run, tmp_path / "sent-items")["server_ids"] == 0  # known already
+
+    answer = reply(invite, "ACCEPTED", message_id="<kari-svar@bergen.kommune.no>")
+    (tmp_path / "as-written.eml").write_bytes(answer)
+    (tmp_path / "as-delivered.eml").write_bytes(exchange_copy(answer, "INBOX1"))
+    report = replies(run, tmp_path / "as-delivered.eml", tmp_path / "as-written.eml")
+    assert len(report["recorded"]) == 1 and report["already_read"] == 1
+    again = replies(run, tmp_path / "as-written.eml")
+    assert again["recorded"] == [] and again["already_read"] == 1
+    assert answers(run)[(KARI.casefold(), "studio")] == "accepted"

@@ -194,6 +194,8 @@ def render_replies(report, fmt: str) -> None:
         line(f"Older than the answer already recorded: {report.superseded}")
     if report.other_mail:
         line(f"Mail with no answer in it (other mail, invites): {report.other_mail}")
+    if report.server_ids:
+        line(f"Sent invites whose Message-ID Exchange replaced, now known: {report.server_ids}")
     if report.before_since:
         line(f"Before --since: {report.before_since}")
     listed(

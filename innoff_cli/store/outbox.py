@@ -189,6 +189,19 @@ def newest_per_person(conn: sqlite3.Connection, events: list[str]) -> list[dict]
     )
 
 
+def note_server_ids(conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> int:
+    """(our Message-ID, the one the server gave it) for messages found in a sent
+    folder, inside the caller's `writing()`; how many were new."""
+    changed = 0
+    for ours, theirs in pairs:
+        changed += conn.execute(
+            "UPDATE outbox SET server_message_id = ? WHERE message_id = ?"
+            " AND server_message_id IS NOT ?",
+            [theirs, ours, theirs],
+        ).rowcount
+    return changed
+
+
 def open_invites(conn: sqlite3.Connection, key: str) -> int:
     """How many UIDs a person's newest sent message is still a REQUEST for."""
     (count,) = conn.execute(
