@@ -191,3 +191,13 @@ class Provider:
                 json.dumps({"uid": "object-id", "utid": "tenant-id"}).encode()
             ).decode().rstrip("="),
         }  # fmt: skip
+
+
+class Tokens:
+    """What a test mail server takes: the access token `provider` handed out last."""
+
+    def __init__(self, provider: Provider):
+        self.provider = provider
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.provider.access_tokens[-1:]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.oauth_server import CLIENT_ID, USER, Provider
+from tests.oauth_server import CLIENT_ID, USER, Provider, Tokens
 from tests.smtp_server import SmtpServer
 
 pytest.importorskip("msal")
@@ -25,16 +25,6 @@ pytest.importorskip("google_auth_oauthlib")
 pytest.importorskip("keyring")
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class Tokens:
-    """What the test SMTP server takes: the access tokens the provider handed out last."""
-
-    def __init__(self, provider: Provider):
-        self.provider = provider
-
-    def __contains__(self, token: str) -> bool:
-        return token in self.provider.access_tokens[-1:]
 
 
 @pytest.fixture

@@ -489,6 +489,29 @@ def test_replies_from_imap_signed_in_with_a_token(run, invited, tmp_path, mechan
         assert answers(run)[("per@ks.no", "studio")] == "accepted"
 
 
+def test_replies_from_imap_signed_in_with_the_stored_login(run, invited, tmp_path):
+    """`innoff mail login` once, then IMAP takes its refreshed token: no token command."""
+    pytest.importorskip("msal")
+    from tests.imap_server import ImapServer, dovecot
+    from tests.oauth_server import CLIENT_ID, Provider, Tokens
+
+    if dovecot() is None:
+        pytest.skip("Dovecot is not installed (.ci/run installs Debian's dovecot-imapd)")
+    per = invited[("per@ks.no", "studio@innoff.no")]
+    with Provider(tmp_path, pending=0) as provider, ImapServer(tokens=Tokens(provider)) as server:
+        login = run("mail", "login", "microsoft", "--client-id", CLIENT_ID,
+                    "--authority", provider.authority, env=provider.env())  # fmt: skip
+        assert login.exit_code == 0, login.stderr
+        assert "Set imap.auth = xoauth2" in login.stderr
+        client = server.client()
+        client.append("INBOX", None, None, reply(per, "ACCEPTED"))
+        client.logout()
+        result = run("invites", "replies", server.url(), "-f", "json", env=provider.env())
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["answers"] == {"accepted": 1}
+        assert provider.grants[-1] == "refresh_token"  # a token of its own, from the login
+
+
 def test_a_large_imap_folder_is_searched_in_windows(run, invited, imap, monkeypatch):
     """One SEARCH ALL of 170,000 messages is a line over imaplib's 1,000,000-byte
     limit; scaled down here: 200 messages, a 500-byte limit."""
