@@ -80,8 +80,8 @@ SmtpAuthOption = Annotated[
     typer.Option(
         "--smtp-auth",
         envvar="INNOFF_SMTP_AUTH",
-        help="Sign-in: password, or a token (xoauth2, oauthbearer) that the command in"
-        " INNOFF_SMTP_TOKEN_CMD prints \\[default: password with --smtp-user, else none].",
+        help="Sign-in: password, or a token (xoauth2, oauthbearer) from `innoff mail login`"
+        " or the command in INNOFF_SMTP_TOKEN_CMD \\[default: password with --smtp-user, else none].",
     ),
 ]
 SmtpUserOption = Annotated[
