@@ -71,3 +71,48 @@ def check_email(text: str) -> tuple[str | None, str | None]:
     except EmailNotValidError as error:
         return None, f"bad e-mail address '{shown(value)}': {error}"
     return checked.normalized, None
+
+
+def ascii_address(address: str) -> str | None:
+    """The address with its domain in IDNA 2008 A-labels (UTS 46), when its local
+    part is ASCII: what a server without SMTPUTF8 takes. None when the local part
+    is not ASCII (only SMTPUTF8 carries it) or the domain has no A-label form.
+
+    Not the standard library's "idna" codec: that is IDNA 2003, which maps
+    'straße.no' to 'strasse.no', another domain.
+    """
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return None
+    if domain.isascii():
+        return address
+    import idna
+
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return None
+
+
+def matching_keys(address: str) -> list[str]:
+    """The keys (folded, as registrations are keyed) under which innoff may know
+    `address` as a calendar echoes it back: as written, percent-decoded (a
+    mailto: written as a URI), and with its domain as U-labels and as A-labels."""
+    from urllib.parse import unquote
+
+    forms = [address]
+    if "%" in address:
+        try:
+            forms.append(unquote(address, errors="strict"))
+        except UnicodeDecodeError:  # not UTF-8 underneath: only the form as written
+            pass
+    local, _, domain = forms[-1].rpartition("@")
+    if domain and not (domain.isascii() and "xn--" not in domain.lower()):
+        import idna
+
+        for convert in (idna.decode, lambda d: idna.encode(d, uts46=True).decode("ascii")):
+            try:
+                forms.append(f"{local}@{convert(domain)}")
+            except (idna.IDNAError, UnicodeError):
+                pass
+    return list(dict.fromkeys(form.casefold() for form in forms))

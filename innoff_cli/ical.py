@@ -137,21 +137,30 @@ def uri(text: str) -> str:
 
 
 def mailto(address: str) -> str:
-    """'mailto:' and the address as a valid URI (RFC 6068): a non-ASCII domain in
-    IDNA form, other characters a URI cannot hold percent-encoded."""
+    """'mailto:' and the address as people wrote it (RFC 6068 allows it in an IRI,
+    and SabreDAV, libical and calendars match ATTENDEE so): letters outside ASCII
+    kept, in the local part and the domain alike; only the ASCII characters a
+    URI cannot hold percent-encoded."""
     if _PLAIN_ADDRESS.fullmatch(address):  # the usual address is a valid URI as it is
         return f"mailto:{address}"
     local, _, domain = address.rpartition("@")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            domain = quote(domain, safe=".-")
-    # RFC 6068 wants '=', '&' and '/' encoded too; they are left as typed, since
-    # calendars compare ATTENDEE with the address as a string.
-    return f"mailto:{quote(local, safe=MAILTO_SAFE)}@{domain}"
+    return f"mailto:{_iri(local, MAILTO_SAFE)}@{_iri(domain, '.-')}"
 
 
+def _iri(text: str, safe: str) -> str:
+    """`text` with what an IRI cannot hold percent-encoded: ASCII outside the
+    unreserved characters and `safe`, and Unicode's controls and spaces."""
+    return "".join(
+        ch
+        if (ch.isascii() and (ch.isalnum() or ch in "-._~" + safe))
+        or (not ch.isascii() and ch.isprintable() and not ch.isspace())
+        else quote(ch, safe="")
+        for ch in text
+    )
+
+
+# RFC 6068 wants '=', '&' and '/' encoded too; they are left as typed, since
+# calendars compare ATTENDEE with the address as a string.
 MAILTO_SAFE = "!$&'()*+,;=:/"
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:/-]+@[A-Za-z0-9.-]+")
 

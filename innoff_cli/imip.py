@@ -27,6 +27,7 @@ from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
 from innoff_cli import ical, itip
+from innoff_cli.addresses import ascii_address
 from innoff_cli.programme import norwegian_date
 
 SUBJECT_WORDS = {
@@ -105,8 +106,11 @@ class Template:
     def message(self, message: itip.Message, sender: str, message_id: str) -> EmailMessage:
         """The whole e-mail to one person, built by `email` from the start."""
         name = _name(message)
+        # A domain outside ASCII as A-labels when that makes the address ASCII:
+        # a server without SMTPUTF8 then takes the message as it is.
+        to = ascii_address(message.address) or message.address
         return self._assemble(
-            sender, _address(name, message.address), message_id, _greeting(name),
+            sender, _address(name, to), message_id, _greeting(name),
             self.calendar.render(message.address, name).encode("utf-8"),
         )  # fmt: skip
 
@@ -114,19 +118,18 @@ class Template:
         """The e-mail to one person as bytes to send (CRLF line ends); raises
         ValueError for an address a message header cannot hold."""
         name = _name(message)
-        if not message.address.isascii():  # SMTPUTF8: headers in UTF-8, built whole
+        to = ascii_address(message.address)
+        if to is None:  # a local part outside ASCII: SMTPUTF8, headers in UTF-8, built whole
             return self.message(message, sender, message_id).as_bytes(policy=SMTPUTF8)
         if sender != self.sender:
             self.sender = sender
             self.skeleton = self._assemble(sender, _TO, _ID, _GREETING, _CALENDAR).as_bytes()
-        _address(name, message.address)  # refuses what a header cannot hold
+        _address(name, to)  # refuses what a header cannot hold
         greeting = _greeting(name)
         calendar = self.calendar.render(message.address, name).encode("utf-8")
         encoded = encodebytes(calendar).replace(b"\n", b"\r\n").rstrip(b"\r\n")
         return (
-            self.skeleton.replace(
-                _TO.encode(), formataddr((name, message.address), "utf-8").encode("ascii"), 1
-            )
+            self.skeleton.replace(_TO.encode(), formataddr((name, to), "utf-8").encode("ascii"), 1)
             .replace(_ID.encode(), message_id.encode("ascii"), 1)
             .replace(_GREETING.encode(), _qp(greeting), 1)
             .replace(_HTML_GREETING.encode(), _qp(html.escape(greeting)), 1)

@@ -19,6 +19,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 from innoff_cli import imip, invite_plans, itip, store
+from innoff_cli.addresses import ascii_address
 from innoff_cli.errors import InnoffError, Interrupted, OptionError
 from innoff_cli.terminal import shown
 
@@ -263,7 +264,8 @@ def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, 
         else:
             pace.wait()
             try:
-                transport.send(mail, envelope, message.address)
+                # RCPT TO as the To header has it: A-labels where that makes it ASCII.
+                transport.send(mail, envelope, ascii_address(message.address) or message.address)
                 reason = None
             except Refused as refused:
                 reason = str(refused)

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from innoff_cli import mailboxes, reply_messages, store
+from innoff_cli.addresses import matching_keys
 from innoff_cli.errors import InnoffError
 from innoff_cli.reply_messages import PARTSTATS, Answer, NotMail, ReadMessage
 from innoff_cli.terminal import shown
@@ -166,15 +167,15 @@ def _who(conn, read: ReadMessage, answer: Answer) -> tuple[str, str, object, boo
     """(email key, PARTSTAT, what was sent, by From) of the person who answers."""
     with_state = [a for a in answer.attendees if a.partstat] or list(answer.attendees)
     for attendee in with_state:
-        key = attendee.address.casefold()
-        sent = store.outbox.sent_to(conn, key, answer.uid) if key else None
+        for key in matching_keys(attendee.address) if attendee.address else ():
+            sent = store.outbox.sent_to(conn, key, answer.uid)
+            if sent:
+                return key, attendee.partstat, (sent, attendee), False
+    for sender in matching_keys(read.sender) if read.sender else ():
+        sent = store.outbox.sent_to(conn, sender, answer.uid)
         if sent:
-            return key, attendee.partstat, (sent, attendee), False
-    sender = read.sender.casefold()
-    sent = store.outbox.sent_to(conn, sender, answer.uid) if sender else None
-    if sent:
-        attendee = with_state[0] if with_state else None
-        return sender, attendee.partstat if attendee else "", (sent, attendee), True
+            attendee = with_state[0] if with_state else None
+            return sender, attendee.partstat if attendee else "", (sent, attendee), True
     return None
 
 
@@ -191,12 +192,16 @@ def _not_theirs(read: ReadMessage, answer: Answer, email: str, attendee, by_from
     if read.unauthenticated:
         return f"the sender failed authentication ({read.unauthenticated})"
     delegators = {
-        d.strip().casefold()
+        key
         for d in (attendee.delegated_from if attendee else "").split(",")
         if d.strip()
+        for key in matching_keys(d.strip())
     }
     if not by_from and email not in read.authors and not (delegators & read.authors):
-        return f"not from the person it answers for (from {read.sender or 'no one'})"
+        # The author's address may be written another way (A-labels, %-encoded).
+        authors = {key for author in read.authors for key in matching_keys(author)}
+        if email not in authors and not (delegators & authors):
+            return f"not from the person it answers for (from {read.sender or 'no one'})"
     if answer.sequence > top:
         return f"answers SEQUENCE {answer.sequence}, above the {top} innoff sent"
     return ""

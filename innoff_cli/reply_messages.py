@@ -88,13 +88,14 @@ def read_message(data: bytes) -> ReadMessage:
     message = email.message_from_bytes(data)
     if not any(header in message for header in MAIL_HEADERS):
         raise NotMail("not an e-mail message (no mail headers)")
-    sender = _sender(message)
+    authors = _author_values(message)
+    sender = _sender(authors)
     read = ReadMessage(
         message_id=message_id_of(message, data),
         original_id=_original_id(message),
         sender=sender,
         date_utc=_date(message.get("Date")),
-        authors=_authors(message),
+        authors=_authors(authors),
         unauthenticated=_authentication_failure(message.get("Authentication-Results"), sender),
     )
     seen: set[Answer] = set()
@@ -145,28 +146,47 @@ _PLAIN_FROM = re.compile(r'(?:[^<>",@]*<)?([^<>"\s,@]+@[^<>"\s,@]+)>?\s*')
 
 def _addresses(value) -> list[str]:
     """The addresses a From, Sender or Reply-To value names."""
-    plain = _PLAIN_FROM.fullmatch(str(value))
+    text = str(value)
+    if not text.isascii():
+        # SMTPUTF8 mail has headers in UTF-8, which the parser kept as escaped bytes.
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    plain = _PLAIN_FROM.fullmatch(text)
     if plain:  # 'a@b.no' or 'Name <a@b.no>': most senders, without the full parser
         return [plain[1]]
-    return [address for _, address in getaddresses([str(value)]) if "@" in address]
+    return [address for _, address in getaddresses([text]) if "@" in address]
 
 
-def _sender(message: Message) -> str:
+_AUTHOR_HEADERS = ("from", "sender", "reply-to")
+
+
+def _author_values(message: Message) -> dict[str, list[str]]:
+    """From, Sender and Reply-To, each value as stored, in one pass: get() would
+    turn the UTF-8 of SMTPUTF8 mail into U+FFFD; the stored value keeps it (as
+    escaped bytes, which _addresses decodes)."""
+    values: dict[str, list[str]] = {name: [] for name in _AUTHOR_HEADERS}
+    for key, value in message.raw_items():
+        found = values.get(key.lower())
+        if found is not None:
+            found.append(value)
+    return values
+
+
+def _sender(values: dict[str, list[str]]) -> str:
     """The first address of From, else Sender, else Reply-To; '' if none."""
-    for header in ("From", "Sender", "Reply-To"):
-        value = message.get(header)
-        addresses = _addresses(value) if value else []
-        if addresses:
-            return addresses[0]
+    for header in _AUTHOR_HEADERS:
+        for value in values[header][:1]:
+            addresses = _addresses(value)
+            if addresses:
+                return addresses[0]
     return ""
 
 
-def _authors(message: Message) -> frozenset[str]:
+def _authors(values: dict[str, list[str]]) -> frozenset[str]:
     """Every address in every From, Sender and Reply-To, folded."""
     return frozenset(
         address.casefold()
-        for header in ("From", "Sender", "Reply-To")
-        for value in message.get_all(header) or ()
+        for header in _AUTHOR_HEADERS
+        for value in values[header]
         for address in _addresses(value)
     )
 

@@ -25,11 +25,12 @@ def nobodys_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def no_real_database(nobodys_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def no_real_database(nobodys_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test can touch a real database: a user's INNOFF_DB is gone, and the
     default place (the user's app directory) is in a temporary home."""
     monkeypatch.delenv("INNOFF_DB", raising=False)
-    monkeypatch.delenv("INNOFF_CONFIG", raising=False)  # the settings file is in the home too
+    # Each test a settings file of its own (the home is shared by the session).
+    monkeypatch.setenv("INNOFF_CONFIG", str(tmp_path / "innoff-config" / "config.toml"))
     # Nor a real keyring: a desktop's would take a test's login.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for variable in ("HOME", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA"):

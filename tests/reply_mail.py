@@ -87,4 +87,6 @@ def reply(
         message.add_alternative(
             data, maintype="text", subtype="calendar", params={"method": method}
         )
-    return message.as_bytes()
+    # An address outside ASCII goes as SMTPUTF8 mail does: headers in UTF-8.
+    utf8 = not (sender or who).isascii()
+    return message.as_bytes(policy=email.policy.SMTPUTF8) if utf8 else message.as_bytes()

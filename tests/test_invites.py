@@ -473,13 +473,32 @@ def test_an_address_outside_ascii_goes_as_smtputf8(run, tmp_path):
         message = received.message
         assert message["To"] == "Øystein Ås <øystein@ås.no>"
         _, vevent = calendar_of(message)
-        assert str(vevent["ATTENDEE"]) == "mailto:%C3%B8ystein@xn--s-1fa.no"
+        # The address as the person wrote it (an IRI, RFC 6068), as calendars match it.
+        assert str(vevent["ATTENDEE"]) == "mailto:øystein@ås.no"
     with SmtpServer() as plain:  # a server without SMTPUTF8 refuses it for good
         run("registrations", "import", str(export))
         run("agenda", "edit", "pause", "--title", "Kaffe")  # something new to send
         result = send(run, plain)
         assert "1 refused by the server and marked failed" in result.stderr
         assert plain.received == []
+
+
+def test_a_domain_outside_ascii_goes_to_any_server_as_idna_2008(run, tmp_path):
+    """An ASCII local part at an IDN domain needs no SMTPUTF8: RCPT TO and To carry
+    the A-labels of IDNA 2008 (UTS 46), where IDNA 2003 would make straße strasse,
+    another domain; the calendar keeps the address as typed."""
+    export = tmp_path / "idn.csv"
+    export.write_text("Navn;E-post\nGrete Straße;post@straße.no\n", encoding="utf-8")
+    assert run("registrations", "import", str(export)).exit_code == 0
+    with SmtpServer() as plain:
+        result = send(run, plain)
+        assert result.exit_code == 0, result.stderr
+        (received,) = plain.received
+    assert received.recipients == ["post@xn--strae-oqa.no"]
+    assert received.data.isascii()
+    assert received.message["To"] == "Grete Straße <post@xn--strae-oqa.no>"
+    _, vevent = calendar_of(received.message)
+    assert str(vevent["ATTENDEE"]) == "mailto:post@straße.no"
 
 
 def test_ctrl_c_mid_run_says_what_was_sent_and_keeps_the_rest_queued(

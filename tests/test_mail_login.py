@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def home(tmp_path: Path) -> dict[str, str]:
-    """A user's environment: a home of their own, the test keyring, the provider's CA."""
+    """A user's environment: a home of their own (the settings file in its default
+    place), the test keyring, the provider's CA."""
+    environment = {key: value for key, value in os.environ.items() if key != "INNOFF_CONFIG"}
     return {
-        **os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        **environment, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "INNOFF_DB": str(tmp_path / "data" / "innoff.db"), "PYTHONPATH": str(ROOT),
         "PYTHON_KEYRING_BACKEND": "tests.file_keyring.FileKeyring",
         "INNOFF_TEST_KEYRING": str(tmp_path / "keyring.json"),

@@ -19,7 +19,7 @@ import pytest
 from innoff_cli import reply_messages
 from tests.conftest import FIXTURES
 from tests.raw_server import RawServer
-from tests.reply_mail import reply
+from tests.reply_mail import invite_calendar, reply
 from tests.smtp_server import SmtpServer
 
 REPLIES = FIXTURES / "replies"
@@ -632,3 +632,30 @@ def test_exchange_message_ids_are_known_by_both_names(run, invited, tmp_path):
     again = replies(run, tmp_path / "as-written.eml")
     assert again["recorded"] == [] and again["already_read"] == 1
     assert answers(run)[(KARI.casefold(), "studio")] == "accepted"
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    ["ærlig.åse@straße.no", "%C3%A6rlig.%C3%A5se@stra%C3%9Fe.no", "ærlig.åse@xn--strae-oqa.no",
+     "ÆRLIG.Åse@Straße.no"],
+    ids=["as-typed", "percent-encoded", "a-labels", "other-case"],
+)  # fmt: skip
+def test_a_non_ascii_address_round_trips_through_send_and_reply(run, tmp_path, echoed):
+    """The invite carries the address as typed; the answer is matched however the
+    calendar echoes it, and its author is recognised however the From writes it."""
+    export = tmp_path / "utf8.csv"
+    export.write_text("Navn;E-post\nÅse Ærlig;ærlig.åse@straße.no\n", encoding="utf-8")
+    assert run("registrations", "import", str(export)).exit_code == 0
+    sent = deliver(run, tmp_path / "sent")
+    ((key, uid),) = [k for k in sent if k[1] == "studio@innoff.no"]
+    invite = sent[(key, uid)]
+    assert "mailto:ærlig.åse@straße.no" in str(
+        invite_calendar(invite).walk("VEVENT")[0]["ATTENDEE"]
+    )
+    (tmp_path / "svar.eml").write_bytes(
+        reply(invite, "ACCEPTED", attendee=echoed, sender=echoed.replace("%C3%A6", "æ")
+              .replace("%C3%A5", "å").replace("stra%C3%9Fe", "xn--strae-oqa"))
+    )  # fmt: skip
+    report = replies(run, tmp_path / "svar.eml")
+    assert report["not_applied"] == [] and report["ignored"] == []
+    assert answers(run)[("ærlig.åse@strasse.no", "studio")] == "accepted"
