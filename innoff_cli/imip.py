@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from base64 import encodebytes
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.quoprimime import body_encode
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from innoff_cli import ical, itip
@@ -119,8 +120,14 @@ class Template:
         ValueError for an address a message header cannot hold."""
         name = _name(message)
         to = ascii_address(message.address)
+        header = to_header(name, to or message.address, utf8=to is None)
         if to is None:  # a local part outside ASCII: SMTPUTF8, headers in UTF-8, built whole
-            return self.message(message, sender, message_id).as_bytes(policy=SMTPUTF8)
+            _address(name, message.address)  # refuses what a header cannot hold
+            whole = self._assemble(
+                sender, _TO, message_id, _greeting(name),
+                self.calendar.render(message.address, name).encode("utf-8"),
+            ).as_bytes(policy=SMTPUTF8)  # fmt: skip
+            return whole.replace(_TO.encode(), header.encode("utf-8"), 1)
         if sender != self.sender:
             self.sender = sender
             self.skeleton = self._assemble(sender, _TO, _ID, _GREETING, _CALENDAR).as_bytes()
@@ -129,7 +136,7 @@ class Template:
         calendar = self.calendar.render(message.address, name).encode("utf-8")
         encoded = encodebytes(calendar).replace(b"\n", b"\r\n").rstrip(b"\r\n")
         return (
-            self.skeleton.replace(_TO.encode(), formataddr((name, to), "utf-8").encode("ascii"), 1)
+            self.skeleton.replace(_TO.encode(), header.encode("ascii"), 1)
             .replace(_ID.encode(), message_id.encode("ascii"), 1)
             .replace(_GREETING.encode(), _qp(greeting), 1)
             .replace(_HTML_GREETING.encode(), _qp(html.escape(greeting)), 1)
@@ -174,6 +181,41 @@ def _qp(text: str) -> bytes:
     # quoprimime encodes characters as octets: give it the UTF-8 octets, as email does.
     octets = text.encode("utf-8").decode("latin-1")
     return body_encode(octets, maxlinelen=76, eol="\r\n").encode("ascii")
+
+
+# RFC 5322's specials: a display name holding one is written as a quoted string.
+_SPECIALS = re.compile(r'[][()<>@,;:\\".]')
+# RFC 2047: an encoded word is at most 75 characters; "=?utf-8?b?" and "?=" take
+# 12, and base64 4 for every 3 octets: 45 octets of the name a word (60 + 12).
+_WORD_OCTETS = 45
+
+
+def to_header(name: str, address: str, utf8: bool = False) -> str:
+    """The To header's value for `name` and `address`, as RFC 5322 and 2047 want it.
+
+    A name that looks like an encoded word is quoted, so readers show it as typed
+    (words are not decoded inside quotes; the `email` package writes such a name
+    bare). A name outside ASCII is encoded words of at most 75 characters, split
+    between characters, one per folded line (the `email` package can make a
+    76-character word). With `utf8` (SMTPUTF8 mail) a name is written as it is.
+    """
+    if not name:
+        return address
+    if name.isascii() or utf8:
+        if _SPECIALS.search(name) or "=?" in name:
+            quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+            return f'"{quoted}" <{address}>'
+        return f"{name} <{address}>"
+    words, octets = [], b""
+    for character in name:
+        encoded = character.encode("utf-8")
+        if len(octets) + len(encoded) > _WORD_OCTETS:
+            words.append(octets)
+            octets = b""
+        octets += encoded
+    words.append(octets)
+    encoded_words = [f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words]
+    return "\r\n ".join(encoded_words) + f" <{address}>"
 
 
 def _address(name: str, address: str) -> Address:
