@@ -251,12 +251,17 @@ def invite_file_name(event_slug: str, email: str) -> str:
 
     Characters other than letters, digits and . _ @ - become '-', and a long
     address is cut; when either changed the address, a hash of it keeps two
-    addresses from ever sharing a file.
+    addresses from ever sharing a file. So does an address that already ends as
+    such a hash would ('a-b@x.no-<12 hex>', crafted to take another's name).
+    `email` is the key the outbox uses (folded), so case never makes two names.
     """
     safe = re.sub(r"[^a-z0-9._@-]", "-", email.lower())[:NAME_ROOM]
-    if safe != email:
+    if safe != email or _HASHED.search(email):
         safe += "-" + hashlib.sha256(email.encode()).hexdigest()[:12]
     return f"{event_slug}_{safe}.ics"
+
+
+_HASHED = re.compile(r"-[0-9a-f]{12}$")
 
 
 def _unformula(cell: str) -> str:

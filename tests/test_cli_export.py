@@ -222,6 +222,29 @@ def test_long_and_odd_addresses_get_short_distinct_file_names():
     assert invite_file_name("studio", "a+b@x.no") != invite_file_name("studio", "a-b@x.no")
 
 
+@pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "existing-folder"])
+def test_crafted_addresses_never_share_an_invite_file(run, tmp_path, existing):
+    """'a-b@x.no-<hash of a+b@x.no>' is a valid address whose plain name is the
+    hashed name of 'a+b@x.no': each still gets a file of its own."""
+    import hashlib
+
+    twin = "a-b@x.no-" + hashlib.sha256(b"a+b@x.no").hexdigest()[:12]
+    export = tmp_path / "crafted.csv"
+    export.write_text(f"Navn;E-post\nA;a+b@x.no\nB;{twin}\nC;A+B@X.NO\n", encoding="utf-8")
+    assert run("registrations", "import", str(export)).exit_code == 0
+    folder = tmp_path / "invites"
+    if existing:
+        folder.mkdir()
+    result = run("export", "ics", "--invites", str(folder))
+    assert result.exit_code == 0, result.stderr
+    attendees = sorted(
+        str(parse(path).walk("VEVENT")[0]["ATTENDEE"])
+        for path in folder.glob("studio_*.ics")
+    )
+    # Two people (A+B@X.NO is a+b@x.no, folded), two files, each their own.
+    assert attendees == sorted([f"mailto:{twin}", "mailto:A+B@x.no"])
+
+
 def test_ctrl_c_while_writing_invites_says_what_was_written(run, registered, tmp_path, monkeypatch):
     from innoff_cli import files
 
