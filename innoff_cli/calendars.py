@@ -225,6 +225,8 @@ class InviteReport:
     written: int = 0
     dry_run: bool = False
     per_event: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Half-written folders of earlier exports that were killed, removed now.
+    removed_scratch: list[str] = field(default_factory=list)
 
 
 class ManifestRow(NamedTuple):
@@ -355,6 +357,7 @@ def write_invites(
         return report
     texts = _invite_texts(to_write, plan, alarm, now)
     try:
+        report.removed_scratch = _remove_dead_scratch(directory)
         if not os.path.lexists(directory):
             _write_new_folder(directory, texts, rows, report)
         else:
@@ -412,7 +415,7 @@ def _write_new_folder(
     import tempfile
 
     directory.parent.mkdir(parents=True, exist_ok=True)
-    scratch = tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.")  # 0700
+    scratch = tempfile.mkdtemp(dir=directory.parent, prefix=_scratch_prefix(directory))  # 0700
     try:
         folder = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
         try:
@@ -433,6 +436,50 @@ def _write_new_folder(
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+
+
+def _scratch_prefix(directory: Path, pid: int | None = None) -> str:
+    """'.invites.innoff-<pid>-': the scratch folder names the run that writes it."""
+    return f".{directory.name}.innoff-{os.getpid() if pid is None else pid}-"
+
+
+def _remove_dead_scratch(directory: Path) -> list[str]:
+    """Remove the scratch folders of `directory` whose run is gone (killed
+    before it could clean up: it holds names and addresses); their names.
+
+    A run is gone when no process has its number (POSIX), or, where that cannot
+    be asked safely (Windows: signal 0 there is CTRL_C_EVENT), after a day.
+    """
+    import re
+    import shutil
+    import time
+
+    mine = re.compile(re.escape(f".{directory.name}.innoff-") + r"(\d+)-\w+")
+    removed = []
+    try:
+        entries = list(os.scandir(directory.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        found = mine.fullmatch(entry.name)
+        if not found or not entry.is_dir(follow_symlinks=False):
+            continue
+        pid = int(found[1])
+        if os.name == "posix":
+            if pid == os.getpid():
+                continue
+            try:
+                os.kill(pid, 0)
+                continue  # still running: its folder is its own
+            except ProcessLookupError:
+                pass
+            except OSError:  # another user's process: not ours to judge
+                continue
+        elif time.time() - entry.stat(follow_symlinks=False).st_mtime < 86400:
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
 
 
 def _write_into_folder(directory: Path, texts, rows: list[ManifestRow], report: InviteReport,

@@ -238,8 +238,7 @@ def test_crafted_addresses_never_share_an_invite_file(run, tmp_path, existing):
     result = run("export", "ics", "--invites", str(folder))
     assert result.exit_code == 0, result.stderr
     attendees = sorted(
-        str(parse(path).walk("VEVENT")[0]["ATTENDEE"])
-        for path in folder.glob("studio_*.ics")
+        str(parse(path).walk("VEVENT")[0]["ATTENDEE"]) for path in folder.glob("studio_*.ics")
     )
     # Two people (A+B@X.NO is a+b@x.no, folded), two files, each their own.
     assert attendees == sorted([f"mailto:{twin}", "mailto:A+B@x.no"])
@@ -407,3 +406,34 @@ def test_khal_lists_the_studio_and_the_annual_meeting(run, registered, tmp_path)
     assert "public: 10:00-12:00 INNOFF-studio" in listed
     assert "public: 15:00-16:00 INNOFF Årsmøte" in listed
     assert "invite: 15:00-16:00 INNOFF Årsmøte" in listed
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process numbers: POSIX")
+def test_a_killed_exports_scratch_folder_is_removed_by_the_next(run, registered, tmp_path):
+    """A kill -9 while a new invite folder is written leaves its scratch folder
+    (names, addresses) beside it; the next export removes it, and never the
+    scratch folder of a run that is still going."""
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        dead_scratch = tmp_path / f".invites.innoff-{gone.pid}-k3x9q2"
+        live_scratch = tmp_path / f".invites.innoff-{alive.pid}-a1b2c3"
+        for scratch in (dead_scratch, live_scratch):
+            scratch.mkdir(mode=0o700)
+            (scratch / "studio_per@ks.no.ics").write_text("BEGIN:VCALENDAR\r\n")
+        result = run("export", "ics", "--invites", str(tmp_path / "invites"))
+        assert result.exit_code == 0, result.stderr
+        assert not dead_scratch.exists() and live_scratch.exists()
+        assert f"Removed {dead_scratch}, left half-written by an export that was killed." in (
+            result.stderr + result.stdout
+        )
+        assert (tmp_path / "invites" / "manifest.csv").exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".invites.")] == [
+            live_scratch.name
+        ]
+    finally:
+        alive.kill()
+        alive.wait()

@@ -86,6 +86,10 @@ def invite_files_report(report, folder: Path) -> list[str]:
         + ("." if report.dry_run else f", listed in {folder / 'manifest.csv'}.")
     ]
     lines += _per_event(report.per_event)
+    lines += [
+        f"Removed {folder.parent / name}, left half-written by an export that was killed."
+        for name in report.removed_scratch
+    ]
     return lines
 
 
