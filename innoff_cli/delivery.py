@@ -75,6 +75,14 @@ class SmtpSettings(NamedTuple):
 REPLY_MOST = 200  # characters of a server's reply kept and shown: its start, one line
 
 
+def _said(error: Exception) -> str:
+    """What went wrong, in words: the server's reply (an SMTP exception's str()
+    is a Python repr, "(454, b'...')"), the system's, or the kind of failure."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return _reply(error.smtp_code, error.smtp_error)
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
 def _reply(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
@@ -202,9 +210,8 @@ class SmtpTransport:
             ) from None
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
             raise InnoffError(
-                f"cannot reach the SMTP server at {where} ({reason})"
+                f"cannot reach the SMTP server at {where} ({_said(error)})"
                 " - check --smtp-host and --smtp-port; nothing was sent"
             ) from None
 
@@ -291,7 +298,7 @@ class SmtpTransport:
                 raise SenderRefused(str(error), "check --smtp-auth") from None
             except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException,
                     OSError) as error:  # fmt: skip
-                reason = str(error) or type(error).__name__
+                reason = _said(error)
                 self._drop()
             if self.smtp is not None:
                 try:

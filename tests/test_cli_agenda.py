@@ -286,7 +286,23 @@ def test_read_only_database_gives_a_clear_error(run, db_path, monkeypatch):
         monkeypatch.setattr(sqlite3, "connect", read_only)
     result = run("agenda", "shift", "pause", "+1m", "--following")
     assert result.exit_code == 1 and result.stderr.startswith(
-        f"Error: cannot write to database {db_path}"
+        f"Error: cannot open database {db_path} for writing: it or its folder is read-only"
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_full_disk_is_named_as_such(db_path, tmp_path):
+    """SQLite's own SQLITE_FULL (a page limit stands in for the disk), as innoff says it."""
+    from innoff_cli.store import database_error
+
+    conn = sqlite3.connect(tmp_path / "full.db")
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("PRAGMA max_page_count = 2")
+    with pytest.raises(sqlite3.Error) as caught:
+        conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    assert str(database_error(db_path, caught.value)) == (
+        f"the disk that holds {db_path} is full; nothing was written - free some space and"
+        " run it again"
     )
 
 

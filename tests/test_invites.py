@@ -829,3 +829,48 @@ def test_the_public_calendar_shows_a_cancelled_event_as_cancelled(run, tmp_path)
     assert status["studio@innoff.no"] == "CANCELLED"
     assert status["arsmote@innoff.no"] == "CONFIRMED"
     assert all(s == "CANCELLED" for uid, s in status.items() if uid.startswith("studio."))
+
+
+class RefusingServer(RawServer):
+    """An SMTP server that refuses at the start: `greeting` (a 554 instead of 220),
+    or a 454 to STARTTLS after offering it."""
+
+    def __init__(self, greeting: bytes):
+        super().__init__()
+        self.greeting = greeting
+
+    def talk(self, conn, lines, ends) -> None:
+        conn.sendall(self.greeting)
+        for line in iter(lines.readline, b""):
+            command = line[:8].upper()
+            if command.startswith(b"EHLO"):
+                conn.sendall(b"250-refusing\r\n250 STARTTLS\r\n")
+            elif command.startswith(b"STARTTLS"):
+                conn.sendall(b"454 4.7.0 TLS not available due to local problem\r\n")
+            elif command.startswith(b"QUIT"):
+                conn.sendall(b"221 bye\r\n")
+                return
+            else:
+                conn.sendall(b"500 what\r\n")
+
+
+@pytest.mark.parametrize(
+    "greeting, said",
+    [
+        (b"554 5.3.2 No service for you\r\n", "554 5.3.2 No service for you"),
+        (b"220 hello\r\n", "454 4.7.0 TLS not available due to local problem"),
+    ],
+    ids=["554-greeting", "454-starttls"],
+)
+def test_a_refusal_at_the_start_is_said_in_the_servers_words(run, registered, greeting, said):
+    with RefusingServer(greeting) as server:
+        env = {"INNOFF_SMTP_HOST": "127.0.0.1", "INNOFF_SMTP_PORT": str(server.port),
+               "INNOFF_SMTP_SECURITY": "starttls"}  # fmt: skip
+        result = run("invites", "send", "--yes", env=env)
+    assert result.exit_code == 1
+    last = result.stderr.splitlines()[-1]
+    assert last == (
+        f"Error: cannot reach the SMTP server at 127.0.0.1:{server.port} ({said})"
+        " - check --smtp-host and --smtp-port; nothing was sent"
+    )
+    assert "b'" not in result.stderr

@@ -273,15 +273,31 @@ def _begin_immediate(conn: sqlite3.Connection, on_wait: OnWait) -> None:
 
 
 def database_error(path: Path, error: sqlite3.Error) -> InnoffError:
-    """Translate SQLite's complaint about a file into a message a user can act on."""
+    """Translate SQLite's complaint about a file into a message a user can act on:
+    what happened, and what to do (every write is a transaction, so a failed one
+    wrote nothing)."""
     text = str(error)
-    if "not a database" in text or "malformed" in text:
+    # The primary result code (SQLite's extended codes keep it in the low byte).
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (11, 26) or "not a database" in text or "malformed" in text:  # CORRUPT, NOTADB
         return InnoffError(f"{path} is not an innoff database - pass another file with --db")
-    if "readonly" in text or "unable to open" in text:
+    if code == 13 or "disk is full" in text:  # FULL
         return InnoffError(
-            f"cannot write to database {path} ({text}) - check its permissions or pass --db"
+            f"the disk that holds {path} is full; nothing was written - free some space and"
+            " run it again"
         )
-    if "locked" in text or "busy" in text:
+    if code == 10 or "disk I/O error" in text:  # IOERR
+        return InnoffError(
+            f"could not read or write {path} (a disk error: full, removed or failing);"
+            " nothing was written - check the disk and run it again"
+        )
+    if code in (8, 14) or "readonly" in text or "unable to open" in text:  # READONLY, CANTOPEN
+        return InnoffError(
+            f"cannot open database {path} for writing: it or its folder is read-only, or the"
+            " folder is missing (SQLite writes beside the file even to read) - check the"
+            " permissions, or pass a copy in a folder of your own with --db"
+        )
+    if code in (5, 6) or "locked" in text or "busy" in text:  # BUSY, LOCKED
         return InnoffError(
             f"database {path} stayed busy in another program for"
             f" {int(BUSY_TIMEOUT_SECONDS // 60)} minutes - let it finish or close it, then try again"
