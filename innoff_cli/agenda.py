@@ -24,8 +24,12 @@ def show(db_path: Path, event_name: str | None = None) -> list[Event]:
     return events
 
 
-def load(db_path: Path, file: Path, on_wait: store.OnWait = None) -> dict[str, list[str]]:
-    """Load or update the programme from a TOML file; the same file twice changes nothing."""
+def load(
+    db_path: Path, file: Path, on_wait: store.OnWait = None, remove_missing: bool = False
+) -> dict[str, list[str]]:
+    """Load or update the programme from a TOML file; the same file twice changes
+    nothing. Events the file does not name are kept, or with `remove_missing`
+    called off."""
     try:
         if file.stat().st_size > PROGRAMME_MOST_BYTES:
             raise InnoffError(
@@ -46,7 +50,7 @@ def load(db_path: Path, file: Path, on_wait: store.OnWait = None) -> dict[str, l
             # An item id belongs to one event: loading must never move or remove
             # an item of an event the file does not name.
             programme.check_item_ids(events, store.programme.load_events(db.conn), str(file))
-            return store.programme.write_programme(db, events)
+            return store.programme.write_programme(db, events, remove_missing)
     finally:
         db.close()
 

@@ -820,6 +820,39 @@ def test_a_cancelled_event_is_cancelled_for_everyone_who_had_it_and_can_come_bac
         assert method == "REQUEST" and sequence >= 2
 
 
+def test_a_programme_file_without_an_event_calls_it_off_only_when_asked(
+    run, registered, server, tmp_path
+):
+    """`agenda load` keeps an event its file does not name, and says so; with
+    --remove-missing it is called off, and the next send cancels it for all."""
+    import tomllib
+
+    from innoff_cli.programme import bundled_programme_text
+
+    send(run, server)
+    document = tomllib.loads(bundled_programme_text())
+    studio_only = bundled_programme_text().split("[[events]]")
+    # The bundled file without its second event (the annual meeting).
+    assert len(document["events"]) == 2 and "arsmote" in studio_only[2]
+    file = tmp_path / "uten-arsmote.toml"
+    file.write_text("[[events]]".join(studio_only[:2]), encoding="utf-8")
+    kept = run("agenda", "load", str(file))
+    assert kept.exit_code == 0, kept.stderr
+    assert "Not in the file, kept: arsmote - pass --remove-missing to call them off" in kept.stderr
+    assert "arsmote" not in send(run, server).stderr  # (studio: the file has no join link)
+    called_off = run("agenda", "load", str(file), "--remove-missing")
+    assert called_off.exit_code == 0, called_off.stderr
+    assert "Cancelled (not in the file): arsmote" in called_off.stderr
+    result = send(run, server)
+    assert "  arsmote: 2 cancellations of the event" in result.stderr
+    people = by_person(server)
+    for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
+        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
+        assert (method, sequence, str(vevent["STATUS"])) == ("CANCEL", 1, "CANCELLED")
+    again = run("agenda", "load", str(file), "--remove-missing")  # already off: no change
+    assert "Cancelled" not in again.stderr and "Nothing to send" in send(run, server).stderr
+
+
 def test_the_public_calendar_shows_a_cancelled_event_as_cancelled(run, tmp_path):
     assert run("agenda", "event", "studio", "--cancel").exit_code == 0
     path = tmp_path / "innoff.ics"

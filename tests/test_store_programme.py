@@ -16,6 +16,8 @@ def test_writing_the_programme_twice_changes_nothing(new_db_path):
         "added": [],
         "updated": [],
         "unchanged": ["studio", "arsmote"],
+        "cancelled": [],
+        "missing": [],
     }
     db.close()
 

@@ -57,14 +57,23 @@ def _clock(value: str | None) -> datetime:
 def agenda_load(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Programme file (TOML), like data/programme.toml.")],
+    remove_missing: Annotated[
+        bool,
+        typer.Option(
+            "--remove-missing",
+            help="Call off the events the file does not name (the next invites send cancels them).",
+        ),
+    ] = False,
 ) -> None:
     """Load or update the programme from a TOML file (items missing from it are removed)."""
     from innoff_cli import agenda
+    from innoff_cli.output import agenda as output
 
-    report = agenda.load(database_path(ctx), file, on_wait=say_waiting)
-    for what in ("added", "updated", "unchanged"):
-        if report[what]:
-            typer.echo(f"{what.capitalize()}: {', '.join(report[what])}", err=True)
+    report = agenda.load(
+        database_path(ctx), file, on_wait=say_waiting, remove_missing=remove_missing
+    )
+    for line in output.load_lines(report):
+        typer.echo(line, err=True)
 
 
 SpeakerOption = Annotated[

@@ -151,3 +151,23 @@ def _row_style(row: AgendaRow) -> str:
     if row.current:
         return "bold"
     return "dim" if row.item.kind == "break" else ""
+
+
+def load_lines(report: dict[str, list[str]]) -> list[str]:
+    """What `agenda load` did, an event kind a line."""
+    lines = [
+        f"{what.capitalize()}: {', '.join(report[what])}"
+        for what in ("added", "updated", "unchanged")
+        if report[what]
+    ]
+    if report["cancelled"]:
+        lines.append(
+            f"Cancelled (not in the file): {', '.join(report['cancelled'])}"
+            " - the next `innoff invites send` cancels them for everyone invited"
+        )
+    if report["missing"]:
+        lines.append(
+            f"Not in the file, kept: {', '.join(report['missing'])}"
+            " - pass --remove-missing to call them off"
+        )
+    return lines

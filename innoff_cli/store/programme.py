@@ -107,14 +107,29 @@ def _item_row(event: Event, item: Item) -> dict:
     }
 
 
-def write_programme(db: Database, events: list[Event]) -> dict[str, list[str]]:
+def write_programme(
+    db: Database, events: list[Event], remove_missing: bool = False
+) -> dict[str, list[str]]:
     """Insert or update `events` and their items, inside the caller's `writing()`.
 
-    Items of these events that are not in `events` are removed; other events
-    are left alone. Returns the slugs of events added, updated and unchanged.
+    Items of these events that are not in `events` are removed. Other events are
+    left alone ("missing"), or with `remove_missing` called off ("cancelled"):
+    kept, so that the next `invites send` cancels them for everyone who had them.
+    Returns the slugs of events added, updated, unchanged, cancelled and missing.
     """
     stored = {event.slug: event for event in load_events(db.conn)}
-    report: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
+    report: dict[str, list[str]] = {
+        "added": [], "updated": [], "unchanged": [], "cancelled": [], "missing": []
+    }  # fmt: skip
+    named = {event.slug for event in events}
+    for slug, before in stored.items():
+        if slug in named or before.cancelled:
+            continue
+        if remove_missing:
+            report["cancelled"].append(slug)
+            _write_event(db, before._replace(cancelled=True))
+        else:
+            report["missing"].append(slug)
     for event in events:
         before = stored.get(event.slug)
         if before == event:
@@ -122,7 +137,7 @@ def write_programme(db: Database, events: list[Event]) -> dict[str, list[str]]:
             continue
         report["added" if before is None else "updated"].append(event.slug)
         _write_event(db, event)
-    if report["added"] or report["updated"]:
+    if report["added"] or report["updated"] or report["cancelled"]:
         count_change(db.conn)
     return report
 
