@@ -104,6 +104,14 @@ class Template:
         self.sender = ""
         self.skeleton = b""
 
+    def prepare(self, sender: str) -> None:
+        """Build what every person's message shares, for `sender`; ValueError (or
+        another `email` error) when the event's text cannot be a message. Kept
+        only when whole: a failed build never leaves an empty skeleton behind."""
+        if sender != self.sender or not self.skeleton:
+            skeleton = self._assemble(sender, _TO, _ID, _GREETING, _CALENDAR).as_bytes()
+            self.sender, self.skeleton = sender, skeleton
+
     def message(self, message: itip.Message, sender: str, message_id: str) -> EmailMessage:
         """The whole e-mail to one person, built by `email` from the start."""
         name = _name(message)
@@ -128,9 +136,7 @@ class Template:
                 self.calendar.render(message.address, name).encode("utf-8"),
             ).as_bytes(policy=SMTPUTF8)  # fmt: skip
             return whole.replace(_TO.encode(), header.encode("utf-8"), 1)
-        if sender != self.sender:
-            self.sender = sender
-            self.skeleton = self._assemble(sender, _TO, _ID, _GREETING, _CALENDAR).as_bytes()
+        self.prepare(sender)
         _address(name, to)  # refuses what a header cannot hold
         greeting = _greeting(name)
         calendar = self.calendar.render(message.address, name).encode("utf-8")

@@ -198,6 +198,7 @@ def deliver(
         return report
     from_header, envelope = sender_of(outgoing, sender)
     domain = imip.message_domain(envelope)
+    _check_builds(outgoing, from_header, alarm, now().astimezone(UTC))
     transport.open()  # before anything is queued: a refused login leaves no trace
     conn = None
     try:
@@ -293,6 +294,29 @@ def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, 
             report.failed.append((message.address, reason))
         if progress:
             progress()
+
+
+def _check_builds(outgoing, from_header: str, alarm, stamp: datetime) -> None:
+    """Stop before anything is queued or sent when what a message shares with
+    everyone's (the event's text, the sender) cannot be built: that is nobody's
+    address, so nobody may be marked failed for it, and no message may go out
+    without it. One build for each kind of message in the run."""
+    seen = set()
+    for message in outgoing.messages:
+        key = (message.uid, message.method, message.change, message.sequence)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            imip.Template(
+                message, outgoing.plan.entries[message.uid], outgoing.plan.organizer, stamp, alarm
+            ).prepare(from_header)
+        except (ValueError, TypeError, MessageError) as error:
+            raise InnoffError(
+                f"cannot build the messages for {message.event} ({shown(str(error), 120)});"
+                " nothing was sent or queued - give the event a one-line title and place"
+                f" (`innoff agenda event {message.event} --title ...`), then run it again"
+            ) from None
 
 
 def _iso(moment: datetime) -> str:

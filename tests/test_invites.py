@@ -907,3 +907,29 @@ def test_a_refusal_at_the_start_is_said_in_the_servers_words(run, registered, gr
         " - check --smtp-host and --smtp-port; nothing was sent"
     )
     assert "b'" not in result.stderr
+
+
+def test_a_message_that_cannot_be_built_stops_the_run_and_sends_nothing_empty(
+    run, registered, server, db_path
+):
+    """A title with line breaks that came in behind innoff's back (the door refuses
+    them) cannot be a Subject: the run stops before any message, nobody is marked
+    failed, and never does an empty message go out in its place."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "UPDATE events SET title = ? WHERE slug = 'studio'", ["INNOFF\nstudio\r\nBcc: x@y.no"]
+        )
+    result = send(run, server)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(
+        "Error: cannot build the messages for studio (Header values may not contain linefeed"
+    )
+    assert "nothing was sent or queued" in result.stderr
+    assert server.received == []
+    status = json.loads(run("invites", "status", "--format", "json").stdout)
+    assert {row["state"] for row in status} == {None}  # nothing recorded for anyone
+    assert run("agenda", "event", "studio", "--title", "INNOFF-studio").exit_code == 0
+    again = send(run, server)
+    assert again.exit_code == 0, again.stderr
+    assert all(r.data for r in server.received) and len(server.received) == 5
+    assert len({r.message["Message-ID"] for r in server.received}) == 5
