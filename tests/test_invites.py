@@ -230,6 +230,14 @@ def test_remove_then_register_again(run, registered, server, tmp_path, db_path):
     assert len(server.received) == 9
 
 
+def assert_meeting_cancelled_for_both(server) -> None:
+    """Kari and Per, who had the annual meeting, were last sent its whole-event CANCEL."""
+    people = by_person(server)
+    for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
+        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
+        assert (method, sequence, str(vevent["STATUS"])) == ("CANCEL", 1, "CANCELLED")
+
+
 def test_removed_event_is_cancelled_for_everyone_who_had_it(run, registered, server, db_path):
     send(run, server)
     with sqlite3.connect(db_path) as conn:
@@ -237,10 +245,9 @@ def test_removed_event_is_cancelled_for_everyone_who_had_it(run, registered, ser
         conn.execute("DELETE FROM events WHERE slug = 'arsmote'")
     result = send(run, server)
     assert "  arsmote: 2 cancellations of the event" in result.stderr
-    people = by_person(server)
+    assert_meeting_cancelled_for_both(server)
     for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
-        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
-        assert (method, sequence, str(vevent["STATUS"])) == ("CANCEL", 1, "CANCELLED")
+        (_, _, vevent) = by_person(server)[recipient, "arsmote@innoff.no"][-1]
         assert vevent.decoded("DTSTART").astimezone(OSLO).strftime("%H:%M") == "15:00"
     assert "Nothing to send" in send(run, server).stderr
 
@@ -801,10 +808,7 @@ def test_a_cancelled_event_is_cancelled_for_everyone_who_had_it_and_can_come_bac
     result = send(run, server, "--event", "arsmote")
     assert "  arsmote: 2 cancellations of the event" in result.stderr
     assert "arsmote has no join link" not in result.stderr
-    people = by_person(server)
-    for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
-        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
-        assert (method, sequence, str(vevent["STATUS"])) == ("CANCEL", 1, "CANCELLED")
+    assert_meeting_cancelled_for_both(server)
     assert "Nothing to send" in send(run, server).stderr
     shown = run("agenda", "show", "--event", "arsmote")
     assert shown.stdout.startswith("AVLYST: INNOFF Årsmøte")
@@ -845,10 +849,7 @@ def test_a_programme_file_without_an_event_calls_it_off_only_when_asked(
     assert "Cancelled (not in the file): arsmote" in called_off.stderr
     result = send(run, server)
     assert "  arsmote: 2 cancellations of the event" in result.stderr
-    people = by_person(server)
-    for recipient in ("Kari.Nordmann@bergen.kommune.no", "per@ks.no"):
-        (method, sequence, vevent) = people[recipient, "arsmote@innoff.no"][-1]
-        assert (method, sequence, str(vevent["STATUS"])) == ("CANCEL", 1, "CANCELLED")
+    assert_meeting_cancelled_for_both(server)
     again = run("agenda", "load", str(file), "--remove-missing")  # already off: no change
     assert "Cancelled" not in again.stderr and "Nothing to send" in send(run, server).stderr
 
