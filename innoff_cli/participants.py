@@ -65,6 +65,7 @@ def import_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
     replace: bool = False,
     dry_run: bool = False,
     rejects: Path | None = None,
@@ -89,7 +90,7 @@ def import_file(
         with _opened(path) as raw:
             export = registration_exports.read_export(
                 raw, events, default, tz=HOME_ZONE, name=str(path), encoding=encoding,
-                delimiter=delimiter, mapping=mapping,
+                delimiter=delimiter, mapping=mapping, sheet=sheet,
             )  # fmt: skip
             report = _report(path, export, dry_run)
             previous = store.imports.find_import(conn, export.sha256)
@@ -97,7 +98,8 @@ def import_file(
                 report.previously_imported = previous["imported_at"]
             options = json.dumps(
                 {"event": default, "encoding": export.encoding, "delimiter": export.delimiter,
-                 "mapping": mapping or {}, "replace": replace},
+                 "mapping": mapping or {}, "replace": replace,
+                 **({"sheet": export.sheet} if export.kind == "workbook" else {})},
                 sort_keys=True, ensure_ascii=False,
             )  # fmt: skip
             same = (
@@ -141,13 +143,24 @@ def _report(path: Path, export, dry_run: bool) -> ImportReport:
     return ImportReport(
         file=str(path),
         sha256=export.sha256,
-        encoding=export.encoding,
-        delimiter=_describe_delimiter(export.delimiter),
+        # A workbook: what it is and which sheet, where a CSV has its encoding and delimiter.
+        encoding=export.encoding if export.kind == "csv" else _workbook_kind(path),
+        delimiter=(
+            _describe_delimiter(export.delimiter)
+            if export.kind == "csv"
+            else f"sheet '{export.sheet}'"
+        ),
         columns=export.plan.describe(),
         header_line=export.header_line,
         plan=export.plan.table([cells for _, cells in export.sample]),
         skipped_before_header=export.skipped,
         dry_run=dry_run,
+    )
+
+
+def _workbook_kind(path: Path) -> str:
+    return {".ods": "OpenDocument sheet", ".xls": "Excel 97-2003 workbook"}.get(
+        path.suffix.lower(), "Excel workbook"
     )
 
 

@@ -44,7 +44,10 @@ def _mapping(values: Optional[list[str]]) -> dict[str, str]:
 @registrations_app.command("import")
 def registrations_import(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="CSV exports from the registration form.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Exports from the registration form: CSV, or an Excel workbook."),
+    ],
     event: Annotated[
         Optional[str],
         typer.Option(
@@ -62,6 +65,14 @@ def registrations_import(
         Optional[list[str]],
         typer.Option("--map", help="'HEADER=field': say what a column is (repeatable)."),
     ] = None,
+    sheet: Annotated[
+        Optional[str],
+        typer.Option(
+            "--sheet",
+            metavar="NAME",
+            help="A workbook's sheet \\[default: the first with e-mail addresses].",
+        ),
+    ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Registrations become the file's, not the union.")
     ] = False,
@@ -73,7 +84,7 @@ def registrations_import(
         Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
 ) -> None:
-    """Import registration exports (CSV from any form system); nothing is lost or half-written."""
+    """Import registration exports (CSV or Excel, from any form system); nothing is lost or half-written."""
     from innoff_cli import participants
     from innoff_cli.output import registrations as output
 
@@ -89,6 +100,7 @@ def registrations_import(
                 encoding=encoding,
                 delimiter=_delimiter(delimiter),
                 mapping=_mapping(mapping),
+                sheet=sheet,
                 replace=replace,
                 dry_run=dry_run,
                 rejects=rejects,

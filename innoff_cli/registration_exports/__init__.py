@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from innoff_cli.addresses import check_email
 from innoff_cli.errors import InnoffError
 from innoff_cli.models import Event
+from innoff_cli.registration_exports import workbooks
 from innoff_cli.registration_exports.columns import (
     ColumnPlan,
     find_header,
@@ -74,6 +75,8 @@ class Export:
     reader: RowReader
     sample: list[tuple[int, list[str]]]
     rest: Iterator[tuple[int, list[str]]]
+    kind: str = "csv"  # or "workbook"
+    sheet: str = ""  # a workbook's sheet that was read
 
     @property
     def stopped(self) -> list[tuple[int, str]]:
@@ -99,13 +102,57 @@ def read_export(
     encoding: str | None = None,
     delimiter: str | None = None,
     mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> Export:
-    """Open an export (a seekable binary stream): encoding, delimiter, header, column plan.
+    """Open an export (a seekable binary stream): a CSV file or a workbook; its
+    encoding and delimiter or its sheet, its header, the column plan.
 
-    `encoding`, `delimiter` and `mapping` (header -> field) override what is
-    detected. Memory stays flat: the file is read once to detect its encoding
-    and hash, then streamed.
+    `encoding`, `delimiter` (CSV), `sheet` (workbooks) and `mapping` (header ->
+    field) override what is detected. Memory stays flat for CSV: the file is
+    read once to detect its encoding and hash, then streamed.
     """
+    start = stream.read(8)
+    stream.seek(0)
+    if workbooks.is_workbook(start):
+        if encoding or delimiter:
+            raise InnoffError(
+                f"{name} is a workbook: --encoding and --delimiter are for CSV files - leave them out"
+            )
+        sha256, sheet_name, numbered = workbooks.open_workbook(stream, name, sheet)
+        # Rejects of a workbook are written as CSV, as Excel on a Norwegian PC opens it.
+        source = Source("workbook", "utf-8-sig", ";", sheet_name)
+    else:
+        workbooks.refuse_non_export(start, name)
+        if sheet is not None:
+            raise InnoffError(
+                f"{name} is not a workbook: --sheet is for .xlsx files - leave it out"
+            )
+        sha256, source, numbered = _csv_rows(stream, name, encoding, delimiter)
+    try:
+        found = find_header(numbered, HEADER_SEARCH_ROWS)
+        if found is None:
+            raise InnoffError(f"{name} has no rows - export the registrations again")
+        header_line, header, skipped, rest = found
+        sample = list(itertools.islice(rest, SAMPLE_ROWS))
+    except UnicodeError:  # the sniffed start; the rows' own errors are numbered()'s
+        raise _not_text(name, source.encoding) from None
+    plan = plan_columns(header, [cells for _, cells in sample], events, mapping)
+    return Export(
+        name, sha256, source.encoding, source.delimiter, header_line, skipped, header, plan,
+        RowReader(plan, events, default_event, tz), sample, rest, source.kind, source.sheet,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # csv or workbook
+    encoding: str  # the codec of the text (rejects are written in it)
+    delimiter: str
+    sheet: str = ""
+
+
+def _csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str | None):
+    """(sha256, Source, the numbered rows) of a CSV file."""
     detected, sha256 = detect_encoding(iter(lambda: stream.read(CHUNK), b""))
     stream.seek(0)
     encoding = encoding or detected
@@ -124,39 +171,28 @@ def read_export(
     text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
     try:
         start = text.read(SNIFF_CHARS)
-        if "\x00" in start:
-            raise InnoffError(
-                f"{name} does not look like a CSV file - export the registrations as CSV"
-            )
-        delimiter = delimiter or sniff_delimiter(start)
-        text.seek(0)
-        reader = csv.reader(text, delimiter=delimiter)
-
-        def numbered() -> Iterator[tuple[int, list[str]]]:
-            """(line the row starts on, cells); a file that turns out not to be
-            text, or not CSV, part-way through is an InnoffError."""
-            line = 1
-            try:
-                for cells in reader:
-                    yield line, cells
-                    line = reader.line_num + 1
-            except UnicodeError:
-                raise _not_text(name, codec) from None
-            except csv.Error as error:
-                raise _not_csv(name, error) from None
-
-        found = find_header(numbered(), HEADER_SEARCH_ROWS)
-        if found is None:
-            raise InnoffError(f"{name} has no rows - export the registrations again")
-        header_line, header, skipped, rest = found
-        sample = list(itertools.islice(rest, SAMPLE_ROWS))
-    except UnicodeError:  # the sniffed start; the rows' own errors are numbered()'s
+    except UnicodeError:
         raise _not_text(name, encoding) from None
-    plan = plan_columns(header, [cells for _, cells in sample], events, mapping)
-    return Export(
-        name, sha256, codec, delimiter, header_line, skipped, header, plan,
-        RowReader(plan, events, default_event, tz), sample, rest,
-    )  # fmt: skip
+    if "\x00" in start:
+        raise InnoffError(f"{name} does not look like a CSV file - export the registrations as CSV")
+    delimiter = delimiter or sniff_delimiter(start)
+    text.seek(0)
+    reader = csv.reader(text, delimiter=delimiter)
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        """(line the row starts on, cells); a file that turns out not to be
+        text, or not CSV, part-way through is an InnoffError."""
+        line = 1
+        try:
+            for cells in reader:
+                yield line, cells
+                line = reader.line_num + 1
+        except UnicodeError:
+            raise _not_text(name, codec) from None
+        except csv.Error as error:
+            raise _not_csv(name, error) from None
+
+    return sha256, Source("csv", codec, delimiter), numbered()
 
 
 def _not_text(name: str, encoding: str) -> InnoffError:

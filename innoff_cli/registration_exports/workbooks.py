@@ -1,0 +1,132 @@
+"""Excel workbooks (and OpenDocument sheets) -> the same numbered rows of text a
+CSV gives, so one header search, column plan and row reader serve both.
+
+Read by python-calamine (Rust): 100,000 rows in about 1 s where openpyxl's
+read-only mode takes about 20 s (tests/bench/import_speed.py --shape xlsx
+measures it). Cells keep what their type says: a date cell becomes an ISO time
+(calamine applies the workbook's 1900 or 1904 epoch), a whole number keeps its
+digits (a phone number typed as a number is not '90000000.0'), a merged title
+is one cell over empty ones, as a title row in a CSV is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import BinaryIO
+
+from innoff_cli.errors import InnoffError
+
+# How a file starts: the formats this module reads, and some it must name.
+ZIP, OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+NOT_EXPORTS = {
+    b"%PDF": "a PDF",
+    b"{\\rtf": "an RTF document",
+    b"<?xml": "an XML file",
+    b"<!DOC": "a web page",
+    b"<html": "a web page",
+}
+SAVE_AS = "save it from Excel as 'CSV UTF-8' or export the registrations again"
+SEARCH_ROWS = 80  # rows of a sheet looked at for the participants' addresses
+
+
+def is_workbook(start: bytes) -> bool:
+    """Whether a file that starts with `start` is a workbook (or a zip or OLE2 file
+    that should be one: an encrypted .xlsx is OLE2 too)."""
+    return start.startswith(ZIP) or start.startswith(OLE2)
+
+
+def refuse_non_export(start: bytes, name: str) -> None:
+    """One clear line for a file that is plainly not an export (a PDF, a page)."""
+    head = start.lstrip()[:5]
+    for magic, what in NOT_EXPORTS.items():
+        if head.lower().startswith(magic.lower()):
+            raise InnoffError(
+                f"{name} is {what}, not a registration export - {SAVE_AS} as CSV or Excel"
+            )
+
+
+def _calamine():
+    import python_calamine
+
+    return python_calamine
+
+
+def open_workbook(stream: BinaryIO, name: str, sheet: str | None):
+    """(sha256 of the file, the chosen sheet's name, its numbered rows of text)."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    calamine = _calamine()
+    try:
+        workbook = calamine.CalamineWorkbook.from_filelike(stream)
+    except calamine.PasswordError:
+        raise InnoffError(
+            f"{name} is a password-protected workbook - open it in Excel, remove the password"
+            f" (File > Info > Protect Workbook), or {SAVE_AS}"
+        ) from None
+    except Exception as error:  # calamine's own errors, and zip or XML damage
+        raise InnoffError(
+            f"{name} is not a workbook innoff can read ({type(error).__name__}) - {SAVE_AS}"
+        ) from None
+    chosen = _choose_sheet(workbook, name, sheet)
+    return digest.hexdigest(), chosen.name, _rows(chosen)
+
+
+def _choose_sheet(workbook, name: str, wanted: str | None):
+    """`wanted`, else the first visible worksheet with an e-mail address in its first
+    rows (a pivot or a notes sheet may come first), else the first worksheet."""
+    calamine = _calamine()
+    names = workbook.sheet_names
+    if wanted is not None:
+        if wanted not in names:
+            raise InnoffError(
+                f"{name} has no sheet '{wanted}' - its sheets are {', '.join(map(repr, names))}"
+            )
+        return workbook.get_sheet_by_name(wanted)
+    sheets = [
+        meta.name
+        for meta in workbook.sheets_metadata
+        if meta.typ == calamine.SheetTypeEnum.WorkSheet
+        and meta.visible == calamine.SheetVisibleEnum.Visible
+    ] or list(names)
+    if not sheets:
+        raise InnoffError(f"{name} has no sheets - {SAVE_AS}")
+    for sheet_name in sheets:
+        sheet = workbook.get_sheet_by_name(sheet_name)
+        for _, (_, cells) in zip(range(SEARCH_ROWS), _rows(sheet)):
+            if any("@" in cell for cell in cells):
+                return workbook.get_sheet_by_name(sheet_name)
+    return workbook.get_sheet_by_name(sheets[0])
+
+
+def _rows(sheet) -> Iterator[tuple[int, list[str]]]:
+    """(the row's number in Excel, its cells as text)."""
+    first = sheet.start[0] + 1 if sheet.start else 1
+    for number, row in enumerate(sheet.iter_rows(), first):
+        yield number, [cell_text(cell) for cell in row]
+
+
+def cell_text(cell) -> str:
+    """A cell as the text a CSV export of it would hold, the type kept in the form."""
+    if cell is None or cell == "":
+        return ""
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float):
+        # A whole number typed into a cell (a phone, an id) keeps its digits.
+        return str(int(cell)) if cell.is_integer() and abs(cell) < 1e16 else repr(cell)
+    if isinstance(cell, int):
+        return str(cell)
+    if isinstance(cell, datetime):
+        return cell.isoformat(sep=" ", timespec="seconds")
+    if isinstance(cell, date | time):
+        return cell.isoformat()
+    if isinstance(cell, timedelta):
+        return str(cell)
+    return str(cell)
