@@ -827,3 +827,29 @@ def test_a_terminated_export_leaves_no_half_file(tmp_path):
     assert running.returncode == 130, stderr
     assert b"Traceback" not in stderr
     assert list(target.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("newline", ["\r", "\n", "\r\n"], ids=["cr", "lf", "crlf"])
+def test_excel_for_mac_csv_is_mac_roman(run, tmp_path, newline):
+    """Excel for Mac's "CSV" (not "CSV UTF-8") is Mac Roman, its lines ending in CR:
+    read as Windows-1252, Bjørg Sæbø became 'Bj¿rg S¾b¿' and Årsmøte was lost.
+    With other line ends the letters decide."""
+    text = newline.join([
+        "Navn;E-post;Årsmøte", "Bjørg Sæbø;bjorg@x.no;Ja", "Pål Ås;pal@y.no;Nei",
+        "Åse Ødegård;ase@z.no;Ja", "",
+    ])  # fmt: skip
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.encode("mac_roman"))
+    report = import_json(run, path)
+    assert report["encoding"] == "mac-roman"
+    assert sorted(people(run), key=lambda p: p["email"]) == [
+        person("ase@z.no", "Åse Ødegård", ("studio", "arsmote")),
+        person("bjorg@x.no", "Bjørg Sæbø", ("studio", "arsmote")),
+        person("pal@y.no", "Pål Ås"),
+    ]
+    # The same letters from a Norwegian PC stay Windows-1252.
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes(
+        text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode("cp1252")
+    )
+    assert import_json(run, windows)["encoding"] == "cp1252"

@@ -21,12 +21,16 @@ def detect_encoding(chunks: Iterable[bytes]) -> tuple[str, str]:
 
     UTF-8 (with or without BOM) when every byte decodes as UTF-8, UTF-16 when
     it starts with a UTF-16 BOM (Excel's "Unicode text"), else Windows-1252,
-    what Excel writes on a Norwegian PC.
+    what Excel writes on a Norwegian PC, or Mac Roman, what Excel for Mac
+    writes as "CSV" (not "CSV UTF-8"): its lines end in CR alone, and its
+    Norwegian letters are bytes that are symbols in Windows-1252 (ø is ¿).
     """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     encoding: str | None = None
     first = True
+    cr_only = False
+    letters = {"cp1252": 0, "mac_roman": 0}  # Norwegian letters each would read
     for chunk in chunks:
         # hashlib lets go of the GIL for large inputs: the chunk is hashed on
         # a second core while this one decodes it.
@@ -38,18 +42,31 @@ def detect_encoding(chunks: Iterable[bytes]) -> tuple[str, str]:
                 encoding = "utf-16"
             elif chunk.startswith(codecs.BOM_UTF8):
                 encoding = "utf-8-sig"
+            cr_only = b"\r" in chunk and b"\n" not in chunk
         if encoding in (None, "utf-8-sig"):
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
                 encoding = "cp1252"
+        if encoding == "cp1252":  # counted from the chunk that was not UTF-8 on
+            for codec, found in _LETTER_BYTES.items():
+                letters[codec] += sum(map(chunk.count, found))
         hashing.join()
     if encoding in (None, "utf-8-sig"):
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             encoding = "cp1252"
+    if encoding == "cp1252" and (cr_only or letters["mac_roman"] > letters["cp1252"]):
+        encoding = "mac_roman"
     return encoding or "utf-8", digest.hexdigest()
+
+
+# The bytes of æ ø å Æ Ø Å é ö ä ü in each legacy encoding (the letters a Norwegian
+# export holds); each set is symbols or unused in the other encoding.
+_LETTER_BYTES = {
+    codec: [bytes([b]) for b in "æøåÆØÅéöäü".encode(codec)] for codec in ("cp1252", "mac_roman")
+}
 
 
 def sniff_delimiter(sample: str) -> str:
