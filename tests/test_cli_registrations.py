@@ -853,3 +853,54 @@ def test_excel_for_mac_csv_is_mac_roman(run, tmp_path, newline):
         text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode("cp1252")
     )
     assert import_json(run, windows)["encoding"] == "cp1252"
+
+
+@pytest.mark.parametrize(
+    "yes, no, reading",
+    [("1", "2", "1 = ja, 2 = nei"), ("1", "0", "yes/no"), ("x", "", "yes/no"), ("Ja", "Nei", "yes/no")],
+    ids=["enalyzer-1-2", "nettskjema-1-0", "x-marks", "ja-nei"],
+)  # fmt: skip
+def test_coded_answers_register_by_their_code_and_no_to_all_registers_nobody(
+    run, tmp_path, yes, no, reading
+):
+    """Enalyzer exports a yes/no question as its label numbers (1 = Ja, 2 = Nei),
+    Nettskjema's codebook as 1/0, a hand-made sheet as x marks: each registers by
+    its code; a person who said no to every event is no registration, and one
+    registered by an earlier import stays as they were."""
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("Navn;E-post\nOla Nordmann;ola@z.no\n", encoding="utf-8")
+    assert run("registrations", "import", str(earlier)).exit_code == 0
+    export = tmp_path / "survey.csv"
+    export.write_text(
+        "Respondent;E-post;Navn;Deltar du på INNOFF-studio?;Deltar du på årsmøtet?\n"
+        f"1;kari@x.no;Kari Nordmann;{yes};{no}\n2;per@y.no;Per Ås;{no};{yes}\n"
+        f"3;ola@z.no;Ola Nordmann;{no};{no}\n4;eva@w.no;Eva Li;{yes};{yes}\n",
+        encoding="utf-8",
+    )
+    report = import_json(run, export, "--rejects", str(tmp_path / "rejects.csv"))
+    uses = {column["column"]: column for column in report["plan"]}
+    assert uses["Deltar du på årsmøtet?"]["use"] == "event:arsmote"
+    assert uses["Deltar du på årsmøtet?"].get("reading", "yes/no") == reading
+    assert report["rejected"] == 1 and report["not_coming"] == {"answered no to every event": 1}
+    assert {p["email"]: p["events"] for p in people(run)} == {
+        "kari@x.no": ["studio"], "per@y.no": ["arsmote"], "eva@w.no": ["studio", "arsmote"],
+        "ola@z.no": ["studio"],  # from the earlier import, left as it was
+    }  # fmt: skip
+    rejected = (tmp_path / "rejects.csv").read_text(encoding="utf-8").splitlines()
+    assert rejected[1].startswith("3;ola@z.no;") and rejected[1].endswith(
+        "answered no to every event"
+    )
+
+
+def test_a_column_naming_an_event_that_cannot_be_read_is_said(run, tmp_path):
+    export = tmp_path / "survey.csv"
+    export.write_text(
+        "E-post;Navn;Årsmøtet\nkari@x.no;Kari;Kanskje\nper@y.no;Per;Vet ikke ennå\n",
+        encoding="utf-8",
+    )
+    report = import_json(run, export)
+    assert any(
+        line.startswith("columns that name an event but hold no yes/no innoff can read")
+        and "Årsmøtet (arsmote)" in line
+        for line in report["warnings"]
+    ), report["warnings"]

@@ -54,7 +54,7 @@ def plan_line(column: dict) -> str:
 
     use = column["use"]
     if use.startswith("event:"):
-        use = f"registered for {use[6:]} (yes/no)"
+        use = f"registered for {use[6:]} ({column.get('reading', 'yes/no')})"
     use = PLAN_USES.get(use, use)
     sample = f" ({shown(column['sample'], 40)})" if column["sample"] else ""
     return f"{shown(column['column'])} → {use}{sample}"

@@ -108,6 +108,10 @@ def is_header(cells: Sequence[str]) -> bool:
     return sum(1 for name in folded if name in known) >= 2
 
 
+# A yes/no question exported as its label numbers, in the usual order (Ja first).
+CODED_YES_NO = {"1": True, "2": False}
+
+
 @dataclass(frozen=True)
 class ColumnPlan:
     """Which column is what: fields, event columns, and the rest kept as extra."""
@@ -120,6 +124,10 @@ class ColumnPlan:
     month_first: bool = False
     status: int | None = None  # a column whose cancelled rows register nobody (kept as extra)
     zone: str | None = None  # the zone the time column's header names ('Submit Date (UTC)')
+    # Yes/no columns answered in codes: column -> {code: yes?} (Enalyzer's 1 = ja, 2 = nei).
+    codes: dict[int, dict[str, bool]] = field(default_factory=dict)
+    # Columns that name an event but whose answers are no yes/no innoff can read.
+    unread_events: tuple[tuple[int, str], ...] = ()
 
     def uses(self) -> list[str]:
         """What innoff made of each column: a field, an event, 'status' or 'extra'."""
@@ -142,14 +150,18 @@ class ColumnPlan:
                 (row[index].strip() for row in sample if index < len(row) and row[index].strip()),
                 "",
             )
-            rows.append({"position": index + 1, "column": name, "use": use, "sample": value})
+            row = {"position": index + 1, "column": name, "use": use, "sample": value}
+            if index in self.codes:  # how its codes were read: '1 = ja, 2 = nei'
+                row["reading"] = _reading(self.codes[index])
+            rows.append(row)
         return rows
 
     def describe(self) -> list[str]:
         """'E-post → email' lines for the import summary."""
         used = [f"{self.header[i]} → {name}" for name, i in self.fields.items()]
         used += [
-            f"{self.header[i]} → registered for {slug} (yes/no)" for i, slug in self.event_flags
+            f"{self.header[i]} → registered for {slug} ({_reading(self.codes.get(i))})"
+            for i, slug in self.event_flags
         ]
         used += [f"{self.header[i]} → events" for i in self.event_lists]
         if self.status is not None:
@@ -157,6 +169,13 @@ class ColumnPlan:
         if self.extra:
             used.append("kept as extra: " + ", ".join(self.header[i] for i in self.extra))
         return used
+
+
+def _reading(codes: dict[str, bool] | None) -> str:
+    """How a yes/no column was read: 'yes/no', or its codes ('1 = ja, 2 = nei')."""
+    if not codes:
+        return "yes/no"
+    return ", ".join(f"{code} = {'ja' if yes else 'nei'}" for code, yes in codes.items())
 
 
 def event_names(events: Sequence[Event]) -> dict[str, str]:
@@ -241,6 +260,8 @@ def plan_columns(
         month_first=month_first,
         status=status,
         zone=zone,
+        codes=columns.codes,
+        unread_events=tuple(columns.unread),
     )
 
 
@@ -253,6 +274,8 @@ class _Columns:
     names: dict[str, str]  # event name or alias, folded -> slug
     fields: dict[str, int] = field(default_factory=dict)  # field -> column
     flags: list[tuple[int, str]] = field(default_factory=list)  # (column, slug): yes/no
+    codes: dict[int, dict[str, bool]] = field(default_factory=dict)  # coded yes/no columns
+    unread: list[tuple[int, str]] = field(default_factory=list)  # named an event, not read
     lists: list[int] = field(default_factory=list)  # columns that list events
     taken: set[int] = field(default_factory=set)
 
@@ -408,7 +431,10 @@ def _email_by_values(columns: _Columns) -> None:
 
 def _event_columns(columns: _Columns) -> None:
     """A column named for an event whose values are all yes or no is that event's
-    flag; one whose values all name events lists them."""
+    flag, and so is one answered in a yes/no question's codes (1 = yes, 2 = no:
+    the label numbers of Enalyzer and most survey tools; 1/0 is yes/no already);
+    one whose values all name events lists them. A column that names an event
+    and is neither is noted, never silently kept as extra."""
     for index, name in enumerate(columns.folded):
         if index in columns.taken:
             continue
@@ -417,9 +443,15 @@ def _event_columns(columns: _Columns) -> None:
         if named and all(yes_or_no(cell) is not None for cell in cells):
             columns.flags.append((index, named))
             columns.claim(index)
+        elif named and cells and set(cells) <= set(CODED_YES_NO) and "2" in cells:
+            columns.flags.append((index, named))
+            columns.codes[index] = dict(CODED_YES_NO)
+            columns.claim(index)
         elif cells and all(match_events(cell, columns.names)[0] for cell in cells):
             columns.lists.append(index)
             columns.claim(index)
+        elif named and cells:
+            columns.unread.append((index, named))
 
 
 def _date_reading(columns: _Columns) -> tuple[bool, str | None]:

@@ -142,6 +142,10 @@ def tidy_name(name: str) -> tuple[str, list[str]]:
     return name, changes
 
 
+# Why a row whose answers say no to every event registers nobody.
+NO_EVENT = "answered no to every event"
+
+
 class RowReader:
     """Turns the cells of one row into a ParsedRow, a Rejected, or None for a blank row."""
 
@@ -174,6 +178,12 @@ class RowReader:
         self.default_events = self.bits[default_event]
         self.status_cache: dict[str, bool] = {}
         self.stopped: list[tuple[int, str]] = []  # (line, title) where a later block began
+        for index, slug in plan.unread_events:
+            self.warnings.add(
+                "columns that name an event but hold no yes/no innoff can read, kept as extra"
+                " (say what they are with --map 'HEADER=event:SLUG')",
+                f"{plan.header[index]} ({slug})",
+            )
 
     def read(self, line: int, cells: list[str]) -> ParsedRow | Rejected | None:
         """One row; None for a blank one."""
@@ -313,6 +323,9 @@ class RowReader:
                 events = event_cache.get(event_cells(padded))
                 if events is None:
                     events = self._cached_events(line, padded)
+                if not events:  # no to every event: not a registration (one before stays)
+                    reject(Rejected(line, tuple(cells), NO_EVENT, NO_EVENT))
+                    continue
             yield (
                 line,
                 key,
@@ -385,13 +398,12 @@ class RowReader:
                     self.warnings.add("event names not recognised", f"line {line}: {part}")
         chosen = listed or ([] if self.default_flag else [self.default_event])
         for index, slug in plan.event_flags:
-            value = yes_or_no(cells[index])
+            codes = plan.codes.get(index)
+            value = codes.get(cells[index].strip(), False) if codes else yes_or_no(cells[index])
             if value and slug not in chosen:
                 chosen.append(slug)
             elif value is None:
                 self.warnings.add(
                     "yes/no answers not understood, read as no", f"line {line}: {cells[index]}"
                 )
-        if not chosen:
-            self.warnings.add("registered for no event", f"line {line}")
         return tuple(chosen)
