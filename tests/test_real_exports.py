@@ -245,3 +245,84 @@ def test_error_messages_quote_headers_escaped_and_on_one_line(run, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "\x1b" not in result.stderr
     assert "(the columns are: \\x1b[2J\\x01\\nNavn, Telefon)" in result.stderr
+
+
+# --- survey tools: several header rows, rows that are no answers --------------------
+
+SURVEYMONKEY = """\
+Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,Custom Data 1,Kontaktinformasjon,,,Hvilke arrangementer vil du delta på?,
+,,,,,,,,,Navn,Bedrift,E-postadresse,INNOFF-studio,Årsmøte
+11825311791,431234567,11/05/2020 09:12:44 AM,11/05/2020 09:14:02 AM,88.88.1.1,,,,,Kari Nordmann,Bergen kommune,kari@bergen.kommune.example,INNOFF-studio,Årsmøte
+11825311792,431234567,11/05/2020 10:01:00 AM,11/05/2020 10:03:00 AM,88.88.1.2,,,,,Per Ås,KS,per@ks.example,INNOFF-studio,
+11825311793,431234567,11/06/2020 01:01:00 PM,11/06/2020 01:03:00 PM,88.88.1.3,,,,,Eva Li,NTNU,eva@ntnu.example,,Årsmøte
+"""
+
+
+def test_surveymonkey_two_header_rows_and_a_checkbox_block(run, tmp_path):
+    """The question over its sub-fields is one header ('Kontaktinformasjon /
+    E-postadresse'); the empty built-in Email Address column does not win; each
+    checkbox column (the option as header and cell) names its event."""
+    report = imported(run, write(tmp_path, "surveymonkey.csv", SURVEYMONKEY))
+    assert report["header_line"] == 1 and report["rejected"] == 0
+    uses = {column["column"]: column["use"] for column in report["plan"]}
+    assert uses["Kontaktinformasjon / E-postadresse"] == "email"
+    assert uses["Email Address"] == "extra"
+    assert people(run) == [
+        person("eva@ntnu.example", "Eva Li", ("arsmote",), organisation="NTNU",
+               registered_at="2020-11-06T13:03:00+01:00"),
+        person("kari@bergen.kommune.example", "Kari Nordmann", ("studio", "arsmote"),
+               organisation="Bergen kommune", registered_at="2020-11-05T09:14:02+01:00"),
+        person("per@ks.example", "Per Ås", organisation="KS", registered_at="2020-11-05T10:03:00+01:00"),
+    ]  # fmt: skip
+
+
+QUALTRICS = """\
+StartDate,EndDate,Status,IPAddress,Progress,Duration (in seconds),Finished,RecordedDate,ResponseId,RecipientLastName,RecipientFirstName,RecipientEmail,ExternalReference,DistributionChannel,UserLanguage,Q1,Q2,Q3_1,Q3_2
+Start Date,End Date,Response Type,IP Address,Progress,Duration (in seconds),Finished,Recorded Date,Response ID,Recipient Last Name,Recipient First Name,Recipient Email,External Data Reference,Distribution Channel,User Language,Navn,E-post,Hvilke arrangementer? - INNOFF-studio,Hvilke arrangementer? - Årsmøte
+"{""ImportId"":""startDate"",""timeZone"":""Europe/Oslo""}","{""ImportId"":""endDate"",""timeZone"":""Europe/Oslo""}","{""ImportId"":""status""}","{""ImportId"":""ipAddress""}","{""ImportId"":""progress""}","{""ImportId"":""duration""}","{""ImportId"":""finished""}","{""ImportId"":""recordedDate"",""timeZone"":""Europe/Oslo""}","{""ImportId"":""_recordId""}","{""ImportId"":""recipientLastName""}","{""ImportId"":""recipientFirstName""}","{""ImportId"":""recipientEmail""}","{""ImportId"":""externalDataReference""}","{""ImportId"":""distributionChannel""}","{""ImportId"":""userLanguage""}","{""ImportId"":""QID1_TEXT""}","{""ImportId"":""QID2_TEXT""}","{""ImportId"":""QID3"",""choiceId"":""1""}","{""ImportId"":""QID3"",""choiceId"":""2""}"
+2020-11-02 09:00:00,2020-11-02 09:02:00,Survey Preview,,100,120,True,2020-11-02 09:02:01,R_test,,,,,preview,NO,Test Testesen,test@innoff.example,1,1
+2020-11-05 10:00:00,2020-11-05 10:03:00,IP Address,88.1.1.1,100,180,True,2020-11-05 10:03:01,R_1,,,,,anonymous,NO,Kari Nordmann,kari@bergen.kommune.example,1,
+2020-11-05 11:00:00,2020-11-05 11:01:00,IP Address,88.1.1.2,40,60,False,2020-11-06 11:01:00,R_2,,,,,anonymous,NO,Halv Ferdig,halv@x.example,,1
+2020-11-05 12:00:00,2020-11-05 12:03:00,Spam,88.1.1.3,100,180,True,2020-11-05 12:03:01,R_3,,,,,anonymous,NO,Spam Spammesen,spam@x.example,1,1
+2020-11-05 13:00:00,2020-11-05 13:03:00,IP Address,88.1.1.4,100,180,True,2020-11-05 13:03:01,R_4,,,,,anonymous,NO,Per Ås,per@ks.example,1,1
+"""
+
+
+def test_qualtrics_three_header_rows_a_preview_spam_and_an_unfinished_answer(run, tmp_path):
+    report = imported(run, write(tmp_path, "qualtrics.csv", QUALTRICS))
+    assert report["header_line"] == 2  # the texts; the ImportId row is never data
+    assert report["rejected_lines"] == [
+        "line 4: not an answer (Response Type: Survey Preview)",
+        "line 6: an answer left unfinished (Finished: False)",
+        "line 7: not an answer (Response Type: Spam)",
+    ]
+    assert people(run) == [
+        person("kari@bergen.kommune.example", "Kari Nordmann", registered_at="2020-11-05T10:03:00+01:00"),
+        person("per@ks.example", "Per Ås", ("studio", "arsmote"), registered_at="2020-11-05T13:03:00+01:00"),
+    ]  # fmt: skip
+
+
+MUNICIPALITY_SHEET = """\
+Påmeldte fra Bodø kommune til INNOFF-studio;;;
+;;;
+Navn;E-post;Studio;Årsmøte
+Kari Nordmann;kari@bodo.kommune.example;x;x
+Per Ås;per@bodo.kommune.example;x;
+Eva Li;eva@bodo.kommune.example;;x
+Sum påmeldte;;2;2
+Frist for påmelding er 1. november;;;
+"""
+
+
+def test_a_municipalitys_sheet_with_x_marks_a_totals_row_and_a_note(run, tmp_path):
+    """The totals row (counts under the x columns) no longer turns the event
+    columns off; it and the note are reported, not registered."""
+    report = imported(run, write(tmp_path, "bodo.csv", MUNICIPALITY_SHEET, "cp1252"))
+    assert report["rejected_lines"] == [
+        "line 7: a totals row, not a person", "line 8: no e-mail address",
+    ]  # fmt: skip
+    assert people(run) == [
+        person("eva@bodo.kommune.example", "Eva Li", ("arsmote",)),
+        person("kari@bodo.kommune.example", "Kari Nordmann", ("studio", "arsmote")),
+        person("per@bodo.kommune.example", "Per Ås"),
+    ]

@@ -136,7 +136,10 @@ def read_export(
         sample = list(itertools.islice(rest, SAMPLE_ROWS))
     except UnicodeError:  # the sniffed start; the rows' own errors are numbered()'s
         raise _not_text(name, source.encoding) from None
-    plan = plan_columns(header, [cells for _, cells in sample], events, mapping)
+    # The columns are judged by the rows of people: a totals row ('Sum', then
+    # counts under the x columns) or a note under the list must not decide them.
+    people = [cells for _, cells in sample if any("@" in cell for cell in cells)]
+    plan = plan_columns(header, people or [cells for _, cells in sample], events, mapping)
     return Export(
         name, sha256, source.encoding, source.delimiter, header_line, skipped, header, plan,
         RowReader(plan, events, default_event, tz), sample, rest, source.kind, source.sheet,

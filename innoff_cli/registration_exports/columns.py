@@ -20,6 +20,7 @@ from innoff_cli.registration_exports.vocabulary import (
     BUYER_WORDS,
     EVERY_EVENT,
     FIELDS,
+    FINISHED_HEADERS,
     HEADER_NAMES,
     MAP_TARGETS,
     NOT_REGISTERED_AT,
@@ -89,8 +90,82 @@ def find_header(
     if not seen:
         return None
     index = best[1] if best else 0
-    line, header = seen[index]
-    return line, header, index, itertools.chain(seen[index + 1 :], numbered)
+    first, last = _header_rows(seen, index)
+    line = seen[first][0]
+    header = _joined([seen[i][1] for i in range(first, last + 1)])
+    after = last + 1
+    while after < len(seen) and _metadata(seen[after][1]):  # Qualtrics' ImportId row
+        after += 1
+    return line, header, first, itertools.chain(seen[after:], numbered)
+
+
+def _header_rows(seen: list[tuple[int, list[str]]], index: int) -> tuple[int, int]:
+    """(first, last) index in `seen` of the rows that make the header: the header
+    row, and the rows right above and below it that continue it (SurveyMonkey's
+    question row over its sub-field row, Qualtrics' codes over its texts), at most
+    three in all."""
+    first = last = index
+    while first > 0 and last - first < 2 and _continues(seen[first - 1], seen[first], seen):
+        first -= 1
+    while (
+        last + 1 < len(seen) and last - first < 2 and _continues(seen[last + 1], seen[last], seen)
+    ):
+        last += 1
+    return first, last
+
+
+def _continues(row: tuple[int, list[str]], header: tuple[int, list[str]], seen) -> bool:
+    """Whether `row`, next to the header row, is more of the header: on the line
+    next to it, no address and no number-only cell in it (no person's row), at least
+    two cells, and it names columns itself or fills cells the header leaves empty."""
+    (line, cells), (header_line, header_cells) = row, header
+    if abs(line - header_line) != 1 or _metadata(cells):
+        return False
+    filled = [cell.strip() for cell in cells if cell.strip()]
+    if len(filled) < 2 or any("@" in cell or _NUMBERS.fullmatch(cell) for cell in filled):
+        return False
+    fills_gap = any(
+        cell.strip() and (i >= len(header_cells) or not header_cells[i].strip())
+        for i, cell in enumerate(cells)
+    )
+    return fills_gap or is_header(cells)
+
+
+_NUMBERS = re.compile(r"[\d\s.,:/+-]+")
+
+
+def _metadata(cells: Sequence[str]) -> bool:
+    """Qualtrics' third header row: {"ImportId":"QID3_TEXT"} in every cell."""
+    filled = [cell for cell in cells if cell.strip()]
+    return bool(filled) and all(cell.lstrip().startswith('{"ImportId"') for cell in filled)
+
+
+def _joined(rows: list[list[str]]) -> list[str]:
+    """One header from rows of it: each column's words from the top down, joined
+    with ' / '; a question that spans several columns (its cell, then empty ones
+    over sub-fields) heads each of them."""
+    if len(rows) == 1:
+        return rows[0]
+    width = max(len(row) for row in rows)
+    padded = [[*row, *[""] * (width - len(row))] for row in rows]
+    for upper, lower in zip(padded, padded[1:]):
+        spanning = ""
+        for i in range(width):
+            if upper[i].strip():
+                spanning = upper[i]
+            elif lower[i].strip() and spanning:
+                upper[i] = spanning
+            else:
+                spanning = ""
+    header = []
+    for i in range(width):
+        parts: list[str] = []
+        for row in padded:
+            part = row[i].strip()
+            if part and part not in parts:
+                parts.append(part)
+        header.append(" / ".join(parts))
+    return header
 
 
 def _listed(header: Sequence[str], most: int = 12) -> str:
@@ -123,6 +198,7 @@ class ColumnPlan:
     extra: tuple[int, ...] = ()
     month_first: bool = False
     status: int | None = None  # a column whose cancelled rows register nobody (kept as extra)
+    finished: int | None = None  # a column whose false rows are unfinished answers (extra too)
     zone: str | None = None  # the zone the time column's header names ('Submit Date (UTC)')
     # Yes/no columns answered in codes: column -> {code: yes?} (Enalyzer's 1 = ja, 2 = nei).
     codes: dict[int, dict[str, bool]] = field(default_factory=dict)
@@ -250,6 +326,10 @@ def plan_columns(
         (i for i, name in enumerate(columns.folded) if i not in columns.taken and name in STATUS_HEADERS),
         None,
     )  # fmt: skip
+    finished = next(
+        (i for i, name in enumerate(columns.folded) if i not in columns.taken and name in FINISHED_HEADERS),
+        None,
+    )  # fmt: skip
     month_first, zone = _date_reading(columns)
     return ColumnPlan(
         header=columns.header,
@@ -259,6 +339,7 @@ def plan_columns(
         extra=tuple(i for i in range(len(columns.header)) if i not in columns.taken),
         month_first=month_first,
         status=status,
+        finished=finished,
         zone=zone,
         codes=columns.codes,
         unread_events=tuple(columns.unread),

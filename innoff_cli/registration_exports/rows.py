@@ -24,7 +24,13 @@ from innoff_cli.registration_exports.columns import (
     match_events,
 )
 from innoff_cli.registration_exports.dates import DateReader, zone_of
-from innoff_cli.registration_exports.vocabulary import NOT_COMING, PLACEHOLDERS, yes_or_no
+from innoff_cli.registration_exports.vocabulary import (
+    NOT_ANSWERS,
+    NOT_COMING,
+    PLACEHOLDERS,
+    TOTALS,
+    yes_or_no,
+)
 
 _SEVERAL_ADDRESSES = re.compile(r"[\s,;/|]+")
 
@@ -142,6 +148,14 @@ def tidy_name(name: str) -> tuple[str, list[str]]:
     return name, changes
 
 
+def _totals(cells: list[str]) -> bool:
+    """A row under a hand-made list that counts it: 'Sum påmeldte', then numbers."""
+    filled = [cell.strip() for cell in cells if cell.strip()]
+    if len(filled) < 2 or not normalise_name(filled[0]).startswith(TOTALS):
+        return False
+    return all(cell.replace(" ", "").isdigit() for cell in filled[1:])
+
+
 # Why a row whose answers say no to every event registers nobody.
 NO_EVENT = "answered no to every event"
 
@@ -217,6 +231,7 @@ class RowReader:
         email_match = _EMAIL.fullmatch
         strip = str.strip
         status = self.plan.status
+        finished = self.plan.finished
         compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         # A row of one cell and no address may be a block's title ("Panelist
         # Details"): it waits for the next row, and a header there ends the
@@ -269,6 +284,8 @@ class RowReader:
                     address = self._first_of_several(line, email_cell)
                     several = address is not None
                 if address is None:
+                    if _totals(cells):
+                        problem = "a totals row, not a person"
                     rejected = Rejected(line, tuple(cells), problem or "no e-mail address")
                     title = _title(cells)
                     if title is not None and "@" not in title:
@@ -279,7 +296,18 @@ class RowReader:
                 key = address.casefold()
             if status is not None and self._cancelled(padded[status]):
                 said = f"{self.plan.header[status]}: {padded[status].strip()}"
-                reject(Rejected(line, tuple(cells), f"not coming ({said})", said))
+                if normalise_name(padded[status]) in NOT_ANSWERS:
+                    reject(Rejected(line, tuple(cells), f"not an answer ({said})"))
+                else:
+                    reject(Rejected(line, tuple(cells), f"not coming ({said})", said))
+                continue
+            if (
+                finished is not None
+                and yes_or_no(padded[finished]) is False
+                and padded[finished].strip()
+            ):
+                said = f"{self.plan.header[finished]}: {padded[finished].strip()}"
+                reject(Rejected(line, tuple(cells), f"an answer left unfinished ({said})"))
                 continue
             if name_cell and name_cell.casefold() in PLACEHOLDERS:
                 name_cell = ""
@@ -360,7 +388,8 @@ class RowReader:
         """Whether a status cell says the person is not coming or not admitted (per value)."""
         found = self.status_cache.get(value)
         if found is None:
-            found = self.status_cache[value] = normalise_name(value) in NOT_COMING
+            folded = normalise_name(value)
+            found = self.status_cache[value] = folded in NOT_COMING or folded in NOT_ANSWERS
         return found
 
     def _tidy_name(self, line: int, name: str) -> str:

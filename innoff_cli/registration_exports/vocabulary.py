@@ -89,7 +89,7 @@ NO = {"", "nei", "n", "no", "0", "false", "usant", "deltarikke", "kommerikke", "
 # A column saying whether a registration stands (Eventbrite's "Attendee
 # Status", Zoom's "Approval Status", a Norwegian service's "Status"), and the
 # values that say the person is not coming or not admitted.
-STATUS_HEADERS = ("status", "pameldingsstatus", "deltakerstatus", "attendeestatus",
+STATUS_HEADERS = ("status", "responsetype", "pameldingsstatus", "deltakerstatus", "attendeestatus",
                   "registrationstatus", "orderstatus", "billettstatus", "ticketstatus",
                   "approvalstatus", "godkjenningsstatus", "approval", "godkjenning")  # fmt: skip
 NOT_COMING = {
@@ -100,6 +100,17 @@ NOT_COMING = {
     "venteliste", "paventeliste", "ventende", "venter", "avslatt", "avvist", "ikkegodkjent",
     "ikkegodkjend", "refundert", "tilbakebetalt", "slettet", "utmeldt",
 }  # fmt: skip
+
+
+# Status values that say a row is no one's answer at all: the organiser's own
+# test run of a survey (Qualtrics' "Survey Preview", "Survey Test") or spam.
+NOT_ANSWERS = {"surveypreview", "surveytest", "spam", "preview", "testresponse", "testsvar"}
+# A column that says whether the answer was finished (Qualtrics' "Finished":
+# False for one left half-way, which the export includes).
+FINISHED_HEADERS = ("finished", "fullfort", "ferdig", "completed", "complete")
+
+# Words that begin a totals row under a hand-made list.
+TOTALS = ("sum", "totalt", "total", "antall", "ialt", "summer", "totals")
 
 
 # An answer that names every event ("Begge", "Both").
