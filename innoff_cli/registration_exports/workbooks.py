@@ -78,7 +78,8 @@ def open_workbook(stream: BinaryIO, name: str, sheet: str | None):
 
 def _choose_sheet(workbook, name: str, wanted: str | None):
     """`wanted`, else the first visible worksheet with an e-mail address in its first
-    rows (a pivot or a notes sheet may come first), else the first worksheet."""
+    rows (a pivot or a notes sheet may come first), else the first worksheet.
+    Each sheet is loaded once: the one chosen is the one searched."""
     calamine = _calamine()
     names = workbook.sheet_names
     if wanted is not None:
@@ -95,11 +96,14 @@ def _choose_sheet(workbook, name: str, wanted: str | None):
     ] or list(names)
     if not sheets:
         raise InnoffError(f"{name} has no sheets - {SAVE_AS}")
+    if len(sheets) == 1:
+        return workbook.get_sheet_by_name(sheets[0])
     for sheet_name in sheets:
         sheet = workbook.get_sheet_by_name(sheet_name)
         for _, (_, cells) in zip(range(SEARCH_ROWS), _rows(sheet)):
             if any("@" in cell for cell in cells):
-                return workbook.get_sheet_by_name(sheet_name)
+                return sheet
+        del sheet  # let it go before the next one is loaded
     return workbook.get_sheet_by_name(sheets[0])
 
 

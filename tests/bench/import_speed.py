@@ -1,6 +1,6 @@
 """Import speed and memory of `innoff registrations import`, against two baselines.
 
-    python tests/bench/import_speed.py [--rows 100000] [--runs 3] [--shape neon|deltager]
+    python tests/bench/import_speed.py [--rows 100000] [--runs 3] [--shape neon|deltager|xlsx]
 
 Generates a realistic export and imports it, in one run and each into a fresh
 database. Shapes:
@@ -20,6 +20,12 @@ Each file is imported with:
 And once more with innoff, `--replace`, into the database of a first import,
 from the same file with every Ja/Nei answer turned round: every person changes
 (target: at most 1.5x the first import; a quadratic statement once made it minutes).
+
+- xlsx: the neon rows saved as an Excel workbook (by openpyxl), imported by
+  innoff, against the floor of python-calamine reading every cell, and the CSV
+  of the same rows imported against its own floor. Target: the workbook import
+  takes at most 1.3x the calamine floor plus what the CSV import costs beyond
+  its floor; peak RSS < 100 MB.
 
 Every command runs as its own process, so each pays its interpreter start-up,
 `--runs` times, interleaved. Prints best and median times, rows/s and
@@ -81,7 +87,14 @@ with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
     with conn:
         conn.executemany(f"INSERT INTO t VALUES ({marks})", (tuple(r.values()) for r in reader))
 """
-DELIMITERS = {"neon": ";", "deltager": ","}
+DELIMITERS = {"neon": ";", "deltager": ",", "xlsx": ";"}
+CALAMINE_FLOOR = """
+import sys
+from python_calamine import CalamineWorkbook
+cells = 0
+for row in CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0).iter_rows():
+    cells += len(row)
+"""
 REPLACE = "innoff --replace, turned"
 ASCII = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
 
@@ -142,6 +155,74 @@ def generate(path: Path, rows: int, seed: int = 17) -> None:
             )
 
 
+def save_as_workbook(source: Path, target: Path) -> None:
+    """The CSV's rows as an .xlsx, written by openpyxl as Excel would hold them."""
+    import csv
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Påmeldinger")
+    with source.open(encoding="utf-8-sig", newline="") as stream:
+        for row in csv.reader(stream, delimiter=";"):
+            sheet.append(row)
+    workbook.save(target)
+
+
+def bench_workbook(args, innoff: str) -> int:
+    """--shape xlsx: the workbook import against the calamine floor and the CSV import."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        csv_file, xlsx_file = folder / "big.csv", folder / "big.xlsx"
+        generate(csv_file, args.rows)
+        save_as_workbook(csv_file, xlsx_file)
+        small_csv, small_xlsx = folder / "small.csv", folder / "small.xlsx"
+        generate(small_csv, args.rows // 4)
+        save_as_workbook(small_csv, small_xlsx)
+        db = folder / "bench.db"
+        commands = {
+            "innoff, xlsx": [innoff, "--db", str(db), "registrations", "import", str(xlsx_file)],
+            "calamine, every cell": [sys.executable, "-c", CALAMINE_FLOOR, str(xlsx_file)],
+            "innoff, csv": [innoff, "--db", str(db), "registrations", "import", str(csv_file)],
+            "DictReader + executemany": [sys.executable, "-c", FLOOR, str(csv_file), str(db), ";"],
+            "innoff, xlsx, 1/4 of the rows": [
+                innoff, "--db", str(db), "registrations", "import", str(small_xlsx)
+            ],
+        }  # fmt: skip
+        run(commands["innoff, xlsx, 1/4 of the rows"])  # byte code cached, untimed
+        seconds: dict[str, list[float]] = {name: [] for name in commands}
+        peak = dict.fromkeys(commands, 0.0)
+        for _ in range(args.runs):
+            for name, command in commands.items():
+                for leftover in folder.glob("bench.db*"):
+                    leftover.unlink()
+                elapsed, rss = run(command)
+                seconds[name].append(elapsed)
+                peak[name] = max(peak[name], rss)
+    best = {name: min(times) for name, times in seconds.items()}
+    median = {name: statistics.median(times) for name, times in seconds.items()}
+    print(f"shape xlsx, {args.rows} rows, best of {args.runs} runs each")
+    print(f"{'':32} {'best s':>8} {'median s':>9} {'peak RSS MB':>12}")
+    for name in commands:
+        print(f"{name:32} {best[name]:8.2f} {median[name]:9.2f} {peak[name]:12.1f}")
+
+    def allowed(times: dict[str, float]) -> float:
+        beyond_csv_floor = times["innoff, csv"] - times["DictReader + executemany"]
+        return 1.3 * times["calamine, every cell"] + beyond_csv_floor
+
+    print()
+    print(
+        f"innoff xlsx / (1.3 x calamine floor + CSV import beyond its floor):"
+        f" {best['innoff, xlsx'] / allowed(best):.2f}"
+        f" (medians {median['innoff, xlsx'] / allowed(median):.2f}; target <= 1)"
+    )
+    print(
+        f"innoff xlsx peak RSS: {peak['innoff, xlsx']:.1f} MB at {args.rows} rows,"
+        f" {peak['innoff, xlsx, 1/4 of the rows']:.1f} MB at {args.rows // 4} (target < 100 MB)"
+    )
+    return 0
+
+
 def as_installed(env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every timed process gets: byte code cached after the first
     run, as on a user's machine (`pip install .` compiles it; an editable
@@ -191,6 +272,8 @@ def main() -> int:
     innoff, sqlite_utils = shutil.which("innoff"), shutil.which("sqlite-utils")
     if not innoff or not sqlite_utils:
         sys.exit("innoff and sqlite-utils must be on PATH: pip install -e .")
+    if args.shape == "xlsx":
+        return bench_workbook(args, innoff)
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
