@@ -904,3 +904,19 @@ def test_a_column_naming_an_event_that_cannot_be_read_is_said(run, tmp_path):
         and "Årsmøtet (arsmote)" in line
         for line in report["warnings"]
     ), report["warnings"]
+
+
+@pytest.mark.parametrize(
+    "data, args",
+    [("Bjørg Sæbø".encode().decode("cp1252").encode("utf-8"), ()),
+     ("Bjørg Sæbø".encode("mac_roman"), ("--encoding", "cp1252"))],
+    ids=["utf-8-twice", "mac-roman-as-cp1252"],
+)  # fmt: skip
+def test_a_name_that_looks_garbled_is_a_warning_naming_encoding(run, tmp_path, data, args):
+    path = tmp_path / "garbled.csv"
+    path.write_bytes(b"Navn;E-post\n" + data + b";bjorg@x.no\n")
+    report = import_json(run, path, *args)
+    assert any(
+        line.startswith("names that look garbled (the wrong encoding?), pass --encoding")
+        for line in report["warnings"]
+    ), report["warnings"]

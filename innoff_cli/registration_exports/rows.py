@@ -156,6 +156,12 @@ def _totals(cells: list[str]) -> bool:
     return all(cell.replace(" ", "").isdigit() for cell in filled[1:])
 
 
+# UTF-8 read as Windows-1252 (Ã¸ for ø), or Mac Roman read so (¿ ¾ Œ between
+# letters): a name no one types.
+_GARBLED = re.compile(r"Ã[\u0080-\u00bf]|(?<=\w)[¿¾Œ®¯](?=\w)")
+GARBLED = "names that look garbled (the wrong encoding?), pass --encoding (utf-8, cp1252, mac-roman)"
+
+
 # Why a row whose answers say no to every event registers nobody.
 NO_EVENT = "answered no to every event"
 
@@ -321,6 +327,8 @@ class RowReader:
                     name_cell = first_cell
                 else:
                     name_cell = f"{first_cell} {last_cell}".strip()
+            if not name_cell.isascii() and _GARBLED.search(name_cell):
+                self.warnings.add(GARBLED, f"line {line}: {name_cell}")
             if "," in name_cell or name_cell.isupper() or name_cell.islower():
                 name_cell = self._tidy_name(line, name_cell)
             extra = {}
