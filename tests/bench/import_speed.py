@@ -190,15 +190,7 @@ def bench_workbook(args, innoff: str) -> int:
             ],
         }  # fmt: skip
         run(commands["innoff, xlsx, 1/4 of the rows"])  # byte code cached, untimed
-        seconds: dict[str, list[float]] = {name: [] for name in commands}
-        peak = dict.fromkeys(commands, 0.0)
-        for _ in range(args.runs):
-            for name, command in commands.items():
-                for leftover in folder.glob("bench.db*"):
-                    leftover.unlink()
-                elapsed, rss = run(command)
-                seconds[name].append(elapsed)
-                peak[name] = max(peak[name], rss)
+        seconds, peak = interleaved(commands, args.runs, folder)
     best = {name: min(times) for name, times in seconds.items()}
     median = {name: statistics.median(times) for name, times in seconds.items()}
     print(f"shape xlsx, {args.rows} rows, best of {args.runs} runs each")
@@ -221,6 +213,26 @@ def bench_workbook(args, innoff: str) -> int:
         f" {peak['innoff, xlsx, 1/4 of the rows']:.1f} MB at {args.rows // 4} (target < 100 MB)"
     )
     return 0
+
+
+def interleaved(
+    commands: dict[str, list[str]], runs: int, folder: Path, before: dict | None = None
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """(seconds of each run, peak RSS) per command, run `runs` times interleaved, so
+    a busy moment on the machine hits every command alike; each run starts from no
+    database at all, after the untimed command `before` names for it, if any."""
+    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    peak = dict.fromkeys(commands, 0.0)
+    for _ in range(runs):
+        for name, command in commands.items():
+            for leftover in folder.glob("bench.db*"):
+                leftover.unlink()
+            if before and name in before:
+                run(before[name])
+            elapsed, rss = run(command)
+            seconds[name].append(elapsed)
+            peak[name] = max(peak[name], rss)
+    return seconds, peak
 
 
 def as_installed(env: dict[str, str] | None = None) -> dict[str, str]:
@@ -300,19 +312,8 @@ def main() -> int:
         }  # fmt: skip
         # One untimed run first, so innoff's byte code is cached (see as_installed).
         run(commands["innoff, 1/4 of the rows"])
-        seconds: dict[str, list[float]] = {name: [] for name in commands}
-        peak = dict.fromkeys(commands, 0.0)
-        # Interleaved, so a busy moment on the machine hits every command alike;
-        # each run starts from no database at all.
-        for _ in range(args.runs):
-            for name, command in commands.items():
-                for leftover in folder.glob("bench.db*"):
-                    leftover.unlink()
-                if name == REPLACE:
-                    run(commands["innoff"])  # the first import it replaces into, untimed
-                elapsed, rss = run(command)
-                seconds[name].append(elapsed)
-                peak[name] = max(peak[name], rss)
+        # --replace goes into the database of a first import, made untimed.
+        seconds, peak = interleaved(commands, args.runs, folder, {REPLACE: commands["innoff"]})
     rows = {name: args.rows // 4 if "1/4" in name else args.rows for name in commands}
     best = {name: min(times) for name, times in seconds.items()}
     median = {name: statistics.median(times) for name, times in seconds.items()}
