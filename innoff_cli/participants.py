@@ -66,6 +66,7 @@ def import_file(
     delimiter: str | None = None,
     mapping: dict[str, str] | None = None,
     sheet: str | None = None,
+    yes_values: list[str] | None = None,
     replace: bool = False,
     dry_run: bool = False,
     rejects: Path | None = None,
@@ -90,7 +91,7 @@ def import_file(
         with _opened(path) as raw:
             export = registration_exports.read_export(
                 raw, events, default, tz=HOME_ZONE, name=str(path), encoding=encoding,
-                delimiter=delimiter, mapping=mapping, sheet=sheet,
+                delimiter=delimiter, mapping=mapping, sheet=sheet, yes_values=yes_values,
             )  # fmt: skip
             report = _report(path, export, dry_run)
             previous = store.imports.find_import(conn, export.sha256)
@@ -99,7 +100,8 @@ def import_file(
             options = json.dumps(
                 {"event": default, "encoding": export.encoding, "delimiter": export.delimiter,
                  "mapping": mapping or {}, "replace": replace,
-                 **({"sheet": export.sheet} if export.kind == "workbook" else {})},
+                 **({"sheet": export.sheet} if export.kind == "workbook" else {}),
+                 **({"yes_values": yes_values} if yes_values else {})},
                 sort_keys=True, ensure_ascii=False,
             )  # fmt: skip
             same = (

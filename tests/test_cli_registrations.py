@@ -920,3 +920,21 @@ def test_a_name_that_looks_garbled_is_a_warning_naming_encoding(run, tmp_path, d
         line.startswith("names that look garbled (the wrong encoding?), pass --encoding")
         for line in report["warnings"]
     ), report["warnings"]
+
+
+def test_yes_values_say_which_answers_are_yes(run, tmp_path):
+    """A code innoff cannot guess (1 = kommer, 3 = kanskje) is read as the user says."""
+    export = tmp_path / "coded.csv"
+    export.write_text(
+        "E-post;Navn;Kommer du på årsmøtet?\nkari@x.no;Kari;1\nper@y.no;Per;3\neva@z.no;Eva;1\n",
+        encoding="utf-8",
+    )
+    guessed = import_json(run, export, "--dry-run")
+    assert {c["column"]: c["use"] for c in guessed["plan"]}["Kommer du på årsmøtet?"] == "extra"
+    report = import_json(run, export, "--yes-values", "1")
+    (column,) = [c for c in report["plan"] if c["column"] == "Kommer du på årsmøtet?"]
+    assert column["use"] == "event:arsmote"
+    assert column["reading"] == "1 = ja, anything else = nei"
+    assert {p["email"]: p["events"] for p in people(run)} == {
+        "kari@x.no": ["studio", "arsmote"], "per@y.no": ["studio"], "eva@z.no": ["studio", "arsmote"],
+    }  # fmt: skip

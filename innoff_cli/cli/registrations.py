@@ -65,6 +65,15 @@ def registrations_import(
         Optional[list[str]],
         typer.Option("--map", help="'HEADER=field': say what a column is (repeatable)."),
     ] = None,
+    yes_values: Annotated[
+        Optional[str],
+        typer.Option(
+            "--yes-values",
+            metavar="VALUES",
+            help="Answers that mean yes in the event columns, comma-separated (e.g. '1' or"
+            " 'x,ja'); any other answer is no.",
+        ),
+    ] = None,
     sheet: Annotated[
         Optional[str],
         typer.Option(
@@ -101,6 +110,7 @@ def registrations_import(
                 delimiter=_delimiter(delimiter),
                 mapping=_mapping(mapping),
                 sheet=sheet,
+                yes_values=yes_values.split(",") if yes_values else None,
                 replace=replace,
                 dry_run=dry_run,
                 rejects=rejects,

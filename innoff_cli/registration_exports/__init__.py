@@ -103,6 +103,7 @@ def read_export(
     delimiter: str | None = None,
     mapping: dict[str, str] | None = None,
     sheet: str | None = None,
+    yes_values: Sequence[str] | None = None,
 ) -> Export:
     """Open an export (a seekable binary stream): a CSV file or a workbook; its
     encoding and delimiter or its sheet, its header, the column plan.
@@ -139,7 +140,9 @@ def read_export(
     # The columns are judged by the rows of people: a totals row ('Sum', then
     # counts under the x columns) or a note under the list must not decide them.
     people = [cells for _, cells in sample if any("@" in cell for cell in cells)]
-    plan = plan_columns(header, people or [cells for _, cells in sample], events, mapping)
+    plan = plan_columns(
+        header, people or [cells for _, cells in sample], events, mapping, yes_values
+    )
     return Export(
         name, sha256, source.encoding, source.delimiter, header_line, skipped, header, plan,
         RowReader(plan, events, default_event, tz), sample, rest, source.kind, source.sheet,

@@ -251,7 +251,8 @@ def _reading(codes: dict[str, bool] | None) -> str:
     """How a yes/no column was read: 'yes/no', or its codes ('1 = ja, 2 = nei')."""
     if not codes:
         return "yes/no"
-    return ", ".join(f"{code} = {'ja' if yes else 'nei'}" for code, yes in codes.items())
+    said = ", ".join(f"{code} = {'ja' if yes else 'nei'}" for code, yes in codes.items())
+    return said if not all(codes.values()) else f"{said}, anything else = nei"
 
 
 def event_names(events: Sequence[Event]) -> dict[str, str]:
@@ -307,6 +308,7 @@ def plan_columns(
     sample: Sequence[Sequence[str]],
     events: Sequence[Event],
     overrides: dict[str, str] | None = None,
+    yes_values: Sequence[str] | None = None,
 ) -> ColumnPlan:
     """Decide what each column is from its header and, where headers are ambiguous, its values.
 
@@ -322,6 +324,13 @@ def plan_columns(
     _drop_buyer_columns(columns)
     _email_by_values(columns)
     _event_columns(columns)
+    if yes_values:  # --yes-values: these answers are yes in every yes/no column, the rest no
+        for index, slug in columns.unread:  # a column naming an event is read so too
+            columns.flags.append((index, slug))
+            columns.claim(index)
+        columns.unread.clear()
+        yes = {value.strip().casefold(): True for value in yes_values if value.strip()}
+        columns.codes = {index: dict(yes) for index, _ in columns.flags}
     status = next(
         (i for i, name in enumerate(columns.folded) if i not in columns.taken and name in STATUS_HEADERS),
         None,

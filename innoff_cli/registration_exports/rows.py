@@ -159,7 +159,9 @@ def _totals(cells: list[str]) -> bool:
 # UTF-8 read as Windows-1252 (Ã¸ for ø), or Mac Roman read so (¿ ¾ Œ between
 # letters): a name no one types.
 _GARBLED = re.compile(r"Ã[\u0080-\u00bf]|(?<=\w)[¿¾Œ®¯](?=\w)")
-GARBLED = "names that look garbled (the wrong encoding?), pass --encoding (utf-8, cp1252, mac-roman)"
+GARBLED = (
+    "names that look garbled (the wrong encoding?), pass --encoding (utf-8, cp1252, mac-roman)"
+)
 
 
 # Why a row whose answers say no to every event registers nobody.
@@ -436,7 +438,11 @@ class RowReader:
         chosen = listed or ([] if self.default_flag else [self.default_event])
         for index, slug in plan.event_flags:
             codes = plan.codes.get(index)
-            value = codes.get(cells[index].strip(), False) if codes else yes_or_no(cells[index])
+            value = (
+                codes.get(cells[index].strip().casefold(), False)
+                if codes
+                else yes_or_no(cells[index])
+            )
             if value and slug not in chosen:
                 chosen.append(slug)
             elif value is None:
