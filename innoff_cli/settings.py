@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,7 +227,7 @@ def send_defaults(values: dict[str, str | int]) -> dict[str, str | int]:
     return {SEND_PARAMETERS[key]: value for key, value in values.items() if key in SEND_PARAMETERS}
 
 
-def first(environ, values: dict[str, str | int], key: str) -> str | None:
+def first(environ: Mapping[str, str], values: dict[str, str | int], key: str) -> str | None:
     """A setting that has no option: its environment variable, else the file."""
     variable = SETTINGS[key].variable
     given = environ.get(variable) if variable else None
