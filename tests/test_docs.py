@@ -66,3 +66,13 @@ def test_help_shows_defaults_written_in_brackets():
     # Rich reads "[default: ...]" as markup and would swallow it.
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert "[default: innoff.db in the user's app directory]" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [(), *sorted({c[:1] for c in COMMANDS}), *COMMANDS], ids=" ".join
+)
+def test_help_names_values_in_words_not_python_types(command):
+    """No `<bool>` on a flag, no `<str>` or `<list[str]>` on a value (Typer's own labels)."""
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert not re.search(r"<(bool|str|int|path|list\[[^\]]*\])>", result.stdout), result.stdout

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from innoff_cli import __version__
 from innoff_cli.errors import InnoffError, Interrupted
@@ -14,6 +14,32 @@ from innoff_cli.terminal import visible
 APP_NAME = "innoff"
 # Set by the signal handlers of `cli.main` when the run is interrupted.
 stopped_by_signal = False
+
+
+# Help that people can read: Typer 0.29 labels every option with its Python type
+# (`<bool>` on a flag, `<str>`, `<list[str]>`); a flag needs no label, and a value
+# is named the way Click names it (TEXT, PATH), unless the option names it itself.
+_TYPE_WORDS = {"str": "TEXT", "path": "PATH", "int": "INTEGER", "float": "NUMBER"}
+
+
+def _readable_type(option: TyperOption | TyperArgument, ctx) -> str | None:
+    if getattr(option, "is_flag", False) or getattr(option, "count", False):
+        return None
+    if option.metavar is not None:
+        # An argument's own name column already shows its metavar.
+        return None if isinstance(option, TyperArgument) else option.metavar
+    label = option.display_type(ctx) or ""  # Typer's own: '<str>', '<list[Path]>', '<a|b>'
+
+    inner = label[1:-1] if label.startswith("<") and label.endswith(">") else label
+    if inner.startswith("list[") and inner.endswith("]"):  # repeatable: one value each time
+        inner = inner[5:-1]
+    if "|" in inner:  # choices stay choices
+        return inner
+    return _TYPE_WORDS.get(inner, inner.upper() or None)
+
+
+TyperOption.display_type_rich = _readable_type  # type: ignore[method-assign]
+TyperArgument.display_type_rich = _readable_type  # type: ignore[method-assign]
 
 
 # The command groups, in the order --help lists them: name -> (module, Typer app).
