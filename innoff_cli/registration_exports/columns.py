@@ -105,16 +105,14 @@ def _header_rows(seen: list[tuple[int, list[str]]], index: int) -> tuple[int, in
     question row over its sub-field row, Qualtrics' codes over its texts), at most
     three in all."""
     first = last = index
-    while first > 0 and last - first < 2 and _continues(seen[first - 1], seen[first], seen):
+    while first > 0 and last - first < 2 and _continues(seen[first - 1], seen[first]):
         first -= 1
-    while (
-        last + 1 < len(seen) and last - first < 2 and _continues(seen[last + 1], seen[last], seen)
-    ):
+    while last + 1 < len(seen) and last - first < 2 and _continues(seen[last + 1], seen[last]):
         last += 1
     return first, last
 
 
-def _continues(row: tuple[int, list[str]], header: tuple[int, list[str]], seen) -> bool:
+def _continues(row: tuple[int, list[str]], header: tuple[int, list[str]]) -> bool:
     """Whether `row`, next to the header row, is more of the header: on the line
     next to it, no address and no number-only cell in it (no person's row), at least
     two cells, and it names columns itself or fills cells the header leaves empty."""
@@ -331,14 +329,8 @@ def plan_columns(
         columns.unread.clear()
         yes = {value.strip().casefold(): True for value in yes_values if value.strip()}
         columns.codes = {index: dict(yes) for index, _ in columns.flags}
-    status = next(
-        (i for i, name in enumerate(columns.folded) if i not in columns.taken and name in STATUS_HEADERS),
-        None,
-    )  # fmt: skip
-    finished = next(
-        (i for i, name in enumerate(columns.folded) if i not in columns.taken and name in FINISHED_HEADERS),
-        None,
-    )  # fmt: skip
+    status = columns.first_free(STATUS_HEADERS)
+    finished = columns.first_free(FINISHED_HEADERS)
     month_first, zone = _date_reading(columns)
     return ColumnPlan(
         header=columns.header,
@@ -371,6 +363,12 @@ class _Columns:
 
     def __post_init__(self) -> None:
         self.folded = [normalise_name(cell) for cell in self.header]
+
+    def first_free(self, names: Sequence[str]) -> int | None:
+        """The first column not yet taken whose header is one of `names` (folded)."""
+        return next(
+            (i for i, name in enumerate(self.folded) if i not in self.taken and name in names), None
+        )
 
     def values(self, index: int) -> list[str]:
         """The column's non-empty values in the sample rows."""

@@ -164,6 +164,9 @@ GARBLED = (
 )
 
 
+# What a status column says of a person who is not coming or not admitted.
+NOT_COMING_KIND = "not coming"
+
 # Why a row whose answers say no to every event registers nobody.
 NO_EVENT = "answered no to every event"
 
@@ -198,7 +201,7 @@ class RowReader:
         self.event_cells = operator.itemgetter(*event_indexes) if event_indexes else None
         self.event_cache: dict[str | tuple[str, ...], int] = {}
         self.default_events = self.bits[default_event]
-        self.status_cache: dict[str, bool] = {}
+        self.status_cache: dict[str, str] = {}
         self.stopped: list[tuple[int, str]] = []  # (line, title) where a later block began
         for index, slug in plan.unread_events:
             self.warnings.add(
@@ -302,12 +305,10 @@ class RowReader:
                         reject(rejected)
                     continue
                 key = address.casefold()
-            if status is not None and self._cancelled(padded[status]):
+            if status is not None and (kind := self._status_kind(padded[status])):
                 said = f"{self.plan.header[status]}: {padded[status].strip()}"
-                if normalise_name(padded[status]) in NOT_ANSWERS:
-                    reject(Rejected(line, tuple(cells), f"not an answer ({said})"))
-                else:
-                    reject(Rejected(line, tuple(cells), f"not coming ({said})", said))
+                counted = said if kind == NOT_COMING_KIND else ""  # no answer is no one coming
+                reject(Rejected(line, tuple(cells), f"{kind} ({said})", counted))
                 continue
             if (
                 finished is not None
@@ -394,12 +395,17 @@ class RowReader:
                     return address
         return None
 
-    def _cancelled(self, value: str) -> bool:
-        """Whether a status cell says the person is not coming or not admitted (per value)."""
+    def _status_kind(self, value: str) -> str:
+        """What a status cell says of the row, per value: 'not coming' (or not
+        admitted), 'not an answer' (a survey's test run, spam), or '' (it stands)."""
         found = self.status_cache.get(value)
         if found is None:
             folded = normalise_name(value)
-            found = self.status_cache[value] = folded in NOT_COMING or folded in NOT_ANSWERS
+            found = self.status_cache[value] = (
+                NOT_COMING_KIND if folded in NOT_COMING
+                else "not an answer" if folded in NOT_ANSWERS
+                else ""
+            )  # fmt: skip
         return found
 
     def _tidy_name(self, line: int, name: str) -> str:
