@@ -81,11 +81,11 @@ def ascii_address(address: str) -> str | None:
     Not the standard library's "idna" codec: that is IDNA 2003, which maps
     'straße.no' to 'strasse.no', another domain.
     """
+    if address.isascii():  # the usual address: nothing to convert
+        return address
     local, _, domain = address.rpartition("@")
     if not local.isascii():
         return None
-    if domain.isascii():
-        return address
     import idna
 
     try:

@@ -450,7 +450,6 @@ def _remove_dead_scratch(directory: Path) -> list[str]:
     A run is gone when no process has its number (POSIX), or, where that cannot
     be asked safely (Windows: signal 0 there is CTRL_C_EVENT), after a day.
     """
-    import re
     import shutil
     import time
 

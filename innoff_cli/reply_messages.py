@@ -126,9 +126,12 @@ def read_message(data: bytes) -> ReadMessage:
     return read
 
 
+_ANGLED_ID = re.compile(r"<([^<>\s]+)>")  # '<id@host>' in a Message-ID header
+
+
 def message_id_of(message: Message, data: bytes) -> str:
     raw = message.get("Message-ID") or message.get("Message-Id") or ""
-    found = re.search(r"<([^<>\s]+)>", str(raw))
+    found = _ANGLED_ID.search(str(raw))
     if found:
         return found[1]
     if str(raw).strip():
@@ -137,7 +140,7 @@ def message_id_of(message: Message, data: bytes) -> str:
 
 
 def _original_id(message: Message) -> str:
-    found = re.search(r"<([^<>\s]+)>", str(message.get("X-Microsoft-Original-Message-ID") or ""))
+    found = _ANGLED_ID.search(str(message.get("X-Microsoft-Original-Message-ID") or ""))
     return found[1] if found else ""
 
 

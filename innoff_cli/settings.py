@@ -211,7 +211,7 @@ def save(path: Path, values: dict[str, str | int]) -> None:
     from innoff_cli import files
 
     text = render(values)
-    assert tomllib.loads(text) is not None  # what we write, we can read
+    tomllib.loads(text)  # what we write, we can read: a bug here raises before any write
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:

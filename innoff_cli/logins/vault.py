@@ -38,23 +38,22 @@ class FileVault:
     def get(self, name: str) -> str | None:
         return self._read().get(name)
 
-    def put(self, name: str, secret: str) -> None:
+    def _write(self, secrets: dict[str, str]) -> None:
         from innoff_cli import files
 
-        secrets = {**self._read(), name: secret}
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with files.written_whole(self.path) as stream:
             json.dump(secrets, stream)
+
+    def put(self, name: str, secret: str) -> None:
+        self._write({**self._read(), name: secret})
 
     def forget(self, name: str) -> bool:
         secrets = self._read()
         if secrets.pop(name, None) is None:
             return False
         if secrets:
-            from innoff_cli import files
-
-            with files.written_whole(self.path) as stream:
-                json.dump(secrets, stream)
+            self._write(secrets)
         else:
             self.path.unlink()
         return True
