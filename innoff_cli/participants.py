@@ -120,6 +120,8 @@ def import_file(
 
 
 def _size(path: Path) -> int:
+    if path.is_dir():
+        raise InnoffError(f"{path} is a folder - name the export file in it")
     if not path.is_file():
         raise InnoffError(f"no such file: {path} - check the path")
     size = path.stat().st_size

@@ -1,4 +1,4 @@
-"""Registrations from Excel workbooks, written here with openpyxl (not the reader
+"""Registrations from Excel workbooks, written here with openpyxl, XlsxWriter and xlwt (not the reader
 innoff uses): merged title cells, Excel dates in both epochs, phones typed as
 numbers, a pivot sheet first, hidden rows; and a CSV and the workbook saved
 from the same rows import to the same participants."""
@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from datetime import datetime
 
 import openpyxl
 import pytest
+import xlsxwriter
+import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
@@ -98,12 +101,15 @@ def test_the_sheet_can_be_named_and_a_wrong_name_lists_them(run, tmp_path):
         (b"PK\x03\x04" + b"\x00" * 100, (), "is not a workbook innoff can read"),
         (None, ("--encoding", "utf-8"), "is a workbook: --encoding and --delimiter are for CSV files"),
         (b"Navn;E-post\nA;a@b.no\n", ("--sheet", "Ark1"), "is not a workbook: --sheet is for .xlsx files"),
+        (b"", (), "is a folder - name the export file in it"),
     ],
-    ids=["pdf", "ole2", "zip", "encoding", "sheet-on-csv"],
+    ids=["pdf", "ole2", "zip", "encoding", "sheet-on-csv", "folder"],
 )  # fmt: skip
 def test_files_that_are_not_what_they_seem_are_one_line(run, tmp_path, content, args, message):
     path = tmp_path / "eksport.xlsx"
-    if content is None:
+    if content == b"":
+        path.mkdir()
+    elif content is None:
         municipality_workbook(path)
     else:
         path.write_bytes(content)
@@ -111,6 +117,117 @@ def test_files_that_are_not_what_they_seem_are_one_line(run, tmp_path, content, 
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_sheet_damaged_part_way_is_one_line_and_imports_nobody(run, tmp_path):
+    """The streaming reader meets the damage after the header and the first rows
+    are read: the import stops with one line and writes nothing."""
+    whole = tmp_path / "whole.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Navn", "E-post"])
+    for number in range(3000):
+        book.active.append([f"Person {number}", f"p{number}@example.no"])
+    book.save(whole)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(whole) as old, zipfile.ZipFile(damaged, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) * 2 // 3] + b"<c><<"
+            new.writestr(item, data)
+    result = run("registrations", "import", str(damaged))
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr.count("\n") == 1 and "is not a workbook innoff can read" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert people(run) == []
+
+
+def test_an_xls_from_an_older_excel_imports_as_typed(run, tmp_path):
+    """.xls (BIFF8, written here by xlwt) is read by python-calamine."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Påmeldte")
+    when = xlwt.easyxf(num_format_str="dd.mm.yyyy hh:mm")
+    for column, title in enumerate(HEADER):
+        sheet.write(0, column, title)
+    for number, row in enumerate(ROWS, 1):
+        for column, value in enumerate(row):
+            if value is not None:
+                sheet.write(
+                    number, column, value, when if column == 0 else xlwt.Style.default_style
+                )
+    book.save(str(tmp_path / "påmeldte.xls"))
+    report = import_json(run, tmp_path / "påmeldte.xls")
+    assert report["encoding"] == "Excel 97-2003 workbook" and report["rejected"] == 0
+    assert people(run) == sorted(EXPECTED, key=lambda p: p["name"])
+
+
+def test_an_opendocument_sheet_imports_as_typed(run, tmp_path):
+    """.ods (LibreOffice, Google Sheets), written here to the OpenDocument schema by
+    hand: a date-time cell, a phone as a float, a repeated empty column."""
+
+    def cell(value):
+        if isinstance(value, datetime):
+            return (
+                f'<table:table-cell office:value-type="date" office:date-value='
+                f'"{value.isoformat()}"><text:p>{value:%d.%m.%Y %H:%M}</text:p></table:table-cell>'
+            )
+        if isinstance(value, int):
+            return (
+                f'<table:table-cell office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>"
+            )
+        if value is None:
+            return '<table:table-cell table:number-columns-repeated="1"/>'
+        return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+    rows = "".join(
+        "<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>"
+        for row in [HEADER, *ROWS]
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content'
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Påmeldte">'
+        f"{rows}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest'
+        ' xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+        '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry'
+        ' manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    path = tmp_path / "påmeldte.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
+        )
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+    report = import_json(run, path)
+    assert report["rejected"] == 0, report
+    assert people(run) == sorted(EXPECTED, key=lambda p: p["name"])
+
+
+def test_an_excel_workbook_with_shared_strings_imports_as_typed(run, tmp_path):
+    """XlsxWriter writes as Excel does: every text in the shared strings, dates as
+    numbers in a date style."""
+    path = tmp_path / "påmeldte.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Påmeldte")
+    when = book.add_format({"num_format": "dd.mm.yyyy hh:mm"})
+    sheet.write_row(0, 0, HEADER)
+    for number, row in enumerate(ROWS, 1):
+        for column, value in enumerate(row):
+            if isinstance(value, datetime):
+                sheet.write_datetime(number, column, value, when)
+            elif value is not None:
+                sheet.write(number, column, value)
+    book.close()
+    import_json(run, path)
+    assert people(run) == sorted(EXPECTED, key=lambda p: p["name"])
 
 
 CELLS = st.text(

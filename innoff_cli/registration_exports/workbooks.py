@@ -1,10 +1,11 @@
 """Excel workbooks (and OpenDocument sheets) -> the same numbered rows of text a
 CSV gives, so one header search, column plan and row reader serve both.
 
-Read by python-calamine (Rust): 100,000 rows in about 1 s where openpyxl's
-read-only mode takes about 20 s (tests/bench/import_speed.py --shape xlsx
-measures it). Cells keep what their type says: a date cell becomes an ISO time
-(calamine applies the workbook's 1900 or 1904 epoch), a whole number keeps its
+.xlsx and .xlsm, what nearly every system exports, are streamed by innoff's own
+reader (xlsx.py: flat memory at any size). .xls, .xlsb and .ods are read by
+python-calamine (Rust), which loads the whole sheet; those come from older or
+rarer tools and are small. Both give the same values: a date cell becomes an
+ISO time (in the workbook's 1900 or 1904 epoch), a whole number keeps its
 digits (a phone number typed as a number is not '90000000.0'), a merged title
 is one cell over empty ones, as a title row in a CSV is.
 """
@@ -12,11 +13,13 @@ is one cell over empty ones, as a title row in a CSV is.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import BinaryIO
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.registration_exports import xlsx
 
 # How a file starts: the formats this module reads, and some it must name.
 ZIP, OLE2 = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -60,6 +63,9 @@ def open_workbook(stream: BinaryIO, name: str, sheet: str | None):
     for chunk in iter(lambda: stream.read(1 << 20), b""):
         digest.update(chunk)
     stream.seek(0)
+    if _is_office_open_xml(stream):
+        return (digest.hexdigest(), *_open_xlsx(stream, name, sheet))
+    stream.seek(0)
     calamine = _calamine()
     try:
         workbook = calamine.CalamineWorkbook.from_filelike(stream)
@@ -76,6 +82,77 @@ def open_workbook(stream: BinaryIO, name: str, sheet: str | None):
     return digest.hexdigest(), chosen.name, _rows(chosen)
 
 
+def _is_office_open_xml(stream: BinaryIO) -> bool:
+    """Whether a file is a zip that holds a workbook as XML (.xlsx, .xlsm), not
+    as binary records (.xlsb) or OpenDocument (.ods)."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    finally:
+        stream.seek(0)
+    return "[Content_Types].xml" in names and not any(
+        n.endswith(".bin") for n in names if n.startswith("xl/workbook")
+    )
+
+
+def _open_xlsx(stream: BinaryIO, name: str, wanted: str | None):
+    """(the chosen sheet's name, its numbered rows of text) of an .xlsx or .xlsm."""
+    try:
+        workbook = xlsx.Workbook(stream)
+    except xlsx.WorkbookDamage as error:
+        raise _unreadable(name, error) from None
+    names = [sheet.name for sheet in workbook.sheets]
+    if wanted is not None:
+        chosen = next((s for s in workbook.sheets if s.name == wanted), None)
+        if chosen is None:
+            raise _no_such_sheet(name, wanted, names)
+        if not chosen.worksheet:
+            raise InnoffError(f"{name}: '{wanted}' is a chart, not a sheet of rows - {SAVE_AS}")
+    else:
+        candidates = [s for s in workbook.sheets if s.worksheet and s.visible] or [
+            s for s in workbook.sheets if s.worksheet
+        ]
+        if not candidates:
+            raise InnoffError(f"{name} has no sheets - {SAVE_AS}")
+        # A pivot or a notes sheet may come first: the list is the first sheet with
+        # an address in its first rows. Each search reads only those rows.
+        searched = candidates if len(candidates) > 1 else []
+        chosen = next(
+            (s for s in searched if _has_addresses(_xlsx_rows(workbook, s, name))),
+            candidates[0],
+        )
+    return chosen.name, _xlsx_rows(workbook, chosen, name)
+
+
+def _xlsx_rows(workbook, sheet, name: str) -> Iterator[tuple[int, list[str]]]:
+    try:
+        for number, row in workbook.rows(sheet):
+            yield number, [cell_text(cell) for cell in row]
+    except xlsx.WorkbookDamage as error:
+        raise _unreadable(name, error) from None
+
+
+def _has_addresses(rows: Iterator[tuple[int, list[str]]]) -> bool:
+    """Whether a sheet's first rows hold an e-mail address (a participant list,
+    not a pivot or a notes sheet)."""
+    for _, (_, cells) in zip(range(SEARCH_ROWS), rows):
+        if any("@" in cell for cell in cells):
+            return True
+    return False
+
+
+def _unreadable(name: str, error: Exception) -> InnoffError:
+    return InnoffError(f"{name} is not a workbook innoff can read ({error}) - {SAVE_AS}")
+
+
+def _no_such_sheet(name: str, wanted: str, names: list[str]) -> InnoffError:
+    return InnoffError(
+        f"{name} has no sheet '{wanted}' - its sheets are {', '.join(map(repr, names))}"
+    )
+
+
 def _choose_sheet(workbook, name: str, wanted: str | None):
     """`wanted`, else the first visible worksheet with an e-mail address in its first
     rows (a pivot or a notes sheet may come first), else the first worksheet.
@@ -84,9 +161,7 @@ def _choose_sheet(workbook, name: str, wanted: str | None):
     names = workbook.sheet_names
     if wanted is not None:
         if wanted not in names:
-            raise InnoffError(
-                f"{name} has no sheet '{wanted}' - its sheets are {', '.join(map(repr, names))}"
-            )
+            raise _no_such_sheet(name, wanted, names)
         return workbook.get_sheet_by_name(wanted)
     sheets = [
         meta.name
@@ -100,18 +175,19 @@ def _choose_sheet(workbook, name: str, wanted: str | None):
         return workbook.get_sheet_by_name(sheets[0])
     for sheet_name in sheets:
         sheet = workbook.get_sheet_by_name(sheet_name)
-        for _, (_, cells) in zip(range(SEARCH_ROWS), _rows(sheet)):
-            if any("@" in cell for cell in cells):
-                return sheet
+        if _has_addresses(_rows(sheet)):
+            return sheet
         del sheet  # let it go before the next one is loaded
     return workbook.get_sheet_by_name(sheets[0])
 
 
 def _rows(sheet) -> Iterator[tuple[int, list[str]]]:
-    """(the row's number in Excel, its cells as text)."""
-    first = sheet.start[0] + 1 if sheet.start else 1
-    for number, row in enumerate(sheet.iter_rows(), first):
-        yield number, [cell_text(cell) for cell in row]
+    """(the row's number in Excel, its cells as text). calamine's rows start at the
+    sheet's first row but at its first used column, so the columns before it are
+    put back (the streaming reader gives them as they are in the sheet)."""
+    before = [""] * (sheet.start[1] if sheet.start else 0)
+    for number, row in enumerate(sheet.iter_rows(), 1):
+        yield number, before + [cell_text(cell) for cell in row]
 
 
 def cell_text(cell) -> str:
