@@ -302,6 +302,23 @@ def test_qualtrics_three_header_rows_a_preview_spam_and_an_unfinished_answer(run
     ]  # fmt: skip
 
 
+PARTIAL_ANSWERS = """\
+Respondent ID,Response Status,Navn,E-postadresse
+118,Completed,Kari Nordmann,kari@bergen.kommune.example
+119,Partial,Halv Ferdig,halv@x.example
+120,Ufullstendig,Også Halv,ogsa@x.example
+"""
+
+
+def test_answers_a_status_column_calls_partial_are_reported_not_registered(run, tmp_path):
+    report = imported(run, write(tmp_path, "partial.csv", PARTIAL_ANSWERS))
+    assert report["rejected_lines"] == [
+        "line 3: an answer left unfinished (Response Status: Partial)",
+        "line 4: an answer left unfinished (Response Status: Ufullstendig)",
+    ]
+    assert [p["email"] for p in people(run)] == ["kari@bergen.kommune.example"]
+
+
 MUNICIPALITY_SHEET = """\
 Påmeldte fra Bodø kommune til INNOFF-studio;;;
 ;;;

@@ -29,6 +29,7 @@ from innoff_cli.registration_exports.vocabulary import (
     NOT_COMING,
     PLACEHOLDERS,
     TOTALS,
+    UNFINISHED,
     yes_or_no,
 )
 
@@ -397,13 +398,15 @@ class RowReader:
 
     def _status_kind(self, value: str) -> str:
         """What a status cell says of the row, per value: 'not coming' (or not
-        admitted), 'not an answer' (a survey's test run, spam), or '' (it stands)."""
+        admitted), 'not an answer' (a survey's test run, spam), 'an answer left
+        unfinished', or '' (it stands)."""
         found = self.status_cache.get(value)
         if found is None:
             folded = normalise_name(value)
             found = self.status_cache[value] = (
                 NOT_COMING_KIND if folded in NOT_COMING
                 else "not an answer" if folded in NOT_ANSWERS
+                else "an answer left unfinished" if folded in UNFINISHED
                 else ""
             )  # fmt: skip
         return found

@@ -91,7 +91,8 @@ NO = {"", "nei", "n", "no", "0", "false", "usant", "deltarikke", "kommerikke", "
 # values that say the person is not coming or not admitted.
 STATUS_HEADERS = ("status", "responsetype", "pameldingsstatus", "deltakerstatus", "attendeestatus",
                   "registrationstatus", "orderstatus", "billettstatus", "ticketstatus",
-                  "approvalstatus", "godkjenningsstatus", "approval", "godkjenning")  # fmt: skip
+                  "approvalstatus", "godkjenningsstatus", "approval", "godkjenning",
+                  "responsestatus", "svarstatus", "completionstatus")  # fmt: skip
 NOT_COMING = {
     "avmeldt", "avbestilt", "kansellert", "annullert", "trukket", "trukketseg", "avlyst",
     "cancelled", "canceled", "refunded", "notattending", "deleted", "declined", "withdrawn",
@@ -105,6 +106,11 @@ NOT_COMING = {
 # Status values that say a row is no one's answer at all: the organiser's own
 # test run of a survey (Qualtrics' "Survey Preview", "Survey Test") or spam.
 NOT_ANSWERS = {"surveypreview", "surveytest", "spam", "preview", "testresponse", "testsvar"}
+# Status values of an answer left half-way, where a survey tool exports those
+# with the rest (SurveyMonkey's "Partial" responses, Forms' "Incomplete").
+UNFINISHED = {"partial", "partialresponse", "partiallycompleted", "incomplete", "inprogress",
+              "started", "ufullstendig", "delvis", "delvisbesvart", "ikkefullfort",
+              "pabegynt", "ikkeferdig"}  # fmt: skip
 # A column that says whether the answer was finished (Qualtrics' "Finished":
 # False for one left half-way, which the export includes).
 FINISHED_HEADERS = ("finished", "fullfort", "ferdig", "completed", "complete")
