@@ -129,7 +129,8 @@ def _open_xlsx(stream: BinaryIO, name: str, wanted: str | None):
 def _xlsx_rows(workbook, sheet, name: str) -> Iterator[tuple[int, list[str]]]:
     try:
         for number, row in workbook.rows(sheet):
-            yield number, [cell_text(cell) for cell in row]
+            # Most cells are text already: no call for those (a million a big sheet).
+            yield number, [cell if type(cell) is str else cell_text(cell) for cell in row]
     except xlsx.WorkbookDamage as error:
         raise _unreadable(name, error) from None
 
