@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from innoff_cli import mailboxes, reply_messages, store
+from innoff_cli import clock, mailboxes, reply_messages, store
 from innoff_cli.addresses import matching_keys
 from innoff_cli.errors import InnoffError
 from innoff_cli.reply_messages import PARTSTATS, Answer, NotMail, ReadMessage
@@ -70,7 +70,7 @@ def read_replies(
     password: Callable[[str], str] | None = None,
     imap_auth: str | None = None,
     imap_token: Callable[[], str] | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
     on_wait: store.OnWait = None,
 ) -> ReplyReport:
     report = ReplyReport(sources=[_label(s) for s in sources], dry_run=dry_run)

@@ -45,7 +45,9 @@ def agenda_show(
 def _clock(value: str | None) -> datetime:
     """Now, or the moment given with --now so 'what is on' can be tested."""
     if value is None:
-        return datetime.now(UTC)
+        from innoff_cli import clock
+
+        return clock.now()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

@@ -1,6 +1,5 @@
 """`innoff export ics`: calendar files and invites."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -50,10 +49,10 @@ def export_ics(
     ] = False,
 ) -> None:
     """Export calendar files: the public calendar, or invites that calendars accept and update."""
-    from innoff_cli import calendars, programme
+    from innoff_cli import calendars, clock, programme
 
     reminder = programme.parse_alarm(alarm)
-    now = datetime.now(UTC)
+    now = clock.now()
     if invites is not None:
         report = calendars.write_invites(
             database_path(ctx), invites, event=event, organizer=organizer, alarm=reminder,

@@ -1,7 +1,6 @@
 """`innoff registrations ...`: import exports and manage participants."""
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
@@ -94,7 +93,7 @@ def registrations_import(
     ] = "table",
 ) -> None:
     """Import registration exports (CSV or Excel, from any form system); nothing is lost or half-written."""
-    from innoff_cli import participants
+    from innoff_cli import clock, participants
     from innoff_cli.output import registrations as output
 
     if rejects and len(files) > 1:
@@ -114,7 +113,7 @@ def registrations_import(
                 replace=replace,
                 dry_run=dry_run,
                 rejects=rejects,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 progress=progress,
                 on_wait=say_waiting,
             )
