@@ -18,7 +18,7 @@ from email.errors import MessageError
 from email.utils import make_msgid
 from pathlib import Path
 
-from innoff_cli import imip, invite_plans, itip, store
+from innoff_cli import clock, ical, imip, invite_plans, itip, store
 from innoff_cli.addresses import ascii_address
 from innoff_cli.errors import InnoffError, Interrupted, OptionError
 from innoff_cli.terminal import shown
@@ -182,7 +182,7 @@ def deliver(
     sender: str | None = None,
     rate: int = 30,
     alarm: timedelta | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock.now,
     progress: Callable[[], None] | None = None,
     pace: Pace | None = None,
     record: bool = True,
@@ -324,7 +324,12 @@ def _iso(moment: datetime) -> str:
 
 
 def sender_of(outgoing: Outgoing, sender: str | None) -> tuple[str, str]:
-    """(From header, envelope address): `sender` ("Name <address>") or the organiser.
+    """(From header, envelope address): `sender` ("Name <address>") or the organiser."""
+    return sender_from(outgoing.plan.organizer, sender)
+
+
+def sender_from(organizer: ical.Organizer, sender: str | None) -> tuple[str, str]:
+    """(From header, envelope address): `sender` ("Name <address>") or `organizer`.
 
     The envelope sender is the From address, as CalConnect advises, so bounces
     and calendar replies reach the same mailbox.
@@ -334,8 +339,9 @@ def sender_of(outgoing: Outgoing, sender: str | None) -> tuple[str, str]:
     from innoff_cli.addresses import check_email
 
     if sender is None:
-        who = outgoing.plan.organizer
-        return (f"{who.name} <{who.email}>" if who.name else who.email), who.email
+        return (
+            f"{organizer.name} <{organizer.email}>" if organizer.name else organizer.email
+        ), organizer.email
     address = parseaddr(sender)[1] if sender.isprintable() else ""
     if not address or check_email(address)[0] is None:
         raise InnoffError(f"bad --from '{shown(sender, 80)}' - write it as \"Name <address>\"")
@@ -351,6 +357,7 @@ def status(db_path: Path, *, event: str | None = None) -> list[dict]:
         rows = {(r["email"], r["uid"]): r for r in store.outbox.newest_per_person(conn, slugs)}
         names = {email: name for email, _, name, _ in store.registrations.invitees(conn, slugs)}
         answers = store.replies.answers_of(conn, slugs)
+        mailed = store.mailings.per_person(conn, slugs)
     finally:
         conn.close()
     pending = {(m.email, m.uid): m for m in outgoing.messages}
@@ -386,6 +393,8 @@ def status(db_path: Path, *, event: str | None = None) -> list[dict]:
                 "counter": f"{counter['start']} - {counter['end']} {counter['tzid']}".strip()
                 if counter
                 else None,
+                # Plain mail besides the invites: reminders ('1d@<start>'), follow-ups.
+                "mailings": mailed.get((key[0], row["event"] if row else need.event), []),
             }
         )
     return out

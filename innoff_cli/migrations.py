@@ -346,6 +346,35 @@ def m010_outbox_server_message_id(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN server_message_id TEXT")
 
 
+def m011_create_mailings(db: Database) -> None:
+    # Plain mail (not iTIP) sent once per person, event and occasion: a reminder
+    # `--before 1d` (occasion '1d'), later a follow-up. Queued with its
+    # Message-ID before it is sent, then sent or failed, as the outbox's rows;
+    # the UNIQUE key is what makes a second run send nothing twice. Erasing a
+    # person deletes their rows (no foreign key: a sent mail outlives a new
+    # import of the same address, which must not get it again).
+    db.execute(
+        """
+        CREATE TABLE mailings (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('reminder', 'followup')),
+            occasion TEXT NOT NULL,
+            event TEXT NOT NULL,
+            email TEXT NOT NULL,
+            address TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            message_id TEXT NOT NULL UNIQUE,
+            queued_utc TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed')),
+            via TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            done_utc TEXT,
+            UNIQUE (kind, occasion, event, email)
+        )
+        """
+    )
+
+
 MIGRATIONS = [
     m001_create_programme,
     m002_create_registrations,
@@ -357,6 +386,7 @@ MIGRATIONS = [
     m008_participants_keyed_by_email,
     m009_event_cancelled,
     m010_outbox_server_message_id,
+    m011_create_mailings,
 ]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 

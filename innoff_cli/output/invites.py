@@ -141,6 +141,15 @@ INVITE_STATUS_COLUMNS = [
             + (f"; proposes {r['counter']}" if r["counter"] else "")
         ),
     ),
+    Column(
+        "mailings",
+        "Reminders",
+        lambda r: ", ".join(
+            f"{m['occasion'].partition('@')[0]} {m['state']}"
+            for m in r["mailings"]
+            if m["kind"] == "reminder"
+        ),
+    ),  # fmt: skip
 ]
 
 

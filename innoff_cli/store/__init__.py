@@ -360,6 +360,7 @@ def forget_old_pages(conn: sqlite3.Connection) -> None:
 from innoff_cli.store import (  # noqa: E402
     calendar_feed,
     imports,
+    mailings,
     outbox,
     programme,
     registrations,
@@ -367,7 +368,7 @@ from innoff_cli.store import (  # noqa: E402
 )
 
 __all__ = [
-    "calendar_feed", "imports", "outbox", "programme", "registrations", "replies",
+    "calendar_feed", "imports", "mailings", "outbox", "programme", "registrations", "replies",
     "BUSY_TIMEOUT_SECONDS", "PAGE_SIZE", "OnWait", "open_db", "connect", "writing",
     "database_error", "dicts", "upsert", "count_change", "change_count", "forget_old_pages",
 ]  # fmt: skip

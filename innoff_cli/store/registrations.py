@@ -6,7 +6,15 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 
-from innoff_cli.store import OnWait, count_change, forget_old_pages, outbox, replies, writing
+from innoff_cli.store import (
+    OnWait,
+    count_change,
+    forget_old_pages,
+    mailings,
+    outbox,
+    replies,
+    writing,
+)
 
 
 def participants(
@@ -109,6 +117,7 @@ def erase_participant(
         if found:
             count_change(conn)
         pending = outbox.forget_person(conn, key)
+        mailings.forget_person(conn, key)
     forget_old_pages(conn)
     return found, pending
 

@@ -1,0 +1,107 @@
+"""`innoff reminders ...`: mail with the join link before an event starts."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from innoff_cli.cli.base import (
+    EventOption,
+    OrganizerOption,
+    config_file,
+    database_path,
+    say_waiting,
+)
+from innoff_cli.cli.invites import (
+    FromOption,
+    MaildirOption,
+    RateOption,
+    SmtpAuthOption,
+    SmtpHostOption,
+    SmtpPortOption,
+    SmtpSecurityOption,
+    SmtpUserOption,
+    ToOption,
+    _password,
+    _token,
+)
+from innoff_cli.errors import InnoffError, OptionError
+
+reminders_app = typer.Typer(no_args_is_help=True)
+
+
+@reminders_app.callback()
+def reminders_group(ctx: typer.Context) -> None:
+    """Remind people before an event starts, with the join link (run it every few minutes)."""
+    from innoff_cli import settings
+
+    # The mail settings of `innoff config` apply here as they do to `invites send`.
+    values = settings.load(config_file())
+    ctx.ensure_object(dict)["settings"] = values
+    ctx.default_map = {"send": settings.send_defaults(values)}
+
+
+@reminders_app.command("send")
+def reminders_send(
+    ctx: typer.Context,
+    before: Annotated[
+        str,
+        typer.Option(
+            "--before",
+            metavar="1d|2h|30m",
+            help="How long before the start; it goes out only within a window around that"
+            " moment (a twelfth of it either side, at least 10 minutes).",
+            show_default=False,
+        ),
+    ],
+    event: EventOption = None,
+    to: ToOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show who would get one; send and record nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    rate: RateOption = 30,
+    maildir: MaildirOption = None,
+    smtp_host: SmtpHostOption = None,
+    smtp_port: SmtpPortOption = None,
+    smtp_security: SmtpSecurityOption = "starttls",
+    smtp_user: SmtpUserOption = None,
+    smtp_auth: SmtpAuthOption = None,
+    sender: FromOption = None,
+    organizer: OrganizerOption = None,
+) -> None:
+    """Send the reminder to everyone registered who has not declined, once each."""  # fmt: skip
+    from innoff_cli import invites, reminders
+    from innoff_cli.output import reminders as output
+
+    try:
+        invites.check_security(smtp_host, smtp_security)
+        plan = reminders.plan(database_path(ctx), before, event=event, to=to, organizer=organizer)
+    except OptionError as error:
+        raise typer.BadParameter(str(error), param_hint=error.option) from None
+    for line in output.plan_summary(plan, dry_run):
+        typer.echo(line, err=True)
+    if not plan.mailings:
+        return
+    _, envelope = invites.sender_from(plan.organizer, sender)  # a bad --from is refused first
+    if dry_run and maildir is None:
+        typer.echo("Dry run: nothing was sent or recorded.", err=True)
+        return
+    transport, rate = invites.transport_for(
+        maildir, smtp_host, smtp_port, smtp_security, smtp_user,
+        lambda: _password("SMTP", "SMTP password"), rate, auth=smtp_auth,
+        token=_token(ctx, "smtp"), identity=envelope,
+    )  # fmt: skip
+    if not yes and not dry_run:
+        if not sys.stdin.isatty():
+            raise InnoffError("sending needs confirmation - pass --yes to send without asking")
+        typer.confirm(output.question(len(plan.mailings), maildir, smtp_host), abort=True, err=True)
+    from innoff_cli.output.invites import send_progress
+
+    with send_progress(len(plan.mailings)) as tick:
+        report = reminders.deliver(
+            database_path(ctx), plan, transport, sender=sender, rate=rate, progress=tick,
+            record=not dry_run, on_wait=say_waiting,
+        )  # fmt: skip
+    for line in output.send_report(report, dry_run):
+        typer.echo(line, err=True)
