@@ -375,6 +375,31 @@ def m011_create_mailings(db: Database) -> None:
     )
 
 
+def m012_create_attendance(db: Database) -> None:
+    # Who was there, per event, person and report (its sha256): importing the
+    # same report again writes the same rows; two reports of one event (two
+    # sessions, two platforms) add up. `registered` 0 is a walk-in. No foreign
+    # key: a walk-in is no participant; erasure deletes by address.
+    db.execute(
+        """
+        CREATE TABLE attendance (
+            event TEXT NOT NULL,
+            email TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            minutes REAL,                 -- NULL: the report's time could not be read
+            first_join_utc TEXT,
+            last_leave_utc TEXT,
+            attended INTEGER NOT NULL,    -- at least --min-minutes, or there with no time
+            registered INTEGER NOT NULL,  -- 0: a walk-in
+            source TEXT NOT NULL,         -- the report's file name
+            sha256 TEXT NOT NULL,
+            imported_utc TEXT NOT NULL,
+            PRIMARY KEY (event, email, sha256)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS = [
     m001_create_programme,
     m002_create_registrations,
@@ -387,6 +412,7 @@ MIGRATIONS = [
     m009_event_cancelled,
     m010_outbox_server_message_id,
     m011_create_mailings,
+    m012_create_attendance,
 ]
 MIGRATION_NAMES = [step.__name__ for step in MIGRATIONS]
 

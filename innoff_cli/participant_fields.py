@@ -68,6 +68,9 @@ FIELDS = (
             if answer.startswith(TO_CONFIRM) and event in p["events"]
         },
     ),  # fmt: skip
+    # The events they attended (an attendance report), with their minutes
+    # there (null when the report gave no time).
+    Field("attended", "Attended (minutes)", lambda p: p["attended"]),
 )
 # What `registrations export` writes, in this order (a file for spreadsheets and mail merges).
 EXPORT_FIELDS = (

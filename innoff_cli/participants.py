@@ -311,12 +311,18 @@ def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
 
 
 def list_participants(
-    db_path: Path, event: str | None = None, search: str | None = None, rsvp: str | None = None
+    db_path: Path,
+    event: str | None = None,
+    search: str | None = None,
+    rsvp: str | None = None,
+    attended: str | None = None,
 ) -> Iterator[dict]:
     """Participants in Norwegian alphabetical order, one at a time (SQLite sorts).
 
     `rsvp` (accepted, tentative, declined, delegated, none): only those whose
-    answer for `event`, or for any of their events, is that.
+    answer for `event`, or for any of their events, is that. `attended` (yes,
+    no): only those who attended `event` (or any of theirs), or who did not
+    attend it (or one of theirs: a no-show).
     """
     conn = store.connect(db_path)
     try:
@@ -333,6 +339,13 @@ def list_participants(
             if rsvp is not None:
                 answers = shown["rsvp"]
                 if not (answers.get(slug) == rsvp if slug else rsvp in answers.values()):
+                    continue
+            if attended is not None:
+                there = shown["attended"]
+                absent = [e for e in shown["events"] if e not in there]
+                if attended == "yes" and not (slug in there if slug else there):
+                    continue
+                if attended == "no" and not (slug not in there if slug else absent):
                     continue
             yield shown
     finally:
@@ -367,6 +380,7 @@ def stats(db_path: Path) -> dict[str, dict]:
     try:
         total, per_event, groups = store.registrations.counts(conn)
         answer_groups = store.replies.answer_counts(conn)
+        attendance = _attendance_stats(conn) if store.attendance.recorded(conn) else {}
     finally:
         conn.close()
     kinds: Counter[str] = Counter()
@@ -395,6 +409,39 @@ def stats(db_path: Path) -> dict[str, dict]:
         },
         "organisation kinds": {kind: kinds[kind] for kind in organisations.KINDS if kinds[kind]},
         "municipalities": dict(sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))),
+        **attendance,
+    }
+
+
+def _attendance_stats(conn) -> dict[str, dict]:
+    """Registered, attended and no-shows per event, per kind of organisation, and
+    per event and answer (who accepted but did not come); walk-ins per event."""
+    per_event: dict[str, Counter[str]] = {}
+    per_kind: dict[str, Counter[str]] = {}
+    per_answer: dict[str, Counter[str]] = {}
+    for event, organisation, answer, present, count in store.attendance.counts(conn):
+        kind = organisations.organisation_kind(organisation)
+        for table, key in ((per_event, event), (per_kind, kind),
+                           (per_answer, f"{event}: {answer_now(answer)}")):  # fmt: skip
+            counter = table.setdefault(key, Counter())
+            counter["registered"] += count
+            counter["attended"] += count if present else 0
+            counter["no-show"] += 0 if present else count
+    walk_ins = store.attendance.walk_in_counts(conn)
+    columns = ("registered", "attended", "no-show")
+    return {
+        "attendance per event": {
+            event: {**{c: counts[c] for c in columns}, "walk-ins": walk_ins.get(event, 0)}
+            for event, counts in per_event.items()
+        },
+        "attendance per organisation kind": {
+            kind: {c: per_kind[kind][c] for c in columns}
+            for kind in organisations.KINDS
+            if kind in per_kind
+        },  # fmt: skip
+        "attendance by answer": {
+            key: {c: per_answer[key][c] for c in columns} for key in sorted(per_answer)
+        },
     }
 
 

@@ -15,14 +15,16 @@ from tests.conftest import snapshot
 
 
 def people(run, *args: str) -> list[dict]:
-    """The list as JSON, without the answers: these files were never invited, so
-    everyone's answer for each of their events is 'none' (checked here)."""
+    """The list as JSON, without the answers and attendance: these files were
+    never invited or met, so everyone's answer for each of their events is
+    'none', and no one attended (checked here)."""
     result = run("registrations", "list", "--format", "json", *args)
     assert result.exit_code == 0, result.stderr
     listed = json.loads(result.stdout)
     for person in listed:
         assert person.pop("rsvp") == {event: "none" for event in person["events"]}
         assert person.pop("rsvp_before_change") == {}
+        assert person.pop("attended") == {}
     return listed
 
 

@@ -139,16 +139,24 @@ def registrations_list(
             " none: no answer yet, or one from before a change.",
         ),
     ] = None,
+    attended: Annotated[
+        Optional[Literal["yes", "no"]],
+        typer.Option(
+            "--attended",
+            help="Only those who attended (yes) or did not (no: no-shows), by the attendance"
+            " reports; for --event, or for any of their events.",
+        ),
+    ] = None,
     format: Annotated[
         Literal["table", "json", "csv"], typer.Option("--format", "-f", help="Output format.")
     ] = "table",
 ) -> None:
-    """List participants, optionally for one event, matching a search, or by answer."""
+    """List participants, optionally for one event, matching a search, by answer or attendance."""
     from innoff_cli import participants
     from innoff_cli.output import registrations as output
 
     output.render_participants(
-        participants.list_participants(database_path(ctx), event, search, rsvp), format
+        participants.list_participants(database_path(ctx), event, search, rsvp, attended), format
     )
 
 

@@ -128,7 +128,7 @@ def read_export(
             raise InnoffError(
                 f"{name} is not a workbook: --sheet is for .xlsx files - leave it out"
             )
-        sha256, source, numbered = _csv_rows(stream, name, encoding, delimiter)
+        sha256, source, numbered = csv_rows(stream, name, encoding, delimiter)
     try:
         found = find_header(numbered, HEADER_SEARCH_ROWS)
         if found is None:
@@ -157,8 +157,8 @@ class Source:
     sheet: str = ""
 
 
-def _csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str | None):
-    """(sha256, Source, the numbered rows) of a CSV file."""
+def csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str | None):
+    """(sha256, Source, the numbered rows) of a CSV file (attendance reports too)."""
     detected, sha256 = detect_encoding(iter(lambda: stream.read(CHUNK), b""))
     stream.seek(0)
     encoding = encoding or detected

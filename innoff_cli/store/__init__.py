@@ -358,6 +358,7 @@ def forget_old_pages(conn: sqlite3.Connection) -> None:
 
 # The rooms, after what they share (each imports it from here).
 from innoff_cli.store import (  # noqa: E402
+    attendance,
     calendar_feed,
     imports,
     mailings,
@@ -368,7 +369,7 @@ from innoff_cli.store import (  # noqa: E402
 )
 
 __all__ = [
-    "calendar_feed", "imports", "mailings", "outbox", "programme", "registrations", "replies",
+    "attendance", "calendar_feed", "imports", "mailings", "outbox", "programme", "registrations", "replies",
     "BUSY_TIMEOUT_SECONDS", "PAGE_SIZE", "OnWait", "open_db", "connect", "writing",
     "database_error", "dicts", "upsert", "count_change", "change_count", "forget_old_pages",
 ]  # fmt: skip

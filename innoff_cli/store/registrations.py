@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from innoff_cli.store import (
     OnWait,
+    attendance,
     count_change,
     forget_old_pages,
     mailings,
@@ -52,7 +53,12 @@ def participants(
         ) AS events, (
             SELECT json_group_object(a.event, {replies.ANSWER_NOW}) FROM replies a
             WHERE a.email = p.email
-        ) AS answers
+        ) AS answers, (
+            SELECT json_group_object(event, minutes) FROM (
+                SELECT event, sum(minutes) AS minutes, max(attended) AS present
+                FROM attendance WHERE email = p.email GROUP BY event)
+            WHERE present
+        ) AS attended
         FROM participants p {where}
         ORDER BY {sort}
         """,
@@ -63,6 +69,7 @@ def participants(
             **dict(row),
             "events": json.loads(row["events"]),
             "answers": json.loads(row["answers"]),
+            "attended": json.loads(row["attended"]),
         }
 
 
@@ -118,6 +125,7 @@ def erase_participant(
             count_change(conn)
         pending = outbox.forget_person(conn, key)
         mailings.forget_person(conn, key)
+        attendance.forget_person(conn, key)
     forget_old_pages(conn)
     return found, pending
 

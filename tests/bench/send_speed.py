@@ -1,13 +1,17 @@
-"""Sending speed: `innoff invites send` to an SMTP server against a bare smtplib floor.
+"""Sending speed: `innoff invites send` (or `reminders send`) to an SMTP server
+against a bare smtplib floor.
 
-    python tests/bench/send_speed.py [--participants 2000] [--runs 3]
+    python tests/bench/send_speed.py [--participants 2000] [--runs 3] [--what invites|reminders]
 
-Registers N participants for both events (2N messages) and starts aiosmtpd on
+Registers N participants for both events (2N invites; with `--what reminders`,
+N reminders for the studio a day before, INNOFF_NOW set to that moment: the
+README's target is 4,000 people) and starts aiosmtpd on
 127.0.0.1 in a process of its own (it accepts and discards). Then, each run and
 each as its own process, interleaved:
 
-- innoff: `innoff invites send --yes --rate 0` from a database with nothing
-  sent: plan, queue, build each message, send it, record it;
+- innoff: `innoff invites send --yes --rate 0` (or `innoff reminders send
+  --before 1d ...`) from a database with nothing sent: plan, queue, build each
+  message, send it, record it;
 - floor: `smtplib` sending the same messages, built beforehand (innoff wrote
   them to a Maildir) and read into memory before the clock starts, over one
   connection.
@@ -92,6 +96,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--what", choices=["invites", "reminders"], default="invites")
     args = parser.parse_args()
     innoff = shutil.which("innoff")
     if not innoff:
@@ -117,16 +122,20 @@ def bench(innoff: str, folder: Path, port: int, args) -> int:
         "INNOFF_SMTP_SECURITY": "none",
     }
     env.pop("INNOFF_SMTP_USER", None)
+    what = ["invites", "send"]
+    if args.what == "reminders":  # the studio (17.11.2020 10:00 Oslo) a day before
+        env["INNOFF_NOW"] = "2020-11-16T10:00:00+01:00"
+        what = ["reminders", "send", "--before", "1d"]
     db = registered_db(innoff, folder, args.participants)
     pristine = db.read_bytes()  # each run starts with nothing sent
     maildir = folder / "prebuilt"
     subprocess.run(
-        [innoff, "--db", str(db), "invites", "send", "--yes", "--maildir", str(maildir)],
+        [innoff, "--db", str(db), *what, "--yes", "--maildir", str(maildir)],
         check=True, capture_output=True, env=env,
     )  # fmt: skip
     messages = len(os.listdir(maildir / "new"))
     innoff_times, floor_times, rss = [], [], []
-    send = [innoff, "--db", str(db), "invites", "send", "--yes", "--rate", "0"]
+    send = [innoff, "--db", str(db), *what, "--yes", "--rate", "0"]
     for _ in range(args.runs):  # interleaved: a slow moment of the machine hits both alike
         db.write_bytes(pristine)
         elapsed, peak = run(send, env)
@@ -138,7 +147,7 @@ def bench(innoff: str, folder: Path, port: int, args) -> int:
         )  # fmt: skip
         floor_times.append(float(done.stdout))
     small = registered_db(innoff, folder, max(args.participants // 4, 1))
-    _, small_rss = run([innoff, "--db", str(small), "invites", "send", "--yes", "--rate", "0"], env)
+    _, small_rss = run([innoff, "--db", str(small), *what, "--yes", "--rate", "0"], env)
 
     def line(name: str, times: list[float]) -> str:
         best, median = min(times), statistics.median(times)
@@ -147,7 +156,8 @@ def bench(innoff: str, folder: Path, port: int, args) -> int:
             f"  {messages / best:8.0f} messages/s"
         )
 
-    print(f"{messages} messages ({args.participants} participants x 2 events), {args.runs} runs")
+    per = "x 2 events" if args.what == "invites" else "reminded of one event"
+    print(f"{messages} {args.what} ({args.participants} participants {per}), {args.runs} runs")
     print(line("innoff", innoff_times))
     print(line("floor", floor_times))
     best = min(innoff_times) / min(floor_times)

@@ -1,0 +1,293 @@
+"""`innoff attendance import`: the platforms' reports -> who attended each event.
+
+Each report is read (attendance_reports), each person's rows folded into one
+(rejoins and two devices counted once), then matched to the event's
+registrations: by e-mail address, or, for a row without one (a guest), by
+name only when exactly one person registered for the event has that name; a
+name that matches none or several is listed as unmatched, never guessed.
+Organisers, presenters and hosts (by their role, or the organiser's address)
+are not attendees. Someone with an address who never registered is a walk-in.
+One transaction per report; the same report again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from innoff_cli import attendance_reports as reports
+from innoff_cli import clock, store
+from innoff_cli.errors import InnoffError
+from innoff_cli.models import Event
+from innoff_cli.programme import match_event, normalise_name
+from innoff_cli.terminal import shown
+
+
+@dataclass
+class Person:
+    """One person's rows of a report, folded."""
+
+    name: str = ""
+    email: str = ""
+    roles: set[str] = field(default_factory=set)
+    stretches: list[tuple[datetime, datetime]] = field(default_factory=list)
+    totals: list[float] = field(default_factory=list)
+    said_attended: list[bool] = field(default_factory=list)
+    unknown_time: bool = False
+    first_join: datetime | None = None
+    last_leave: datetime | None = None
+
+    def add(self, row: reports.Presence) -> None:
+        self.name = self.name or row.name
+        self.email = self.email or row.email
+        if row.role:
+            self.roles.add(normalise_name(row.role))
+        if row.attended is not None:
+            self.said_attended.append(row.attended)
+        join, leave = row.join, row.leave
+        if join and not leave and row.minutes is not None:
+            leave = join + timedelta(minutes=row.minutes)
+        if join and leave and not row.total:
+            self.stretches.append((join, max(join, leave)))
+        elif row.minutes is not None:
+            self.totals.append(row.minutes)
+        elif row.attended is not False:
+            self.unknown_time = True
+        if join:
+            self.first_join = min(filter(None, (self.first_join, join)))
+        if leave:
+            self.last_leave = max(filter(None, (self.last_leave, leave)))
+
+    @property
+    def minutes(self) -> float | None:
+        if self.stretches:
+            return round(reports.span_minutes(self.stretches), 2)
+        if self.totals:
+            return round(sum(self.totals), 2)
+        return None
+
+    @property
+    def runs_the_meeting(self) -> bool:
+        return bool(self.roles & reports.RUNNING_ROLES)
+
+
+@dataclass
+class ImportReport:
+    file: str
+    sha256: str = ""
+    encoding: str = ""
+    delimiter: str = ""
+    platform: str = ""
+    event: str = ""
+    plan: list[tuple[str, str]] = field(default_factory=list)
+    people: int = 0  # people in the report, after folding
+    attended: list[str] = field(default_factory=list)  # registered, long enough
+    short: list[str] = field(default_factory=list)  # registered, under --min-minutes
+    walk_ins: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # 'Name: why'
+    running: int = 0  # organisers, presenters, hosts
+    sidelined: int = 0  # rows in host and panelist blocks
+    unknown_time: int = 0  # present, time unreadable or not given
+    unreadable: int = 0  # times and durations that could not be read
+    changed: int = 0
+    registered: int = 0  # the event's registrations, after this report
+    attended_total: int = 0  # of them, attended (every report)
+    walk_ins_total: int = 0
+    dry_run: bool = False
+
+    @property
+    def no_shows(self) -> int:
+        return self.registered - self.attended_total
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file, "sha256": self.sha256, "encoding": self.encoding,
+            "delimiter": self.delimiter, "platform": self.platform, "event": self.event,
+            "plan": [{"column": c, "use": u} for c, u in self.plan if c],
+            "people_in_report": self.people, "attended": len(self.attended),
+            "under_min_minutes": len(self.short), "walk_ins": self.walk_ins,
+            "unmatched": self.unmatched, "organisers_and_presenters": self.running,
+            "host_and_panelist_rows": self.sidelined, "time_unknown": self.unknown_time,
+            "unreadable_times": self.unreadable, "changed": self.changed,
+            "event_registered": self.registered, "event_attended": self.attended_total,
+            "event_no_shows": self.no_shows, "event_walk_ins": self.walk_ins_total,
+            "dry_run": self.dry_run,
+        }  # fmt: skip
+
+
+def import_reports(
+    db_path: Path, files: list[Path], *, event: str | None = None, min_minutes: float = 1.0,
+    encoding: str | None = None, delimiter: str | None = None, dry_run: bool = False,
+    on_wait: store.OnWait = None,
+) -> list[ImportReport]:  # fmt: skip
+    conn = store.connect(db_path, on_wait)
+    try:
+        events = store.programme.load_events(conn)
+        if not events:
+            raise InnoffError(
+                "the database has no events - load one with `innoff agenda load FILE`"
+            )
+        named = match_event(events, event) if event else None
+        return [
+            _import_one(
+                conn, path, events, named, min_minutes, encoding, delimiter, dry_run, on_wait
+            )  # fmt: skip
+            for path in files
+        ]
+    finally:
+        conn.close()
+
+
+def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry_run, on_wait):
+    from innoff_cli.registration_exports import csv_rows
+
+    report = ImportReport(str(path), dry_run=dry_run)
+    if path.is_dir():
+        raise InnoffError(f"{path} is a folder - name the report file in it")
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        raise InnoffError(f"no such file: {path} - check the path") from None
+    except OSError as error:
+        raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
+    with stream:
+        if stream.read(4).startswith(b"PK\x03\x04"):
+            raise InnoffError(
+                f"{path} is a workbook - download the attendance report as CSV"
+                " (Teams: Download attendance list; Zoom: Export as CSV)"
+            )
+        stream.seek(0)
+        if delimiter is None:
+            delimiter = _report_delimiter(stream, encoding)
+        sha256, source, numbered = csv_rows(stream, str(path), encoding, delimiter)
+        anchor = named or events[0]
+        tz = anchor.start.tzinfo
+        shape = reports.ReportShape()
+        people: dict[str, Person] = {}
+        for row in reports.read_rows(numbered, tz, anchor.start.date(), shape):
+            key = row.email.casefold() if row.email else "name:" + normalise_name(row.name)
+            people.setdefault(key, Person()).add(row)
+    report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
+    report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
+    report.unreadable = shape.unreadable_times + shape.unreadable_durations
+    if not people:
+        raise InnoffError(
+            f"{path} holds no attendees innoff can read (the columns are:"
+            f" {', '.join(shown(c, 40) for c, _ in shape.plan if c) or 'none found'})"
+            " - download the participants' attendance report as CSV"
+        )
+    chosen = named or _event_of(people.values(), events, path)
+    report.event = chosen.slug
+    rows = _match(conn, chosen, people, report, min_minutes)
+    with store.writing(conn, on_wait=on_wait, keep=not dry_run):
+        report.changed = store.attendance.replace_report(conn, chosen.slug, sha256, rows)
+        _event_totals(conn, chosen, report)
+    return report
+
+
+def _report_delimiter(stream, encoding: str | None) -> str:
+    """Tab, semicolon or comma: the one found in the most of the first lines.
+    (A report's sections have different widths, and its dates hold commas,
+    so the registrations' sniffer, which looks for one steady width, would
+    pick wrong: Teams' "11/17/20, 9:58:01 AM" in a tab-separated file.)"""
+    from innoff_cli.registration_exports.text import detect_encoding
+
+    start = stream.read(1 << 16)
+    stream.seek(0)
+    try:
+        text = start.decode(encoding or detect_encoding([start])[0], errors="replace")
+    except LookupError:
+        return ","  # the unknown encoding is csv_rows' to report
+    lines = [line for line in text.splitlines()[:60] if line.strip()]
+    counts = {d: sum(d in line for line in lines) for d in ("\t", ";", ",")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _event_of(people, events: list[Event], path: Path) -> Event:
+    """The event the report's joins fall in (two hours' margin either side)."""
+    joins = [p.first_join for p in people if p.first_join]
+    votes = {}
+    for event in events:
+        start, end = event.start - timedelta(hours=2), event.end + timedelta(hours=2)
+        votes[event.slug] = sum(start <= join <= end for join in joins)
+    best = max(votes.values(), default=0)
+    if best and list(votes.values()).count(best) == 1:
+        return next(e for e in events if votes[e.slug] == best)
+    raise InnoffError(
+        f"cannot tell which event {path} is for (its join times fit no event, or more than"
+        f" one) - name it with --event ({', '.join(e.slug for e in events)})"
+    )
+
+
+def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
+           min_minutes: float) -> list[dict]:  # fmt: skip
+    """The rows to store for `event`; the report's lists filled in."""
+    registered = {
+        email: name for email, _address, name, _event in store.registrations.invitees(conn, [event.slug])
+    }  # fmt: skip
+    by_name: dict[str, list[str]] = {}
+    for email, name in registered.items():
+        by_name.setdefault(normalise_name(name), []).append(email)
+    organiser = event.organizer_email.casefold()
+    now = clock.now().astimezone(UTC).isoformat(timespec="seconds")
+    rows: dict[str, dict] = {}
+    report.people = len(people)
+    for key, person in people.items():
+        if person.runs_the_meeting or (organiser and key == organiser):
+            report.running += 1
+            continue
+        if key.startswith("name:"):
+            found = by_name.get(normalise_name(person.name), [])
+            if len(found) != 1:
+                why = (
+                    "no e-mail, and no one registered has that name" if not found
+                    else f"no e-mail, and {len(found)} people registered have that name"
+                )  # fmt: skip
+                report.unmatched.append(f"{person.name}: {why}")
+                continue
+            key = found[0]
+        minutes = person.minutes
+        said = person.said_attended
+        if said and not any(said):
+            attended = False  # a webinar's "Attended: No"
+        elif minutes is None:
+            attended = True  # there, for a time the report does not give
+            report.unknown_time += 1
+        else:
+            attended = minutes >= min_minutes
+        is_registered = key in registered
+        shown_as = person.email or person.name
+        if is_registered:
+            (report.attended if attended else report.short).append(shown_as)
+        elif attended:
+            report.walk_ins.append(shown_as)
+        else:
+            continue  # a walk-in who was not there is no one
+        row = rows.get(key)
+        if row is not None:  # two of the report's people are one (a name and an address)
+            row["attended"] = int(row["attended"] or attended)
+            continue
+        rows[key] = {
+            "event": event.slug, "email": key, "name": person.name, "minutes": minutes,
+            "first_join_utc": _utc(person.first_join), "last_leave_utc": _utc(person.last_leave),
+            "attended": int(attended), "registered": int(is_registered),
+            "source": Path(report.file).name, "sha256": report.sha256, "imported_utc": now,
+        }  # fmt: skip
+    return list(rows.values())
+
+
+def _event_totals(conn, event: Event, report: ImportReport) -> None:
+    registered = {email for email, *_ in store.registrations.invitees(conn, [event.slug])}
+    seen = store.attendance.per_person(conn, [event.slug])
+    report.registered = len(registered)
+    report.attended_total = sum(
+        1 for (email, _), row in seen.items() if email in registered and row["attended"]
+    )
+    report.walk_ins_total = sum(
+        1 for (email, _), row in seen.items() if email not in registered and row["attended"]
+    )
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None

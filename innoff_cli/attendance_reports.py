@@ -1,0 +1,426 @@
+"""Attendance reports of meeting platforms -> who was there, and when. Pure.
+
+Read through the registration reader's seams (encoding with UTF-16 and Mac
+Roman, delimiter, numbered rows), then in blocks, as the platforms lay them out:
+
+- Microsoft Teams: sections `1. Summary`, `2. Participants` (a row per person:
+  first join, last leave, in-meeting duration, e-mail, UPN, role) and
+  `3. In-Meeting Activities` (a row per join and leave), in UTF-16 with tabs
+  or as a comma file, with titles and headers in the organiser's language;
+- Zoom: the participants report (a row per join: a rejoin is a new row), after
+  an optional meeting summary; the webinar attendee report (summary, host and
+  panelist blocks, then attendees with Attended Yes/No);
+- Google Meet's attendance sheet (first and last name, e-mail, duration, joined, exited).
+
+Columns are known by a vocabulary (vocabulary below; add a language there) and,
+where a header is not in it, by what the column holds (addresses, durations,
+times). A block titled for hosts or panelists is not attendees; a summary
+block is skipped. Times without a zone are the event's local times; a date
+written with slashes is read month- or day-first, whichever lands on the
+event's day. An unreadable duration is unknown (None), never zero.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from innoff_cli.programme import normalise_name
+
+# Headers, folded by normalise_name (case, accents, punctuation, spaces gone).
+COLUMNS = {
+    "name": ("name", "fullname", "navn", "fulltnavn", "nameoriginalname", "usernameoriginalname",
+             "username", "participant", "participantname", "deltaker", "deltakernavn",
+             "displayname", "visningsnavn", "attendee", "attendeename"),
+    "first": ("firstname", "fornavn", "givenname"),
+    "last": ("lastname", "etternavn", "surname", "familyname"),
+    "email": ("email", "emailaddress", "useremail", "epost", "epostadresse", "mail",
+              "attendeeemail", "participantemail"),
+    "upn": ("participantidupn", "upn", "participantid", "deltakeridupn", "deltaker-id(upn)",
+            "userprincipalname"),
+    "join": ("firstjoin", "jointime", "joined", "timejoined", "firstjointime", "join",
+             "forsteinnlogging", "forstedeltakelse", "forsteblemed", "blemed",
+             "tidspunktblemed", "innlogget", "startet", "tilkoblet", "forstetilkobling"),
+    "leave": ("lastleave", "leavetime", "left", "timeexited", "exited", "lastleavetime",
+              "leave", "sisteutlogging", "sisteavreise", "forlot", "forlotsist", "utlogget",
+              "sistforlatt", "sistegangforlatt", "sistforlot", "forlatt", "frakoblet",
+              "sistetilkobling"),
+    "duration": ("inmeetingduration", "duration", "durationminutes", "timeinsessionminutes",
+                 "timeinsession", "varighet", "varighetimotet", "varighetminutter",
+                 "tidimotet", "tidiokten", "attendanceduration", "totalduration"),
+    "role": ("role", "rolle", "userrole", "participantrole"),
+    "attended": ("attended", "deltok", "motte", "present"),
+    "guest": ("guest", "isguest", "gjest"),
+}  # fmt: skip
+_COLUMN_OF = {word: use for use, words in COLUMNS.items() for word in words}
+
+# Titles of blocks (and Teams' numbered sections), folded, by the first word that
+# says what the block is. Attendees' blocks are read; others are not.
+SUMMARY_WORDS = ("summary", "sammendrag", "oppsummering", "meeting", "topic", "webinar",
+                 "reportgenerated", "mote", "motedetaljer")  # fmt: skip
+SIDELINED_WORDS = ("host", "panelist", "panellist", "presenter", "vert", "paneldeltaker",
+                   "presentator", "organizer", "arrangor")  # fmt: skip
+ACTIVITY_WORDS = ("inmeetingactivities", "activities", "aktiviteter", "aktiviteterimotet",
+                  "joinsandleaves")  # fmt: skip
+ATTENDEE_WORDS = ("participants", "deltakere", "attendee", "attendees", "attendeedetails",
+                  "participantdetails", "deltakerdetaljer", "othersattended")  # fmt: skip
+# Roles that run a meeting rather than attend it.
+RUNNING_ROLES = {"organizer", "organiser", "coorganizer", "presenter", "host", "cohost",
+                 "panelist", "panellist", "arrangor", "medarrangor", "presentator", "vert",
+                 "medvert", "paneldeltaker", "alternativevert", "alternativehost"}  # fmt: skip
+# What a display name may carry after the name: "(Guest)", "(Gjest)", "(Extern)".
+_NAME_TAIL = re.compile(
+    r"\s*\((?:guest|gjest|external|ekstern|extern|unverified|ikke bekreftet|via [^)]*)\)\s*$", re.I
+)
+
+_MOMENT = re.compile(
+    r"(\d{1,4})[./-](\d{1,2})[./-](\d{2,4})[,\s]*(?:kl\.?\s*)?[T\s]?"
+    r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:[.,]\d+)?\s*([AaPp])?\.?\s*[Mm]?\.?"
+)
+# "Nov 17, 2020 09:55 AM" (Zoom's webinar reports), "17 Nov 2020 09:55".
+_MONTHS = {name: number for number, names in enumerate(
+    (("jan",), ("feb",), ("mar",), ("apr",), ("may", "mai"), ("jun",), ("jul",), ("aug",),
+     ("sep",), ("oct", "okt"), ("nov",), ("dec", "des")), 1) for name in names}  # fmt: skip
+_NAMED_MONTH = re.compile(
+    r"(?:([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})|(\d{1,2})\.?\s+([A-Za-z]{3})[a-z]*\.?),?\s+(\d{4})"
+    r"[,\s]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*([AaPp])?\.?\s*[Mm]?\.?"
+)
+# A time of day alone ("9:58 AM", Google Meet's sheet): on the event's day.
+_CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*(?:([AaPp])\.?\s*[Mm]\.?)?")
+# Cells that say "none" in a time or duration column.
+_NOTHING = {"", "-", "--", "n/a", "na", "none", "ingen"}
+_DURATION_PART = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(hours?|hrs?|h|timer|time|t|minutes?|mins?|minutter|minutt|m"
+    r"|seconds?|secs?|sekunder|sekund|sek|s)\b",
+    re.I,
+)
+_CLOCK_DURATION = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
+
+
+@dataclass
+class Presence:
+    """One row of attendance: a join and leave, or a person's whole time (`total`)."""
+
+    line: int
+    name: str
+    email: str
+    role: str
+    join: datetime | None
+    leave: datetime | None
+    minutes: float | None
+    attended: bool | None = None  # a webinar's Attended Yes/No
+    total: bool = False  # Teams' participants section: the whole time, not one stretch
+
+
+@dataclass
+class ReportShape:
+    """What the reader found, for the summary."""
+
+    platform: str = "report"
+    plan: list[tuple[str, str]] = field(default_factory=list)  # (header, use)
+    sidelined: int = 0  # rows in host or panelist blocks
+    skipped_blocks: list[str] = field(default_factory=list)
+    unreadable_times: int = 0
+    unreadable_durations: int = 0
+
+
+def read_rows(
+    numbered: Iterator[tuple[int, list[str]]], tz: ZoneInfo, day: date, shape: ReportShape
+) -> Iterator[Presence]:
+    """Presence rows of a report's numbered rows; `shape` is filled in as it goes."""
+    block = "attendees"  # what the rows under the next header are
+    columns: dict[str, int] | None = None
+    read_values = False  # whether the block's first row has named the unknown columns
+    for line, cells in numbered:
+        filled = [cell.strip() for cell in cells if cell.strip()]
+        if not filled:
+            continue
+        if len(filled) == 1 or _is_section_title(filled[0]) and len(filled) <= 2:
+            kind = _block_kind(filled[0])
+            if kind is not None:
+                block, columns = kind, None
+                if kind == "summary":
+                    shape.skipped_blocks.append(filled[0][:60])
+                _platform(shape, filled[0])
+                continue
+            if columns is None:
+                continue  # a title row above the header
+        found = _header(cells)
+        if found is not None:
+            columns, plan = found
+            read_values = False
+            if _is_summary_header(cells):
+                block = "summary"  # Zoom's meeting line before its participants
+                shape.skipped_blocks.append("meeting summary")
+            elif block == "summary":
+                block = "attendees"  # a header after a summary starts the people
+            if block in ("attendees", "activities"):
+                shape.plan = plan
+            _platform_of_header(shape, cells, block)
+            continue
+        if columns is None or block in ("summary",):
+            continue
+        if block == "sidelined":
+            shape.sidelined += 1
+            continue
+        if not read_values:
+            _columns_by_values(cells, columns, shape, tz, day)
+            read_values = True
+        presence = _presence(line, cells, columns, tz, day, shape)
+        if presence is None:
+            continue
+        presence.total = block == "attendees" and shape.platform == "Microsoft Teams"
+        yield presence
+
+
+def _is_section_title(text: str) -> bool:
+    return bool(re.match(r"^\d{1,2}\.\s*\S", text))
+
+
+def _block_kind(title: str) -> str | None:
+    words = normalise_name(re.sub(r"^\d{1,2}\.\s*", "", title))
+    if not words:
+        return None
+    if any(words.startswith(word) for word in ACTIVITY_WORDS):
+        return "activities"
+    if any(words.startswith(word) for word in SIDELINED_WORDS):
+        return "sidelined"
+    if any(words.startswith(word) for word in ATTENDEE_WORDS):
+        return "attendees"
+    if any(words.startswith(word) for word in SUMMARY_WORDS):
+        return "summary"
+    return None
+
+
+def _platform(shape: ReportShape, title: str) -> None:
+    words = normalise_name(title)
+    if re.match(r"^\d\.", title.strip()):
+        shape.platform = "Microsoft Teams"
+    elif "attendeereport" in words or "attendeedetails" in words:
+        shape.platform = "Zoom webinar"
+
+
+def _platform_of_header(shape: ReportShape, cells: list[str], block: str) -> None:
+    folded = {normalise_name(cell) for cell in cells}
+    if shape.platform != "report":
+        return
+    if folded & {"nameoriginalname", "usernameoriginalname", "timeinsessionminutes"}:
+        shape.platform = "Zoom webinar" if "attended" in folded else "Zoom"
+    elif "participantidupn" in folded or "inmeetingduration" in folded:
+        shape.platform = "Microsoft Teams"
+    elif folded & {"timejoined", "timeexited"}:
+        shape.platform = "Google Meet"
+
+
+def _is_summary_header(cells: list[str]) -> bool:
+    folded = {normalise_name(cell) for cell in cells}
+    return bool(folded & {"meetingid", "topic", "webinarid", "meetingtitle", "motetittel",
+                          "participants", "antalldeltakere", "totalnumberofparticipants"})  # fmt: skip
+
+
+def _header(cells: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]] | None:
+    """(use -> column, the plan) when `cells` is a header row: two or more known
+    columns, one of them a name or an address."""
+    columns: dict[str, int] = {}
+    plan = []
+    for index, cell in enumerate(cells):
+        use = _COLUMN_OF.get(normalise_name(cell))
+        if use is None:
+            folded = normalise_name(cell)
+            use = next(
+                (u for word, u in _COLUMN_OF.items() if len(word) > 5 and folded.startswith(word)),
+                None,
+            )
+        if use is not None and use not in columns:
+            columns[use] = index
+            plan.append((cell.strip(), use))
+        else:  # one entry a cell, so a column found by its values can be named
+            plan.append((cell.strip(), "not read"))
+    has_person = {"name", "email", "first", "upn"} & columns.keys()
+    if len(columns) >= 2 and has_person:
+        return columns, plan
+    return None
+
+
+def _presence(line, cells, columns, tz, day, shape) -> Presence | None:
+    def cell(use: str) -> str:
+        index = columns.get(use)
+        text = cells[index].strip() if index is not None and index < len(cells) else ""
+        return "" if text.casefold() in _NOTHING else text
+
+    name = cell("name") or " ".join(part for part in (cell("first"), cell("last")) if part)
+    name = _display_name(name)
+    email = cell("email")
+    if "@" not in email:
+        upn = cell("upn")
+        email = upn if "@" in upn else ""
+    if not name and not email:
+        return None
+    join, leave = _moment(cell("join"), tz, day), _moment(cell("leave"), tz, day)
+    shape.unreadable_times += bool(cell("join") and join is None) + bool(
+        cell("leave") and leave is None
+    )
+    minutes = None
+    if cell("duration"):
+        minutes = duration_minutes(cell("duration"))
+        shape.unreadable_durations += minutes is None
+    attended_text = normalise_name(cell("attended"))
+    attended = {"yes": True, "ja": True, "no": False, "nei": False}.get(attended_text)
+    return Presence(line, name, email, cell("role"), join, leave, minutes, attended)
+
+
+def _columns_by_values(cells, columns, shape, tz, day) -> None:
+    """Columns whose header is not in the vocabulary (another Teams language),
+    named by what the block's first row holds in them: an address, two times
+    (join, then leave), a duration with units."""
+    known = set(columns.values())
+    for index, cell in enumerate(cells):
+        text = cell.strip()
+        if index in known or not text:
+            continue
+        use = None
+        if "email" not in columns and "@" in text and " " not in text:
+            use = "email"
+        elif "join" not in columns and _moment(text, tz, day) is not None:
+            use = "join"
+        elif "leave" not in columns and "join" in columns and _moment(text, tz, day) is not None:
+            use = "leave"
+        elif (
+            "duration" not in columns and not text.isdigit() and duration_minutes(text) is not None
+        ):
+            use = "duration"
+        if use is not None:
+            columns[use] = index
+            shape.plan = [
+                (header, f"{use} (by its values)") if position == index else (header, old)
+                for position, (header, old) in enumerate(shape.plan)
+            ]
+
+
+def _display_name(name: str) -> str:
+    """'Nordmann, Kari (Guest)' -> 'Kari Nordmann'; Zoom's 'Kari N (Kari Nordmann)'
+    keeps the original name in brackets, which is the account's."""
+    name = _NAME_TAIL.sub("", " ".join(name.split()))
+    original = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", name)
+    if original:
+        name = original[2]
+    if name.count(",") == 1:
+        last, first = (part.strip() for part in name.split(","))
+        if first and last:
+            name = f"{first} {last}"
+    return name
+
+
+def duration_minutes(text: str) -> float | None:
+    """'1h 27m 51s', '27 min', '01:27:51', '1 t 5 min', '87' (minutes where the
+    header says so) -> minutes; None when it cannot be read."""
+    text = text.strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d+(?:[.,]\d+)?", text):  # Zoom's "Duration (Minutes)"
+        return float(text.replace(",", "."))
+    clock = _CLOCK_DURATION.fullmatch(text)
+    if clock:
+        hours, minutes, seconds = int(clock[1] or 0), int(clock[2]), int(clock[3])
+        return hours * 60 + minutes + seconds / 60
+    total, end = 0.0, 0
+    for part in _DURATION_PART.finditer(text):
+        if text[end : part.start()].strip(" ,og"):
+            return None  # words between the parts: not a duration
+        amount, unit = float(part[1].replace(",", ".")), part[2].lower()
+        total += amount * (60 if unit[0] in "ht" else 1 / 60 if unit[0] == "s" else 1)
+        end = part.end()
+    return total if end and not text[end:].strip() else None
+
+
+def _moment(text: str, tz: ZoneInfo, day: date) -> datetime | None:
+    """A join or leave time; slashed dates read the way that lands nearest `day`."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    found = _MOMENT.search(text)
+    if not found:
+        return _named_month(text, tz) or _clock_on(text, tz, day)
+    a, b, c = found[1], found[2], found[3]
+    hour, minute, second = int(found[4]), int(found[5]), int(found[6] or 0)
+    hour = _hour(hour, found[7])
+    if hour is None:
+        return None
+    if len(a) == 4:
+        candidates = [(int(a), int(b), int(c))]
+    else:
+        year = int(c) + (2000 if len(c) == 2 else 0)
+        day_first, month_first = (year, int(b), int(a)), (year, int(a), int(b))
+        # A dot is the Norwegian way: day first. Slashes: whichever is a date
+        # nearest the event (7/22/26 is 22 July; 11/5/2020 for an event on 5 November).
+        candidates = [day_first] if "." in text[: found.end(3)] else [month_first, day_first]
+    best = None
+    for year, month, dom in candidates:
+        try:
+            moment = datetime(year, month, dom, hour, minute, second, tzinfo=tz)
+        except ValueError:
+            continue
+        if best is None or abs((moment.date() - day).days) < abs((best.date() - day).days):
+            best = moment
+    return best
+
+
+def _hour(hour: int, half: str | None) -> int | None:
+    if not half:
+        return hour if hour < 24 else None
+    if not 1 <= hour <= 12:
+        return None
+    return hour % 12 + (12 if half.lower() == "p" else 0)
+
+
+def _named_month(text: str, tz: ZoneInfo) -> datetime | None:
+    found = _NAMED_MONTH.fullmatch(text.strip())
+    if not found:
+        return None
+    month = _MONTHS.get((found[1] or found[4]).lower())
+    dom = int(found[2] or found[3])
+    hour = _hour(int(found[6]), found[9])
+    if month is None or hour is None:
+        return None
+    try:
+        return datetime(
+            int(found[5]), month, dom, hour, int(found[7]), int(found[8] or 0), tzinfo=tz
+        )
+    except ValueError:
+        return None
+
+
+def _clock_on(text: str, tz: ZoneInfo, day: date) -> datetime | None:
+    found = _CLOCK.fullmatch(text.strip())
+    if not found:
+        return None
+    hour = _hour(int(found[1]), found[4])
+    if hour is None or int(found[2]) > 59:
+        return None
+    return datetime(
+        day.year, day.month, day.day, hour, int(found[2]), int(found[3] or 0), tzinfo=tz
+    )
+
+
+def span_minutes(stretches: list[tuple[datetime, datetime]]) -> float:
+    """Minutes covered by the stretches, overlaps counted once (two devices, a
+    rejoin before the old line dropped)."""
+    total = timedelta()
+    end = None
+    for start, stop in sorted(stretches):
+        if end is None or start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total.total_seconds() / 60

@@ -1,0 +1,99 @@
+"""The attendance room: who was at each event, from the platforms' reports."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from innoff_cli.store import dicts
+
+COLUMNS = ("event", "email", "name", "minutes", "first_join_utc", "last_leave_utc", "attended",
+           "registered", "source", "sha256", "imported_utc")  # fmt: skip
+
+
+def replace_report(conn: sqlite3.Connection, event: str, sha256: str, rows: list[dict]) -> int:
+    """One report's rows for one event, inside the caller's `writing()`; how many
+    rows changed (0 when the same report was imported before)."""
+    before = {
+        row["email"]: row
+        for row in dicts(
+            conn, "SELECT * FROM attendance WHERE event = ? AND sha256 = ?", [event, sha256]
+        )  # fmt: skip
+    }
+    keep = {"imported_utc", "source"}
+    changed = sum(
+        before.get(row["email"]) is None
+        or any(before[row["email"]][c] != row[c] for c in COLUMNS if c not in keep)
+        for row in rows
+    )
+    changed += len(before.keys() - {row["email"] for row in rows})
+    if changed:
+        conn.execute("DELETE FROM attendance WHERE event = ? AND sha256 = ?", [event, sha256])
+        conn.executemany(
+            f"INSERT INTO attendance ({', '.join(COLUMNS)}) VALUES"
+            f" ({', '.join('?' for _ in COLUMNS)})",
+            [[row[c] for c in COLUMNS] for row in rows],
+        )
+    return changed
+
+
+def per_person(conn: sqlite3.Connection, events: list[str] | None = None) -> dict:
+    """(email, event) -> {attended, minutes, registered}: every report added up."""
+    where, parameters = "", []
+    if events is not None:
+        where = f"WHERE event IN ({', '.join('?' for _ in events)})"
+        parameters = events
+    return {
+        (row[0], row[1]): {"attended": bool(row[2]), "minutes": row[3], "registered": bool(row[4])}
+        for row in conn.execute(
+            f"SELECT email, event, max(attended), sum(minutes), max(registered) FROM attendance"
+            f" {where} GROUP BY email, event",
+            parameters,
+        )
+    }
+
+
+def walk_ins(conn: sqlite3.Connection, event: str) -> list[dict]:
+    return dicts(
+        conn,
+        "SELECT email, max(name) AS name, sum(minutes) AS minutes FROM attendance"
+        " WHERE event = ? AND registered = 0 GROUP BY email ORDER BY email",
+        [event],
+    )
+
+
+def counts(conn: sqlite3.Connection) -> list[tuple[str, str, str, int, int]]:
+    """(event, organisation, answer now or 'none', attended 0/1, registrations):
+    SQLite counts, for `registrations stats`."""
+    from innoff_cli.store.replies import ANSWER_NOW
+
+    return conn.execute(
+        f"""
+        SELECT r.event, p.organisation, coalesce((
+            SELECT {ANSWER_NOW} FROM replies a WHERE a.email = r.email AND a.event = r.event
+            ORDER BY a.sequence DESC LIMIT 1), 'none') AS answer,
+            EXISTS (SELECT 1 FROM attendance t WHERE t.email = r.email AND t.event = r.event
+                    AND t.attended) AS present,
+            count(*)
+        FROM registrations r JOIN participants p ON p.email = r.email
+        GROUP BY r.event, p.organisation, answer, present
+        """
+    ).fetchall()
+
+
+def walk_in_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Per event, how many attended without registering."""
+    return dict(
+        conn.execute(
+            "SELECT event, count(DISTINCT email) FROM attendance"
+            " WHERE registered = 0 AND attended GROUP BY event"
+        )
+    )
+
+
+def recorded(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM attendance LIMIT 1").fetchone() is not None
+
+
+def forget_person(conn: sqlite3.Connection, key: str) -> None:
+    """An erased person's attendance, inside the caller's `writing()`."""
+    conn.execute("DELETE FROM attendance WHERE email = ?", [key])

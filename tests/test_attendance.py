@@ -1,0 +1,264 @@
+"""`innoff attendance import`: reports built here from the platforms' published
+layouts (Teams' three sections in UTF-16 with tabs, and the comma variant; Zoom's
+participants report and webinar attendee report; a Google Meet sheet), against
+registrations: rejoins fold, organisers and hosts are no attendees, a guest is
+matched by name only when the name is one registered person's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+KARI, OYSTEIN, PER = "kari.nordmann@bergen.kommune.no", "oystein@ntnu.no", "per@ks.no"
+
+
+@pytest.fixture
+def registered(run, tmp_path):
+    export = tmp_path / "neon.csv"
+    export.write_text(
+        "Navn;E-post;Organisasjon;Deltar på årsmøte\n"
+        f"Kari Nordmann;{KARI};Bergen kommune;Ja\n"
+        f"Øystein Ås;{OYSTEIN};NTNU;Nei\n"
+        f"Per Nordmann;{PER};KS;Ja\n"
+        "Anne Hansen;anne@bodo.kommune.no;Bodø kommune;Nei\n"
+        "Anne Hansen;anne.hansen@ks.no;KS;Nei\n",
+        encoding="utf-8",
+    )
+    assert run("registrations", "import", str(export)).exit_code == 0
+
+
+def attend(run, path, *args: str, expect: int = 0) -> list[dict]:
+    result = run("attendance", "import", str(path), "--format", "json", *args)
+    assert result.exit_code == expect, result.stderr
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout) if expect == 0 else result
+
+
+def attended(run, event: str = "studio") -> dict[str, float | None]:
+    people = json.loads(run("registrations", "list", "--format", "json").stdout)
+    return {p["email"]: p["attended"][event] for p in people if event in p.get("attended", {})}
+
+
+TEAMS = """\
+1. Summary
+Meeting title\tINNOFF-studio
+Attended participants\t6
+Start time\t11/17/20, 9:55:12 AM
+End time\t11/17/20, 12:04:40 PM
+Meeting duration\t2h 9m 28s
+Average attendance time\t1h 30m 2s
+
+2. Participants
+Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole
+INNOFF Post\t11/17/20, 9:55:12 AM\t11/17/20, 12:04:40 PM\t2h 9m 28s\tpost@innoff.no\tpost@innoff.no\tOrganizer
+Foredragsholder Fri\t11/17/20, 9:59:00 AM\t11/17/20, 10:40:00 AM\t41m 0s\tfri@example.org\tfri@example.org\tPresenter
+Kari Nordmann\t11/17/20, 9:58:01 AM\t11/17/20, 12:00:05 PM\t1h 56m 8s\t{kari}\t{kari}\tAttendee
+Per Nordmann (Guest)\t11/17/20, 10:02:00 AM\t11/17/20, 11:00:00 AM\t58m 0s\t\t\tAttendee
+Anne Hansen (Guest)\t11/17/20, 10:05:00 AM\t11/17/20, 10:50:00 AM\t45m 0s\t\t\tAttendee
+Ukjent Gjest (Guest)\t11/17/20, 10:05:00 AM\t11/17/20, 10:50:00 AM\t45m 0s\t\t\tAttendee
+Walk In\t11/17/20, 10:00:00 AM\t11/17/20, 10:20:00 AM\t20m 0s\twalkin@example.org\twalkin@example.org\tAttendee
+
+3. In-Meeting Activities
+Name\tJoin Time\tLeave Time\tDuration\tEmail\tRole
+INNOFF Post\t11/17/20, 9:55:12 AM\t11/17/20, 12:04:40 PM\t2h 9m 28s\tpost@innoff.no\tOrganizer
+Kari Nordmann\t11/17/20, 9:58:01 AM\t11/17/20, 10:30:00 AM\t31m 59s\t{kari}\tAttendee
+Kari Nordmann\t11/17/20, 10:35:00 AM\t11/17/20, 11:20:00 AM\t45m 0s\t{kari}\tAttendee
+Kari Nordmann\t11/17/20, 11:19:00 AM\t11/17/20, 12:00:05 PM\t41m 5s\t{kari}\tAttendee
+Per Nordmann (Guest)\t11/17/20, 10:02:00 AM\t11/17/20, 11:00:00 AM\t58m 0s\t\tAttendee
+Anne Hansen (Guest)\t11/17/20, 10:05:00 AM\t11/17/20, 10:50:00 AM\t45m 0s\t\tAttendee
+Ukjent Gjest (Guest)\t11/17/20, 10:05:00 AM\t11/17/20, 10:50:00 AM\t45m 0s\t\tAttendee
+Walk In\t11/17/20, 10:00:00 AM\t11/17/20, 10:20:00 AM\t20m 0s\twalkin@example.org\tAttendee
+""".format(kari="Kari.Nordmann@Bergen.Kommune.no")
+
+
+def test_a_teams_report_in_utf16_with_three_sections(run, registered, tmp_path):
+    path = tmp_path / "meetingAttendanceReport(INNOFF-studio).csv"
+    path.write_bytes(TEAMS.encode("utf-16"))  # with the BOM, little-endian here
+    (report,) = attend(run, path)
+    assert report["platform"] == "Microsoft Teams" and report["event"] == "studio"
+    assert report["encoding"] == "utf-16" and report["delimiter"] == "\t"
+    assert report["organisers_and_presenters"] == 2  # the organiser and the presenter
+    assert report["walk_ins"] == ["walkin@example.org"]
+    assert report["unmatched"] == [
+        "Anne Hansen: no e-mail, and 2 people registered have that name",
+        "Ukjent Gjest: no e-mail, and no one registered has that name",
+    ]
+    assert (report["event_registered"], report["event_attended"]) == (5, 2)
+    assert (report["event_no_shows"], report["event_walk_ins"]) == (3, 1)
+    # Kari's three stretches, two of them overlapping by a minute, count once:
+    # 09:58:01-10:30:00 and 10:35:00-12:00:05.
+    minutes = attended(run)
+    assert minutes[KARI] == pytest.approx(31 + 59 / 60 + 85 + 5 / 60, abs=0.01)
+    assert minutes[PER] == 58  # the guest, by the one registered name
+    assert OYSTEIN not in minutes
+    again = attend(run, path)
+    assert again[0]["changed"] == 0 and attended(run) == minutes
+
+
+TEAMS_COMMAS = """\
+1. Summary
+Meeting title,INNOFF-studio
+2. Participants
+Name,First Join,Last Leave,In-Meeting Duration,Email,Participant ID (UPN),Role
+"Nordmann, Kari","11/17/20, 9:58:01 AM","11/17/20, 12:00:05 PM",1h 56m 8s,,,Attendee
+"Ås, Øystein","11/17/20, 10:00:00 AM","11/17/20, 10:00:30 AM",30s,oystein@ntnu.no,oystein@ntnu.no,Attendee
+"""
+
+
+def test_the_comma_variant_with_last_name_first_and_a_short_stay(run, registered, tmp_path):
+    path = tmp_path / "teams.csv"
+    path.write_text(TEAMS_COMMAS, encoding="utf-8")
+    (report,) = attend(run, path, "--event", "studio")
+    assert report["delimiter"] == ","
+    assert report["under_min_minutes"] == 1  # Øystein: 30 seconds
+    assert attended(run) == {KARI: pytest.approx(116.13, abs=0.01)}  # Øystein: too short
+    people = json.loads(
+        run("registrations", "list", "--attended", "yes", "--format", "json").stdout
+    )
+    assert [p["email"] for p in people] == [KARI]
+
+
+ZOOM = """\
+Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants
+812 3456 7890,INNOFF-studio,11/17/2020 09:55:12 AM,11/17/2020 12:04:40 PM,post@innoff.no,130,5
+
+Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest,Recording Consent
+INNOFF (INNOFF Post),post@innoff.no,11/17/2020 09:55:12 AM,11/17/2020 12:04:40 PM,130,No,
+Kari N (Kari Nordmann),kari.nordmann@bergen.kommune.no,11/17/2020 09:58:01 AM,11/17/2020 10:30:00 AM,32,No,Y
+Kari N (Kari Nordmann),kari.nordmann@bergen.kommune.no,11/17/2020 10:35:00 AM,11/17/2020 12:00:05 PM,86,No,Y
+Per Nordmann,,11/17/2020 10:02:00 AM,11/17/2020 11:00:00 AM,58,Yes,Y
+Øystein Ås,oystein@ntnu.no,11/17/2020 10:02:00 AM,11/17/2020 10:12:00 AM,ukjent,No,Y
+"""
+
+
+def test_a_zoom_participants_report_with_rejoins(run, registered, tmp_path):
+    path = tmp_path / "participants_81234567890.csv"
+    path.write_text(ZOOM, encoding="utf-8")
+    (report,) = attend(run, path)
+    assert report["platform"] == "Zoom" and report["event"] == "studio"
+    assert report["organisers_and_presenters"] == 1  # the organiser's address
+    minutes = attended(run)
+    assert minutes[KARI] == pytest.approx(117.07, abs=0.01)
+    assert minutes[PER] == 58
+    assert minutes[OYSTEIN] == 10  # the unreadable duration: the times say it
+    assert report["unreadable_times"] == 1
+
+
+WEBINAR = """\
+Attendee Report
+Report Generated:,"11/17/2020 12:30 PM"
+Topic,Webinar ID,Actual Start Time,Actual Duration (minutes),# Registered,# Cancelled,Unique Viewers,Total Users,Max Concurrent Views
+INNOFF-studio,812 3456 7890,"Nov 17, 2020 09:55 AM",130,4,0,3,3,3
+Host Details
+Attended,User Name (Original Name),Email,Join Time,Leave Time,Time in Session (minutes),Is Guest,Country/Region Name
+Yes,INNOFF,post@innoff.no,"Nov 17, 2020 09:55:12 AM","Nov 17, 2020 12:04:40 PM",130,No,Norway
+Panelist Details
+Attended,User Name (Original Name),Email,Join Time,Leave Time,Time in Session (minutes),Is Guest,Country/Region Name
+Yes,Kari Nordmann,kari.nordmann@bergen.kommune.no,"Nov 17, 2020 09:57:00 AM","Nov 17, 2020 10:20:00 AM",23,No,Norway
+Attendee Details
+Attended,User Name (Original Name),First Name,Last Name,Email,Registration Time,Approval Status,Join Time,Leave Time,Time in Session (minutes),Is Guest,Country/Region Name
+Yes,Per Nordmann,Per,Nordmann,per@ks.no,"Nov 10, 2020 10:00:00 AM",approved,"Nov 17, 2020 10:02:00 AM","Nov 17, 2020 11:00:00 AM",58,No,Norway
+No,Øystein Ås,Øystein,Ås,oystein@ntnu.no,"Nov 10, 2020 10:00:00 AM",approved,--,--,--,No,
+"""
+
+
+def test_a_zoom_webinar_report_reads_only_the_attendees(run, registered, tmp_path):
+    path = tmp_path / "webinar.csv"
+    path.write_text(WEBINAR, encoding="utf-8")
+    (report,) = attend(run, path)
+    assert report["platform"] == "Zoom webinar"
+    assert report["host_and_panelist_rows"] == 2
+    assert report["unreadable_times"] == 0  # '--' is no time, not a bad one
+    assert attended(run) == {PER: 58}  # Øystein: Attended No; Kari was a panelist
+
+
+MEET = """\
+First name,Last name,Email,Duration,Time joined,Time exited
+Kari,Nordmann,kari.nordmann@bergen.kommune.no,1 hr 57 min,9:58 AM,12:00 PM
+Per,Nordmann,,58 min,10:02 AM,11:00 AM
+"""
+
+
+def test_a_google_meet_sheet(run, registered, tmp_path):
+    path = tmp_path / "meet.csv"
+    path.write_text(MEET, encoding="utf-8")
+    (report,) = attend(run, path, "--event", "studio")
+    assert report["platform"] == "Google Meet"
+    assert attended(run) == {KARI: 122, PER: 58}
+
+
+def test_reports_that_cannot_be_read_are_one_line(run, registered, tmp_path):
+    nobody = tmp_path / "tom.csv"
+    nobody.write_text("Hei;på;deg\n1;2;3\n", encoding="utf-8")
+    result = attend(run, nobody, expect=1)
+    assert result.stderr.startswith("Error:") and result.stderr.count("\n") == 1
+    assert "holds no attendees innoff can read" in result.stderr
+    book = tmp_path / "rapport.xlsx"
+    book.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    assert (
+        "is a workbook - download the attendance report as CSV"
+        in attend(run, book, expect=1).stderr
+    )
+
+
+def test_an_erased_person_leaves_no_attendance(run, registered, tmp_path, db_path):
+    path = tmp_path / "teams.csv"
+    path.write_bytes(TEAMS.encode("utf-16"))
+    attend(run, path)
+    assert run("registrations", "remove", KARI, "--yes").exit_code == 0
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM attendance WHERE email = ?", [KARI]
+        ).fetchone() == (0,)
+
+
+TEAMS_NORWEGIAN = f"""\
+1. Sammendrag
+Møtetittel\tINNOFF-studio
+2. Deltakere
+Navn\tFørste deltakelse\tSiste gang forlatt\tVarighet i møtet\tE-post\tDeltaker-ID (UPN)\tRolle
+INNOFF Post\t17.11.2020, 09:55:12\t17.11.2020, 12:04:40\t2 t 9 m 28 s\tpost@innoff.no\tpost@innoff.no\tArrangør
+Kari Nordmann\t17.11.2020, 09:58:01\t17.11.2020, 12:00:05\t1 t 56 m 8 s\t{KARI}\t{KARI}\tDeltaker
+3. Aktiviteter i møtet
+Navn\tInn\tUt\tVarighet\tE-post\tRolle
+Kari Nordmann\t17.11.2020, 09:58:01\t17.11.2020, 10:30:00\t31 m 59 s\t{KARI}\tDeltaker
+Kari Nordmann\t17.11.2020, 10:35:00\t17.11.2020, 12:00:05\t1 t 25 m 5 s\t{KARI}\tDeltaker
+"""
+
+
+def test_a_norwegian_teams_report_and_columns_known_by_their_values(run, registered, tmp_path):
+    """Section titles and headers in Norwegian; 'Inn' and 'Ut' are in no
+    vocabulary, and are read as join and leave by what they hold."""
+    path = tmp_path / "deltakelse.csv"
+    path.write_bytes(TEAMS_NORWEGIAN.encode("utf-16"))
+    (report,) = attend(run, path)
+    assert report["platform"] == "Microsoft Teams" and report["organisers_and_presenters"] == 1
+    uses = {column["column"]: column["use"] for column in report["plan"]}
+    assert uses["Inn"] == "join (by its values)" and uses["Ut"] == "leave (by its values)"
+    assert attended(run) == {KARI: pytest.approx(31 + 59 / 60 + 85 + 5 / 60, abs=0.01)}
+
+
+def test_stats_count_attendance_per_event_kind_and_answer(run, registered, tmp_path):
+    path = tmp_path / "teams.csv"
+    path.write_bytes(TEAMS.encode("utf-16"))
+    attend(run, path)
+    stats = json.loads(run("registrations", "stats", "--format", "json").stdout)
+    assert stats["attendance per event"]["studio"] == {
+        "registered": 5, "attended": 2, "no-show": 3, "walk-ins": 1,
+    }  # fmt: skip
+    assert stats["attendance by answer"]["studio: none"] == {
+        "registered": 5, "attended": 2, "no-show": 3,
+    }  # fmt: skip
+    kinds = stats["attendance per organisation kind"]
+    assert sum(k["attended"] for k in kinds.values()) == 2
+    no_shows = json.loads(
+        run(
+            "registrations", "list", "--event", "studio", "--attended", "no", "--format", "json"
+        ).stdout
+    )
+    assert sorted(p["email"] for p in no_shows) == sorted(
+        [OYSTEIN, "anne@bodo.kommune.no", "anne.hansen@ks.no"]
+    )
