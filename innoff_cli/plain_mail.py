@@ -11,18 +11,29 @@ The message is built once by the `email` package with stand-ins for the
 person, then each person's bytes are those with their address, Message-ID and
 greeting put in, as `imip.Template` does for invites (the tests parse what
 comes out with `email`).
+
+`deliver` sends them through the mailings outbox (store.mailings): queued with
+their Message-IDs before anything goes, then sent or failed one by one, each
+in a transaction of its own, as `invites.deliver` does for invites.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
-from innoff_cli import imip
+from innoff_cli import clock, ical, imip, invites, store
 from innoff_cli.addresses import ascii_address
+from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.store.mailings import Mailing
+from innoff_cli.terminal import shown
 
 
 class PlainTemplate:
@@ -87,3 +98,110 @@ class PlainTemplate:
                 filename=file_name, params={"charset": "utf-8", "method": "PUBLISH"},
             )  # fmt: skip
         return mail
+
+
+@dataclass
+class Batch:
+    """Mail of one occasion: who gets it, and each one's mail (shared or their own)."""
+
+    key: str  # the occasion stored with each mail ('1d@...', 'no-show:...')
+    people: list[Mailing]
+    template: Callable[[Mailing], PlainTemplate]
+
+
+def deliver(
+    db_path: Path, kind: str, batches: list[Batch], organizer: ical.Organizer, transport, *,
+    sender: str | None, rate: int, now: datetime, progress: Callable[[], None] | None,
+    record: bool, on_wait: store.OnWait, again: str,
+) -> invites.SendReport:  # fmt: skip
+    """Queue every batch's mail, then send each and record it as the server answers.
+    `again` completes "run ... to send the rest" in what a stop says."""
+    report = invites.SendReport(transport.via)
+    people = [(batch, mail) for batch in batches for mail in batch.people]
+    if not people:
+        return report
+    from_header, envelope = invites.sender_from(organizer, sender)
+    domain = imip.message_domain(envelope)
+    for batch in batches:  # what everyone's mail shares must build, before anything is queued
+        if batch.people:
+            try:
+                batch.template(batch.people[0]).prepare(from_header)
+            except (ValueError, TypeError, MessageError) as error:
+                raise InnoffError(
+                    f"cannot build the mail ({shown(str(error), 120)}); nothing was sent or"
+                    " queued - give the event a one-line title"
+                ) from None
+    transport.open()  # before anything is queued: a refused login leaves no trace
+    conn = None
+    try:
+        conn = store.connect(db_path, on_wait) if record else None
+        if conn is None:
+            slots = [(0, make_msgid(domain=domain)) for _ in people]
+        else:
+            slots = []
+            with store.writing(conn, on_wait=on_wait):
+                for batch in batches:
+                    slots += store.mailings.queue(
+                        conn, kind, batch.key, batch.people, lambda: make_msgid(domain=domain),
+                        _iso(now),
+                    )  # fmt: skip
+        _send_each(conn, people, slots, transport, report, from_header, envelope,
+                   invites.Pace(rate), progress, on_wait, again)  # fmt: skip
+    except KeyboardInterrupt:
+        left = len(people) - report.total
+        raise Interrupted(
+            f"Interrupted: {report.sent} sent and recorded, {left} still queued (the one being"
+            " sent may have gone out; if so it goes again as the same message)"
+            f" - run {again} to send the rest."
+        ) from None
+    finally:
+        if conn is not None:
+            conn.close()
+        transport.close()
+    return report
+
+
+def _send_each(conn, people, slots, transport, report, from_header, envelope, pace, progress,
+               on_wait, again) -> None:  # fmt: skip
+    from innoff_cli.delivery import Refused, SenderRefused, Stopped
+
+    for (batch, mail), (row_id, message_id) in zip(people, slots):
+        try:
+            data = batch.template(mail).render(mail.address, mail.name, from_header, message_id)
+        except (ValueError, TypeError, MessageError) as error:
+            reason = f"cannot write this address into a message ({error})"
+        else:
+            pace.wait()
+            try:
+                transport.send(data, envelope, ascii_address(mail.address) or mail.address)
+                reason = None
+            except Refused as refused:
+                reason = str(refused)
+            except SenderRefused as refused:
+                left = len(people) - report.total
+                raise InnoffError(
+                    f"the mail server refused the sender, not the recipients ({refused})"
+                    f" after {report.sent} sent - nothing was marked failed and {left} are"
+                    f" still queued; {refused.hint}, then run {again}"
+                ) from None
+            except Stopped as stopped:
+                left = len(people) - report.total
+                raise InnoffError(
+                    f"the mail server stopped taking messages ({stopped}) after"
+                    f" {report.sent} sent - {left} still queued; run {again} to send them"
+                ) from None
+        if conn is not None:
+            state = "sent" if reason is None else "failed"
+            store.mailings.mark(
+                conn, row_id, state, transport.via, reason or "", _iso(clock.now()), on_wait
+            )
+        if reason is None:
+            report.sent += 1
+        else:
+            report.failed.append((mail.address, reason))
+        if progress:
+            progress()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -20,14 +20,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.errors import MessageError
-from email.utils import make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from innoff_cli import clock, ical, imip, invite_plans, invites, store
-from innoff_cli.addresses import ascii_address
-from innoff_cli.errors import InnoffError, Interrupted, OptionError
+from innoff_cli import clock, ical, invite_plans, invites, plain_mail, store
+from innoff_cli.errors import InnoffError, OptionError
 from innoff_cli.models import Event
 from innoff_cli.plain_mail import PlainTemplate
 from innoff_cli.programme import norwegian_date
@@ -248,101 +245,14 @@ def deliver(
     on_wait: store.OnWait = None,
 ) -> invites.SendReport:
     """Queue the reminders, then send each and record it as the server answers."""
-    report = invites.SendReport(transport.via)
-    if not reminders.mailings:
-        return report
-    from_header, envelope = invites.sender_from(reminders.organizer, sender)
-    domain = imip.message_domain(envelope)
-    templates = {}
+    batches = []
     for each in reminders.events:
         if each.people:
             uid = ical.uid_for(invite_plans.UID_DOMAIN, each.event.slug)
-            made = templates[each.event.slug] = template(
-                each.event, reminders.sequences.get(uid, 0), reminders.now
-            )
-            try:
-                made.prepare(from_header)
-            except (ValueError, TypeError, MessageError) as error:
-                raise InnoffError(
-                    f"cannot build the reminder for {each.event.slug} ({shown(str(error), 120)});"
-                    " nothing was sent or queued - give the event a one-line title"
-                ) from None
-    transport.open()  # before anything is queued: a refused login leaves no trace
-    conn = None
-    pace = invites.Pace(rate)
-    try:
-        conn = store.connect(db_path, on_wait) if record else None
-        queued_utc = _iso(reminders.now)
-        if conn is None:
-            slots = [(0, make_msgid(domain=domain)) for _ in reminders.mailings]
-        else:
-            slots = []
-            with store.writing(conn, on_wait=on_wait):
-                for each in reminders.events:
-                    slots += store.mailings.queue(
-                        conn, KIND, each.key, each.people, lambda: make_msgid(domain=domain),
-                        queued_utc,
-                    )  # fmt: skip
-        _send_each(
-            conn, reminders.mailings, slots, templates, transport, report, from_header,
-            envelope, pace, progress, on_wait,
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        left = len(reminders.mailings) - report.total
-        raise Interrupted(
-            f"Interrupted: {report.sent} sent and recorded, {left} still queued (the one being"
-            " sent may have gone out; if so it goes again as the same message)"
-            " - run `innoff reminders send` again inside the window to send the rest."
-        ) from None
-    finally:
-        if conn is not None:
-            conn.close()
-        transport.close()
-    return report
-
-
-def _send_each(conn, mailings, slots, templates, transport, report, from_header, envelope,
-               pace, progress, on_wait) -> None:  # fmt: skip
-    from innoff_cli.delivery import Refused, SenderRefused, Stopped
-
-    for mail, (row_id, message_id) in zip(mailings, slots):
-        try:
-            data = templates[mail.event].render(mail.address, mail.name, from_header, message_id)
-        except (ValueError, TypeError, MessageError) as error:
-            reason = f"cannot write this address into a message ({error})"
-        else:
-            pace.wait()
-            try:
-                transport.send(data, envelope, ascii_address(mail.address) or mail.address)
-                reason = None
-            except Refused as refused:
-                reason = str(refused)
-            except SenderRefused as refused:
-                left = len(mailings) - report.total
-                raise InnoffError(
-                    f"the mail server refused the sender, not the recipients ({refused})"
-                    f" after {report.sent} sent - nothing was marked failed and {left} are"
-                    f" still queued; {refused.hint}, then run `innoff reminders send` again"
-                ) from None
-            except Stopped as stopped:
-                left = len(mailings) - report.total
-                raise InnoffError(
-                    f"the mail server stopped taking messages ({stopped}) after"
-                    f" {report.sent} sent - {left} still queued; run `innoff reminders send`"
-                    " again inside the window to send them"
-                ) from None
-        if conn is not None:
-            state = "sent" if reason is None else "failed"
-            store.mailings.mark(
-                conn, row_id, state, transport.via, reason or "", _iso(clock.now()), on_wait
-            )
-        if reason is None:
-            report.sent += 1
-        else:
-            report.failed.append((mail.address, reason))
-        if progress:
-            progress()
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+            made = template(each.event, reminders.sequences.get(uid, 0), reminders.now)
+            batches.append(plain_mail.Batch(each.key, each.people, lambda _mail, made=made: made))
+    return plain_mail.deliver(
+        db_path, KIND, batches, reminders.organizer, transport, sender=sender, rate=rate,
+        now=reminders.now, progress=progress, record=record, on_wait=on_wait,
+        again="`innoff reminders send` again inside the window",
+    )  # fmt: skip

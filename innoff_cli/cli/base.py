@@ -52,6 +52,7 @@ COMMAND_GROUPS = {
     "invites": ("innoff_cli.cli.invites", "invites_app"),
     "reminders": ("innoff_cli.cli.reminders", "reminders_app"),
     "attendance": ("innoff_cli.cli.attendance", "attendance_app"),
+    "followup": ("innoff_cli.cli.followup", "followup_app"),
     "config": ("innoff_cli.cli.config", "config_app"),
     "mail": ("innoff_cli.cli.mail", "mail_app"),
     "db": ("innoff_cli.cli.db", "db_app"),

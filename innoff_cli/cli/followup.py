@@ -1,0 +1,121 @@
+"""`innoff followup ...`: after an event, a mail to those who came, or did not."""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from innoff_cli.cli.base import OrganizerOption, config_file, database_path, say_waiting
+from innoff_cli.cli.invites import (
+    FromOption,
+    MaildirOption,
+    RateOption,
+    SmtpAuthOption,
+    SmtpHostOption,
+    SmtpPortOption,
+    SmtpSecurityOption,
+    SmtpUserOption,
+    _password,
+    _token,
+)
+from innoff_cli.errors import InnoffError, OptionError
+
+followup_app = typer.Typer(no_args_is_help=True)
+
+
+@followup_app.callback()
+def followup_group(ctx: typer.Context) -> None:
+    """After an event: thanks to those who attended, the recording to those who did not."""
+    from innoff_cli import settings
+
+    values = settings.load(config_file())
+    ctx.ensure_object(dict)["settings"] = values
+    ctx.default_map = {"send": settings.send_defaults(values)}
+
+
+@followup_app.command("send")
+def followup_send(
+    ctx: typer.Context,
+    event: Annotated[
+        str, typer.Option("--event", "-e", metavar="SLUG", help="The event.", show_default=False)
+    ],
+    group: Annotated[
+        Literal["attended", "no-show", "registered"],
+        typer.Option(
+            "--to",
+            help="Who: attended (walk-ins too), no-show (registered, not there, not"
+            " declined), registered (all but who declined).",
+            show_default=False,
+        ),
+    ],
+    subject: Annotated[
+        Optional[str],
+        typer.Option("--subject", metavar="TEXT", help="The subject \\[default: a built-in one]."),
+    ] = None,
+    body: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--body",
+            metavar="FILE",
+            help="The text (UTF-8; {navn}, {arrangement}, {opptak} are filled in)"
+            " \\[default: a built-in Norwegian text].",
+        ),
+    ] = None,
+    only: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--only", metavar="EMAIL", help="Only to this person of the group (repeatable)."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show who would get it; send and record nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    rate: RateOption = 30,
+    maildir: MaildirOption = None,
+    smtp_host: SmtpHostOption = None,
+    smtp_port: SmtpPortOption = None,
+    smtp_security: SmtpSecurityOption = "starttls",
+    smtp_user: SmtpUserOption = None,
+    smtp_auth: SmtpAuthOption = None,
+    sender: FromOption = None,
+    organizer: OrganizerOption = None,
+) -> None:
+    """Send one follow-up mail to a group of the event's people, once each."""
+    from innoff_cli import followups, invites
+    from innoff_cli.output import followups as output
+    from innoff_cli.output.invites import send_progress
+
+    try:
+        invites.check_security(smtp_host, smtp_security)
+    except OptionError as error:
+        raise typer.BadParameter(str(error), param_hint=error.option) from None
+    plan = followups.plan(
+        database_path(ctx), event, group, subject=subject, body_file=body, to=only,
+        organizer=organizer,
+    )  # fmt: skip
+    for line in output.plan_summary(plan, dry_run):
+        typer.echo(line, err=True)
+    if not plan.people:
+        return
+    _, envelope = invites.sender_from(plan.organizer, sender)
+    if dry_run and maildir is None:
+        typer.echo("Dry run: nothing was sent or recorded.", err=True)
+        return
+    transport, rate = invites.transport_for(
+        maildir, smtp_host, smtp_port, smtp_security, smtp_user,
+        lambda: _password("SMTP", "SMTP password"), rate, auth=smtp_auth,
+        token=_token(ctx, "smtp"), identity=envelope,
+    )  # fmt: skip
+    if not yes and not dry_run:
+        if not sys.stdin.isatty():
+            raise InnoffError("sending needs confirmation - pass --yes to send without asking")
+        typer.confirm(output.question(plan, maildir, smtp_host), abort=True, err=True)
+    with send_progress(len(plan.people)) as tick:
+        report = followups.deliver(
+            database_path(ctx), plan, transport, sender=sender, rate=rate, progress=tick,
+            record=not dry_run, on_wait=say_waiting,
+        )  # fmt: skip
+    for line in output.send_report(report, dry_run):
+        typer.echo(line, err=True)
