@@ -35,29 +35,38 @@ class Person:
     totals: list[float] = field(default_factory=list)
     said_attended: list[bool] = field(default_factory=list)
     unknown_time: bool = False
+    unreadable: int = 0  # durations that could not be read
     first_join: datetime | None = None
     last_leave: datetime | None = None
 
     def add(self, row: reports.Presence) -> None:
-        self.name = self.name or row.name
-        self.email = self.email or row.email
+        if not self.name:
+            self.name = row.name
+        if not self.email:
+            self.email = row.email
         if row.role:
-            self.roles.add(normalise_name(row.role))
+            self.roles.add(row.role)
         if row.attended is not None:
             self.said_attended.append(row.attended)
         join, leave = row.join, row.leave
-        if join and not leave and row.minutes is not None:
-            leave = join + timedelta(minutes=row.minutes)
         if join and leave and not row.total:
             self.stretches.append((join, max(join, leave)))
-        elif row.minutes is not None:
-            self.totals.append(row.minutes)
+        elif row.duration:  # times missing, or a whole time: the report's duration
+            minutes = reports.duration_minutes(row.duration)
+            if minutes is None:
+                self.unreadable += 1
+                if row.attended is not False:
+                    self.unknown_time = True
+            elif join and not leave and not row.total:
+                self.stretches.append((join, join + timedelta(minutes=minutes)))
+            else:
+                self.totals.append(minutes)
         elif row.attended is not False:
             self.unknown_time = True
-        if join:
-            self.first_join = min(filter(None, (self.first_join, join)))
-        if leave:
-            self.last_leave = max(filter(None, (self.last_leave, leave)))
+        if join and (self.first_join is None or join < self.first_join):
+            self.first_join = join
+        if leave and (self.last_leave is None or leave > self.last_leave):
+            self.last_leave = leave
 
     @property
     def minutes(self) -> float | None:
@@ -69,7 +78,7 @@ class Person:
 
     @property
     def runs_the_meeting(self) -> bool:
-        return bool(self.roles & reports.RUNNING_ROLES)
+        return any(normalise_name(role) in reports.RUNNING_ROLES for role in self.roles)
 
 
 @dataclass
@@ -170,7 +179,7 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
             people.setdefault(key, Person()).add(row)
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
-    report.unreadable = shape.unreadable_times + shape.unreadable_durations
+    report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())
     if not people:
         raise InnoffError(
             f"{path} holds no attendees innoff can read (the columns are:"
@@ -227,8 +236,9 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
         email: name for email, _address, name, _event in store.registrations.invitees(conn, [event.slug])
     }  # fmt: skip
     by_name: dict[str, list[str]] = {}
-    for email, name in registered.items():
-        by_name.setdefault(normalise_name(name), []).append(email)
+    if any(key.startswith("name:") for key in people):  # guests: their names are needed
+        for email, name in registered.items():
+            by_name.setdefault(normalise_name(name), []).append(email)
     organiser = event.organizer_email.casefold()
     now = clock.now().astimezone(UTC).isoformat(timespec="seconds")
     rows: dict[str, dict] = {}

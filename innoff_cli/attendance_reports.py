@@ -97,6 +97,7 @@ _DURATION_PART = re.compile(
     r"|seconds?|secs?|sekunder|sekund|sek|s)\b",
     re.I,
 )
+_DIGIT = re.compile(r"\d")
 _CLOCK_DURATION = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
 
 
@@ -113,6 +114,7 @@ class Presence:
     minutes: float | None
     attended: bool | None = None  # a webinar's Attended Yes/No
     total: bool = False  # Teams' participants section: the whole time, not one stretch
+    duration: str = ""  # the row's own duration as written; read only where it is needed
 
 
 @dataclass
@@ -130,50 +132,65 @@ class ReportShape:
 def read_rows(
     numbered: Iterator[tuple[int, list[str]]], tz: ZoneInfo, day: date, shape: ReportShape
 ) -> Iterator[Presence]:
-    """Presence rows of a report's numbered rows; `shape` is filled in as it goes."""
+    """Presence rows of a report's numbered rows; `shape` is filled in as it goes.
+
+    Written for reports of a hundred thousand rows: a person's row (its first
+    two cells filled, a digit in it) goes straight to `_Row`; only the others
+    are asked whether they are a title or a header.
+    """
     block = "attendees"  # what the rows under the next header are
     columns: dict[str, int] | None = None
-    read_values = False  # whether the block's first row has named the unknown columns
+    reader: _Row | None = None
     for line, cells in numbered:
-        filled = [cell.strip() for cell in cells if cell.strip()]
-        if not filled:
-            continue
-        if len(filled) == 1 or _is_section_title(filled[0]) and len(filled) <= 2:
-            kind = _block_kind(filled[0])
-            if kind is not None:
-                block, columns = kind, None
-                if kind == "summary":
-                    shape.skipped_blocks.append(filled[0][:60])
-                _platform(shape, filled[0])
+        person_like = (
+            reader is not None and len(cells) > 2 and cells[0].strip() and cells[1].strip()
+            and _DIGIT.search(cells[1] + cells[2])
+        )  # fmt: skip
+        if not person_like:
+            filled = [cell.strip() for cell in cells if cell.strip()]
+            if not filled:
                 continue
-            if columns is None:
-                continue  # a title row above the header
-        found = _header(cells)
-        if found is not None:
-            columns, plan = found
-            read_values = False
-            if _is_summary_header(cells):
-                block = "summary"  # Zoom's meeting line before its participants
-                shape.skipped_blocks.append("meeting summary")
-            elif block == "summary":
-                block = "attendees"  # a header after a summary starts the people
-            if block in ("attendees", "activities"):
-                shape.plan = plan
-            _platform_of_header(shape, cells, block)
-            continue
-        if columns is None or block in ("summary",):
-            continue
-        if block == "sidelined":
+            if len(filled) == 1 or _is_section_title(filled[0]) and len(filled) <= 2:
+                kind = _block_kind(filled[0])
+                if kind is not None:
+                    block, columns, reader = kind, None, None
+                    if kind == "summary":
+                        shape.skipped_blocks.append(filled[0][:60])
+                    _platform(shape, filled[0])
+                    continue
+                if columns is None:
+                    continue  # a title row above the header
+            # A header: where a block has none yet, after a summary (Zoom's
+            # participants follow its meeting line), or a row without a digit.
+            found = (
+                _header(cells)
+                if columns is None or block == "summary" or not _DIGIT.search("".join(filled))
+                else None
+            )
+            if found is not None:
+                columns, plan = found
+                reader = None
+                if _is_summary_header(cells):
+                    block = "summary"  # Zoom's meeting line before its participants
+                    shape.skipped_blocks.append("meeting summary")
+                elif block == "summary":
+                    block = "attendees"  # a header after a summary starts the people
+                if block in ("attendees", "activities"):
+                    shape.plan = plan
+                    reader = _Row(columns, shape, tz, day)
+                _platform_of_header(shape, cells, block)
+                if block == "sidelined":
+                    reader = None
+                continue
+        if block == "sidelined" and columns is not None:
             shape.sidelined += 1
             continue
-        if not read_values:
-            _columns_by_values(cells, columns, shape, tz, day)
-            read_values = True
-        presence = _presence(line, cells, columns, tz, day, shape)
-        if presence is None:
+        if reader is None:
             continue
-        presence.total = block == "attendees" and shape.platform == "Microsoft Teams"
-        yield presence
+        presence = reader.read(line, cells)
+        if presence is not None:
+            presence.total = block == "attendees" and shape.platform == "Microsoft Teams"
+            yield presence
 
 
 def _is_section_title(text: str) -> bool:
@@ -245,31 +262,99 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]] | 
     return None
 
 
-def _presence(line, cells, columns, tz, day, shape) -> Presence | None:
-    def cell(use: str) -> str:
-        index = columns.get(use)
-        text = cells[index].strip() if index is not None and index < len(cells) else ""
-        return "" if text.casefold() in _NOTHING else text
+class _Row:
+    """Reads a block's rows into Presence, the block's columns looked up once.
+    The first row also names the columns the header did not (by their values)."""
 
-    name = cell("name") or " ".join(part for part in (cell("first"), cell("last")) if part)
-    name = _display_name(name)
-    email = cell("email")
-    if "@" not in email:
-        upn = cell("upn")
-        email = upn if "@" in upn else ""
-    if not name and not email:
-        return None
-    join, leave = _moment(cell("join"), tz, day), _moment(cell("leave"), tz, day)
-    shape.unreadable_times += bool(cell("join") and join is None) + bool(
-        cell("leave") and leave is None
-    )
-    minutes = None
-    if cell("duration"):
-        minutes = duration_minutes(cell("duration"))
-        shape.unreadable_durations += minutes is None
-    attended_text = normalise_name(cell("attended"))
-    attended = {"yes": True, "ja": True, "no": False, "nei": False}.get(attended_text)
-    return Presence(line, name, email, cell("role"), join, leave, minutes, attended)
+    def __init__(self, columns: dict[str, int], shape: ReportShape, tz: ZoneInfo, day: date):
+        self.columns, self.shape, self.tz, self.day = columns, shape, tz, day
+        self.first = True
+        self.names: dict[str, str] = {}  # display name -> name, read once
+        self.moments: _Moments = _Moments(tz, day)
+
+    def read(self, line: int, cells: list[str]) -> Presence | None:
+        if self.first:
+            _columns_by_values(cells, self.columns, self.shape, self.tz, self.day)
+            self.first = False
+            self.width = max(self.columns.values()) + 1
+            # Each use's column, or the padding cell past the row's end (always '').
+            self.at = {use: self.columns.get(use, self.width) for use in COLUMNS}
+        cells = cells + [""] * (self.width + 1 - len(cells))
+        at = self.at
+        raw = cells[at["name"]].strip()
+        if not raw:
+            raw = " ".join(
+                part for part in (cells[at["first"]].strip(), cells[at["last"]].strip()) if part
+            )
+        name = self.names.get(raw)
+        if name is None:
+            name = _display_name(raw)
+            if len(self.names) < 100_000:
+                self.names[raw] = name
+        email = cells[at["email"]].strip()
+        if "@" not in email:
+            upn = cells[at["upn"]].strip()
+            email = upn if "@" in upn else ""
+        if not name and not email:
+            return None
+        join_text = _something(cells[at["join"]].strip())
+        leave_text = _something(cells[at["leave"]].strip())
+        join = self.moments.read(join_text) if join_text else None
+        leave = self.moments.read(leave_text) if leave_text else None
+        if (join_text and join is None) or (leave_text and leave is None):
+            self.shape.unreadable_times += (bool(join_text) and join is None) + (
+                bool(leave_text) and leave is None
+            )
+        return Presence(
+            line, name, email, cells[at["role"]].strip(), join, leave, None,
+            _ATTENDED.get(cells[at["attended"]].strip().casefold()),
+            duration=_something(cells[at["duration"]].strip()),
+        )  # fmt: skip
+
+
+_ATTENDED = {"yes": True, "ja": True, "no": False, "nei": False}
+
+
+def _something(text: str) -> str:
+    """A time or duration cell's text, or '' for one that says there is none ('--')."""
+    return "" if len(text) < 5 and text.casefold() in _NOTHING else text
+
+
+class _Moments:
+    """`_moment` with each text read once (a meeting of hours has only so many
+    seconds: its joins and leaves repeat) and the dates of a report once."""
+
+    def __init__(self, tz: ZoneInfo, day: date):
+        self.tz, self.day = tz, day
+        self.dates: dict[tuple, tuple[int, int, int] | None] = {}
+        self.seen: dict[str, datetime | None] = {}
+
+    def read(self, text: str) -> datetime | None:
+        try:
+            return self.seen[text]
+        except KeyError:
+            pass
+        moment = self._read(text)
+        if len(self.seen) < 200_000:
+            self.seen[text] = moment
+        return moment
+
+    def _read(self, text: str) -> datetime | None:
+        found = _MOMENT.match(text)
+        if found is None or len(found[1]) == 4 or found.end() != len(text.rstrip()):
+            return _moment(text, self.tz, self.day)
+        key = (found[1], found[2], found[3], "." in text[: found.end(3)])
+        ymd = self.dates.get(key)
+        if key not in self.dates:
+            best = _moment(text, self.tz, self.day)
+            ymd = self.dates[key] = (best.year, best.month, best.day) if best else None
+        if ymd is None:
+            return None
+        hour = _hour(int(found[4]), found[7])
+        minute, second = int(found[5]), int(found[6] or 0)
+        if hour is None or minute > 59 or second > 59:
+            return None
+        return datetime(*ymd, hour, minute, second, tzinfo=self.tz)
 
 
 def _columns_by_values(cells, columns, shape, tz, day) -> None:

@@ -8,6 +8,8 @@ import sys
 from innoff_cli.output import write_json
 from innoff_cli.terminal import shown
 
+LISTED = 20  # unmatched people named in the summary; JSON has them all
+
 
 def render_import(reports, fmt: str) -> None:
     if fmt == "json":
@@ -48,7 +50,11 @@ def summary(report) -> list[str]:
         )
     if report.unmatched:
         lines.append(f"  {len(report.unmatched)} not matched to anyone (never guessed):")
-        lines += [f"    {shown(item, 120)}" for item in report.unmatched]
+        lines += [f"    {shown(item, 120)}" for item in report.unmatched[:LISTED]]
+        if len(report.unmatched) > LISTED:
+            lines.append(
+                f"    ... and {len(report.unmatched) - LISTED} more (--format json lists them all)"
+            )
     lines.append(
         f"  {report.event}: {report.registered} registered, {report.attended_total} attended,"
         f" {report.no_shows} no-shows, {report.walk_ins_total} walk-ins (every report so far)."
