@@ -24,13 +24,14 @@ from innoff_cli.programme import match_event, normalise_name
 from innoff_cli.terminal import shown
 
 
-@dataclass
+@dataclass(slots=True)
 class Person:
-    """One person's rows of a report, folded."""
+    """One person's rows of a report, folded. (Slots: a report holds tens of
+    thousands of them at once.)"""
 
     name: str = ""
     email: str = ""
-    roles: set[str] = field(default_factory=set)
+    roles: list[str] = field(default_factory=list)
     stretches: list[tuple[datetime, datetime]] = field(default_factory=list)
     totals: list[float] = field(default_factory=list)
     said_attended: list[bool] = field(default_factory=list)
@@ -44,8 +45,8 @@ class Person:
             self.name = row.name
         if not self.email:
             self.email = row.email
-        if row.role:
-            self.roles.add(row.role)
+        if row.role and row.role not in self.roles:
+            self.roles.append(row.role)
         if row.attended is not None:
             self.said_attended.append(row.attended)
         join, leave = row.join, row.leave

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.errors import MessageError
 from email.utils import make_msgid
+from functools import partial
 from pathlib import Path
 
 from innoff_cli import clock, ical, imip, invite_plans, itip, store
@@ -244,8 +245,6 @@ def deliver(
 def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, alarm, now,
                progress, pace, on_wait) -> None:  # fmt: skip
     """Build, send and record each message in turn (`conn` None: record nothing)."""
-    from innoff_cli.delivery import Refused, SenderRefused, Stopped
-
     messages = outgoing.messages
     templates: dict[tuple, imip.Template] = {}
     for message, (row_id, message_id, stamp_utc) in zip(messages, slots):
@@ -258,32 +257,10 @@ def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, 
                 message, outgoing.plan.entries[message.uid], outgoing.plan.organizer,
                 datetime.fromisoformat(stamp_utc), alarm,
             )  # fmt: skip
-        try:
-            mail = template.render(message, from_header, message_id)
-        except (ValueError, TypeError, MessageError) as error:
-            reason = f"cannot write this address into a message ({error})"
-        else:
-            pace.wait()
-            try:
-                # RCPT TO as the To header has it: A-labels where that makes it ASCII.
-                transport.send(mail, envelope, ascii_address(message.address) or message.address)
-                reason = None
-            except Refused as refused:
-                reason = str(refused)
-            except SenderRefused as refused:
-                left = len(messages) - report.total
-                raise InnoffError(
-                    f"the mail server refused the sender, not the recipients ({refused})"
-                    f" after {report.sent} sent - nothing was marked failed and {left} are"
-                    f" still queued; {refused.hint}, then run `innoff invites send` again"
-                ) from None
-            except Stopped as stopped:
-                left = len(messages) - report.total
-                raise InnoffError(
-                    f"the mail server stopped taking messages ({stopped}) after"
-                    f" {report.sent} sent - {left} still queued; run `innoff invites send`"
-                    " again to send them"
-                ) from None
+        reason = send_one(
+            transport, pace, partial(template.render, message, from_header, message_id),
+            envelope, message.address, report, len(messages), "`innoff invites send` again",
+        )  # fmt: skip
         if reason is None:
             if conn is not None:
                 store.outbox.mark_sent(conn, row_id, transport.via, _iso(now()), on_wait)
@@ -294,6 +271,38 @@ def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, 
             report.failed.append((message.address, reason))
         if progress:
             progress()
+
+
+def send_one(transport, pace: Pace, build: Callable[[], bytes], envelope: str, address: str,
+             report: SendReport, total: int, again: str) -> str | None:  # fmt: skip
+    """Build and send one message: None when the server took it, else why not (the
+    server refused it for good, or no header can hold the address). A refusal of
+    the sender, or a server that stops taking mail, ends the run (InnoffError)
+    with the rest left queued; `again` completes "run ..." in what it says."""
+    from innoff_cli.delivery import Refused, SenderRefused, Stopped
+
+    try:
+        data = build()
+    except (ValueError, TypeError, MessageError) as error:
+        return f"cannot write this address into a message ({error})"
+    pace.wait()
+    try:
+        # RCPT TO as the To header has it: A-labels where that makes it ASCII.
+        transport.send(data, envelope, ascii_address(address) or address)
+        return None
+    except Refused as refused:
+        return str(refused)
+    except SenderRefused as refused:
+        raise InnoffError(
+            f"the mail server refused the sender, not the recipients ({refused})"
+            f" after {report.sent} sent - nothing was marked failed and"
+            f" {total - report.total} are still queued; {refused.hint}, then run {again}"
+        ) from None
+    except Stopped as stopped:
+        raise InnoffError(
+            f"the mail server stopped taking messages ({stopped}) after {report.sent} sent"
+            f" - {total - report.total} still queued; run {again} to send them"
+        ) from None
 
 
 def _check_builds(outgoing, from_header: str, alarm, stamp: datetime) -> None:

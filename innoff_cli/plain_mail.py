@@ -27,6 +27,7 @@ from email.errors import MessageError
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
+from functools import partial
 from pathlib import Path
 
 from innoff_cli import clock, ical, imip, invites, store
@@ -163,33 +164,12 @@ def deliver(
 
 def _send_each(conn, people, slots, transport, report, from_header, envelope, pace, progress,
                on_wait, again) -> None:  # fmt: skip
-    from innoff_cli.delivery import Refused, SenderRefused, Stopped
-
     for (batch, mail), (row_id, message_id) in zip(people, slots):
-        try:
-            data = batch.template(mail).render(mail.address, mail.name, from_header, message_id)
-        except (ValueError, TypeError, MessageError) as error:
-            reason = f"cannot write this address into a message ({error})"
-        else:
-            pace.wait()
-            try:
-                transport.send(data, envelope, ascii_address(mail.address) or mail.address)
-                reason = None
-            except Refused as refused:
-                reason = str(refused)
-            except SenderRefused as refused:
-                left = len(people) - report.total
-                raise InnoffError(
-                    f"the mail server refused the sender, not the recipients ({refused})"
-                    f" after {report.sent} sent - nothing was marked failed and {left} are"
-                    f" still queued; {refused.hint}, then run {again}"
-                ) from None
-            except Stopped as stopped:
-                left = len(people) - report.total
-                raise InnoffError(
-                    f"the mail server stopped taking messages ({stopped}) after"
-                    f" {report.sent} sent - {left} still queued; run {again} to send them"
-                ) from None
+        reason = invites.send_one(
+            transport, pace,
+            partial(batch.template(mail).render, mail.address, mail.name, from_header, message_id),
+            envelope, mail.address, report, len(people), again,
+        )  # fmt: skip
         if conn is not None:
             state = "sent" if reason is None else "failed"
             store.mailings.mark(

@@ -274,3 +274,18 @@ def test_an_unreadable_duration_is_unknown_not_zero(run, registered, tmp_path):
     (report,) = attend(run, path, "--event", "studio")
     assert report["unreadable_times"] == 1 and report["time_unknown"] == 1
     assert attended(run) == {KARI: None}  # attended, for a time no one can say
+
+
+def test_a_walk_in_can_be_erased(run, registered, tmp_path, db_path):
+    path = tmp_path / "teams.csv"
+    path.write_bytes(TEAMS.encode("utf-16"))
+    attend(run, path)
+    result = run("registrations", "remove", "walkin@example.org", "--yes")
+    assert result.exit_code == 0, result.stderr
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM attendance WHERE email = 'walkin@example.org'"
+        ).fetchone() == (0,)
+    assert run("registrations", "remove", "walkin@example.org", "--yes").exit_code == 1

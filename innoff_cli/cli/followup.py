@@ -1,12 +1,11 @@
 """`innoff followup ...`: after an event, a mail to those who came, or did not."""
 
-import sys
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import typer
 
-from innoff_cli.cli.base import OrganizerOption, config_file, database_path, say_waiting
+from innoff_cli.cli.base import OrganizerOption, database_path, say_waiting
 from innoff_cli.cli.invites import (
     FromOption,
     MaildirOption,
@@ -16,10 +15,11 @@ from innoff_cli.cli.invites import (
     SmtpPortOption,
     SmtpSecurityOption,
     SmtpUserOption,
-    _password,
-    _token,
+    confirm_sending,
+    open_transport,
+    use_mail_settings,
 )
-from innoff_cli.errors import InnoffError, OptionError
+from innoff_cli.errors import OptionError
 
 followup_app = typer.Typer(no_args_is_help=True)
 
@@ -27,11 +27,7 @@ followup_app = typer.Typer(no_args_is_help=True)
 @followup_app.callback()
 def followup_group(ctx: typer.Context) -> None:
     """After an event: thanks to those who attended, the recording to those who did not."""
-    from innoff_cli import settings
-
-    values = settings.load(config_file())
-    ctx.ensure_object(dict)["settings"] = values
-    ctx.default_map = {"send": settings.send_defaults(values)}
+    use_mail_settings(ctx)
 
 
 @followup_app.command("send")
@@ -103,15 +99,10 @@ def followup_send(
     if dry_run and maildir is None:
         typer.echo("Dry run: nothing was sent or recorded.", err=True)
         return
-    transport, rate = invites.transport_for(
-        maildir, smtp_host, smtp_port, smtp_security, smtp_user,
-        lambda: _password("SMTP", "SMTP password"), rate, auth=smtp_auth,
-        token=_token(ctx, "smtp"), identity=envelope,
-    )  # fmt: skip
-    if not yes and not dry_run:
-        if not sys.stdin.isatty():
-            raise InnoffError("sending needs confirmation - pass --yes to send without asking")
-        typer.confirm(output.question(plan, maildir, smtp_host), abort=True, err=True)
+    transport, rate = open_transport(
+        ctx, maildir, smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth, rate, envelope
+    )
+    confirm_sending(output.question(plan, maildir, smtp_host), yes, dry_run)
     with send_progress(len(plan.people)) as tick:
         report = followups.deliver(
             database_path(ctx), plan, transport, sender=sender, rate=rate, progress=tick,

@@ -24,13 +24,39 @@ invites_app = typer.Typer(no_args_is_help=True)
 @invites_app.callback()
 def invites_group(ctx: typer.Context) -> None:
     """Send calendar invites, updates and cancellations by e-mail."""
+    use_mail_settings(ctx)
+
+
+def use_mail_settings(ctx: typer.Context) -> None:
+    """The settings file stands in for the `send` command's options not given and
+    variables not set (Click's default_map comes after both). Read in a group's
+    callback: only the mail commands need it."""
     from innoff_cli import settings
 
-    # The settings file stands in for options not given and variables not set
-    # (Click's default_map comes after both). Read here: only mail commands need it.
     values = settings.load(config_file())
     ctx.ensure_object(dict)["settings"] = values
     ctx.default_map = {"send": settings.send_defaults(values)}
+
+
+def open_transport(ctx: typer.Context, maildir, host, port, security, user, auth, rate: int,
+                   envelope: str):  # fmt: skip
+    """(transport, messages a minute) for a send command's options: the Maildir,
+    or the SMTP server signed in by password (asked for when needed) or token."""
+    from innoff_cli import invites
+
+    return invites.transport_for(
+        maildir, host, port, security, user, lambda: _password("SMTP", "SMTP password"), rate,
+        auth=auth, token=_token(ctx, "smtp"), identity=envelope,
+    )  # fmt: skip
+
+
+def confirm_sending(question: str, yes: bool, dry_run: bool) -> None:
+    """Ask before mail goes out, unless --yes or a dry run; never without a terminal."""
+    if yes or dry_run:
+        return
+    if not sys.stdin.isatty():
+        raise InnoffError("sending needs confirmation - pass --yes to send without asking")
+    typer.confirm(question, abort=True, err=True)
 
 
 Security = Literal["starttls", "ssl", "none"]
@@ -168,16 +194,10 @@ def invites_send(
     if dry_run and maildir is None:
         typer.echo("Dry run: nothing was sent or recorded.", err=True)
         return
-    transport, rate = invites.transport_for(
-        maildir, smtp_host, smtp_port, smtp_security, smtp_user,
-        lambda: _password("SMTP", "SMTP password"), rate, auth=smtp_auth,
-        token=_token(ctx, "smtp"), identity=envelope,
-    )  # fmt: skip
-    if not yes and not dry_run:
-        if not sys.stdin.isatty():
-            raise InnoffError("sending needs confirmation - pass --yes to send without asking")
-        question = output.send_question(len(outgoing.messages), maildir, smtp_host)
-        typer.confirm(question, abort=True, err=True)
+    transport, rate = open_transport(
+        ctx, maildir, smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth, rate, envelope
+    )
+    confirm_sending(output.send_question(len(outgoing.messages), maildir, smtp_host), yes, dry_run)
     with output.send_progress(len(outgoing.messages)) as tick:
         report = invites.deliver(
             db_path, outgoing, transport, sender=sender, rate=rate, alarm=reminder,

@@ -1,6 +1,5 @@
 """`innoff reminders ...`: mail with the join link before an event starts."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -8,7 +7,6 @@ import typer
 from innoff_cli.cli.base import (
     EventOption,
     OrganizerOption,
-    config_file,
     database_path,
     say_waiting,
 )
@@ -22,10 +20,11 @@ from innoff_cli.cli.invites import (
     SmtpSecurityOption,
     SmtpUserOption,
     ToOption,
-    _password,
-    _token,
+    confirm_sending,
+    open_transport,
+    use_mail_settings,
 )
-from innoff_cli.errors import InnoffError, OptionError
+from innoff_cli.errors import OptionError
 
 reminders_app = typer.Typer(no_args_is_help=True)
 
@@ -33,12 +32,7 @@ reminders_app = typer.Typer(no_args_is_help=True)
 @reminders_app.callback()
 def reminders_group(ctx: typer.Context) -> None:
     """Remind people before an event starts, with the join link (run it every few minutes)."""
-    from innoff_cli import settings
-
-    # The mail settings of `innoff config` apply here as they do to `invites send`.
-    values = settings.load(config_file())
-    ctx.ensure_object(dict)["settings"] = values
-    ctx.default_map = {"send": settings.send_defaults(values)}
+    use_mail_settings(ctx)
 
 
 @reminders_app.command("send")
@@ -87,15 +81,10 @@ def reminders_send(
     if dry_run and maildir is None:
         typer.echo("Dry run: nothing was sent or recorded.", err=True)
         return
-    transport, rate = invites.transport_for(
-        maildir, smtp_host, smtp_port, smtp_security, smtp_user,
-        lambda: _password("SMTP", "SMTP password"), rate, auth=smtp_auth,
-        token=_token(ctx, "smtp"), identity=envelope,
-    )  # fmt: skip
-    if not yes and not dry_run:
-        if not sys.stdin.isatty():
-            raise InnoffError("sending needs confirmation - pass --yes to send without asking")
-        typer.confirm(output.question(len(plan.mailings), maildir, smtp_host), abort=True, err=True)
+    transport, rate = open_transport(
+        ctx, maildir, smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth, rate, envelope
+    )
+    confirm_sending(output.question(len(plan.mailings), maildir, smtp_host), yes, dry_run)
     from innoff_cli.output.invites import send_progress
 
     with send_progress(len(plan.mailings)) as tick:

@@ -94,6 +94,7 @@ def recorded(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM attendance LIMIT 1").fetchone() is not None
 
 
-def forget_person(conn: sqlite3.Connection, key: str) -> None:
-    """An erased person's attendance, inside the caller's `writing()`."""
-    conn.execute("DELETE FROM attendance WHERE email = ?", [key])
+def forget_person(conn: sqlite3.Connection, key: str) -> int:
+    """An erased person's attendance (a walk-in's is all there is of them),
+    inside the caller's `writing()`; how many rows went."""
+    return conn.execute("DELETE FROM attendance WHERE email = ?", [key]).rowcount

@@ -106,6 +106,6 @@ def per_person(conn: sqlite3.Connection, events: list[str]) -> dict[tuple[str, s
     return out
 
 
-def forget_person(conn: sqlite3.Connection, key: str) -> None:
-    """An erased person's mailings, inside the caller's `writing()`."""
-    conn.execute("DELETE FROM mailings WHERE email = ?", [key])
+def forget_person(conn: sqlite3.Connection, key: str) -> int:
+    """An erased person's mailings, inside the caller's `writing()`; how many went."""
+    return conn.execute("DELETE FROM mailings WHERE email = ?", [key]).rowcount

@@ -124,8 +124,9 @@ def erase_participant(
         if found:
             count_change(conn)
         pending = outbox.forget_person(conn, key)
-        mailings.forget_person(conn, key)
-        attendance.forget_person(conn, key)
+        # A walk-in (attended, never registered) and the follow-up they were
+        # sent are all there is of them: erasing those is erasing them.
+        found |= mailings.forget_person(conn, key) + attendance.forget_person(conn, key) > 0
     forget_old_pages(conn)
     return found, pending
 
