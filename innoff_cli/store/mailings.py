@@ -27,11 +27,19 @@ class Mailing(NamedTuple):
 
 def settled(conn: sqlite3.Connection, kind: str, occasion: str, event: str) -> set[str]:
     """Who was sent this mail already, or refused it for good (e-mail keys)."""
+    return _people(conn, kind, occasion, event, "state != 'queued'")
+
+
+def waiting(conn: sqlite3.Connection, kind: str, occasion: str, event: str) -> set[str]:
+    """Who has this mail queued by a run that stopped (e-mail keys)."""
+    return _people(conn, kind, occasion, event, "state = 'queued'")
+
+
+def _people(conn, kind: str, occasion: str, event: str, state: str) -> set[str]:
     return {
         email
         for (email,) in conn.execute(
-            "SELECT email FROM mailings WHERE kind = ? AND occasion = ? AND event = ?"
-            " AND state != 'queued'",
+            f"SELECT email FROM mailings WHERE kind = ? AND occasion = ? AND event = ? AND {state}",
             [kind, occasion, event],
         )
     }
@@ -66,18 +74,6 @@ def queue(
             row = (int(cursor.lastrowid), message_id)
         out.append((row[0], row[1]))
     return out
-
-
-def waiting(conn: sqlite3.Connection, kind: str, occasion: str, event: str) -> set[str]:
-    """Who has this mail queued by a run that stopped (e-mail keys)."""
-    return {
-        email
-        for (email,) in conn.execute(
-            "SELECT email FROM mailings WHERE kind = ? AND occasion = ? AND event = ?"
-            " AND state = 'queued'",
-            [kind, occasion, event],
-        )
-    }
 
 
 def mark(
