@@ -60,6 +60,7 @@ def municipality_workbook(path, epoch_1904: bool = False, pivot_first: bool = Tr
         row[0].number_format = "dd.mm.yyyy hh:mm"
     sheet.append([datetime(2020, 11, 8), "Uten Adresse", None, None, "", "Nei"])
     sheet.row_dimensions[1].hidden = True  # the title row hidden, as a tidy sheet has it
+    sheet.row_dimensions[3].hidden = True  # and the header: hidden is not gone
     workbook.save(path)
 
 
