@@ -417,13 +417,10 @@ def _write_new_folder(
     directory.parent.mkdir(parents=True, exist_ok=True)
     scratch = tempfile.mkdtemp(dir=directory.parent, prefix=_scratch_prefix(directory))  # 0700
     try:
-        folder = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
-        try:
+        with files.Folder(Path(scratch)) as folder:
             for file_name, text in texts:
-                files.write_new(folder, file_name, text)
+                folder.write_new(file_name, text)
                 report.written += 1
-        finally:
-            os.close(folder)
         with files.written_whole(Path(scratch) / MANIFEST, "utf-8-sig") as stream:
             _write_manifest(stream, rows)
         os.rename(scratch, directory)
@@ -487,7 +484,7 @@ def _write_into_folder(directory: Path, texts, rows: list[ManifestRow], report: 
     folder = _private_folder(directory)
     try:
         for file_name, text in texts:
-            files.write_in(folder, file_name, text)
+            folder.write_in(file_name, text)
             report.written += 1
         with files.written_whole(directory / MANIFEST, "utf-8-sig") as stream:
             _write_manifest(stream, rows)
@@ -498,16 +495,14 @@ def _write_into_folder(directory: Path, texts, rows: list[ManifestRow], report: 
             " - run the export again to finish."
         ) from None
     finally:
-        os.close(folder)
+        folder.close()
 
 
-def _private_folder(directory: Path) -> int:
-    """The folder, made 0700 if new, opened for writing files into it by name."""
+def _private_folder(directory: Path) -> files.Folder:
+    """The folder, made private (0700) if new, opened for writing files into it by name."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        folder = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        os.fchmod(folder, 0o700)  # the files hold names and addresses, the folder lists them
-        return folder
+        return files.Folder(directory, private=True)
     except OSError as error:
         raise InnoffError(
             f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"

@@ -45,36 +45,86 @@ def written_whole(
         raise
 
 
-def write_in(folder: int, name: str, text: str) -> None:
-    """Write `text` as file `name` in the open folder `folder` (a descriptor), whole.
+def _descriptors() -> bool:
+    """Whether files can be opened, renamed and removed relative to an open folder
+    (POSIX). Windows has no O_DIRECTORY and no dir_fd: there the folder is named
+    by its path. Asked at each use, not at import (the tests take them away)."""
+    return hasattr(os, "O_DIRECTORY") and {os.open, os.unlink, os.rename} <= os.supports_dir_fd
 
-    The file is made 0600 under a temporary name that must not exist (a link
-    planted there is never followed) and renamed over `name`, which replaces a
-    link at `name` instead of writing through it.
+
+class Folder:
+    """A folder that files are written into by name, whole, each private (0600).
+
+    Where the system can (POSIX), the folder is held open and every file is
+    opened, renamed and removed relative to it, so a link swapped in for the
+    folder's path while it is written cannot send the files elsewhere. On
+    Windows (no O_DIRECTORY, no dir_fd) the path is used. Either way a file is
+    made under a temporary name that must not exist (O_EXCL: a link planted
+    there is never followed) and renamed over its name, which replaces a link
+    at that name instead of writing through it.
     """
-    temporary = f".{name}.{os.getpid()}.part"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        os.unlink(temporary, dir_fd=folder)  # left by a run that was killed
-    except FileNotFoundError:
-        pass
-    handle = os.open(temporary, flags, 0o600, dir_fd=folder)
-    try:
-        # newline="" keeps the CRLF line ends exactly as written.
-        with open(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
-    except BaseException:
+
+    def __init__(self, path: Path, private: bool = False):
+        self.path = path
+        self.fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY) if _descriptors() else None
+        if private:  # the files hold names and addresses, the folder lists them
+            if self.fd is not None and hasattr(os, "fchmod"):
+                os.fchmod(self.fd, 0o700)
+            elif os.name == "posix":
+                os.chmod(path, 0o700)
+            # Windows: the folder's access list (inherited from the user's profile) protects it.
+
+    def __enter__(self) -> Folder:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def _at(self, name: str) -> str:
+        return name if self.fd is not None else str(self.path / name)
+
+    def _open_new(self, name: str) -> int:
+        flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_BINARY", 0))  # fmt: skip
+        if self.fd is not None:
+            return os.open(name, flags, 0o600, dir_fd=self.fd)
+        return os.open(self._at(name), flags, 0o600)
+
+    def _unlink(self, name: str) -> None:
+        if self.fd is not None:
+            os.unlink(name, dir_fd=self.fd)
+        else:
+            os.unlink(self._at(name))
+
+    def write_in(self, name: str, text: str) -> None:
+        """Write `text` as file `name`, whole: a new file, or one that replaces it."""
+        temporary = f".{name}.{os.getpid()}.part"
         try:
-            os.unlink(temporary, dir_fd=folder)
-        except OSError:
+            self._unlink(temporary)  # left by a run that was killed
+        except FileNotFoundError:
             pass
-        raise
+        handle = self._open_new(temporary)
+        try:
+            # newline="" keeps the CRLF line ends exactly as written.
+            with open(handle, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
+            if self.fd is not None:
+                os.replace(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+            else:
+                os.replace(self._at(temporary), self._at(name))
+        except BaseException:
+            try:
+                self._unlink(temporary)
+            except OSError:
+                pass
+            raise
 
-
-def write_new(folder: int, name: str, text: str) -> None:
-    """Write `text` as a new file `name` (0600) in a folder nobody else writes to yet."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    handle = os.open(name, flags, 0o600, dir_fd=folder)
-    with open(handle, "w", encoding="utf-8", newline="") as stream:
-        stream.write(text)
+    def write_new(self, name: str, text: str) -> None:
+        """Write `text` as a new file `name`, in a folder nobody else writes to yet."""
+        with open(self._open_new(name), "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -35,6 +36,18 @@ def no_real_database(nobodys_home: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for variable in ("HOME", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA"):
         monkeypatch.setenv(variable, str(nobodys_home))
+
+
+@pytest.fixture(params=["posix", "windows-like"])
+def file_system(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a file-writing test twice: as POSIX has it, and with the Unix-only calls
+    taken away, as Windows has them (no O_DIRECTORY, no O_NOFOLLOW, no dir_fd,
+    no fchmod), so the path-based way is tested on every machine."""
+    if request.param == "windows-like":
+        for name in ("O_DIRECTORY", "O_NOFOLLOW", "fchmod"):
+            monkeypatch.delattr(os, name, raising=False)
+        monkeypatch.setattr(os, "supports_dir_fd", set())
+    return request.param
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,7 @@ def test_public_calendar_to_stdout_and_file(run, tmp_path):
     assert all("ATTENDEE" not in v for v in vevents.values())
 
 
+@pytest.mark.usefixtures("file_system")
 def test_invites_one_request_per_person_and_event(run, registered, tmp_path):
     folder = tmp_path / "invites"
     result = run("export", "ics", "--invites", str(folder))
@@ -124,6 +125,7 @@ def test_organizer_override(run, registered, tmp_path):
     assert str(vevent["UID"]) == "studio@innoff.no"  # the organiser never changes a UID
 
 
+@pytest.mark.usefixtures("file_system")
 def test_a_folder_learns_what_changed_since_its_own_manifest(run, registered, tmp_path):
     folder = tmp_path / "invites"
     run("export", "ics", "--invites", str(folder))
@@ -197,6 +199,7 @@ def test_a_title_change_is_an_update_and_a_return_outranks_the_cancel(run, regis
     assert int(parse(folder / back["file"]).walk("VEVENT")[0]["SEQUENCE"]) == 2
 
 
+@pytest.mark.usefixtures("file_system")
 def test_invite_folder_is_private_and_plants_are_not_followed(run, registered, tmp_path):
     folder = tmp_path / "invites"
     folder.mkdir(mode=0o755)
@@ -223,6 +226,7 @@ def test_long_and_odd_addresses_get_short_distinct_file_names():
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "existing-folder"])
+@pytest.mark.usefixtures("file_system")
 def test_crafted_addresses_never_share_an_invite_file(run, tmp_path, existing):
     """'a-b@x.no-<hash of a+b@x.no>' is a valid address whose plain name is the
     hashed name of 'a+b@x.no': each still gets a file of its own."""
@@ -244,26 +248,27 @@ def test_crafted_addresses_never_share_an_invite_file(run, tmp_path, existing):
     assert attendees == sorted([f"mailto:{twin}", "mailto:A+B@x.no"])
 
 
+@pytest.mark.usefixtures("file_system")
 def test_ctrl_c_while_writing_invites_says_what_was_written(run, registered, tmp_path, monkeypatch):
     from innoff_cli import files
 
     # A new folder is made whole beside its place, or not at all.
     folder = tmp_path / "invites"
-    real_new, real_in = files.write_new, files.write_in
+    real_new, real_in = files.Folder.write_new, files.Folder.write_in
 
     def stop_after(real, count):
         written = []
 
-        def write(*args):
+        def write(self, name, text):
             if len(written) == count:
                 raise KeyboardInterrupt
-            real(*args)
-            written.append(args[1])
+            real(self, name, text)
+            written.append(name)
 
         return write, written
 
     write, _ = stop_after(real_new, 2)
-    monkeypatch.setattr(files, "write_new", write)
+    monkeypatch.setattr(files.Folder, "write_new", write)
     result = run("export", "ics", "--invites", str(folder))
     assert (result.exit_code, result.stderr) == (
         130,
@@ -271,14 +276,14 @@ def test_ctrl_c_while_writing_invites_says_what_was_written(run, registered, tmp
         " - run the export again.\n",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["innoff.db", "neon.csv"]  # no scratch
-    monkeypatch.setattr(files, "write_new", real_new)
+    monkeypatch.setattr(files.Folder, "write_new", real_new)
     assert run("export", "ics", "--invites", str(folder)).exit_code == 0
 
     # Into a folder that is there: each file whole, and the manifest last.
     assert run("agenda", "shift", "pause", "+5m", "--following").exit_code == 0
     before = (folder / "manifest.csv").read_bytes()
     write, written = stop_after(real_in, 1)
-    monkeypatch.setattr(files, "write_in", write)
+    monkeypatch.setattr(files.Folder, "write_in", write)
     result = run("export", "ics", "--invites", str(folder))
     assert result.exit_code == 130
     assert result.stderr == (
@@ -287,7 +292,7 @@ def test_ctrl_c_while_writing_invites_says_what_was_written(run, registered, tmp
     )
     assert (folder / "manifest.csv").read_bytes() == before
     assert not [p for p in folder.iterdir() if p.name.endswith(".part")]
-    monkeypatch.setattr(files, "write_in", real_in)
+    monkeypatch.setattr(files.Folder, "write_in", real_in)
     assert run("export", "ics", "--invites", str(folder)).exit_code == 0
     assert {r["sequence"] for r in manifest(folder) if r["event"] == "studio"} == {"1"}
 
@@ -409,6 +414,7 @@ def test_khal_lists_the_studio_and_the_annual_meeting(run, registered, tmp_path)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="process numbers: POSIX")
+@pytest.mark.usefixtures("file_system")
 def test_a_killed_exports_scratch_folder_is_removed_by_the_next(run, registered, tmp_path):
     """A kill -9 while a new invite folder is written leaves its scratch folder
     (names, addresses) beside it; the next export removes it, and never the

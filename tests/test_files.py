@@ -1,0 +1,40 @@
+"""Writing files whole, never through a planted link: as POSIX has it (through an
+open folder) and as Windows has it (by path), see conftest's `file_system`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from innoff_cli import files
+
+
+@pytest.mark.usefixtures("file_system")
+def test_a_file_replaces_a_link_at_its_name_and_a_link_at_its_temporary_name(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.ics").symlink_to(victim)
+    (folder / f".b.ics.{os.getpid()}.part").symlink_to(victim)  # as a killed run would leave
+    with files.Folder(folder, private=True) as out:
+        out.write_in("a.ics", "A\r\n")
+        out.write_in("b.ics", "B\r\n")
+        out.write_new("c.ics", "C\r\n")
+        with pytest.raises(FileExistsError):
+            out.write_new("c.ics", "again")  # new means new: never over what is there
+    assert victim.read_text(encoding="utf-8") == "keep me"
+    assert not (folder / "a.ics").is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == ["a.ics", "b.ics", "c.ics"]
+    assert (folder / "a.ics").read_bytes() == b"A\r\n"  # line ends as written
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o600}
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_windows_like_run_really_has_no_unix_calls(file_system):
+    if file_system == "windows-like":
+        assert not hasattr(os, "O_DIRECTORY") and not hasattr(os, "fchmod")
+        assert files._descriptors() is False
+    else:
+        assert files._descriptors() is (os.name == "posix")
