@@ -24,8 +24,6 @@ from pathlib import Path
 
 from innoff_cli.errors import InnoffError
 
-FILE_NAME = "config.toml"
-
 
 @dataclass(frozen=True)
 class Setting:
@@ -132,12 +130,6 @@ SEND_PARAMETERS = {
     "smtp.from": "sender",
     "smtp.rate": "rate",
 }
-
-
-def config_path(environ: dict[str, str], app_dir: Path) -> Path:
-    """INNOFF_CONFIG, else config.toml in the app folder."""
-    given = environ.get("INNOFF_CONFIG")
-    return Path(given).expanduser() if given else app_dir / FILE_NAME
 
 
 def setting(key: str) -> Setting:

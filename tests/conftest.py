@@ -34,7 +34,7 @@ def no_real_database(nobodys_home: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("INNOFF_CONFIG", str(tmp_path / "innoff-config" / "config.toml"))
     # Nor a real keyring: a desktop's would take a test's login.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    for variable in ("HOME", "XDG_CONFIG_HOME", "APPDATA", "LOCALAPPDATA"):
+    for variable in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "APPDATA", "LOCALAPPDATA"):
         monkeypatch.setenv(variable, str(nobodys_home))
 
 

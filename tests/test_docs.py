@@ -65,7 +65,7 @@ def test_readme_starts_with_the_two_newcomer_commands():
 def test_help_shows_defaults_written_in_brackets():
     # Rich reads "[default: ...]" as markup and would swallow it.
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
-    assert "[default: innoff.db in the user's app directory]" in result.stdout
+    assert "[default: innoff.db in the user's data directory]" in result.stdout
 
 
 @pytest.mark.parametrize(

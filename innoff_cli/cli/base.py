@@ -132,16 +132,24 @@ def database_path(ctx: typer.Context) -> Path:
 
 
 def default_db_path() -> Path:
-    return Path(typer.get_app_dir(APP_NAME)) / "innoff.db"
+    """innoff.db where this system keeps application data (see places)."""
+    from innoff_cli import places
+
+    return places.default_database(_say)
 
 
 def config_file() -> Path:
-    """The settings file: INNOFF_CONFIG, else config.toml beside the default database."""
+    """The settings file: INNOFF_CONFIG, else config.toml where this system keeps settings."""
     import os
 
-    from innoff_cli.settings import config_path
+    from innoff_cli import places
 
-    return config_path(os.environ, Path(typer.get_app_dir(APP_NAME)))
+    given = os.environ.get("INNOFF_CONFIG")
+    return Path(given).expanduser() if given else places.default_settings(_say)
+
+
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 app = typer.Typer(
@@ -168,7 +176,7 @@ def root(
         typer.Option(
             "--db",
             envvar="INNOFF_DB",
-            help="SQLite file to use \\[default: innoff.db in the user's app directory].",
+            help="SQLite file to use \\[default: innoff.db in the user's data directory].",
             show_default=False,
         ),
     ] = None,
