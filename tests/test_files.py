@@ -38,3 +38,36 @@ def test_the_windows_like_run_really_has_no_unix_calls(file_system):
         assert files._descriptors() is False
     else:
         assert files._descriptors() is (os.name == "posix")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in pager is a shell script")
+def test_a_long_listing_streams_into_the_pager(tmp_path, monkeypatch):
+    """The pager gets lines as they come: when it quits after a screenful, the
+    rest of a million-line listing is never built."""
+    import io
+    import shutil
+
+    from innoff_cli import output
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = tmp_path / "shown.txt"
+    monkeypatch.setattr("sys.stdout", Terminal())
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda *a: os.terminal_size((80, 24)))
+    pager = tmp_path / "pager"  # a pager that reads a screenful and quits
+    pager.write_text(f"#!/bin/sh\nhead -n 30 > '{shown}'\n", encoding="utf-8")
+    pager.chmod(0o700)
+    monkeypatch.setenv("PAGER", str(pager))
+    made = []
+
+    def lines():
+        for number in range(1_000_000):
+            made.append(number)
+            yield f"line {number}"
+
+    output.page(lines(), lambda: "footer")
+    assert shown.read_text().splitlines()[:2] == ["line 0", "line 1"]
+    assert len(made) < 1_000_000

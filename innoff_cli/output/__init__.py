@@ -152,9 +152,17 @@ def page(lines: Iterable[str], footer: Callable[[], str]) -> None:
         lines = iter(lines)
         head = list(itertools.islice(lines, screen + 1))
         if len(head) > screen:
-            import pydoc
+            import click
 
-            pydoc.pager("\n".join([*head, *lines, footer()]))
+            # Click's pager takes a generator and writes it to the pager as it
+            # comes (pydoc's wants the whole text first): memory stays flat.
+            # PAGER is obeyed; without `less` (Windows) Click uses `more`.
+            def text() -> Iterator[str]:
+                for line in itertools.chain(head, lines):
+                    yield line + "\n"
+                yield footer() + "\n"
+
+            click.echo_via_pager(text())
             return
         lines = head
     write = sys.stdout.write
