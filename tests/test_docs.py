@@ -76,3 +76,16 @@ def test_help_names_values_in_words_not_python_types(command):
     result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert not re.search(r"<(bool|str|int|path|list\[[^\]]*\])>", result.stdout), result.stdout
+
+
+def test_a_bad_choice_is_said_as_click_says_it():
+    result = CliRunner().invoke(app, ["agenda", "show", "--format", "xml"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "'xml' is not one of 'table', 'json', 'csv', 'markdown'." in result.output
+    assert "Value error" not in result.output
+
+
+def test_the_map_fields_are_in_the_help():
+    result = CliRunner().invoke(app, ["registrations", "import", "--help"], env={"COLUMNS": "200"})
+    for field in ("first_name", "registered_at", "event:SLUG", "extra"):
+        assert field in result.stdout

@@ -42,6 +42,25 @@ TyperOption.display_type_rich = _readable_type  # type: ignore[method-assign]
 TyperArgument.display_type_rich = _readable_type  # type: ignore[method-assign]
 
 
+# A bad value for a choice (--format xml) is said as Click says it, "'xml' is not
+# one of 'table', 'json'.", not with the "Value error, " Pydantic puts before the
+# message Typer 0.29 passes on; for other types too, only that prefix goes.
+def _said_plainly(exc) -> str:
+    from typer._display import _escape_control_characters
+
+    errors = exc.errors()
+    message = str(errors[0]["msg"]) if errors else str(exc)
+    return _escape_control_characters(message.removeprefix("Value error, "))
+
+
+for _module in ("typer._coercion", "typer._param_types"):
+    import importlib
+
+    _typer_module = importlib.import_module(_module)
+    if hasattr(_typer_module, "get_error_msg"):
+        _typer_module.get_error_msg = _said_plainly
+
+
 # The command groups, in the order --help lists them: name -> (module, Typer app).
 # They are built only when used (Click's lazy-loading pattern), so `innoff
 # agenda show` does not pay for turning every other command into Click objects.

@@ -62,7 +62,13 @@ def registrations_import(
     ] = None,
     mapping: Annotated[
         Optional[list[str]],
-        typer.Option("--map", help="'HEADER=field': say what a column is (repeatable)."),
+        typer.Option(
+            "--map",
+            metavar="'HEADER=FIELD'",
+            help="Say what a column is (repeatable). FIELD: name, first_name, last_name,"
+            " email, organisation, role, municipality, phone, registered_at, events (a list"
+            " of events), event:SLUG (a yes/no column for that event), extra (keep, do not read).",
+        ),
     ] = None,
     yes_values: Annotated[
         Optional[str],
