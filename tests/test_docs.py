@@ -38,7 +38,7 @@ COMMANDS = all_commands()
 
 def test_the_command_list_is_found():
     assert ("agenda", "show") in COMMANDS and ("db", "path") in COMMANDS
-    assert ("export", "ics") in COMMANDS and len(COMMANDS) == 28
+    assert ("export", "ics") in COMMANDS and len(COMMANDS) == 30
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

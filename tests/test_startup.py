@@ -17,6 +17,8 @@ HEAVY = [
     "innoff_cli.registration_exports", "innoff_cli.participants", "innoff_cli.ical", "innoff_cli.calendars",
     # The sign-in extras: not even `invites` commands load them without a login.
     "msal", "google_auth_oauthlib", "keyring", "requests",
+    # The PDF extra, and where the data lives (the database path is given here).
+    "weasyprint", "platformdirs",
 ]  # fmt: skip
 
 PROBE = """
