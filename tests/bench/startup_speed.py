@@ -54,7 +54,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         bare = Path(scratch, "bare_typer.py")
         bare.write_text(BARE_APP)
-        env = {**os.environ, "INNOFF_DB": str(Path(scratch, "bench.db")), "COLUMNS": "120"}
+        # The database where a user's is: found by platformdirs in a scratch home
+        # (no INNOFF_DB, which would skip that lookup).
+        env = {**os.environ, "HOME": scratch, "XDG_DATA_HOME": str(Path(scratch, "data")),
+               "XDG_CONFIG_HOME": str(Path(scratch, "config")), "COLUMNS": "120"}  # fmt: skip
+        env.pop("INNOFF_DB", None)
         # Measure what a user's machine does: byte code cached after the first run.
         # (Some shells set PYTHONDONTWRITEBYTECODE, which would make an editable
         # install recompile innoff on every start and the bare app not.)
