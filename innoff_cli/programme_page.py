@@ -8,8 +8,8 @@ with a caption, column headers (scope="col") and the time as each row's header
 link colours well above 4.5:1 contrast (#1a1a1a 17:1, links #0b4f8a 8:1, breaks
 #4d4d4d 8:1 on white), a visible focus outline, sizes in rem
 (text can be enlarged to 200 %), a single column that reflows at 320 px; no
-script, no colour alone carrying meaning (a break says "Pause", a cancelled
-event "Avlyst"). It prints as it reads (one event a page when printed).
+script, no colour alone carrying meaning (a break says "pause", a cancelled
+event "Avlyst"). Printed (or as PDF) it fits the 2020 programme on one A4 page.
 
 Every text from the programme is escaped; only http(s) addresses become links.
 """
@@ -41,7 +41,19 @@ th, td { text-align: left; vertical-align: top; padding: 0.5rem; border-bottom: 
 thead th { border-bottom: 2px solid #1a1a1a; }
 th[scope="row"] { white-space: nowrap; font-weight: normal; }
 tr.pause td, tr.pause th { color: #4d4d4d; font-style: italic; }
-@media print { a { color: #000; } section + section { break-before: page; } .hopp { display: none; } }
+@page { size: A4; margin: 12mm 14mm; }
+@media print {
+  :root { font-size: 9pt; line-height: 1.35; }
+  body { max-width: none; padding: 0; }
+  h1 { font-size: 1.6rem; margin: 0 0 0.4rem; }
+  h2 { font-size: 1.25rem; margin: 0.8rem 0 0.2rem; }
+  .fakta { margin: 0.2rem 0 0.4rem; }
+  p { margin: 0.3rem 0; }
+  table { margin: 0.4rem 0 0.6rem; break-inside: avoid; }
+  th, td { padding: 0.2rem 0.4rem; }
+  a { color: #000; }
+  .hopp { display: none; }
+}
 """.strip()
 
 
@@ -149,13 +161,10 @@ def _link(url: str, label: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{_text(label)}</a>'
 
 
-def write_pdf(events: list[Event], target, title: str | None = None) -> int:
-    """The page as a tagged PDF (PDF/UA: headings, tables and language for screen
-    readers), written whole; how many pages. WeasyPrint (innoff[pdf]) is the only
-    heavy dependency of any path, so it is imported here and nowhere else."""
-    from pathlib import Path
-
-    from innoff_cli import files
+def pdf(text: str) -> tuple[bytes, int]:
+    """The page as a tagged PDF (PDF/UA-1: the structure tree, /Lang and /Title
+    for screen readers), and its number of pages. WeasyPrint (innoff[pdf]) is the
+    only heavy dependency of any path: imported here and nowhere else."""
     from innoff_cli.errors import InnoffError
 
     try:
@@ -163,16 +172,12 @@ def write_pdf(events: list[Event], target, title: str | None = None) -> int:
     except ImportError:
         raise InnoffError(
             "the PDF is made by WeasyPrint, which is not installed - pip install 'innoff[pdf]'"
-            " (it needs the Pango library: see the README), or export html and print that"
+            " (it needs the Pango library: see the README), or print the html page"
         ) from None
     except OSError as error:  # installed, but its system libraries are missing
         raise InnoffError(
             f"WeasyPrint cannot start ({str(error).splitlines()[0][:120]}) - install Pango"
-            " (see WeasyPrint's installation notes), or export html and print that"
+            " (see WeasyPrint's installation notes), or print the html page"
         ) from None
-    tz = ZoneInfo(events[0].timezone)
-    document = weasyprint.HTML(string=page(events, tz, title)).render()
-    target = Path(target)
-    with files.written_whole(target) as stream:  # text mode: the PDF goes through its buffer
-        stream.buffer.write(document.write_pdf(pdf_variant="pdf/ua-1"))
-    return len(document.pages)
+    document = weasyprint.HTML(string=text).render()
+    return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)

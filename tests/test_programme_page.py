@@ -1,11 +1,18 @@
-"""`innoff export html`: the programme as a page, read back with the standard
+"""`innoff agenda show --format html|pdf`: the programme as a page, read back with the standard
 library's HTML parser (not innoff's code): its language, headings, tables with
 headers, machine-readable times, links that say where they go, and text from
 the programme shown as text."""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
 
 from innoff_cli import programme_page
 
@@ -38,7 +45,7 @@ class Page(HTMLParser):
 
 
 def export(run, *args: str) -> Page:
-    result = run("export", "html", *args)
+    result = run("agenda", "show", "--format", "html", *args)
     assert result.exit_code == 0, result.stderr
     return Page(result.stdout)
 
@@ -72,7 +79,7 @@ def test_programme_text_is_text_and_links_say_where_they_go(run, tmp_path):
         == 0
     )
     target = tmp_path / "program.html"
-    result = run("export", "html", "--event", "studio", "-o", str(target))
+    result = run("agenda", "show", "--format", "html", "--event", "studio", "-o", str(target))
     assert result.exit_code == 0, result.stderr
     assert target.stat().st_mode & 0o777 == 0o644  # a page to publish
     text = target.read_text(encoding="utf-8")
@@ -97,12 +104,11 @@ def test_the_pdf_is_tagged_and_reads_back(run, tmp_path):
     import pypdf
 
     target = tmp_path / "program.pdf"
-    result = run("export", "pdf", "-o", str(target))
+    result = run("agenda", "show", "--format", "pdf", "-o", str(target))
     assert result.exit_code == 0, result.stderr
     reader = pypdf.PdfReader(target)
-    assert f"({len(reader.pages)} pages)" in result.stderr
-    # Each event begins a page: the annual meeting's is the last, and its own.
-    assert reader.pages[-1].extract_text().lstrip().startswith("INNOFF Årsmøte")
+    assert len(reader.pages) == 1 and "(1 page)" in result.stderr  # the 2020 programme on one A4
+    assert [round(float(x)) for x in reader.pages[0].mediabox[2:]] == [595, 842]  # A4 in points
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "nb" and bool(root["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in root  # tagged: headings and tables for screen readers
@@ -122,7 +128,60 @@ def test_without_weasyprint_the_pdf_is_one_line_saying_so(run, tmp_path, monkeyp
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_weasyprint)
-    result = run("export", "pdf", "-o", str(tmp_path / "p.pdf"))
+    result = run("agenda", "show", "--format", "pdf", "-o", str(tmp_path / "p.pdf"))
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: the PDF is made by WeasyPrint, which is not installed")
     assert not (tmp_path / "p.pdf").exists()
+
+
+def test_every_break_row_says_it_is_a_break(run):
+    page = export(run)
+    text = run("agenda", "show", "--format", "html").stdout
+    breaks = [line for line in text.splitlines() if line.startswith('<tr class="pause">')]
+    assert breaks and all("pause" in line.split("<td>")[1].casefold() for line in breaks)
+    assert page.all("html")  # parsed whole
+
+
+def test_page_options_belong_to_the_page(run):
+    result = run("agenda", "show", "-o", "x.html")
+    assert (
+        result.exit_code == 2
+        and "--output and --title are for --format html or pdf" in result.stderr
+    )
+
+
+INTEROP = Path(__file__).resolve().parent / "interop"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (INTEROP / "node_modules" / "axe-core").is_dir(),
+    reason="needs Node.js with axe-core and jsdom (.ci/run installs them from npm)",
+)
+def test_axe_core_finds_no_wcag_21_a_or_aa_violation(run, tmp_path):
+    """Deque's axe-core, the engine of most accessibility checkers, in jsdom."""
+    assert run("agenda", "event", "studio", "--join-url", "https://neon.example/j").exit_code == 0
+    target = tmp_path / "program.html"
+    assert run("agenda", "show", "--format", "html", "-o", str(target)).exit_code == 0
+    done = subprocess.run(["node", str(INTEROP / "axe_check.js"), str(target)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["violations"] == [] and found["passes"] >= 10
+    # jsdom cannot compute colours: contrast is left to the test below.
+    assert {rule["id"] for rule in found["incomplete"]} <= {"color-contrast"}
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_colour_of_the_page_has_aa_contrast_on_white():
+    """WCAG 1.4.3 (text, 4.5:1) and 1.4.11 (borders, focus: 3:1), computed from
+    the page's own stylesheet."""
+    colours = set(re.findall(r"#[0-9a-fA-F]{6}", programme_page.STYLE)) - {"#ffffff"}
+    assert colours
+    for colour in colours:
+        ratio = (1.05) / (_luminance(colour) + 0.05)
+        assert ratio >= 4.5, (colour, round(ratio, 2))

@@ -24,21 +24,50 @@ def agenda_show(
     ctx: typer.Context,
     event: EventOption = None,
     format: Annotated[
-        Literal["table", "json", "csv", "markdown"],
-        typer.Option("--format", "-f", help="Output format."),
+        Literal["table", "json", "csv", "markdown", "html", "pdf"],
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: html is an accessible page to publish, pdf the same page"
+            " to print (needs innoff[pdf]).",
+        ),
     ] = "table",
+    output_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write to this file, whole \\[default: stdout; a PDF needs a file or a pipe].",
+        ),
+    ] = None,
+    title: Annotated[
+        Optional[str],
+        typer.Option(
+            "--title",
+            metavar="TEXT",
+            help="The page's heading (html, pdf) \\[default: Program for EVENT].",
+        ),
+    ] = None,
     tz: Annotated[str, typer.Option("--tz", help="Show times in this time zone.")] = "Europe/Oslo",
     now: Annotated[
         Optional[str],
         typer.Option("--now", hidden=True, help="Pretend it is this ISO time (for demos/tests)."),
     ] = None,
 ) -> None:
-    """Show the programme: one table per event, or json/csv/markdown for scripts."""
+    """Show the programme: one table per event; json/csv/markdown for scripts; a page (html, pdf)."""
     from innoff_cli import agenda, programme
     from innoff_cli.output import agenda as output
 
     zone = programme.zone(tz)
     events = agenda.show(database_path(ctx), event)
+    if format in ("html", "pdf"):
+        output.write_page(events, zone, format, output_file, title)
+        return
+    if output_file is not None or title is not None:
+        raise typer.BadParameter(
+            "--output and --title are for --format html or pdf", param_hint="--output"
+        )
     output.render_agenda(events, format, zone, _clock(now))
 
 

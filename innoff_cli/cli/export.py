@@ -1,4 +1,4 @@
-"""`innoff export ics` and `export html`: calendar files, invites, the programme page."""
+"""`innoff export ics`: calendar files and invites."""
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,7 +20,7 @@ export_app = typer.Typer(no_args_is_help=True)
 # and its docstring is the group's help.
 @export_app.callback()
 def export_group() -> None:
-    """Calendar files, invites and the programme as a web page."""
+    """Calendar files and invites."""
 
 
 @export_app.command("ics")
@@ -79,73 +79,3 @@ def export_ics(
     else:
         calendars.write_calendar(Path(output), report.text)
         typer.echo(f"Wrote {len(report.plan.entries)} entries to {output}.", err=True)
-
-
-@export_app.command("html")
-def export_html(
-    ctx: typer.Context,
-    output: Annotated[
-        str, typer.Option("--output", "-o", help="File for the page, or - for stdout.")
-    ] = "-",
-    event: EventOption = None,
-    title: Annotated[
-        Optional[str],
-        typer.Option(
-            "--title", metavar="TEXT", help="The page's heading \\[default: Program for EVENT]."
-        ),
-    ] = None,
-) -> None:
-    """Export the programme as an accessible web page (HTML, in Norwegian) to publish."""
-    import os
-    from zoneinfo import ZoneInfo
-
-    from innoff_cli import files, programme_page
-
-    events = _events(ctx, event)
-    text = programme_page.page(events, ZoneInfo(events[0].timezone), title)
-    if output == "-":
-        typer.get_text_stream("stdout").write(text)
-        return
-    target = Path(output)
-    with files.written_whole(target) as stream:
-        stream.write(text)
-    if os.name == "posix":
-        os.chmod(target, 0o644)  # a page to publish: the web server must read it
-    typer.echo(f"Wrote the programme of {len(events)} events to {output}.", err=True)
-
-
-@export_app.command("pdf")
-def export_pdf(
-    ctx: typer.Context,
-    output: Annotated[
-        Path,
-        typer.Option("--output", "-o", metavar="FILE", help="The PDF file.", show_default=False),
-    ],
-    event: EventOption = None,
-    title: Annotated[
-        Optional[str],
-        typer.Option("--title", metavar="TEXT", help="The heading \\[default: Program for EVENT]."),
-    ] = None,
-) -> None:
-    """Export the programme as a tagged PDF to print or hand out (needs innoff[pdf])."""
-    from innoff_cli import programme_page
-
-    events = _events(ctx, event)
-    count = programme_page.write_pdf(events, output, title)
-    typer.echo(
-        f"Wrote the programme of {len(events)} events to {output} ({count} pages).", err=True
-    )
-
-
-def _events(ctx: typer.Context, event: Optional[str]):
-    from innoff_cli import invite_plans, store
-    from innoff_cli.errors import InnoffError
-
-    conn = store.connect(database_path(ctx))
-    try:
-        events = invite_plans.events_in_scope(conn, event)
-    finally:
-        conn.close()
-    if not events:
-        raise InnoffError("the database has no events - load one with `innoff agenda load FILE`")
-    return events

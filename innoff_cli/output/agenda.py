@@ -171,3 +171,37 @@ def load_lines(report: dict[str, list[str]]) -> list[str]:
             " - pass --remove-missing to call them off"
         )
     return lines
+
+
+def write_page(events: list[Event], tz: ZoneInfo, fmt: str, target, title: str | None) -> None:
+    """The programme as a page (html) or its print (pdf): to `target`, written
+    whole (0644: made to publish), or to stdout."""
+    import os
+
+    from innoff_cli import files, programme_page
+    from innoff_cli.errors import InnoffError
+
+    if not events:
+        raise InnoffError("the database has no events - load one with `innoff agenda load FILE`")
+    text = programme_page.page(events, tz, title)
+    if fmt == "pdf":
+        data, pages = programme_page.pdf(text)
+        if target is None:
+            if sys.stdout.isatty():
+                raise InnoffError("a PDF is not for the terminal - pass -o FILE.pdf, or pipe it")
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        with files.written_whole(target) as stream:
+            stream.buffer.write(data)
+        said = f"{pages} page" + ("s" if pages != 1 else "")
+    else:
+        if target is None:
+            sys.stdout.write(text)
+            return
+        with files.written_whole(target) as stream:
+            stream.write(text)
+        said = "one page"
+    if os.name == "posix":
+        os.chmod(target, 0o644)  # the programme, to publish: a web server must read it
+    print(f"Wrote the programme of {len(events)} events to {target} ({said}).", file=sys.stderr)
