@@ -33,11 +33,13 @@ from innoff_cli.programme import normalise_name
 # Headers, folded by normalise_name (case, accents, punctuation, spaces gone).
 COLUMNS = {
     "name": ("name", "fullname", "navn", "fulltnavn", "nameoriginalname", "usernameoriginalname",
+             "nom", "nomcomplet", "nombre", "namn", "naam", "nome", "nimi", "imie",
              "username", "participant", "participantname", "deltaker", "deltakernavn",
              "displayname", "visningsnavn", "attendee", "attendeename"),
     "first": ("firstname", "fornavn", "givenname"),
     "last": ("lastname", "etternavn", "surname", "familyname"),
     "email": ("email", "emailaddress", "useremail", "epost", "epostadresse", "mail",
+              "courriel", "adressemail", "correoelectronico", "correo", "emailadresse",
               "attendeeemail", "participantemail"),
     "upn": ("participantidupn", "upn", "participantid", "deltakeridupn", "deltaker-id(upn)",
             "userprincipalname"),
@@ -51,7 +53,7 @@ COLUMNS = {
     "duration": ("inmeetingduration", "duration", "durationminutes", "timeinsessionminutes",
                  "timeinsession", "varighet", "varighetimotet", "varighetminutter",
                  "tidimotet", "tidiokten", "attendanceduration", "totalduration"),
-    "role": ("role", "rolle", "userrole", "participantrole"),
+    "role": ("role", "rolle", "userrole", "participantrole", "rol", "roll", "ruolo", "funktion"),
     "attended": ("attended", "deltok", "motte", "present"),
     "guest": ("guest", "isguest", "gjest"),
 }  # fmt: skip
@@ -70,10 +72,20 @@ ATTENDEE_WORDS = ("participants", "deltakere", "attendee", "attendees", "attende
 # Roles that run a meeting rather than attend it.
 RUNNING_ROLES = {"organizer", "organiser", "coorganizer", "presenter", "host", "cohost",
                  "panelist", "panellist", "arrangor", "medarrangor", "presentator", "vert",
-                 "medvert", "paneldeltaker", "alternativevert", "alternativehost"}  # fmt: skip
+                 "medvert", "paneldeltaker", "alternativevert", "alternativehost",
+                 # the same in Teams' other languages (folded: accents gone)
+                 "organisator", "mitorganisator", "referent", "referentin", "moderator",
+                 "organisateur", "organisatrice", "coorganisateur", "presentateur",
+                 "presentatrice", "organizador", "organizadora", "coorganizador",
+                 "presentador", "presentadora", "organisatoer", "presentatoer",
+                 "medorganisator", "organizzatore", "coorganizzatore", "relatore",
+                 "presentatore", "organisaattori", "esittaja"}  # fmt: skip
 # What a display name may carry after the name: "(Guest)", "(Gjest)", "(Extern)".
 _NAME_TAIL = re.compile(
-    r"\s*\((?:guest|gjest|external|ekstern|extern|unverified|ikke bekreftet|via [^)]*)\)\s*$", re.I
+    r"\s*\((?:guest|gjest|gast|gäst|gæst|invité|invitée|invitado|invitada|ospite|vieras"
+    r"|external|ekstern|extern|externe|externo|unverified|ikke bekreftet|nicht verifiziert"
+    r"|via [^)]*)\)\s*$",
+    re.I,
 )
 
 _MOMENT = re.compile(
@@ -92,11 +104,18 @@ _NAMED_MONTH = re.compile(
 _CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*(?:([AaPp])\.?\s*[Mm]\.?)?")
 # Cells that say "none" in a time or duration column.
 _NOTHING = {"", "-", "--", "n/a", "na", "none", "ingen"}
+# Durations as Teams writes them in its users' languages: "1h 27m 51s", "1 t 27 m",
+# "1 Std. 27 Min. 51 Sek.", "1 h 27 min 51 s", "1 tim 27 min" (units by their
+# first letter: hours h/t, minutes m, seconds s; "Std." and "uur" are hours too).
 _DURATION_PART = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(hours?|hrs?|h|timer|time|t|minutes?|mins?|minutter|minutt|m"
-    r"|seconds?|secs?|sekunder|sekund|sek|s)\b",
+    r"(\d+(?:[.,]\d+)?)\s*(hours?|hrs?|h|heures?|horas?|hora|ore|ora|timer|timmar|time|tim|t"
+    r"|std|stunden|stunde|uur|u|minutes?|mins?|minutter|minutt|minuten|minuter|minutos|minuti|m"
+    r"|seconds?|secs?|secondes|segundos|secondi|sekunder|sekunden|sekund|sek|s)\b\.?",
     re.I,
 )
+_HOURS = ("h", "t", "o", "u")  # first letters of hour units (std: 'st')
+# What may stand between the parts of a duration: spaces, commas, "and".
+_BETWEEN = re.compile(r"[\s,.]*(?:(?:og|and|und|et|y|och|en|e)\b[\s,.]*)?")
 _DIGIT = re.compile(r"\d")
 _CLOCK_DURATION = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
 
@@ -158,8 +177,8 @@ def read_rows(
                         shape.skipped_blocks.append(filled[0][:60])
                     _platform(shape, filled[0])
                     continue
-                if columns is None:
-                    continue  # a title row above the header
+                if columns is None or "@" not in filled[0]:
+                    continue  # a title row (above a header, or one innoff does not know)
             # A header: where a block has none yet, after a summary (Zoom's
             # participants follow its meeting line), or a row without a digit.
             found = (
@@ -197,10 +216,20 @@ def _is_section_title(text: str) -> bool:
     return bool(re.match(r"^\d{1,2}\.\s*\S", text))
 
 
+# Teams numbers its sections the same in every language: 1. the summary,
+# 2. the participants, 3. the joins and leaves.
+NUMBERED_SECTIONS = {"1": "summary", "2": "attendees", "3": "activities"}
+
+
 def _block_kind(title: str) -> str | None:
+    number = re.match(r"^(\d{1,2})\.\s*\S", title)
     words = normalise_name(re.sub(r"^\d{1,2}\.\s*", "", title))
     if not words:
         return None
+    if number and not any(
+        words.startswith(word) for word in (*ACTIVITY_WORDS, *ATTENDEE_WORDS, *SUMMARY_WORDS)
+    ):
+        return NUMBERED_SECTIONS.get(number[1])
     if any(words.startswith(word) for word in ACTIVITY_WORDS):
         return "activities"
     if any(words.startswith(word) for word in SIDELINED_WORDS):
@@ -413,10 +442,11 @@ def duration_minutes(text: str) -> float | None:
         return hours * 60 + minutes + seconds / 60
     total, end = 0.0, 0
     for part in _DURATION_PART.finditer(text):
-        if text[end : part.start()].strip(" ,og"):
+        if not _BETWEEN.fullmatch(text[end : part.start()]):
             return None  # words between the parts: not a duration
         amount, unit = float(part[1].replace(",", ".")), part[2].lower()
-        total += amount * (60 if unit[0] in "ht" else 1 / 60 if unit[0] == "s" else 1)
+        hours = unit[0] in _HOURS or unit.startswith("st")
+        total += amount * (60 if hours else 1 / 60 if unit[0] == "s" else 1)
         end = part.end()
     return total if end and not text[end:].strip() else None
 

@@ -289,3 +289,30 @@ def test_a_walk_in_can_be_erased(run, registered, tmp_path, db_path):
             "SELECT count(*) FROM attendance WHERE email = 'walkin@example.org'"
         ).fetchone() == (0,)
     assert run("registrations", "remove", "walkin@example.org", "--yes").exit_code == 1
+
+
+TEAMS_GERMAN = f"""\
+1. Zusammenfassung
+Besprechungstitel\tINNOFF-studio
+Teilnehmende Personen\t3
+2. Teilnehmer
+Name\tErster Beitritt\tLetzter Austritt\tBesprechungsdauer\tE-Mail\tTeilnehmer-ID (UPN)\tRolle
+INNOFF Post\t17.11.2020, 09:55:12\t17.11.2020, 12:04:40\t2 Std. 9 Min. 28 Sek.\tpost@innoff.no\tpost@innoff.no\tOrganisator
+Kari Nordmann\t17.11.2020, 09:58:01\t17.11.2020, 12:00:05\t1 Std. 56 Min. 8 Sek.\t{KARI}\t{KARI}\tTeilnehmer
+Per Nordmann (Gast)\t17.11.2020, 10:02:00\t17.11.2020, 11:00:00\t58 Min.\t\t\tTeilnehmer
+3. Aktivitäten in der Besprechung
+Name\tBeitrittszeit\tAustrittszeit\tDauer\tE-Mail\tRolle
+Kari Nordmann\t17.11.2020, 09:58:01\t17.11.2020, 10:30:00\t31 Min. 59 Sek.\t{KARI}\tTeilnehmer
+Kari Nordmann\t17.11.2020, 10:35:00\t17.11.2020, 12:00:05\t1 Std. 25 Min. 5 Sek.\t{KARI}\tTeilnehmer
+Per Nordmann (Gast)\t17.11.2020, 10:02:00\t17.11.2020, 11:00:00\t58 Min.\t\tTeilnehmer
+"""
+
+
+def test_a_teams_report_in_a_language_innoff_has_no_words_for(run, registered, tmp_path):
+    """German: the numbered sections are known by their numbers, the join and leave
+    columns by their values, the organiser by the role's word in the vocabulary."""
+    path = tmp_path / "Besprechungsteilnahmebericht.csv"
+    path.write_bytes(TEAMS_GERMAN.encode("utf-16"))
+    (report,) = attend(run, path)
+    assert report["organisers_and_presenters"] == 1 and report["unmatched"] == []
+    assert attended(run) == {KARI: pytest.approx(117.07, abs=0.01), PER: 58}
