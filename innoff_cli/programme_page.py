@@ -41,6 +41,14 @@ th, td { text-align: left; vertical-align: top; padding: 0.5rem; border-bottom: 
 thead th { border-bottom: 2px solid #1a1a1a; }
 th[scope="row"] { white-space: nowrap; font-weight: normal; }
 tr.pause td, tr.pause th { color: #4d4d4d; font-style: italic; }
+.tabell { overflow-x: auto; }
+.tabell:focus { outline: 3px solid #0b4f8a; }
+@media (max-width: 30rem) {
+  body { padding: 0.5rem; }
+  th, td { padding: 0.35rem 0.2rem; }
+  th[scope="row"] { white-space: normal; }
+  td { overflow-wrap: anywhere; hyphens: auto; }
+}
 @page { size: A4; margin: 12mm 14mm; }
 @media print {
   :root { font-size: 9pt; line-height: 1.35; }
@@ -115,7 +123,10 @@ def _event(event: Event, tz: ZoneInfo) -> list[str]:
     if event.description:
         lines += [f"<p>{_text(paragraph)}</p>" for paragraph in event.description.split("\n\n")]
     if event.items:
+        # In a region of its own that scrolls (and can be reached by keyboard) if a
+        # narrow screen cannot fit it after wrapping: the page itself never does.
         lines += [
+            f'<div class="tabell" role="region" aria-label="Program for {title}" tabindex="0">',
             "<table>",
             f"<caption>Program for {title}</caption>",
             '<thead><tr><th scope="col">Tid</th><th scope="col">Innhold</th>'
@@ -132,7 +143,7 @@ def _event(event: Event, tz: ZoneInfo) -> list[str]:
                 f'<tr{kind}><th scope="row">{_time(a, _clock(a))}–{_time(b, _clock(b))}</th>'
                 f"<td>{what}</td><td>{who}</td></tr>"
             )
-        lines += ["</tbody>", "</table>"]
+        lines += ["</tbody>", "</table>", "</div>"]
     lines.append("</section>")
     return lines
 
