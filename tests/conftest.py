@@ -32,6 +32,8 @@ def no_real_database(nobodys_home: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.delenv("INNOFF_DB", raising=False)
     # Each test a settings file of its own (the home is shared by the session).
     monkeypatch.setenv("INNOFF_CONFIG", str(tmp_path / "innoff-config" / "config.toml"))
+    # English, whatever the machine's locale (tests of Norwegian set their own).
+    monkeypatch.setenv("INNOFF_LANG", "en")
     # Nor a real keyring: a desktop's would take a test's login.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for variable in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "APPDATA", "LOCALAPPDATA"):

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, NamedTuple
 
+from innoff_cli.i18n import _
 from innoff_cli.terminal import visible
 
 Format = Literal["table", "json", "csv", "markdown"]
@@ -80,7 +81,7 @@ def markdown_table(rows: Iterable[Any], columns: list[Column]) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
     lines = [
-        "| " + " | ".join(column.header for column in columns) + " |",
+        "| " + " | ".join(_(column.header) for column in columns) + " |",
         "| " + " | ".join("---" for _ in columns) + " |",
     ]
     for row in rows:
@@ -97,8 +98,9 @@ def rich_table(
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for column in columns:
-        # Headers are never folded mid-word ("Organisati/on").
-        table.add_column(column.header, overflow="fold", min_width=len(column.header))
+        # Headers are never folded mid-word ("Organisati/on"); in the user's language.
+        header = _(column.header)
+        table.add_column(header, overflow="fold", min_width=len(header))
     for row in rows:
         table.add_row(
             *(Text(visible(column.get(row))) for column in columns),
@@ -130,11 +132,12 @@ def plain_table(rows: Iterable, columns: list[Column]) -> Iterator[str]:
 
     rows = iter(rows)
     first = list(itertools.islice(rows, WIDTH_SAMPLE))
-    widths = [len(column.header) for column in columns]
+    headers = [_(column.header) for column in columns]
+    widths = [len(header) for header in headers]
     for row in first:
         for index, column in enumerate(columns):
             widths[index] = max(widths[index], len(cell(column.get(row))))
-    yield "  ".join(c.header.ljust(w) for c, w in zip(columns, widths)).rstrip()
+    yield "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
     yield "  ".join("-" * w for w in widths)
     for row in itertools.chain(first, rows):
         yield "  ".join(

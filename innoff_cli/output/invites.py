@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from innoff_cli.i18n import ngettext
 from innoff_cli.output import (
     Column,
     console,
@@ -154,13 +155,13 @@ INVITE_STATUS_COLUMNS = [
 
 
 def _oslo(utc_text: str | None) -> str:
-    """'2020-11-17 10:05' in Oslo time for a table; JSON keeps the UTC time."""
+    """'17.11.2020 10:05' in Oslo time for a table; JSON keeps the UTC time."""
     if not utc_text:
         return ""
     return (
         datetime.fromisoformat(utc_text)
         .astimezone(ZoneInfo("Europe/Oslo"))
-        .strftime("%Y-%m-%d %H:%M")
+        .strftime("%d.%m.%Y %H:%M")  # one form for people: 17.11.2020 10:00
     )
 
 
@@ -171,7 +172,11 @@ def render_invite_status(rows: list[dict], fmt: str) -> None:
     out = console()
     out.print(rich_table(rows, INVITE_STATUS_COLUMNS))
     pending = sum(bool(r["pending"]) for r in rows)
-    out.print(f"{len(rows)} invites, {pending} pending", style="dim")
+    out.print(
+        ngettext("{n} invite, {pending} pending", "{n} invites, {pending} pending", len(rows))
+        .format(n=len(rows), pending=pending),
+        style="dim",
+    )  # fmt: skip
 
 
 # --- replies ----------------------------------------------------------------------------

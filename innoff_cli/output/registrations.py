@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from innoff_cli import participant_fields
+from innoff_cli.i18n import N_, _, ngettext
 from innoff_cli.output import (
     RICH_MOST_ROWS,
     Column,
@@ -76,18 +77,28 @@ def render_imports(reports: list, fmt: str) -> None:
 
     for report in reports:
         line(
-            f"{report.file}: {report.rows} rows ({report.encoding}, {report.delimiter})", bold=True
-        )
+            _("{file}: {rows} rows ({encoding}, {delimiter})").format(
+                file=report.file, rows=report.rows, encoding=report.encoding,
+                delimiter=report.delimiter,
+            ),
+            bold=True,
+        )  # fmt: skip
         line(
-            f"  new {report.new} · updated {report.updated} · unchanged {report.unchanged}"
-            f" · duplicates in file {report.duplicates} · rejected {report.rejected}"
-        )
+            "  "
+            + _(
+                "new {new} · updated {updated} · unchanged {unchanged}"
+                " · duplicates in file {duplicates} · rejected {rejected}"
+            ).format(
+                new=report.new, updated=report.updated, unchanged=report.unchanged,
+                duplicates=report.duplicates, rejected=report.rejected,
+            )
+        )  # fmt: skip
         skipped = (
-            f" ({report.skipped_before_header} rows above it skipped)"
+            " " + _("({n} rows above it skipped)").format(n=report.skipped_before_header)
             if report.skipped_before_header
             else ""
         )
-        line(f"  header on line {report.header_line}{skipped}", dim=True)
+        line("  " + _("header on line {line}").format(line=report.header_line) + skipped, dim=True)
         for column in report.plan:
             line(f"  {plan_line(column)}", dim=True)
         if report.stopped_at:
@@ -98,29 +109,32 @@ def render_imports(reports: list, fmt: str) -> None:
             said = ", ".join(f"{status} {n}" for status, n in report.not_coming.items())
             line(f"  not coming, registered nobody: {said}")
         if report.rejected:
-            line("  rejected:")
+            line("  " + _("rejected:"))
             for rejected in report.rejected_lines:
                 line(f"    {rejected}")
             if report.rejected > len(report.rejected_lines):
                 more = report.rejected - len(report.rejected_lines)
-                line(f"    ... and {more} more (see --rejects FILE)")
+                line("    " + _("... and {n} more (see --rejects FILE)").format(n=more))
         for note in report.warnings:
-            line(f"  note: {note}", fg="yellow")
+            line("  " + _("note: {note}").format(note=note), fg="yellow")
         if report.dry_run:
-            line("  Dry run: nothing was written.", bold=True)
+            line("  " + _("Dry run: nothing was written."), bold=True)
         elif report.not_read_again:
             line(
-                f"  Nothing changed: imported with the same options on"
-                f" {report.previously_imported}, and nothing has changed since (not read again).",
+                "  "
+                + _(
+                    "Nothing changed: imported with the same options on {when}, and nothing"
+                    " has changed since (not read again)."
+                ).format(when=report.previously_imported),
                 bold=True,
             )
         elif not report.written:
             seen = (
-                f" (imported before on {report.previously_imported})"
+                " " + _("(imported before on {when})").format(when=report.previously_imported)
                 if report.previously_imported
                 else ""
             )
-            line(f"  Nothing changed{seen}.", bold=True)
+            line("  " + _("Nothing changed") + seen + ".", bold=True)
 
 
 def _text(value: object) -> str:
@@ -164,6 +178,13 @@ def _answers_short(person: dict) -> str:
     )
 
 
+def _people_time(iso: str | None) -> str:
+    """'17.11.2020 10:01' of an ISO 8601 time, in its own offset ('' for none)."""
+    if not iso:
+        return ""
+    return f"{iso[8:10]}.{iso[5:7]}.{iso[0:4]} {iso[11:16]}"
+
+
 def _registered_short(person: dict) -> str:
     """'12.11.2020 10:01' for people; JSON and CSV keep the full ISO 8601 time."""
     at = person["registered_at"]
@@ -182,6 +203,10 @@ PARTICIPANT_TABLE_COLUMNS = [
 ]
 
 
+def _participants(count: int) -> str:
+    return ngettext("{n} participant", "{n} participants", count).format(n=count)
+
+
 def render_participants(people: Iterable[dict], fmt: str) -> None:
     """Participants as they come: JSON and CSV are written row by row."""
     if fmt == "json":
@@ -194,7 +219,7 @@ def render_participants(people: Iterable[dict], fmt: str) -> None:
         if len(first) <= RICH_MOST_ROWS:
             out = console()
             out.print(rich_table(first, PARTICIPANT_TABLE_COLUMNS))
-            out.print(f"{len(first)} participants", style="dim")
+            out.print(_participants(len(first)), style="dim")
             return
         counted = [0]
 
@@ -204,21 +229,53 @@ def render_participants(people: Iterable[dict], fmt: str) -> None:
                 yield person
 
         lines = plain_table(rows(), PARTICIPANT_TABLE_COLUMNS)
-        page(lines, lambda: f"{counted[0]} participants")
+        page(lines, lambda: _participants(counted[0]))
 
 
 def render_person(person: dict, fmt: str) -> None:
     if fmt == "json":
         write_json(person)
         return
-    rows = [(column.header, column.get(person)) for column in PARTICIPANT_COLUMNS]
-    rows += [(f"{key} (extra)", str(value)) for key, value in person["extra"].items()]
+    # People read one form of date (17.11.2020 10:01); --format json keeps ISO 8601.
+    shown = {"registered_at": _registered_short}
+    rows = [
+        (_(column.header), shown.get(column.key, column.get)(person))
+        for column in PARTICIPANT_COLUMNS
+    ]
     rows += [
-        ("Imported from", f"{source['file_name']} line {source['line']}, {source['imported_at']}")
+        (_("{key} (extra)").format(key=key), str(value)) for key, value in person["extra"].items()
+    ]
+    rows += [
+        (
+            _("Imported from"),
+            _("{file} line {line}, {when}").format(
+                file=source["file_name"],
+                line=source["line"],
+                when=_people_time(participant_fields.local_time(source["imported_at"])),
+            ),
+        )
         for source in person["imports"]
     ]
     pairs = [Column("field", "Field", lambda r: r[0]), Column("value", "Value", lambda r: r[1])]
     console().print(rich_table(rows, pairs))
+
+
+# The words of `registrations stats` (its JSON keys), for the catalogue.
+STATS_WORDS = (
+    N_("participants"), N_("events"), N_("answers per event"), N_("answers per organisation kind"),
+    N_("organisation kinds"), N_("municipalities"), N_("attendance per event"),
+    N_("attendance per organisation kind"), N_("attendance by answer"), N_("total"),
+    N_("municipality or county"), N_("research and higher education"), N_("public agency"),
+    N_("other"), N_("(not given)"), N_("accepted"), N_("tentative"), N_("declined"),
+    N_("delegated"), N_("none"), N_("registered"), N_("attended"), N_("no-show"),
+    N_("walk-ins"),
+)  # fmt: skip
+
+
+def _named(key: str) -> str:
+    """A row's name: 'studio: accepted' has its answer translated, a kind itself."""
+    event, colon, answer = key.rpartition(": ")
+    return f"{event}: {_(answer)}" if colon else _(key)
 
 
 def render_stats(stats: dict[str, dict[str, int]], fmt: str) -> None:
@@ -228,13 +285,16 @@ def render_stats(stats: dict[str, dict[str, int]], fmt: str) -> None:
     from rich.text import Text
 
     out = console()
-    columns = [Column("what", "", lambda r: r[0]), Column("count", "Count", lambda r: str(r[1]))]
+    # Sections, kinds of organisation and answers in the user's language (the
+    # JSON keeps its keys); event slugs and municipalities pass as they are.
+    label = Column("what", "", lambda r: _named(r[0]))
+    columns = [label, Column("count", "Count", lambda r: str(r[1]))]
     for section, counts in stats.items():
-        out.print(Text(section.capitalize(), style="bold"))
+        out.print(Text(_(section).capitalize(), style="bold"))
         first = next(iter(counts.values()), None)
         if isinstance(first, dict):  # a row of counts per key: the answers
-            wide = [Column("what", "", lambda r: r[0])] + [
-                Column(kind, kind.capitalize(), lambda r, kind=kind: str(r[1][kind]))
+            wide = [label] + [
+                Column(kind, _(kind).capitalize(), lambda r, kind=kind: str(r[1][kind]))
                 for kind in first
             ]
             out.print(rich_table(list(counts.items()), wide))
