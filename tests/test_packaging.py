@@ -25,7 +25,8 @@ def test_the_metadata_says_what_a_published_tool_says():
     # The sign-in libraries are extras, never what `pip install innoff` brings.
     base = [r for r in requires if "extra ==" not in r]
     assert not any(r.startswith(("msal", "google-auth-oauthlib", "keyring")) for r in base)
-    assert set(metadata.get_all("Provides-Extra")) >= {"microsoft", "google", "test"}
+    assert set(metadata.get_all("Provides-Extra")) >= {"microsoft", "google", "pdf", "test"}
+    assert not any(r.startswith("weasyprint") for r in base)  # the PDF is an extra too
 
 
 def test_the_console_script_is_innoff():

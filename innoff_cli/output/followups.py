@@ -1,46 +1,62 @@
-"""What `innoff followup send` says: the mail, who gets it, then what was sent."""
+"""What `innoff followup send` says: the mail, who gets it, then what was sent.
+In the user's language (i18n)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from innoff_cli.i18n import N_, _
 from innoff_cli.terminal import shown
 
 GROUP_WORDS = {
-    "attended": "who attended",
-    "no-show": "who registered and did not come",
-    "registered": "who registered",
+    "attended": N_("who attended"),
+    "no-show": N_("who registered and did not come"),
+    "registered": N_("who registered"),
 }
 
 
 def plan_summary(plan, dry_run: bool) -> list[str]:
-    verb = "Would send" if dry_run else "To send"
+    verb = (
+        _("Would send '{subject}' to {n} {group} ({slug}).")
+        if dry_run
+        else _("To send '{subject}' to {n} {group} ({slug}).")
+    )
     lines = [
-        f"{verb} '{shown(plan.subject, 80)}' to {len(plan.people)} {GROUP_WORDS[plan.group]}"
-        f" ({plan.event.slug})."
+        verb.format(
+            subject=shown(plan.subject, 80),
+            n=len(plan.people),
+            group=_(GROUP_WORDS[plan.group]),
+            slug=plan.event.slug,
+        )  # fmt: skip
     ]
     if plan.already:
-        lines.append(f"  {plan.already} had this mail already.")
+        lines.append("  " + _("{n} had this mail already.").format(n=plan.already))
     if plan.declined:
-        lines.append(f"  {plan.declined} declined the invite and get none.")
+        lines.append("  " + _("{n} declined the invite and get none.").format(n=plan.declined))
     if not plan.people:
-        lines.append("Nothing to send.")
+        lines.append(_("Nothing to send."))
     return lines
 
 
 def question(plan, maildir: Path | None, host: str | None) -> str:
-    where = f"into {maildir}" if maildir is not None else f"through {host}"
-    return f"Send {len(plan.people)} mails {where}?"
+    if maildir is not None:
+        return _("Send {n} mails into {folder}?").format(n=len(plan.people), folder=maildir)
+    return _("Send {n} mails through {host}?").format(n=len(plan.people), host=host)
 
 
 def send_report(report, dry_run: bool) -> list[str]:
     if dry_run:
-        lines = [f"Dry run: wrote {report.sent} mails to {report.via}; nothing was recorded."]
+        lines = [
+            _("Dry run: wrote {n} mails to {via}; nothing was recorded.").format(
+                n=report.sent, via=report.via
+            )
+        ]
     else:
-        lines = [f"Sent {report.sent} mails ({report.via})."]
+        lines = [_("Sent {n} mails ({via}).").format(n=report.sent, via=report.via)]
     if report.failed:
         lines.append(
-            f"{len(report.failed)} refused by the server and marked failed"
-            " - see `innoff invites status`."
+            _("{n} refused by the server and marked failed - see `innoff invites status`.").format(
+                n=len(report.failed)
+            )
         )
     return lines

@@ -1,11 +1,12 @@
 """What `innoff reminders send` says: per event, whether its window is open and
-who gets a reminder; then what was sent."""
+who gets a reminder; then what was sent. In the user's language (i18n)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from innoff_cli.i18n import _
 from innoff_cli.terminal import shown
 
 
@@ -18,54 +19,83 @@ def plan_summary(plan, dry_run: bool) -> list[str]:
     label = plan.occasion
     for each in plan.events:
         slug = shown(each.event.slug, 60)
-        window = f"between {_local(each.opens, each.event)} and {_local(each.closes, each.event)}"
+        words = {"slug": slug, "label": label, "opens": _local(each.opens, each.event),
+                 "closes": _local(each.closes, each.event)}  # fmt: skip
         if each.state == "cancelled":
-            lines.append(f"{slug}: called off - no reminders.")
+            lines.append(_("{slug}: called off - no reminders.").format(**words))
         elif each.state == "no link":
             lines.append(
-                f"Warning: {slug} has no join link, so it gets no reminders - set it with"
-                f" `innoff agenda event {slug} --join-url URL`"
+                _(
+                    "Warning: {slug} has no join link, so it gets no reminders - set it with"
+                    " `innoff agenda event {slug} --join-url URL`"
+                ).format(**words)
             )
         elif each.state == "early":
-            lines.append(f"{slug}: the {label} reminder is due {window} - nothing to send yet.")
+            lines.append(
+                _(
+                    "{slug}: the {label} reminder is due between {opens} and {closes}"
+                    " - nothing to send yet."
+                ).format(**words)
+            )
         elif each.state == "late":
             lines.append(
-                f"{slug}: the {label} reminder was due {window}; that time has passed -"
-                " nothing sent (a late reminder would come at the wrong time)."
+                _(
+                    "{slug}: the {label} reminder was due between {opens} and {closes}; that"
+                    " time has passed - nothing sent (a late reminder would come at the"
+                    " wrong time)."
+                ).format(**words)
             )
         else:
-            verb = "Would send" if dry_run else "To send"
-            parts = [f"{verb} {len(each.people)} {label} reminders for {slug} (due {window})"]
+            verb = (
+                _("Would send {n} {label} reminders for {slug} (due between {opens} and {closes})")
+                if dry_run
+                else _(
+                    "To send {n} {label} reminders for {slug} (due between {opens} and {closes})"
+                )
+            )
+            parts = [verb.format(n=len(each.people), **words)]
             if each.already:
-                parts.append(f"{each.already} had theirs already")
+                parts.append(_("{n} had theirs already").format(n=each.already))
             if each.not_coming:
-                parts.append(f"{each.not_coming} declined and get none")
+                parts.append(_("{n} declined and get none").format(n=each.not_coming))
             lines.append(", ".join(parts) + ".")
             if each.queued_before:
                 lines.append(
-                    f"  {each.queued_before} of them were queued by a run that stopped; one that"
-                    " went out then goes again as the same message."
+                    "  "
+                    + _(
+                        "{n} of them were queued by a run that stopped; one that went out"
+                        " then goes again as the same message."
+                    ).format(n=each.queued_before)
                 )
     if not plan.events:
-        lines.append("Nothing to send: the programme has no events.")
+        lines.append(_("Nothing to send: the programme has no events."))
     elif not plan.mailings and any(each.state == "open" for each in plan.events):
-        lines.append("Nothing to send: everyone has had this reminder.")
+        if any(each.already for each in plan.events):
+            lines.append(_("Nothing to send: everyone has had this reminder."))
+        else:
+            lines.append(_("Nothing to send: no one registered for it is to be reminded."))
     return lines
 
 
 def question(count: int, maildir: Path | None, host: str | None) -> str:
-    where = f"into {maildir}" if maildir is not None else f"through {host}"
-    return f"Send {count} reminders {where}?"
+    if maildir is not None:
+        return _("Send {n} reminders into {folder}?").format(n=count, folder=maildir)
+    return _("Send {n} reminders through {host}?").format(n=count, host=host)
 
 
 def send_report(report, dry_run: bool) -> list[str]:
     if dry_run:
-        lines = [f"Dry run: wrote {report.sent} reminders to {report.via}; nothing was recorded."]
+        lines = [
+            _("Dry run: wrote {n} reminders to {via}; nothing was recorded.").format(
+                n=report.sent, via=report.via
+            )
+        ]
     else:
-        lines = [f"Sent {report.sent} reminders ({report.via})."]
+        lines = [_("Sent {n} reminders ({via}).").format(n=report.sent, via=report.via)]
     if report.failed:
         lines.append(
-            f"{len(report.failed)} refused by the server and marked failed"
-            " - see `innoff invites status`."
+            _("{n} refused by the server and marked failed - see `innoff invites status`.").format(
+                n=len(report.failed)
+            )
         )
     return lines
