@@ -1,10 +1,12 @@
 """What `innoff attendance import` says: per report, what it read and matched,
-then the event's registered, attended, no-shows and walk-ins."""
+then the event's registered, attended, no-shows and walk-ins. In the user's
+language (i18n); --format json keeps its keys."""
 
 from __future__ import annotations
 
 import sys
 
+from innoff_cli.i18n import _
 from innoff_cli.output import write_json
 from innoff_cli.terminal import shown
 
@@ -21,42 +23,54 @@ def render_import(reports, fmt: str) -> None:
 
 
 def summary(report) -> list[str]:
-    verb = "Would record" if report.dry_run else "Recorded"
+    delimiter = "tab" if report.delimiter == "\t" else report.delimiter
+    read = ", ".join(f"{shown(c, 40)} = {u}" for c, u in report.plan if c and u != "not read")
     lines = [
-        f"{shown(report.file, 120)}: {report.platform} attendance report ({report.encoding},"
-        f" {'tab' if report.delimiter == chr(9) else report.delimiter}) for {report.event}:"
-        f" {report.people} people in it.",
-        "  Columns: "
-        + ", ".join(f"{shown(c, 40)} = {u}" for c, u in report.plan if c and u != "not read"),
-        f"  {verb}: {len(report.attended)} registered who attended, {len(report.walk_ins)} walk-ins"
-        f" (attended, never registered)"
-        + ("" if report.changed or report.dry_run else "; nothing changed (read before)."),
-    ]
-    if report.short:
-        lines.append(
-            f"  {len(report.short)} registered were there for less than --min-minutes: not counted."
-        )
-    if report.running:
-        lines.append(f"  {report.running} organisers, presenters or hosts: not attendees.")
-    if report.sidelined:
-        lines.append(f"  {report.sidelined} rows of hosts and panelists: not attendees.")
-    if report.unknown_time:
-        lines.append(
-            f"  {report.unknown_time} present for a time the report does not give: counted as attended."
-        )
-    if report.unreadable:
-        lines.append(
-            f"  {report.unreadable} times or durations could not be read: unknown, not zero."
-        )
+        _("{file}: {platform} attendance report ({encoding}, {delimiter}) for {event}:"
+          " {n} people in it.").format(
+            file=shown(report.file, 120), platform=report.platform, encoding=report.encoding,
+            delimiter=delimiter, event=report.event, n=report.people,
+        ),
+        "  " + _("Columns: {columns}").format(columns=read),
+        "  " + (_("Would record: {attended} registered who attended, {walk_ins} walk-ins"
+                  " (attended, never registered)") if report.dry_run else
+                _("Recorded: {attended} registered who attended, {walk_ins} walk-ins"
+                  " (attended, never registered)")).format(
+            attended=len(report.attended), walk_ins=len(report.walk_ins),
+        ) + ("" if report.changed or report.dry_run else "; " + _("nothing changed (read before).")),
+    ]  # fmt: skip
+    notes = (
+        (report.short, _("{n} registered were there for less than --min-minutes: not counted.")),
+        (report.running, _("{n} organisers, presenters or hosts: not attendees.")),
+        (report.sidelined, _("{n} rows of hosts and panelists: not attendees.")),
+        (report.unknown_time,
+         _("{n} present for a time the report does not give: counted as attended.")),
+        (report.unreadable, _("{n} times or durations could not be read: unknown, not zero.")),
+    )  # fmt: skip
+    for count, text in notes:
+        count = len(count) if isinstance(count, list) else count
+        if count:
+            lines.append("  " + text.format(n=count))
     if report.unmatched:
-        lines.append(f"  {len(report.unmatched)} not matched to anyone (never guessed):")
+        lines.append(
+            "  " + _("{n} not matched to anyone (never guessed):").format(n=len(report.unmatched))
+        )
         lines += [f"    {shown(item, 120)}" for item in report.unmatched[:LISTED]]
         if len(report.unmatched) > LISTED:
             lines.append(
-                f"    ... and {len(report.unmatched) - LISTED} more (--format json lists them all)"
+                "    "
+                + _("... and {n} more (--format json lists them all)").format(
+                    n=len(report.unmatched) - LISTED
+                )
             )
     lines.append(
-        f"  {report.event}: {report.registered} registered, {report.attended_total} attended,"
-        f" {report.no_shows} no-shows, {report.walk_ins_total} walk-ins (every report so far)."
-    )
+        "  "
+        + _(
+            "{event}: {registered} registered, {attended} attended, {no_shows} no-shows,"
+            " {walk_ins} walk-ins (every report so far)."
+        ).format(
+            event=report.event, registered=report.registered, attended=report.attended_total,
+            no_shows=report.no_shows, walk_ins=report.walk_ins_total,
+        )
+    )  # fmt: skip
     return lines

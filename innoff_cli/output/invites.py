@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from innoff_cli.i18n import ngettext
+from innoff_cli.i18n import _, ngettext
 from innoff_cli.output import (
     Column,
     console,
@@ -17,24 +17,26 @@ from innoff_cli.output import (
 )
 from innoff_cli.terminal import visible
 
-CHANGE_WORDS = {
-    "new": ("new invite", "new invites"),
-    "update": ("update", "updates"),
-    "cancel": ("cancellation", "cancellations"),
-    "event-cancelled": ("cancellation of the event", "cancellations of the event"),
-    "resend": ("invite sent again", "invites sent again"),
-}
 
-
-def _counted(n: int, words: tuple[str, str]) -> str:
-    return f"{n} {words[0] if n == 1 else words[1]}"
+def _counted(n: int, what: str) -> str:
+    """'2 new invites' in the user's language."""
+    if what == "new":
+        return ngettext("{n} new invite", "{n} new invites", n).format(n=n)
+    if what == "update":
+        return ngettext("{n} update", "{n} updates", n).format(n=n)
+    if what == "cancel":
+        return ngettext("{n} cancellation", "{n} cancellations", n).format(n=n)
+    if what == "event-cancelled":
+        return ngettext(
+            "{n} cancellation of the event", "{n} cancellations of the event", n
+        ).format(n=n)
+    return ngettext("{n} invite sent again", "{n} invites sent again", n).format(n=n)
 
 
 def _per_event(counts: dict[str, dict[str, int]]) -> list[str]:
     """'  studio: 2 new invites, 1 cancellation', one line per event."""
     return [
-        f"  {event}: "
-        + ", ".join(_counted(n, CHANGE_WORDS[what]) for what, n in kinds.items() if n)
+        f"  {event}: " + ", ".join(_counted(n, what) for what, n in kinds.items() if n)
         for event, kinds in counts.items()
     ]
 
@@ -43,34 +45,41 @@ def send_summary(outgoing, dry_run: bool) -> list[str]:
     """What `invites send` is about to send, per event, before it asks."""
     messages = outgoing.messages
     if not messages:
-        lines = ["Nothing to send: everyone has the current invites."]
+        lines = [_("Nothing to send: everyone has the current invites.")]
     else:
-        verb = "Would send" if dry_run else "To send"
-        lines = [f"{verb}: {len(messages)} messages"]
+        verb = _("Would send: {n} messages") if dry_run else _("To send: {n} messages")
+        lines = [verb.format(n=len(messages))]
         lines += _per_event(outgoing.counts())
     if outgoing.queued_before:
         lines.append(
-            f"  {outgoing.queued_before} of them were queued by a run that stopped; one that"
-            " went out then goes again as the same message (same UID and SEQUENCE)."
+            "  "
+            + _(
+                "{n} of them were queued by a run that stopped; one that went out then goes"
+                " again as the same message (same UID and SEQUENCE)."
+            ).format(n=outgoing.queued_before)
         )
     if outgoing.plan.held:
         lines.append(
-            f"  {outgoing.plan.held} held back: a server refused them before"
-            " (`innoff invites status` says why; --retry-failed tries again)."
+            "  "
+            + _(
+                "{n} held back: a server refused them before (`innoff invites status` says"
+                " why; --retry-failed tries again)."
+            ).format(n=outgoing.plan.held)
         )
     return lines
 
 
 def no_link_warning(slug: str) -> str:
-    return (
-        f"Warning: {slug} has no join link, so its invites carry none - set it with"
-        f" `innoff agenda event {slug} --join-url URL` (--require-link refuses to send)"
-    )
+    return _(
+        "Warning: {slug} has no join link, so its invites carry none - set it with"
+        " `innoff agenda event {slug} --join-url URL` (--require-link refuses to send)"
+    ).format(slug=slug)
 
 
 def send_question(count: int, maildir: Path | None, host: str | None) -> str:
-    where = f"into {maildir}" if maildir is not None else f"through {host}"
-    return f"Send {count} messages {where}?"
+    if maildir is not None:
+        return _("Send {n} messages into {folder}?").format(n=count, folder=maildir)
+    return _("Send {n} messages through {host}?").format(n=count, host=host)
 
 
 def invite_files_report(report, folder: Path) -> list[str]:
@@ -96,13 +105,18 @@ def invite_files_report(report, folder: Path) -> list[str]:
 
 def send_report(report, dry_run: bool) -> list[str]:
     if dry_run:
-        lines = [f"Dry run: wrote {report.sent} messages to {report.via}; nothing was recorded."]
+        lines = [
+            _("Dry run: wrote {n} messages to {via}; nothing was recorded.").format(
+                n=report.sent, via=report.via
+            )
+        ]
     else:
-        lines = [f"Sent {report.sent} messages ({report.via})."]
+        lines = [_("Sent {n} messages ({via}).").format(n=report.sent, via=report.via)]
     if report.failed:
         lines.append(
-            f"{len(report.failed)} refused by the server and marked failed"
-            " - see `innoff invites status`."
+            _("{n} refused by the server and marked failed - see `innoff invites status`.").format(
+                n=len(report.failed)
+            )
         )
     return lines
 
