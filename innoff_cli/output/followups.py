@@ -45,18 +45,9 @@ def question(plan, maildir: Path | None, host: str | None) -> str:
 
 
 def send_report(report, dry_run: bool) -> list[str]:
-    if dry_run:
-        lines = [
-            _("Dry run: wrote {n} mails to {via}; nothing was recorded.").format(
-                n=report.sent, via=report.via
-            )
-        ]
-    else:
-        lines = [_("Sent {n} mails ({via}).").format(n=report.sent, via=report.via)]
-    if report.failed:
-        lines.append(
-            _("{n} refused by the server and marked failed - see `innoff invites status`.").format(
-                n=len(report.failed)
-            )
-        )
-    return lines
+    from innoff_cli.output.invites import sent_lines
+
+    return sent_lines(
+        report, dry_run, _("Dry run: wrote {n} mails to {via}; nothing was recorded."),
+        _("Sent {n} mails ({via})."),
+    )  # fmt: skip

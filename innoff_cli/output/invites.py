@@ -104,14 +104,16 @@ def invite_files_report(report, folder: Path) -> list[str]:
 
 
 def send_report(report, dry_run: bool) -> list[str]:
-    if dry_run:
-        lines = [
-            _("Dry run: wrote {n} messages to {via}; nothing was recorded.").format(
-                n=report.sent, via=report.via
-            )
-        ]
-    else:
-        lines = [_("Sent {n} messages ({via}).").format(n=report.sent, via=report.via)]
+    return sent_lines(
+        report, dry_run, _("Dry run: wrote {n} messages to {via}; nothing was recorded."),
+        _("Sent {n} messages ({via})."),
+    )  # fmt: skip
+
+
+def sent_lines(report, dry_run: bool, dry: str, sent: str) -> list[str]:
+    """What a send did (invites, reminders, follow-ups), in the caller's words for
+    what was sent, already in the user's language: '{n}' and '{via}' are filled in."""
+    lines = [(dry if dry_run else sent).format(n=report.sent, via=report.via)]
     if report.failed:
         lines.append(
             _("{n} refused by the server and marked failed - see `innoff invites status`.").format(
