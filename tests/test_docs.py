@@ -89,3 +89,10 @@ def test_the_map_fields_are_in_the_help():
     result = CliRunner().invoke(app, ["registrations", "import", "--help"], env={"COLUMNS": "200"})
     for field in ("first_name", "registered_at", "event:SLUG", "extra"):
         assert field in result.stdout
+
+
+def test_the_readme_reference_is_the_help():
+    from tests.command_reference import reference
+
+    generated = README.split("]]] -->\n", 1)[1].split("<!-- [[[end]]] -->", 1)[0]
+    assert generated == reference(), "run: cog -r README.md"

@@ -42,6 +42,22 @@ TyperOption.display_type_rich = _readable_type  # type: ignore[method-assign]
 TyperArgument.display_type_rich = _readable_type  # type: ignore[method-assign]
 
 
+# Arguments as Click and man pages write them: `innoff agenda shift ITEM DURATION`,
+# not Typer 0.29's `{ITEM} {duration}` (a brace reads as a shell's brace expansion).
+def _argument_name(argument: TyperArgument) -> str:
+    return argument.metavar if argument.metavar is not None else argument.name.upper()
+
+
+def _argument_usage(argument: TyperArgument) -> str:
+    name = _argument_name(argument)
+    name = name if argument.required else f"[{name}]"
+    return name + ("..." if argument.nargs != 1 and not name.endswith("...") else "")
+
+
+TyperArgument.display_name_raw = property(_argument_name)  # type: ignore[assignment]
+TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
+
+
 # A bad value for a choice (--format xml) is said as Click says it, "'xml' is not
 # one of 'table', 'json'.", not with the "Value error, " Pydantic puts before the
 # message Typer 0.29 passes on; for other types too, only that prefix goes.
