@@ -10,6 +10,7 @@ from pathlib import Path
 
 from innoff_cli import programme, store
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event, Item, Speaker
 
 
@@ -33,16 +34,27 @@ def load(
     try:
         if file.stat().st_size > PROGRAMME_MOST_BYTES:
             raise InnoffError(
-                f"{file} is {file.stat().st_size // 1024} KiB, more than a programme file can be"
-                f" ({PROGRAMME_MOST_BYTES // 1024} KiB) - check that it is the right file"
+                _(
+                    "{file} is {value} KiB, more than a programme file can be ({value2} KiB) - check that it is the right file"
+                ).format(
+                    file=file,
+                    value=file.stat().st_size // 1024,
+                    value2=PROGRAMME_MOST_BYTES // 1024,
+                )
             )
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InnoffError(f"no such file: {file} - check the path") from None
+        raise InnoffError(_("no such file: {file} - check the path").format(file=file)) from None
     except UnicodeDecodeError:
-        raise InnoffError(f"{file} is not UTF-8 text - save it as UTF-8 and try again") from None
+        raise InnoffError(
+            _("{file} is not UTF-8 text - save it as UTF-8 and try again").format(file=file)
+        ) from None
     except OSError as error:
-        raise InnoffError(f"cannot read {file} ({error.strerror}) - check the path") from None
+        raise InnoffError(
+            _("cannot read {file} ({strerror}) - check the path").format(
+                file=file, strerror=error.strerror
+            )
+        ) from None
     events = programme.parse_programme(text, str(file))
     db = store.open_db(db_path, on_wait)
     try:
@@ -63,8 +75,9 @@ def parse_speaker(text: str) -> Speaker:
     parts = [part.strip() or None for part in text.split(";")]
     if len(parts) > 3 or not parts[0]:
         raise InnoffError(
-            f"bad speaker '{text}' - write 'Name; role; organisation', "
-            "or use --org for an organisation alone"
+            _(
+                "bad speaker '{text}' - write 'Name; role; organisation', or use --org for an organisation alone"
+            ).format(text=text)
         )
     parts += [None] * (3 - len(parts))
     return Speaker(name=parts[0], role=parts[1], organisation=parts[2])
@@ -78,7 +91,11 @@ def speakers_from(people: list[str], organisations: list[str]) -> tuple[Speaker,
 
 def _kind(kind: str) -> str:
     if kind not in programme.ITEM_KINDS:
-        raise InnoffError(f"unknown kind '{kind}' - use one of {', '.join(programme.ITEM_KINDS)}")
+        raise InnoffError(
+            _("unknown kind '{kind}' - use one of {value}").format(
+                kind=kind, value=", ".join(programme.ITEM_KINDS)
+            )
+        )
     return kind
 
 
@@ -124,9 +141,17 @@ def add(
         taken = {item.id for e in events for item in e.items}
         new_id = item_id or _free_id(programme.slugify(title), taken)
         if item_id and item_id in taken:
-            raise InnoffError(f"an item with id '{item_id}' already exists - pass another --id")
+            raise InnoffError(
+                _("an item with id '{item_id}' already exists - pass another --id").format(
+                    item_id=item_id
+                )
+            )
         if not programme.SLUG_PATTERN.match(new_id):
-            raise InnoffError(f"bad id '{new_id}' - use lowercase letters, digits and hyphens")
+            raise InnoffError(
+                _("bad id '{new_id}' - use lowercase letters, digits and hyphens").format(
+                    new_id=new_id
+                )
+            )
         item = Item(
             id=new_id,
             start=programme.parse_clock(start, day, tz),
@@ -174,7 +199,7 @@ def edit(db_path: Path, item_id: str, on_wait: store.OnWait = None, **changes: o
 
 
 def remove(db_path: Path, item_id: str, on_wait: store.OnWait = None) -> Item:
-    before, _ = _change(
+    before, _changed = _change(
         db_path, item_id, lambda events, event: programme.remove_item(event, item_id), on_wait
     )
     return next(item for item in before.items if item.id == item_id)

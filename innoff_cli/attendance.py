@@ -19,6 +19,7 @@ from pathlib import Path
 from innoff_cli import attendance_reports as reports
 from innoff_cli import clock, store
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import match_event, normalise_name
 from innoff_cli.terminal import shown
@@ -136,7 +137,7 @@ def import_reports(
         events = store.programme.load_events(conn)
         if not events:
             raise InnoffError(
-                "the database has no events - load one with `innoff agenda load FILE`"
+                _("the database has no events - load one with `innoff agenda load FILE`")
             )
         named = match_event(events, event) if event else None
         return [
@@ -154,18 +155,23 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
 
     report = ImportReport(str(path), dry_run=dry_run)
     if path.is_dir():
-        raise InnoffError(f"{path} is a folder - name the report file in it")
+        raise InnoffError(_("{path} is a folder - name the report file in it").format(path=path))
     try:
         stream = path.open("rb")
     except FileNotFoundError:
-        raise InnoffError(f"no such file: {path} - check the path") from None
+        raise InnoffError(_("no such file: {path} - check the path").format(path=path)) from None
     except OSError as error:
-        raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
+        raise InnoffError(
+            _("cannot read {path} ({strerror}) - check the path").format(
+                path=path, strerror=error.strerror
+            )
+        ) from None
     with stream:
         if stream.read(4).startswith(b"PK\x03\x04"):
             raise InnoffError(
-                f"{path} is a workbook - download the attendance report as CSV"
-                " (Teams: Download attendance list; Zoom: Export as CSV)"
+                _(
+                    "{path} is a workbook - download the attendance report as CSV (Teams: Download attendance list; Zoom: Export as CSV)"
+                ).format(path=path)
             )
         stream.seek(0)
         if delimiter is None:
@@ -183,9 +189,11 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
     report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())
     if not people:
         raise InnoffError(
-            f"{path} holds no attendees innoff can read (the columns are:"
-            f" {', '.join(shown(c, 40) for c, _ in shape.plan if c) or 'none found'})"
-            " - download the participants' attendance report as CSV"
+            _(
+                "{path} holds no attendees innoff can read (the columns are: {value}) - download the participants' attendance report as CSV"
+            ).format(
+                path=path, value=", ".join(shown(c, 40) for c, _ in shape.plan if c) or "none found"
+            )
         )
     chosen = named or _event_of(people.values(), events, path)
     report.event = chosen.slug
@@ -225,8 +233,9 @@ def _event_of(people, events: list[Event], path: Path) -> Event:
     if best and list(votes.values()).count(best) == 1:
         return next(e for e in events if votes[e.slug] == best)
     raise InnoffError(
-        f"cannot tell which event {path} is for (its join times fit no event, or more than"
-        f" one) - name it with --event ({', '.join(e.slug for e in events)})"
+        _(
+            "cannot tell which event {path} is for (its join times fit no event, or more than one) - name it with --event ({value})"
+        ).format(path=path, value=", ".join(e.slug for e in events))
     )
 
 

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from innoff_cli import files, ical, invite_plans, itip, store
 from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.i18n import _
 from innoff_cli.invite_plans import UID_DOMAIN
 from innoff_cli.models import Event
 
@@ -282,19 +283,22 @@ def read_manifest(directory: Path) -> dict[tuple[str, str], tuple[itip.Received,
         return {}  # a new folder (or none that can be: writing says so)
     except (OSError, UnicodeDecodeError) as error:
         raise InnoffError(
-            f"cannot read {path} ({getattr(error, 'strerror', None) or 'not UTF-8'})"
-            " - remove it or choose another folder"
+            _("cannot read {path} ({value}) - remove it or choose another folder").format(
+                path=path, value=getattr(error, "strerror", None) or "not UTF-8"
+            )
         ) from None
     rows = list(csv.DictReader(text.splitlines()))
     if rows and not {"email", "event", "file", "method", "sequence"} <= set(rows[0]):
         raise InnoffError(
-            f"{path} is not an innoff manifest - choose another folder for the invites"
+            _("{path} is not an innoff manifest - choose another folder for the invites").format(
+                path=path
+            )
         )
     out = {}
     for row in rows:
         address = _unformula(row["email"])
         version = row.get("version") or ""
-        significant, _, content = version.partition(".")
+        significant, _dot, content = version.partition(".")
         try:
             sequence = int(row["sequence"])
         except ValueError:
@@ -364,7 +368,9 @@ def write_invites(
             _write_into_folder(directory, texts, rows, report, len(to_write))
     except OSError as error:
         raise InnoffError(
-            f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
+            _(
+                "cannot write invites to {directory} ({strerror}) - choose a folder you can write to"
+            ).format(directory=directory, strerror=error.strerror)
         ) from None
     return report
 
@@ -505,7 +511,9 @@ def _private_folder(directory: Path) -> files.Folder:
         return files.Folder(directory, private=True)
     except OSError as error:
         raise InnoffError(
-            f"cannot write invites to {directory} ({error.strerror}) - choose a folder you can write to"
+            _(
+                "cannot write invites to {directory} ({strerror}) - choose a folder you can write to"
+            ).format(directory=directory, strerror=error.strerror)
         ) from None
 
 

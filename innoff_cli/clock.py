@@ -11,6 +11,7 @@ import os
 from datetime import UTC, datetime
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 VARIABLE = "INNOFF_NOW"
 
@@ -26,7 +27,8 @@ def now() -> datetime:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise InnoffError(
-            f"{VARIABLE} is not a moment with an offset - give ISO 8601 such as"
-            " 2020-11-16T10:00+01:00, or unset it"
+            _(
+                "{VARIABLE} is not a moment with an offset - give ISO 8601 such as 2020-11-16T10:00+01:00, or unset it"
+            ).format(VARIABLE=VARIABLE)
         )
     return moment.astimezone(UTC)

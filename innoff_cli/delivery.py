@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from innoff_cli import sign_in
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.mail_servers import AnswerDeadline
 
 SECURITY = ("starttls", "ssl", "none")
@@ -190,29 +191,37 @@ class SmtpTransport:
             else:
                 hint = "check INNOFF_SMTP_USER and INNOFF_SMTP_PASSWORD"
             raise InnoffError(
-                f"the SMTP server at {where} refused the {'token' if token else 'login'}"
-                f" ({said}) - {hint}; nothing was sent"
+                _(
+                    "the SMTP server at {where} refused the {value} ({said}) - {hint}; nothing was sent"
+                ).format(where=where, value="token" if token else "login", said=said, hint=hint)
             ) from None
         except _NoSignIn as error:
             self.close()
-            raise InnoffError(f"the SMTP server at {where} {error}; nothing was sent") from None
+            raise InnoffError(
+                _("the SMTP server at {where} {error}; nothing was sent").format(
+                    where=where, error=error
+                )
+            ) from None
         except smtplib.SMTPNotSupportedError as error:
             self.close()
             raise InnoffError(
-                f"the SMTP server at {where} does not offer {error} - choose another"
-                " --smtp-security (ssl, or none for a server on this machine); nothing was sent"
+                _(
+                    "the SMTP server at {where} does not offer {error} - choose another --smtp-security (ssl, or none for a server on this machine); nothing was sent"
+                ).format(where=where, error=error)
             ) from None
         except ssl.SSLError as error:
             self.close()
             raise InnoffError(
-                f"no secure connection to the SMTP server at {where} ({error.reason or error})"
-                " - check --smtp-security and --smtp-port; nothing was sent"
+                _(
+                    "no secure connection to the SMTP server at {where} ({value}) - check --smtp-security and --smtp-port; nothing was sent"
+                ).format(where=where, value=error.reason or error)
             ) from None
         except (OSError, smtplib.SMTPException) as error:
             self.close()
             raise InnoffError(
-                f"cannot reach the SMTP server at {where} ({_said(error)})"
-                " - check --smtp-host and --smtp-port; nothing was sent"
+                _(
+                    "cannot reach the SMTP server at {where} ({error}) - check --smtp-host and --smtp-port; nothing was sent"
+                ).format(where=where, error=_said(error))
             ) from None
 
     def _connect(self) -> None:
@@ -342,7 +351,9 @@ class MaildirTransport:
             self.box = mailbox.Maildir(self.folder, create=True)
         except OSError as error:
             raise InnoffError(
-                f"cannot use {self.folder} as a Maildir ({error.strerror}) - choose a folder you can write to"
+                _(
+                    "cannot use {folder} as a Maildir ({strerror}) - choose a folder you can write to"
+                ).format(folder=self.folder, strerror=error.strerror)
             ) from None
 
     def send(self, message: bytes, sender: str, recipient: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 
 @contextmanager
@@ -28,7 +29,9 @@ def written_whole(
         )
     except OSError as error:
         raise InnoffError(
-            f"cannot write {target} ({error.strerror}) - choose a folder you can write to"
+            _("cannot write {target} ({strerror}) - choose a folder you can write to").format(
+                target=target, strerror=error.strerror
+            )
         ) from None
     try:
         # newline="": line ends are written exactly as given (CRLF for iCalendar and CSV).
@@ -38,7 +41,9 @@ def written_whole(
     except OSError as error:
         os.unlink(temporary)
         raise InnoffError(
-            f"cannot write {target} ({error.strerror}) - choose a folder you can write to"
+            _("cannot write {target} ({strerror}) - choose a folder you can write to").format(
+                target=target, strerror=error.strerror
+            )
         ) from None
     except BaseException:
         os.unlink(temporary)

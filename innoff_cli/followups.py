@@ -20,6 +20,7 @@ from pathlib import Path
 
 from innoff_cli import clock, ical, imip, invite_plans, invites, plain_mail, store
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import match_event
 from innoff_cli.store.mailings import Mailing
@@ -80,7 +81,7 @@ def plan(
         body_text = body_text if body_text is not None else default_body
         if not subject_text.strip() or "\n" in subject_text:
             raise InnoffError(
-                "--subject must be one line of text - e.g. 'Opptak fra INNOFF-studio'"
+                _("--subject must be one line of text - e.g. 'Opptak fra INNOFF-studio'")
             )
         if "{opptak}" in subject_text + body_text and not chosen.recording_url:
             raise InnoffError(
@@ -105,14 +106,22 @@ def _read_body(path: Path) -> str:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InnoffError(f"no such file: {path} - check the path of --body") from None
+        raise InnoffError(
+            _("no such file: {path} - check the path of --body").format(path=path)
+        ) from None
     except UnicodeDecodeError:
-        raise InnoffError(f"{path} is not UTF-8 text - save the text as UTF-8") from None
+        raise InnoffError(
+            _("{path} is not UTF-8 text - save the text as UTF-8").format(path=path)
+        ) from None
     except OSError as error:
-        raise InnoffError(f"cannot read {path} ({error.strerror}) - check --body") from None
+        raise InnoffError(
+            _("cannot read {path} ({strerror}) - check --body").format(
+                path=path, strerror=error.strerror
+            )
+        ) from None
     text = text.replace("\r\n", "\n").strip()
     if not text:
-        raise InnoffError(f"{path} is empty - write the mail's text in it")
+        raise InnoffError(_("{path} is empty - write the mail's text in it").format(path=path))
     return text
 
 
@@ -130,8 +139,9 @@ def _choose_people(conn, result: FollowupPlan, wanted: set[str]) -> None:
     seen = store.attendance.per_person(conn, [slug])
     if result.group != "registered" and not seen:
         raise InnoffError(
-            f"no attendance is recorded for {slug}, so no one can be told apart as attended"
-            " or not - import the report first with `innoff attendance import FILE`"
+            _(
+                "no attendance is recorded for {slug}, so no one can be told apart as attended or not - import the report first with `innoff attendance import FILE`"
+            ).format(slug=slug)
         )
     answers = store.replies.answers_of(conn, [slug])
     declined = {

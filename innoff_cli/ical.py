@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from innoff_cli import __version__
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import norwegian_date
 
@@ -56,7 +57,9 @@ def parse_organizer(text: str) -> Organizer:
     if re.fullmatch(r"[^<>\s@]+@[^<>\s@]+\.[^<>\s@]+", text.strip()):
         return Organizer("", text.strip())
     raise InnoffError(
-        f'bad organiser \'{text}\' - write it as "Name <address>", e.g. "INNOFF <post@innoff.no>"'
+        _(
+            'bad organiser \'{text}\' - write it as "Name <address>", e.g. "INNOFF <post@innoff.no>"'
+        ).format(text=text)
     )
 
 

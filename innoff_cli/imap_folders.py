@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from innoff_cli import mailboxes, sign_in
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.mail_servers import AnswerDeadline
 from innoff_cli.mailboxes import Unreadable
 from innoff_cli.terminal import shown
@@ -48,22 +49,31 @@ def parse_imap(source: str) -> ImapAddress:
     parts = urlsplit(source)
     if parts.password is not None:
         raise InnoffError(
-            "an IMAP address must not hold the password - set INNOFF_IMAP_PASSWORD"
-            " or let innoff ask for it"
+            _(
+                "an IMAP address must not hold the password - set INNOFF_IMAP_PASSWORD or let innoff ask for it"
+            )
         )
     try:
         port = parts.port
     except ValueError:
         raise InnoffError(
-            f"bad port in {shown(source)} - use imaps://USER@HOST:993/FOLDER"
+            _("bad port in {source} - use imaps://USER@HOST:993/FOLDER").format(
+                source=shown(source)
+            )
         ) from None
     if not parts.hostname or not parts.username:
-        raise InnoffError(f"bad IMAP address {shown(source)} - use imaps://USER@HOST[:PORT]/FOLDER")
+        raise InnoffError(
+            _("bad IMAP address {source} - use imaps://USER@HOST[:PORT]/FOLDER").format(
+                source=shown(source)
+            )
+        )
     secure = parts.scheme.lower() == "imaps"
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     if not folder.isprintable():
         raise InnoffError(
-            f"bad IMAP folder name {shown(folder)} - name it as the mail program shows it"
+            _("bad IMAP folder name {folder} - name it as the mail program shows it").format(
+                folder=shown(folder)
+            )
         )
     return ImapAddress(
         secure, unquote(parts.username), parts.hostname, port or (993 if secure else 143), folder
@@ -105,8 +115,9 @@ def _token_sign_in(conn, address: ImapAddress, auth: str, token) -> None:
 
     if token is None:
         raise InnoffError(
-            f"INNOFF_IMAP_AUTH={auth} signs in with a token - run `innoff mail login microsoft`"
-            " (or google), or set INNOFF_IMAP_TOKEN_CMD to a command that prints one"
+            _(
+                "INNOFF_IMAP_AUTH={auth} signs in with a token - run `innoff mail login microsoft` (or google), or set INNOFF_IMAP_TOKEN_CMD to a command that prints one"
+            ).format(auth=auth)
         )
     mechanism = auth.upper()
     if f"AUTH={mechanism}" not in conn.capabilities:
@@ -114,8 +125,9 @@ def _token_sign_in(conn, address: ImapAddress, auth: str, token) -> None:
             c.removeprefix("AUTH=") for c in conn.capabilities if c.startswith("AUTH=")
         )
         raise InnoffError(
-            f"IMAP server {address.host} does not offer {mechanism} sign-in (it offers"
-            f" {offered or 'none'}) - choose another INNOFF_IMAP_AUTH"
+            _(
+                "IMAP server {host} does not offer {mechanism} sign-in (it offers {value}) - choose another INNOFF_IMAP_AUTH"
+            ).format(host=address.host, mechanism=mechanism, value=offered or "none")
         )
     try:
         sign_in.with_fresh_tokens(
@@ -127,9 +139,9 @@ def _token_sign_in(conn, address: ImapAddress, auth: str, token) -> None:
         )
     except imaplib.IMAP4.error as error:
         raise InnoffError(
-            f"IMAP server {address.host} refused the token for {shown(address.user)}"
-            f" ({_error_text(error)}) - check INNOFF_IMAP_TOKEN_CMD and the user"
-            " (Microsoft 365: the IMAP.AccessAsUser.All permission)"
+            _(
+                "IMAP server {host} refused the token for {user} ({error}) - check INNOFF_IMAP_TOKEN_CMD and the user (Microsoft 365: the IMAP.AccessAsUser.All permission)"
+            ).format(host=address.host, user=shown(address.user), error=_error_text(error))
         ) from None
 
 
@@ -216,13 +228,16 @@ def _connect(address: ImapAddress) -> imaplib.IMAP4:
         elif not is_loopback(address.host):
             conn.shutdown()
             raise InnoffError(
-                f"IMAP server {where} offers no STARTTLS: the password would go in the clear"
-                " - use imaps:// (only a server on this machine may be read without TLS)"
+                _(
+                    "IMAP server {where} offers no STARTTLS: the password would go in the clear - use imaps:// (only a server on this machine may be read without TLS)"
+                ).format(where=where)
             )
         return conn
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as error:
         raise InnoffError(
-            f"cannot reach IMAP server {where} ({_error_text(error)}) - check the address"
+            _("cannot reach IMAP server {where} ({error}) - check the address").format(
+                where=where, error=_error_text(error)
+            )
         ) from None
 
 
@@ -243,15 +258,17 @@ def messages(source, since, password, auth, token) -> Iterator[tuple[str, bytes]
                 conn.login(address.user, secret)
             except imaplib.IMAP4.error as error:
                 raise InnoffError(
-                    f"IMAP login to {address.host} as {shown(address.user)} failed"
-                    f" ({_error_text(error)}) - check the user and INNOFF_IMAP_PASSWORD"
+                    _(
+                        "IMAP login to {host} as {user} failed ({error}) - check the user and INNOFF_IMAP_PASSWORD"
+                    ).format(host=address.host, user=shown(address.user), error=_error_text(error))
                 ) from None
         # EXAMINE: the folder is opened read-only; BODY.PEEK leaves \\Seen alone.
         status, data = conn.select(_quoted(address.folder), readonly=True)
         if status != "OK":
             raise InnoffError(
-                f"no folder {shown(address.folder)} on {address.host} ({_said(data)})"
-                " - name it as the mail program shows it, e.g. INBOX"
+                _(
+                    "no folder {folder} on {host} ({data}) - name it as the mail program shows it, e.g. INBOX"
+                ).format(folder=shown(address.folder), host=address.host, data=_said(data))
             )
         uids = list(_search(conn, since))
         for at in range(0, len(uids), FETCH_BATCH):
@@ -267,8 +284,9 @@ def messages(source, since, password, auth, token) -> Iterator[tuple[str, bytes]
                     yield f"{address.label()} UID {uid}", item[1]
     except (OSError, imaplib.IMAP4.error) as error:  # abort is an error too
         raise InnoffError(
-            f"IMAP server {address.host} failed while reading ({_error_text(error)})"
-            " - nothing was recorded; try again"
+            _(
+                "IMAP server {host} failed while reading ({error}) - nothing was recorded; try again"
+            ).format(host=address.host, error=_error_text(error))
         ) from None
     finally:
         try:
@@ -287,7 +305,9 @@ def _search(conn, since) -> Iterator[bytes]:
         last = min(first + SEARCH_WINDOW - 1, highest - 1)
         status, data = conn.uid("SEARCH", None, f"UID {first}:{last}{criteria}")
         if status != "OK":
-            raise InnoffError(f"the IMAP server refused to search ({_said(data)}) - try again")
+            raise InnoffError(
+                _("the IMAP server refused to search ({data}) - try again").format(data=_said(data))
+            )
         for uid in (data[0] or b"").split() if data else ():
             if first <= int(uid) <= last:  # 'a:b' may name the last message when none is in range
                 yield uid

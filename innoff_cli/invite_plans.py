@@ -14,6 +14,7 @@ import sqlite3
 
 from innoff_cli import ical, itip, programme, store
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 
 # UIDs end in this domain whoever the organiser of the day is, so they never change.
@@ -34,8 +35,9 @@ def organizer_of(events: list[Event], override: str | None) -> ical.Organizer:
         if event.organizer_email:
             return ical.Organizer(event.organizer_name, event.organizer_email)
     raise InnoffError(
-        "the programme names no organiser e-mail - add [organizer] email to the programme "
-        'file or pass --organizer "Name <address>"'
+        _(
+            'the programme names no organiser e-mail - add [organizer] email to the programme file or pass --organizer "Name <address>"'
+        )
     )
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from innoff_cli import clock, ical, imip, invite_plans, itip, store
 from innoff_cli.addresses import ascii_address
 from innoff_cli.errors import InnoffError, Interrupted, OptionError
+from innoff_cli.i18n import _
 from innoff_cli.terminal import shown
 
 
@@ -54,7 +55,7 @@ def plan_send(
     people named get their current invites once more, as well as anything new."""
     if again and not to:
         raise OptionError(
-            "--again", "sends the current invites again to the people named: add --to EMAIL"
+            "--again", _("sends the current invites again to the people named: add --to EMAIL")
         )
     conn = store.connect(db_path)
     try:
@@ -86,7 +87,9 @@ def check_links(outgoing: Outgoing, require_link: bool) -> list[str]:
     if require_link and outgoing.no_link:
         slug = outgoing.no_link[0]
         raise InnoffError(
-            f"{slug} has no join link - set it with `innoff agenda event {slug} --join-url URL`"
+            _(
+                "{slug} has no join link - set it with `innoff agenda event {slug} --join-url URL`"
+            ).format(slug=slug)
         )
     return outgoing.no_link
 
@@ -98,7 +101,7 @@ def check_security(host: str | None, security: str) -> None:
     if security == "none" and host and not is_loopback(host):
         raise OptionError(
             "--smtp-security",
-            "none sends in the clear: only to a server on this machine (127.0.0.1, localhost)",
+            _("none sends in the clear: only to a server on this machine (127.0.0.1, localhost)"),
         )
 
 
@@ -126,17 +129,18 @@ def transport_for(
     check_security(host, security)
     if not host:
         raise InnoffError(
-            "no SMTP server - pass --smtp-host or set INNOFF_SMTP_HOST"
-            " (or --maildir DIR to write the messages into a folder)"
+            _(
+                "no SMTP server - pass --smtp-host or set INNOFF_SMTP_HOST (or --maildir DIR to write the messages into a folder)"
+            )
         )
     port = port or delivery.DEFAULT_PORTS[security]
     auth = auth or "password"
     if auth in sign_in.TOKEN_MECHANISMS:
         if token is None:
             raise InnoffError(
-                f"--smtp-auth {auth} signs in with a token - run `innoff mail login microsoft`"
-                " (or google), or set INNOFF_SMTP_TOKEN_CMD to a command that prints one"
-                f" (see {delivery.OAUTH_SECTION})"
+                _(
+                    "--smtp-auth {auth} signs in with a token - run `innoff mail login microsoft` (or google), or set INNOFF_SMTP_TOKEN_CMD to a command that prints one (see {OAUTH_SECTION})"
+                ).format(auth=auth, OAUTH_SECTION=delivery.OAUTH_SECTION)
             )
         settings = delivery.SmtpSettings(host, port, security, user or identity, None, auth, token)
     else:
@@ -294,14 +298,21 @@ def send_one(transport, pace: Pace, build: Callable[[], bytes], envelope: str, a
         return str(refused)
     except SenderRefused as refused:
         raise InnoffError(
-            f"the mail server refused the sender, not the recipients ({refused})"
-            f" after {report.sent} sent - nothing was marked failed and"
-            f" {total - report.total} are still queued; {refused.hint}, then run {again}"
+            _(
+                "the mail server refused the sender, not the recipients ({refused}) after {sent} sent - nothing was marked failed and {value} are still queued; {hint}, then run {again}"
+            ).format(
+                refused=refused,
+                sent=report.sent,
+                value=total - report.total,
+                hint=refused.hint,
+                again=again,
+            )
         ) from None
     except Stopped as stopped:
         raise InnoffError(
-            f"the mail server stopped taking messages ({stopped}) after {report.sent} sent"
-            f" - {total - report.total} still queued; run {again} to send them"
+            _(
+                "the mail server stopped taking messages ({stopped}) after {sent} sent - {value} still queued; run {again} to send them"
+            ).format(stopped=stopped, sent=report.sent, value=total - report.total, again=again)
         ) from None
 
 
@@ -322,9 +333,9 @@ def _check_builds(outgoing, from_header: str, alarm, stamp: datetime) -> None:
             ).prepare(from_header)
         except (ValueError, TypeError, MessageError) as error:
             raise InnoffError(
-                f"cannot build the messages for {message.event} ({shown(str(error), 120)});"
-                " nothing was sent or queued - give the event a one-line title and place"
-                f" (`innoff agenda event {message.event} --title ...`), then run it again"
+                _(
+                    "cannot build the messages for {event} ({value}); nothing was sent or queued - give the event a one-line title and place (`innoff agenda event {event} --title ...`), then run it again"
+                ).format(event=message.event, value=shown(str(error), 120))
             ) from None
 
 
@@ -353,7 +364,11 @@ def sender_from(organizer: ical.Organizer, sender: str | None) -> tuple[str, str
         ), organizer.email
     address = parseaddr(sender)[1] if sender.isprintable() else ""
     if not address or check_email(address)[0] is None:
-        raise InnoffError(f"bad --from '{shown(sender, 80)}' - write it as \"Name <address>\"")
+        raise InnoffError(
+            _("bad --from '{sender}' - write it as \"Name <address>\"").format(
+                sender=shown(sender, 80)
+            )
+        )
     return sender.strip(), address
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.terminal import shown
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ def messages(
         return
     path = Path(source)
     if not path.exists():
-        raise InnoffError(f"no such file or folder: {shown(source)} - check the path")
+        raise InnoffError(
+            _("no such file or folder: {source} - check the path").format(source=shown(source))
+        )
     if path.is_dir():
         if (path / "cur").is_dir() and (path / "new").is_dir():
             yield from _maildir(path)

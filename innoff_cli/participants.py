@@ -19,6 +19,7 @@ from pathlib import Path
 
 from innoff_cli import files, organisations, programme, store
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.participant_fields import EXPORT_FIELDS, HOME_ZONE, RSVP_KINDS, answer_now, public
 
 REJECTED_SHOWN = 5
@@ -121,12 +122,12 @@ def import_file(
 
 def _size(path: Path) -> int:
     if path.is_dir():
-        raise InnoffError(f"{path} is a folder - name the export file in it")
+        raise InnoffError(_("{path} is a folder - name the export file in it").format(path=path))
     if not path.is_file():
-        raise InnoffError(f"no such file: {path} - check the path")
+        raise InnoffError(_("no such file: {path} - check the path").format(path=path))
     size = path.stat().st_size
     if size == 0:
-        raise InnoffError(f"{path} is empty - export the registrations again")
+        raise InnoffError(_("{path} is empty - export the registrations again").format(path=path))
     return size
 
 
@@ -135,12 +136,20 @@ def _opened(path: Path) -> Iterator:
     try:
         raw = path.open("rb")
     except OSError as error:
-        raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
+        raise InnoffError(
+            _("cannot read {path} ({strerror}) - check the path").format(
+                path=path, strerror=error.strerror
+            )
+        ) from None
     with raw:
         try:
             yield raw
         except OSError as error:
-            raise InnoffError(f"cannot read {path} ({error.strerror}) - check the path") from None
+            raise InnoffError(
+                _("cannot read {path} ({strerror}) - check the path").format(
+                    path=path, strerror=error.strerror
+                )
+            ) from None
 
 
 def _report(path: Path, export, dry_run: bool) -> ImportReport:
@@ -272,18 +281,24 @@ def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:
         why = "; ".join(f"{n} rejected: {reason}" for reason, n in reasons.most_common(2))
         email = plan.header[plan.fields["email"]]
         raise InnoffError(
-            f"{path}: none of its {report.rejected} data rows gave a participant ({why}) - the"
-            f" header is line {report.header_line} and e-mail was taken from"
-            f" '{shown(email)}'; name the right column with --map 'HEADER=email'"
+            _(
+                "{path}: none of its {rejected} data rows gave a participant ({why}) - the header is line {header_line} and e-mail was taken from '{email}'; name the right column with --map 'HEADER=email'"
+            ).format(
+                path=path,
+                rejected=report.rejected,
+                why=why,
+                header_line=report.header_line,
+                email=shown(email),
+            )
         )
     if "registered_at" in plan.fields and session.staged:
         unread = reader.warnings.counts.get(UNREAD_DATES, 0)
         if unread and not session.count_dated():
             column = shown(plan.header[plan.fields["registered_at"]])
             raise InnoffError(
-                f"{path}: column '{column}' was taken as the registration time, but none of its"
-                f" {unread} values is a date - keep it as extra with --map '{column}=extra',"
-                " or name the time column with --map 'HEADER=registered_at'"
+                _(
+                    "{path}: column '{column}' was taken as the registration time, but none of its {unread} values is a date - keep it as extra with --map '{column}=extra', or name the time column with --map 'HEADER=registered_at'"
+                ).format(path=path, column=column, unread=unread)
             )
 
 
@@ -361,7 +376,11 @@ def show_participant(db_path: Path, email: str) -> dict:
     finally:
         conn.close()
     if person is None:
-        raise InnoffError(f"no participant with e-mail '{email}' - see `innoff registrations list`")
+        raise InnoffError(
+            _("no participant with e-mail '{email}' - see `innoff registrations list`").format(
+                email=email
+            )
+        )
     return {
         **public(person),
         "extra": json.loads(person["extra"]),
@@ -452,7 +471,9 @@ def remove_participant(db_path: Path, email: str, on_wait: store.OnWait = None) 
         found, pending = store.registrations.erase_participant(conn, email, on_wait)
         if not found:
             raise InnoffError(
-                f"no participant with e-mail '{email}' - see `innoff registrations list`"
+                _("no participant with e-mail '{email}' - see `innoff registrations list`").format(
+                    email=email
+                )
             )
     finally:
         conn.close()

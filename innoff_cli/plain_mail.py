@@ -33,6 +33,7 @@ from pathlib import Path
 from innoff_cli import clock, ical, imip, invites, store
 from innoff_cli.addresses import ascii_address
 from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.i18n import _
 from innoff_cli.store.mailings import Mailing
 from innoff_cli.terminal import shown
 
@@ -129,8 +130,9 @@ def deliver(
                 batch.template(batch.people[0]).prepare(from_header)
             except (ValueError, TypeError, MessageError) as error:
                 raise InnoffError(
-                    f"cannot build the mail ({shown(str(error), 120)}); nothing was sent or"
-                    " queued - give the event a one-line title"
+                    _(
+                        "cannot build the mail ({value}); nothing was sent or queued - give the event a one-line title"
+                    ).format(value=shown(str(error), 120))
                 ) from None
     transport.open()  # before anything is queued: a refused login leaves no trace
     conn = None

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from innoff_cli.errors import ConflictError, InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import ITEM_KINDS, Event, Item, Speaker
 from innoff_cli.terminal import shown
 
@@ -53,13 +54,15 @@ def match_event(events: list[Event], name: str) -> Event:
         if wanted and any(normalise_name(candidate) == wanted for candidate in names):
             return event
     known = ", ".join(event.slug for event in events) or "none"
-    raise InnoffError(f"no event called '{name}' - known events: {known}")
+    raise InnoffError(
+        _("no event called '{name}' - known events: {known}").format(name=name, known=known)
+    )
 
 
 def main_event(events: list[Event]) -> Event:
     """The event commands use when none is named: the first that has a programme."""
     if not events:
-        raise InnoffError("the database has no events - load one with `innoff agenda load FILE`")
+        raise InnoffError(_("the database has no events - load one with `innoff agenda load FILE`"))
     with_items = [event for event in events if event.items]
     return (with_items or events)[0]
 
@@ -70,7 +73,9 @@ def find_item(events: list[Event], item_id: str) -> tuple[Event, Item]:
             if item.id == item_id:
                 return event, item
     raise InnoffError(
-        f"no item with id '{item_id}' - see the ids with `innoff agenda show --format json`"
+        _(
+            "no item with id '{item_id}' - see the ids with `innoff agenda show --format json`"
+        ).format(item_id=item_id)
     )
 
 
@@ -82,7 +87,9 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InnoffError(
-            f"unknown time zone '{name}' - use an IANA name such as Europe/Oslo or UTC"
+            _("unknown time zone '{name}' - use an IANA name such as Europe/Oslo or UTC").format(
+                name=name
+            )
         ) from None
 
 
@@ -102,7 +109,9 @@ def parse_clock(value: object, day: date, tz: ZoneInfo) -> datetime:
         pass
     else:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
-    raise InnoffError(f"bad time '{text}' - write it as HH:MM, for example 10:45")
+    raise InnoffError(
+        _("bad time '{text}' - write it as HH:MM, for example 10:45").format(text=text)
+    )
 
 
 _DURATION = re.compile(r"([+-])?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?")
@@ -113,7 +122,9 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(text.strip())
     if not match or not (match[2] or match[3]):
         raise InnoffError(
-            f"bad duration '{text}' - write minutes or hours such as +10m, -5m, 1h or 1h30m"
+            _(
+                "bad duration '{text}' - write minutes or hours such as +10m, -5m, 1h or 1h30m"
+            ).format(text=text)
         )
     minutes = int(match[2] or 0) * 60 + int(match[3] or 0)
     return timedelta(minutes=-minutes if match[1] == "-" else minutes)
@@ -125,7 +136,9 @@ def parse_alarm(text: str | None) -> timedelta | None:
         return None
     reminder = parse_duration(text)
     if reminder.total_seconds() <= 0:
-        raise InnoffError(f"--alarm must be a positive duration such as 15m, not '{text}'")
+        raise InnoffError(
+            _("--alarm must be a positive duration such as 15m, not '{text}'").format(text=text)
+        )
     return reminder
 
 
@@ -156,14 +169,20 @@ def parse_programme(text: str, source: str = "programme") -> list[Event]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InnoffError(
-            f"{source} is not valid TOML ({error}) - fix the file and try again"
+            _("{source} is not valid TOML ({error}) - fix the file and try again").format(
+                source=source, error=error
+            )
         ) from None
     organizer = data.get("organizer", {})
     if not isinstance(organizer, dict):
-        raise InnoffError(f"{source}: [organizer] must be a table with name and email")
+        raise InnoffError(
+            _("{source}: [organizer] must be a table with name and email").format(source=source)
+        )
     raw_events = data.get("events")
     if not isinstance(raw_events, list) or not raw_events:
-        raise InnoffError(f"{source} has no [[events]] - add at least one event")
+        raise InnoffError(
+            _("{source} has no [[events]] - add at least one event").format(source=source)
+        )
     events = [_event_from_table(raw, organizer, source) for raw in raw_events]
     _check_unique([e.slug for e in events], "event slug", source)
     _check_unique([i.id for e in events for i in e.items], "item id", source)
@@ -184,8 +203,9 @@ def check_item_ids(loaded: list[Event], stored: list[Event], source: str) -> Non
             other = owner.get(item.id)
             if other is not None and other != event.slug:
                 raise InnoffError(
-                    f"{source}: item '{item.id}' of {event.slug} is already an item of {other}"
-                    f" in the database - give it another id (or move it with the event {other})"
+                    _(
+                        "{source}: item '{id}' of {slug} is already an item of {other} in the database - give it another id (or move it with the event {other})"
+                    ).format(source=source, id=item.id, slug=event.slug, other=other)
                 )
 
 
@@ -193,16 +213,20 @@ def _check_unique(values: list[str], what: str, source: str) -> None:
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise InnoffError(f"{source}: {what} '{value}' is used twice - make each one unique")
+            raise InnoffError(
+                _("{source}: {what} '{value}' is used twice - make each one unique").format(
+                    source=source, what=what, value=value
+                )
+            )
         seen.add(value)
 
 
 def _text(table: dict, key: str, where: str, required: bool = False) -> str:
     value = table.get(key, "")
     if required and not value:
-        raise InnoffError(f"{where}: `{key}` is missing - add it")
+        raise InnoffError(_("{where}: `{key}` is missing - add it").format(where=where, key=key))
     if not isinstance(value, str):
-        raise InnoffError(f"{where}: `{key}` must be text in quotes")
+        raise InnoffError(_("{where}: `{key}` must be text in quotes").format(where=where, key=key))
     return value.strip()
 
 
@@ -211,16 +235,24 @@ def _event_from_table(raw: dict, organizer: dict, source: str) -> Event:
     slug = _text(raw, "slug", where, required=True)
     title = check_line(_text(raw, "title", where, required=True), f"{where}: `title`")
     if not SLUG_PATTERN.match(slug):
-        raise InnoffError(f"{where}: slug must be lowercase letters, digits and hyphens")
+        raise InnoffError(
+            _("{where}: slug must be lowercase letters, digits and hyphens").format(where=where)
+        )
     tz_name = _text(raw, "timezone", where) or "Europe/Oslo"
     tz = zone(tz_name)
     day = raw.get("date")
     if not isinstance(day, date) or isinstance(day, datetime):
-        raise InnoffError(f"{where}: `date` must be a date such as 2020-11-17 (no quotes)")
+        raise InnoffError(
+            _("{where}: `date` must be a date such as 2020-11-17 (no quotes)").format(where=where)
+        )
     start = parse_clock(raw.get("start", ""), day, tz)
     end = parse_clock(raw.get("end", ""), day, tz)
     if end <= start:
-        raise InnoffError(f"{where}: ends at {clock(end)}, not after it starts at {clock(start)}")
+        raise InnoffError(
+            _("{where}: ends at {end}, not after it starts at {start}").format(
+                where=where, end=clock(end), start=clock(start)
+            )
+        )
     items = [
         _item_from_table(item, day, tz, f"{where}, item {item.get('id') or item.get('title')}")
         for item in raw.get("items", [])
@@ -259,7 +291,11 @@ def check_line(value: str, where: str) -> str:
     """A title or a place, which becomes a Subject, a calendar's SUMMARY or
     LOCATION and a table's cell: one line, with no control characters."""
     if not value.isprintable():
-        raise InnoffError(f"{where} has a line break or a control character - write it on one line")
+        raise InnoffError(
+            _("{where} has a line break or a control character - write it on one line").format(
+                where=where
+            )
+        )
     return value
 
 
@@ -270,7 +306,9 @@ def check_url(value: str, where: str) -> str:
         return ""
     if not value.isprintable() or not _URL.fullmatch(value):
         raise InnoffError(
-            f"{where}: '{shown(value, 80)}' is not a web link - write it as https://... without spaces"
+            _(
+                "{where}: '{value}' is not a web link - write it as https://... without spaces"
+            ).format(where=where, value=shown(value, 80))
         )
     return value
 
@@ -278,7 +316,9 @@ def check_url(value: str, where: str) -> str:
 def check_organizer_name(value: str, where: str) -> str:
     if not value.isprintable() or any(ch in value for ch in '<>"'):
         raise InnoffError(
-            f"{where}: the organiser's name must be one line without < > or quotes - fix it"
+            _(
+                "{where}: the organiser's name must be one line without < > or quotes - fix it"
+            ).format(where=where)
         )
     return value
 
@@ -292,7 +332,9 @@ def check_organizer_email(value: str, where: str) -> str:
     address, problem = check_email(value) if value.isprintable() else (None, "")
     if address is None or address != value.strip() and address.casefold() != value.casefold():
         raise InnoffError(
-            f"{where}: organiser e-mail '{shown(value, 80)}' is not one valid address - write it as post@example.org"
+            _(
+                "{where}: organiser e-mail '{value}' is not one valid address - write it as post@example.org"
+            ).format(where=where, value=shown(value, 80))
         )
     return address
 
@@ -301,13 +343,19 @@ def _item_from_table(raw: dict, day: date, tz: ZoneInfo, where: str) -> Item:
     title = check_line(_text(raw, "title", where, required=True), f"{where}: `title`")
     kind = _text(raw, "kind", where) or "talk"
     if kind not in ITEM_KINDS:
-        raise InnoffError(f"{where}: kind '{kind}' is not one of {', '.join(ITEM_KINDS)}")
+        raise InnoffError(
+            _("{where}: kind '{kind}' is not one of {value}").format(
+                where=where, kind=kind, value=", ".join(ITEM_KINDS)
+            )
+        )
     speakers = []
     for speaker in raw.get("speakers", []):
         if not isinstance(speaker, dict) or not (
             speaker.get("name") or speaker.get("organisation")
         ):
-            raise InnoffError(f"{where}: each speaker needs a name or an organisation")
+            raise InnoffError(
+                _("{where}: each speaker needs a name or an organisation").format(where=where)
+            )
         speakers.append(
             Speaker(
                 name=speaker.get("name") or None,
@@ -317,7 +365,9 @@ def _item_from_table(raw: dict, day: date, tz: ZoneInfo, where: str) -> Item:
         )
     item_id = _text(raw, "id", where) or slugify(title)
     if not SLUG_PATTERN.match(item_id):
-        raise InnoffError(f"{where}: id must be lowercase letters, digits and hyphens")
+        raise InnoffError(
+            _("{where}: id must be lowercase letters, digits and hyphens").format(where=where)
+        )
     # An item without `end` lasts until the next one starts: see with_ends().
     return Item(
         id=item_id,
@@ -373,13 +423,17 @@ def conflicts(event: Event) -> list[str]:
 def check_event(event: Event) -> None:
     problems = conflicts(event)
     if problems:
-        raise ConflictError(f"{'; '.join(problems)} - nothing was changed; choose other times")
+        raise ConflictError(
+            _("{value} - nothing was changed; choose other times").format(value="; ".join(problems))
+        )
 
 
 def add_item(event: Event, item: Item) -> Event:
     """Add `item`; an OPEN_END lasts until the next item (or the event's end)."""
     if any(existing.id == item.id for existing in event.items):
-        raise InnoffError(f"an item with id '{item.id}' already exists - pass another --id")
+        raise InnoffError(
+            _("an item with id '{id}' already exists - pass another --id").format(id=item.id)
+        )
     check_line(item.title, "the title")
     if item.end == OPEN_END:
         later = [other.start for other in event.items if other.start > item.start]
@@ -416,12 +470,14 @@ def edit_event(event: Event, **changes: object) -> Event:
     """Replace an event's own fields; its items must still lie inside it."""
     unknown = set(changes) - set(EVENT_FIELDS)
     if unknown:
-        raise InnoffError(f"cannot change {', '.join(sorted(unknown))} of an event")
+        raise InnoffError(
+            _("cannot change {value} of an event").format(value=", ".join(sorted(unknown)))
+        )
     for key in ("url", "join_url", "recording_url"):
         if key in changes:
             changes[key] = check_url(str(changes[key]), f"--{key.replace('_', '-')}")
     if "title" in changes and not str(changes["title"]).strip():
-        raise InnoffError("an event needs a title - pass a non-empty --title")
+        raise InnoffError(_("an event needs a title - pass a non-empty --title"))
     for key in ("title", "location"):
         if key in changes:
             check_line(str(changes[key]), f"--{key}")
@@ -429,8 +485,9 @@ def edit_event(event: Event, **changes: object) -> Event:
     if changed.end <= changed.start:
         tz = ZoneInfo(event.timezone)
         raise ConflictError(
-            f"{event.slug} would end at {clock(changed.end, tz)}, not after it starts at"
-            f" {clock(changed.start, tz)} - nothing was changed; choose other times"
+            _(
+                "{slug} would end at {end}, not after it starts at {start} - nothing was changed; choose other times"
+            ).format(slug=event.slug, end=clock(changed.end, tz), start=clock(changed.start, tz))
         )
     check_event(changed)
     return changed

@@ -20,6 +20,7 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import norwegian_date
 
@@ -182,13 +183,15 @@ def pdf(text: str) -> tuple[bytes, int]:
         import weasyprint
     except ImportError:
         raise InnoffError(
-            "the PDF is made by WeasyPrint, which is not installed - pip install 'innoff[pdf]'"
-            " (it needs the Pango library: see the README), or print the html page"
+            _(
+                "the PDF is made by WeasyPrint, which is not installed - pip install 'innoff[pdf]' (it needs the Pango library: see the README), or print the html page"
+            )
         ) from None
     except OSError as error:  # installed, but its system libraries are missing
         raise InnoffError(
-            f"WeasyPrint cannot start ({str(error).splitlines()[0][:120]}) - install Pango"
-            " (see WeasyPrint's installation notes), or print the html page"
+            _(
+                "WeasyPrint cannot start ({value}) - install Pango (see WeasyPrint's installation notes), or print the html page"
+            ).format(value=str(error).splitlines()[0][:120])
         ) from None
     document = weasyprint.HTML(string=text).render()
     return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)

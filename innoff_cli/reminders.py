@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from innoff_cli import clock, ical, invite_plans, invites, plain_mail, store
 from innoff_cli.errors import InnoffError, OptionError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.plain_mail import PlainTemplate
 from innoff_cli.programme import norwegian_date
@@ -43,12 +44,15 @@ def parse_offset(text: str) -> timedelta:
     match = _OFFSET.fullmatch(text.strip().lower())
     if not match or not any(match.groups()):
         raise OptionError(
-            "--before", f"'{shown(text, 20)}' is not a time before the start - give 1d, 2h or 30m"
+            "--before",
+            _("'{text}' is not a time before the start - give 1d, 2h or 30m").format(
+                text=shown(text, 20)
+            ),
         )
     days, hours, minutes = (int(part or 0) for part in match.groups())
     offset = timedelta(days=days, hours=hours, minutes=minutes)
     if offset < timedelta(minutes=5) or offset > timedelta(days=60):
-        raise OptionError("--before", "give a time from 5m to 60d before the start")
+        raise OptionError("--before", _("give a time from 5m to 60d before the start"))
     return offset
 
 
@@ -135,8 +139,9 @@ def plan(
                 # among all events (a room-only meeting), it is passed over, said.
                 if event:
                     raise InnoffError(
-                        f"{each.slug} has no join link, and a reminder is for the link - set it"
-                        f" with `innoff agenda event {each.slug} --join-url URL`"
+                        _(
+                            "{slug} has no join link, and a reminder is for the link - set it with `innoff agenda event {slug} --join-url URL`"
+                        ).format(slug=each.slug)
                     )
                 reminders.state = "no link"
                 continue

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,20 @@ class Setting:
         if self.number is not None:
             low, high = self.number
             if not text.isdecimal() or not low <= int(text) <= high:
-                raise InnoffError(f"{self.key} takes a whole number {low}-{high}, not {text!r}")
+                raise InnoffError(
+                    _("{key} takes a whole number {low}-{high}, not {text!r}").format(
+                        key=self.key, low=low, high=high, text=text
+                    )
+                )
             return int(text)
         if self.choices and text not in self.choices:
-            raise InnoffError(f"{self.key} is one of {', '.join(self.choices)}, not {text!r}")
+            raise InnoffError(
+                _("{key} is one of {value}, not {text!r}").format(
+                    key=self.key, value=", ".join(self.choices), text=text
+                )
+            )
         if not text or any(ord(c) < 32 or ord(c) == 127 for c in text):
-            raise InnoffError(f"{self.key} takes one line of text")
+            raise InnoffError(_("{key} takes one line of text").format(key=self.key))
         return text
 
 
@@ -139,15 +148,15 @@ def setting(key: str) -> Setting:
         return found
     if any(word in key.lower() for word in SECRET_WORDS if not key.endswith("token-command")):
         raise InnoffError(
-            f"innoff keeps no passwords or tokens in its settings ({key}) - a password comes"
-            " from INNOFF_SMTP_PASSWORD/INNOFF_IMAP_PASSWORD or a prompt, a token from a"
-            " token command or `innoff mail login`"
+            _(
+                "innoff keeps no passwords or tokens in its settings ({key}) - a password comes from INNOFF_SMTP_PASSWORD/INNOFF_IMAP_PASSWORD or a prompt, a token from a token command or `innoff mail login`"
+            ).format(key=key)
         )
     import difflib
 
     close = difflib.get_close_matches(key, SETTINGS, n=1)
     hint = f"did you mean {close[0]}?" if close else f"innoff knows {', '.join(SETTINGS)}"
-    raise InnoffError(f"no setting {key!r} - {hint}")
+    raise InnoffError(_("no setting {key!r} - {hint}").format(key=key, hint=hint))
 
 
 def load(path: Path) -> dict[str, str | int]:
@@ -157,24 +166,36 @@ def load(path: Path) -> dict[str, str | int]:
     except FileNotFoundError:
         return {}
     except OSError as error:
-        raise InnoffError(f"cannot read {path} ({error.strerror}) - check the file") from None
+        raise InnoffError(
+            _("cannot read {path} ({strerror}) - check the file").format(
+                path=path, strerror=error.strerror
+            )
+        ) from None
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise InnoffError(f"{path} is not a TOML file ({error}) - fix or remove it") from None
+        raise InnoffError(
+            _("{path} is not a TOML file ({error}) - fix or remove it").format(
+                path=path, error=error
+            )
+        ) from None
     values: dict[str, str | int] = {}
     for section, table in document.items():
         if not isinstance(table, dict):
-            raise InnoffError(f"{path}: {section} is not a [section] - fix or remove it")
+            raise InnoffError(
+                _("{path}: {section} is not a [section] - fix or remove it").format(
+                    path=path, section=section
+                )
+            )
         for name, value in table.items():
             key = f"{section}.{name}"
             try:
                 known = setting(key)
                 if isinstance(value, bool) or not isinstance(value, str | int):
-                    raise InnoffError(f"{key} takes text or a number")
+                    raise InnoffError(_("{key} takes text or a number").format(key=key))
                 values[key] = known.parse(str(value))
             except InnoffError as error:
-                raise InnoffError(f"{path}: {error}") from None
+                raise InnoffError(_("{path}: {error}").format(path=path, error=error)) from None
     return values
 
 
@@ -208,7 +229,9 @@ def save(path: Path, values: dict[str, str | int]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
         raise InnoffError(
-            f"cannot make {path.parent} ({error.strerror}) - set INNOFF_CONFIG to a file you can write"
+            _(
+                "cannot make {parent} ({strerror}) - set INNOFF_CONFIG to a file you can write"
+            ).format(parent=path.parent, strerror=error.strerror)
         ) from None
     with files.written_whole(path) as stream:
         stream.write(text)

@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Callable
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 MECHANISMS = ("password", "xoauth2", "oauthbearer")
 TOKEN_MECHANISMS = ("xoauth2", "oauthbearer")
@@ -38,23 +39,28 @@ def token_command(command: str, variable: str) -> Token:
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             raise InnoffError(
-                f"the command in {variable} gave no token in {int(TOKEN_COMMAND_SECONDS)} s"
-                " - run it by hand to see why"
+                _(
+                    "the command in {variable} gave no token in {TOKEN_COMMAND_SECONDS} s - run it by hand to see why"
+                ).format(variable=variable, TOKEN_COMMAND_SECONDS=int(TOKEN_COMMAND_SECONDS))
             ) from None
         except OSError as error:
             raise InnoffError(
-                f"the command in {variable} could not be run ({error.strerror}) - check it"
+                _("the command in {variable} could not be run ({strerror}) - check it").format(
+                    variable=variable, strerror=error.strerror
+                )
             ) from None
         if result.returncode != 0:
             raise InnoffError(
-                f"the command in {variable} failed (exit status {result.returncode})"
-                " - run it by hand to see why (innoff does not show its output)"
+                _(
+                    "the command in {variable} failed (exit status {returncode}) - run it by hand to see why (innoff does not show its output)"
+                ).format(variable=variable, returncode=result.returncode)
             )
         lines = result.stdout.decode("utf-8", "replace").strip().splitlines()
         if not lines or not lines[0].strip():
             raise InnoffError(
-                f"the command in {variable} printed no token - it must print an access token"
-                " on its first line"
+                _(
+                    "the command in {variable} printed no token - it must print an access token on its first line"
+                ).format(variable=variable)
             )
         return lines[0].strip()
 

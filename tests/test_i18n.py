@@ -75,3 +75,28 @@ def test_people_read_norwegian_under_a_norwegian_locale_and_scripts_the_same_jso
     assert "Time" in en[1] and "Item" in en[1] and "Who" in en[1]
     assert "Deltakere" in nb[2] and "Participants" in en[2]
     assert nb[4] == en[4]  # JSON keys and values never change with the language
+
+
+def test_every_translation_keeps_its_placeholders():
+    """A Norwegian message fills in what the English one does ({path}, {n}, ...)."""
+    import re
+
+    for message in i18n_catalogue.read():
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = sorted(set(re.findall(r"\{[^{}]*\}", ids[-1])))
+        for string in strings:
+            assert sorted(set(re.findall(r"\{[^{}]*\}", string))) == wanted, message.id
+
+
+def test_errors_are_norwegian_under_a_norwegian_locale(run, in_locale):
+    in_locale("nb_NO.UTF-8")
+    result = run("registrations", "import", "finnes-ikke.csv")
+    assert result.exit_code == 1
+    assert result.stderr == "Feil: ingen slik fil: finnes-ikke.csv - sjekk stien\n"
+    in_locale("C.UTF-8")
+    assert run("registrations", "import", "finnes-ikke.csv").stderr.startswith(
+        "Error: no such file"
+    )

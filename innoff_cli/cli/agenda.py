@@ -8,6 +8,7 @@ import typer
 
 from innoff_cli.cli.base import EventOption, database_path, say_waiting
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 agenda_app = typer.Typer(no_args_is_help=True)
 
@@ -66,7 +67,7 @@ def agenda_show(
         return
     if output_file is not None or title is not None:
         raise typer.BadParameter(
-            "--output and --title are for --format html or pdf", param_hint="--output"
+            _("--output and --title are for --format html or pdf"), param_hint="--output"
         )
     output.render_agenda(events, format, zone, _clock(now))
 
@@ -80,7 +81,9 @@ def _clock(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise InnoffError(f"bad time '{value}' - write it as 2020-11-17T10:15+01:00") from None
+        raise InnoffError(
+            _("bad time '{value}' - write it as 2020-11-17T10:15+01:00").format(value=value)
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -158,8 +161,9 @@ def agenda_event(
     changes = {key: value for key, value in given.items() if value is not None}
     if not changes:
         raise InnoffError(
-            "nothing to change - pass --title, --start, --end, --location, --url, --join-url,"
-            " --recording-url or --cancel"
+            _(
+                "nothing to change - pass --title, --start, --end, --location, --url, --join-url, --recording-url or --cancel"
+            )
         )
     changed = agenda.edit_event(database_path(ctx), event, on_wait=say_waiting, **changes)
     typer.echo(f"Changed {changed.slug}: {', '.join(changes)}.", err=True)
@@ -222,7 +226,9 @@ def agenda_edit(
     if speaker or org or no_speakers:
         changes["speakers"] = agenda.speakers_from(speaker or [], org or [])
     if not changes:
-        raise InnoffError("nothing to change - pass --title, --start, --end, --kind or --speaker")
+        raise InnoffError(
+            _("nothing to change - pass --title, --start, --end, --kind or --speaker")
+        )
     item = agenda.edit(database_path(ctx), item_id, on_wait=say_waiting, **changes)
     typer.echo(f"Changed '{item.id}'.", err=True)
 

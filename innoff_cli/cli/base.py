@@ -9,6 +9,7 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from innoff_cli import __version__
 from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.i18n import _
 from innoff_cli.terminal import visible
 
 APP_NAME = "innoff"
@@ -131,7 +132,7 @@ class InnoffGroup(TyperGroup):
         except InnoffError as error:
             if _debug(ctx):
                 raise
-            typer.echo(f"Error: {visible(str(error))}", err=True)
+            typer.echo(_("Error: {message}").format(message=visible(str(error))), err=True)
             raise typer.Exit(1) from None
         except sqlite3.Error as error:
             if _debug(ctx):
@@ -141,7 +142,10 @@ class InnoffGroup(TyperGroup):
             from innoff_cli.store import database_error
 
             typer.echo(
-                f"Error: {visible(str(database_error(database_path(ctx), error)))}", err=True
+                _("Error: {message}").format(
+                    message=visible(str(database_error(database_path(ctx), error)))
+                ),
+                err=True,
             )
             raise typer.Exit(1) from None
         except Interrupted as interrupted:

@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from innoff_cli.cli.base import config_file
+from innoff_cli.i18n import _
 
 config_app = typer.Typer(no_args_is_help=True)
 
@@ -32,7 +33,10 @@ def config_set(
 
     known = settings.setting(key)
     if known.set_by:
-        raise typer.BadParameter(f"{key} is written by `{known.set_by}`", param_hint="KEY")
+        raise typer.BadParameter(
+            _("{key} is written by `{set_by}`").format(key=key, set_by=known.set_by),
+            param_hint="KEY",
+        )
     path = config_file()
     values = settings.load(path)
     values[key] = known.parse(value)

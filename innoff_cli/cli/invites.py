@@ -16,6 +16,7 @@ from innoff_cli.cli.base import (
     say_waiting,
 )
 from innoff_cli.errors import InnoffError, OptionError
+from innoff_cli.i18n import _
 
 invites_app = typer.Typer(no_args_is_help=True)
 
@@ -55,7 +56,7 @@ def confirm_sending(question: str, yes: bool, dry_run: bool) -> None:
     if yes or dry_run:
         return
     if not sys.stdin.isatty():
-        raise InnoffError("sending needs confirmation - pass --yes to send without asking")
+        raise InnoffError(_("sending needs confirmation - pass --yes to send without asking"))
     typer.confirm(question, abort=True, err=True)
 
 
@@ -257,14 +258,16 @@ def invites_replies(
             day = date.fromisoformat(since)
         except ValueError:
             raise typer.BadParameter(
-                "give a day as YYYY-MM-DD, e.g. 2020-11-01", param_hint="--since"
+                _("give a day as YYYY-MM-DD, e.g. 2020-11-01"), param_hint="--since"
             ) from None
     from innoff_cli import settings
 
     auth = settings.first(os.environ, _settings(ctx), "imap.auth")
     if auth and auth not in ("password", "xoauth2", "oauthbearer"):
         raise InnoffError(
-            f"INNOFF_IMAP_AUTH is {auth!r} - set it to password, xoauth2 or oauthbearer"
+            _("INNOFF_IMAP_AUTH is {auth!r} - set it to password, xoauth2 or oauthbearer").format(
+                auth=auth
+            )
         )
     token = _token(ctx, "imap") if auth in ("xoauth2", "oauthbearer") else None
     report = replies.read_replies(
@@ -306,5 +309,9 @@ def _password(server: str, prompt: str) -> str:
     if password is not None:
         return password
     if not sys.stdin.isatty():
-        raise InnoffError(f"the {server} login needs a password - set {variable}")
+        raise InnoffError(
+            _("the {server} login needs a password - set {variable}").format(
+                server=server, variable=variable
+            )
+        )
     return typer.prompt(prompt, hide_input=True, err=True)

@@ -8,6 +8,7 @@ import typer
 
 from innoff_cli.cli.base import EventOption, database_path, say_waiting
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 registrations_app = typer.Typer(no_args_is_help=True)
 
@@ -26,7 +27,7 @@ def _delimiter(value: Optional[str]) -> Optional[str]:
     if value is None:
         return None
     if value.lower() not in DELIMITERS:
-        raise typer.BadParameter("use ';', ',', 'tab' or '|'")
+        raise typer.BadParameter(_("use ';', ',', 'tab' or '|'"))
     return DELIMITERS[value.lower()]
 
 
@@ -35,7 +36,9 @@ def _mapping(values: Optional[list[str]]) -> dict[str, str]:
     for value in values or []:
         header, separator, target = value.rpartition("=")
         if not separator or not header.strip() or not target.strip():
-            raise typer.BadParameter(f"'{value}' is not HEADER=field, e.g. 'E-post jobb=email'")
+            raise typer.BadParameter(
+                _("'{value}' is not HEADER=field, e.g. 'E-post jobb=email'").format(value=value)
+            )
         mapping[header.strip()] = target.strip()
     return mapping
 
@@ -103,7 +106,7 @@ def registrations_import(
     from innoff_cli.output import registrations as output
 
     if rejects and len(files) > 1:
-        raise InnoffError("--rejects takes one file at a time - import the files one by one")
+        raise InnoffError(_("--rejects takes one file at a time - import the files one by one"))
     reports = []
     for file in files:
         with output.import_progress(file) as progress:
@@ -206,7 +209,9 @@ def registrations_remove(
 
     if not yes:
         if not sys.stdin.isatty():
-            raise InnoffError("removing needs confirmation - pass --yes to remove without asking")
+            raise InnoffError(
+                _("removing needs confirmation - pass --yes to remove without asking")
+            )
         typer.confirm(f"Erase {email} and all their registrations?", abort=True, err=True)
     pending = participants.remove_participant(database_path(ctx), email, on_wait=say_waiting)
     typer.echo(f"Erased {email}.", err=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from innoff_cli import settings
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.logins.vault import open_vault
 
 PROVIDERS = ("microsoft", "google")
@@ -77,8 +78,9 @@ def log_in(
 
         if not client_id:
             raise InnoffError(
-                "signing in to Microsoft needs your organisation's app: pass --client-id"
-                " (see the README's section for IT)"
+                _(
+                    "signing in to Microsoft needs your organisation's app: pass --client-id (see the README's section for IT)"
+                )
             )
         authority = authority or microsoft.AUTHORITY.format(tenant=tenant)
         user, kept = microsoft.sign_in(client_id, authority, say)
@@ -87,13 +89,18 @@ def log_in(
 
         if client_file is None:
             raise InnoffError(
-                "signing in to Google needs your organisation's desktop client: pass"
-                " --client-file with its JSON (see the README's section for IT)"
+                _(
+                    "signing in to Google needs your organisation's desktop client: pass --client-file with its JSON (see the README's section for IT)"
+                )
             )
         user, client_id, kept = google.sign_in(client_file, open_browser)
         authority = "https://accounts.google.com"
     if not user:
-        raise InnoffError(f"{provider} did not say which account signed in - try again")
+        raise InnoffError(
+            _("{provider} did not say which account signed in - try again").format(
+                provider=provider
+            )
+        )
     login = Login(provider, user, client_id, authority)
     vault = open_vault(database_folder)
     old = stored(values)
@@ -127,8 +134,9 @@ def token_source(login: Login, database_folder: Path) -> Callable[[], str]:
         secret = vault.get(login.name)
         if secret is None:
             raise InnoffError(
-                f"no sign-in for {login.user} is kept in {vault.where} - run `innoff mail login"
-                f" {login.provider}` again"
+                _(
+                    "no sign-in for {user} is kept in {where} - run `innoff mail login {provider}` again"
+                ).format(user=login.user, where=vault.where, provider=login.provider)
             )
         return secret
 

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 # The mail scope, and the address (so innoff knows who signed in).
 SCOPES = ["https://mail.google.com/", "openid", "https://www.googleapis.com/auth/userinfo.email"]
@@ -26,7 +27,7 @@ def _flow_class():
         from google_auth_oauthlib.flow import InstalledAppFlow
     except ImportError:
         raise InnoffError(
-            "signing in to Google needs google-auth-oauthlib - pip install 'innoff[google]'"
+            _("signing in to Google needs google-auth-oauthlib - pip install 'innoff[google]'")
         ) from None
     return InstalledAppFlow
 
@@ -48,12 +49,15 @@ def sign_in(client_file: Path, open_browser: bool) -> tuple[str, str, str]:
         flow = flow_class.from_client_secrets_file(str(client_file), scopes=SCOPES)
     except FileNotFoundError:
         raise InnoffError(
-            f"{client_file} does not exist - give the JSON file of a desktop OAuth client"
+            _("{client_file} does not exist - give the JSON file of a desktop OAuth client").format(
+                client_file=client_file
+            )
         ) from None
     except (ValueError, KeyError, OSError) as error:
         raise InnoffError(
-            f"{client_file} is not a Google OAuth client file ({type(error).__name__}) - download"
-            " the JSON of a desktop client from Google Cloud's Credentials page"
+            _(
+                "{client_file} is not a Google OAuth client file ({name}) - download the JSON of a desktop client from Google Cloud's Credentials page"
+            ).format(client_file=client_file, name=type(error).__name__)
         ) from None
     client = flow.client_config
     try:
@@ -65,12 +69,15 @@ def sign_in(client_file: Path, open_browser: bool) -> tuple[str, str, str]:
         )  # fmt: skip
     except Exception as error:  # the library's own errors, oauthlib's and requests'
         raise InnoffError(
-            f"Google did not sign you in ({type(error).__name__}: {str(error)[:200]}) - try again,"
-            " and check that the client is a desktop client with the Gmail scope"
+            _(
+                "Google did not sign you in ({name}: {value}) - try again, and check that the client is a desktop client with the Gmail scope"
+            ).format(name=type(error).__name__, value=str(error)[:200])
         ) from None
     if not credentials.refresh_token:
         raise InnoffError(
-            "Google gave no refresh token - remove innoff's access in your Google account and sign in again"
+            _(
+                "Google gave no refresh token - remove innoff's access in your Google account and sign in again"
+            )
         )
     kept = {
         "refresh_token": credentials.refresh_token,
@@ -97,7 +104,8 @@ def access_token(kept: str) -> str:
         credentials.refresh(Request())
     except (ValueError, KeyError, GoogleAuthError) as error:
         raise InnoffError(
-            f"the stored Google login gives no token ({type(error).__name__}) - run `innoff mail"
-            " login google` again"
+            _(
+                "the stored Google login gives no token ({name}) - run `innoff mail login google` again"
+            ).format(name=type(error).__name__)
         ) from None
     return credentials.token

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 # One token for both: they are scopes of the same resource. msal adds
 # offline_access (the refresh token), openid and profile itself.
@@ -33,7 +34,7 @@ def _msal():
         import msal
     except ImportError:
         raise InnoffError(
-            "signing in to Microsoft needs msal - pip install 'innoff[microsoft]'"
+            _("signing in to Microsoft needs msal - pip install 'innoff[microsoft]'")
         ) from None
     return msal
 
@@ -46,7 +47,11 @@ def _application(client_id: str, authority: str, cache):
             instance_discovery=urlsplit(authority).hostname in KNOWN_HOSTS,
         )  # fmt: skip
     except ValueError as error:
-        raise InnoffError(f"Microsoft's sign-in refused the authority ({error}) - {HINT}") from None
+        raise InnoffError(
+            _("Microsoft's sign-in refused the authority ({error}) - {HINT}").format(
+                error=error, HINT=HINT
+            )
+        ) from None
 
 
 def _refused(result: dict) -> str:
@@ -63,11 +68,19 @@ def sign_in(client_id: str, authority: str, say: Callable[[str], None]) -> tuple
     application = _application(client_id, authority, cache)
     flow = application.initiate_device_flow(scopes=SCOPES)
     if "user_code" not in flow:
-        raise InnoffError(f"Microsoft would not start the sign-in ({_refused(flow)}) - {HINT}")
+        raise InnoffError(
+            _("Microsoft would not start the sign-in ({flow}) - {HINT}").format(
+                flow=_refused(flow), HINT=HINT
+            )
+        )
     say(flow["message"])  # the address to open and the code to type, in Microsoft's words
     result = application.acquire_token_by_device_flow(flow)  # waits, at most until the code expires
     if "access_token" not in result:
-        raise InnoffError(f"Microsoft did not sign you in ({_refused(result)}) - {HINT}")
+        raise InnoffError(
+            _("Microsoft did not sign you in ({result}) - {HINT}").format(
+                result=_refused(result), HINT=HINT
+            )
+        )
     claims = result.get("id_token_claims") or {}
     user = claims.get("preferred_username") or claims.get("email") or ""
     return user, cache.serialize()
@@ -91,8 +104,9 @@ def access_token(
     if not result or "access_token" not in result:
         reason = f" ({_refused(result)})" if result else ""
         raise InnoffError(
-            f"the stored Microsoft login gives no token{reason} - run `innoff mail login"
-            " microsoft` again"
+            _(
+                "the stored Microsoft login gives no token{reason} - run `innoff mail login microsoft` again"
+            ).format(reason=reason)
         )
     if cache.has_state_changed:
         save(cache.serialize())

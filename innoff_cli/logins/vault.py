@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 SERVICE = "innoff"
 FILE_NAME = "innoff-login.json"
@@ -32,7 +33,9 @@ class FileVault:
             return {}
         except (OSError, ValueError) as error:
             raise InnoffError(
-                f"cannot read {self.path} ({error}) - remove it and sign in again"
+                _("cannot read {path} ({error}) - remove it and sign in again").format(
+                    path=self.path, error=error
+                )
             ) from None
 
     def get(self, name: str) -> str | None:
@@ -74,7 +77,9 @@ class KeyringVault:
             self.keyring.set_password(SERVICE, name, secret)
         except self.keyring.errors.KeyringError as error:
             raise InnoffError(
-                f"the keyring refused the login ({type(error).__name__}) - unlock it and try again"
+                _("the keyring refused the login ({name}) - unlock it and try again").format(
+                    name=type(error).__name__
+                )
             ) from None
 
     def forget(self, name: str) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from innoff_cli.i18n import _
 from innoff_cli.models import Event, Item
 from innoff_cli.output import (
     Column,
@@ -182,13 +183,13 @@ def write_page(events: list[Event], tz: ZoneInfo, fmt: str, target, title: str |
     from innoff_cli.errors import InnoffError
 
     if not events:
-        raise InnoffError("the database has no events - load one with `innoff agenda load FILE`")
+        raise InnoffError(_("the database has no events - load one with `innoff agenda load FILE`"))
     text = programme_page.page(events, tz, title)
     if fmt == "pdf":
         data, pages = programme_page.pdf(text)
         if target is None:
             if sys.stdout.isatty():
-                raise InnoffError("a PDF is not for the terminal - pass -o FILE.pdf, or pipe it")
+                raise InnoffError(_("a PDF is not for the terminal - pass -o FILE.pdf, or pipe it"))
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
             return

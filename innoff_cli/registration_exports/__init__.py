@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from innoff_cli.addresses import check_email
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.registration_exports import workbooks
 from innoff_cli.registration_exports.columns import (
@@ -117,7 +118,9 @@ def read_export(
     if workbooks.is_workbook(start):
         if encoding or delimiter:
             raise InnoffError(
-                f"{name} is a workbook: --encoding and --delimiter are for CSV files - leave them out"
+                _(
+                    "{name} is a workbook: --encoding and --delimiter are for CSV files - leave them out"
+                ).format(name=name)
             )
         sha256, sheet_name, numbered = workbooks.open_workbook(stream, name, sheet)
         # Rejects of a workbook are written as CSV, as Excel on a Norwegian PC opens it.
@@ -126,13 +129,17 @@ def read_export(
         workbooks.refuse_non_export(start, name)
         if sheet is not None:
             raise InnoffError(
-                f"{name} is not a workbook: --sheet is for .xlsx files - leave it out"
+                _("{name} is not a workbook: --sheet is for .xlsx files - leave it out").format(
+                    name=name
+                )
             )
         sha256, source, numbered = csv_rows(stream, name, encoding, delimiter)
     try:
         found = find_header(numbered, HEADER_SEARCH_ROWS)
         if found is None:
-            raise InnoffError(f"{name} has no rows - export the registrations again")
+            raise InnoffError(
+                _("{name} has no rows - export the registrations again").format(name=name)
+            )
         header_line, header, skipped, rest = found
         sample = list(itertools.islice(rest, SAMPLE_ROWS))
     except UnicodeError:  # the sniffed start; the rows' own errors are numbered()'s
@@ -165,11 +172,17 @@ def csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str |
     try:
         info = codecs.lookup(encoding)
     except (LookupError, ValueError):  # no such codec, or a name with a NUL in it
-        raise InnoffError(f"unknown encoding '{shown(encoding)}' - try utf-8 or cp1252") from None
+        raise InnoffError(
+            _("unknown encoding '{encoding}' - try utf-8 or cp1252").format(
+                encoding=shown(encoding)
+            )
+        ) from None
     # base64, hex, rot13...: codecs Python has, but not for text (as io refuses them).
     if not getattr(info, "_is_text_encoding", True):
         raise InnoffError(
-            f"'{shown(encoding)}' is not a text encoding - try utf-8 or cp1252"
+            _("'{encoding}' is not a text encoding - try utf-8 or cp1252").format(
+                encoding=shown(encoding)
+            )
         ) from None
     codec = info.name
     # Windows-1252 leaves five bytes undefined; a stray one must not stop the import.
@@ -180,7 +193,11 @@ def csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str |
     except UnicodeError:
         raise _not_text(name, encoding) from None
     if "\x00" in start:
-        raise InnoffError(f"{name} does not look like a CSV file - export the registrations as CSV")
+        raise InnoffError(
+            _("{name} does not look like a CSV file - export the registrations as CSV").format(
+                name=name
+            )
+        )
     delimiter = delimiter or sniff_delimiter(start)
     text.seek(0)
     reader = csv.reader(text, delimiter=delimiter)
@@ -203,11 +220,15 @@ def csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str |
 
 def _not_text(name: str, encoding: str) -> InnoffError:
     return InnoffError(
-        f"{name} is not valid {encoding} text - pass the right --encoding, e.g. cp1252 or utf-8"
+        _(
+            "{name} is not valid {encoding} text - pass the right --encoding, e.g. cp1252 or utf-8"
+        ).format(name=name, encoding=encoding)
     )
 
 
 def _not_csv(name: str, error: csv.Error) -> InnoffError:
     return InnoffError(
-        f"{name} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
+        _(
+            "{name} could not be read as CSV ({error}) - check the quoting or pass --delimiter"
+        ).format(name=name, error=error)
     )

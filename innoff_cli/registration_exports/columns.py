@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import normalise_name
 from innoff_cli.registration_exports.dates import _AM_PM, DateReader, _month_first, header_zone
@@ -402,7 +403,9 @@ def _apply_overrides(columns: _Columns, overrides: dict[str, str], slugs: set[st
         matches = [i for i, name in enumerate(columns.folded) if name == normalise_name(wanted)]
         if not matches:
             raise InnoffError(
-                f"--map: no column called '{shown(wanted)}' - the columns are: {_listed(columns.header)}"
+                _("--map: no column called '{wanted}' - the columns are: {header}").format(
+                    wanted=shown(wanted), header=_listed(columns.header)
+                )
             )
         index = matches[0]
         columns.claim(index)
@@ -414,7 +417,9 @@ def _apply_overrides(columns: _Columns, overrides: dict[str, str], slugs: set[st
             columns.flags.append((index, target[6:]))
         elif target != "extra":
             raise InnoffError(
-                f"--map: unknown field '{shown(target)}' - use one of {', '.join(MAP_TARGETS)}, or event:SLUG"
+                _("--map: unknown field '{target}' - use one of {value}, or event:SLUG").format(
+                    target=shown(target), value=", ".join(MAP_TARGETS)
+                )
             )
 
 
@@ -510,8 +515,9 @@ def _email_by_values(columns: _Columns) -> None:
     )
     if not scored or scored[0][0] < 0.5:
         raise InnoffError(
-            "no e-mail column found - name it with --map 'HEADER=email' "
-            f"(the columns are: {_listed(columns.header)})"
+            _(
+                "no e-mail column found - name it with --map 'HEADER=email' (the columns are: {header})"
+            ).format(header=_listed(columns.header))
         )
     columns.fields["email"] = scored[0][2]
     columns.claim(scored[0][2])

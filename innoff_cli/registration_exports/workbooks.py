@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import BinaryIO
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.registration_exports import xlsx
 
 # How a file starts: the formats this module reads, and some it must name.
@@ -47,7 +48,9 @@ def refuse_non_export(start: bytes, name: str) -> None:
     for magic, what in NOT_EXPORTS.items():
         if head.lower().startswith(magic.lower()):
             raise InnoffError(
-                f"{name} is {what}, not a registration export - {SAVE_AS} as CSV or Excel"
+                _("{name} is {what}, not a registration export - {SAVE_AS} as CSV or Excel").format(
+                    name=name, what=what, SAVE_AS=SAVE_AS
+                )
             )
 
 
@@ -71,12 +74,15 @@ def open_workbook(stream: BinaryIO, name: str, sheet: str | None):
         workbook = calamine.CalamineWorkbook.from_filelike(stream)
     except calamine.PasswordError:
         raise InnoffError(
-            f"{name} is a password-protected workbook - open it in Excel, remove the password"
-            f" (File > Info > Protect Workbook), or {SAVE_AS}"
+            _(
+                "{name} is a password-protected workbook - open it in Excel, remove the password (File > Info > Protect Workbook), or {SAVE_AS}"
+            ).format(name=name, SAVE_AS=SAVE_AS)
         ) from None
     except Exception as error:  # calamine's own errors, and zip or XML damage
         raise InnoffError(
-            f"{name} is not a workbook innoff can read ({type(error).__name__}) - {SAVE_AS}"
+            _("{name} is not a workbook innoff can read ({name2}) - {SAVE_AS}").format(
+                name=name, name2=type(error).__name__, SAVE_AS=SAVE_AS
+            )
         ) from None
     chosen = _choose_sheet(workbook, name, sheet)
     return digest.hexdigest(), chosen.name, _rows(chosen)
@@ -109,13 +115,19 @@ def _open_xlsx(stream: BinaryIO, name: str, wanted: str | None):
         if chosen is None:
             raise _no_such_sheet(name, wanted, names)
         if not chosen.worksheet:
-            raise InnoffError(f"{name}: '{wanted}' is a chart, not a sheet of rows - {SAVE_AS}")
+            raise InnoffError(
+                _("{name}: '{wanted}' is a chart, not a sheet of rows - {SAVE_AS}").format(
+                    name=name, wanted=wanted, SAVE_AS=SAVE_AS
+                )
+            )
     else:
         candidates = [s for s in workbook.sheets if s.worksheet and s.visible] or [
             s for s in workbook.sheets if s.worksheet
         ]
         if not candidates:
-            raise InnoffError(f"{name} has no sheets - {SAVE_AS}")
+            raise InnoffError(
+                _("{name} has no sheets - {SAVE_AS}").format(name=name, SAVE_AS=SAVE_AS)
+            )
         # A pivot or a notes sheet may come first: the list is the first sheet with
         # an address in its first rows. Each search reads only those rows.
         searched = candidates if len(candidates) > 1 else []
@@ -138,19 +150,25 @@ def _xlsx_rows(workbook, sheet, name: str) -> Iterator[tuple[int, list[str]]]:
 def _has_addresses(rows: Iterator[tuple[int, list[str]]]) -> bool:
     """Whether a sheet's first rows hold an e-mail address (a participant list,
     not a pivot or a notes sheet)."""
-    for _, (_, cells) in zip(range(SEARCH_ROWS), rows):
+    for _row, (_line, cells) in zip(range(SEARCH_ROWS), rows):
         if any("@" in cell for cell in cells):
             return True
     return False
 
 
 def _unreadable(name: str, error: Exception) -> InnoffError:
-    return InnoffError(f"{name} is not a workbook innoff can read ({error}) - {SAVE_AS}")
+    return InnoffError(
+        _("{name} is not a workbook innoff can read ({error}) - {SAVE_AS}").format(
+            name=name, error=error, SAVE_AS=SAVE_AS
+        )
+    )
 
 
 def _no_such_sheet(name: str, wanted: str, names: list[str]) -> InnoffError:
     return InnoffError(
-        f"{name} has no sheet '{wanted}' - its sheets are {', '.join(map(repr, names))}"
+        _("{name} has no sheet '{wanted}' - its sheets are {value}").format(
+            name=name, wanted=wanted, value=", ".join(map(repr, names))
+        )
     )
 
 
@@ -171,7 +189,7 @@ def _choose_sheet(workbook, name: str, wanted: str | None):
         and meta.visible == calamine.SheetVisibleEnum.Visible
     ] or list(names)
     if not sheets:
-        raise InnoffError(f"{name} has no sheets - {SAVE_AS}")
+        raise InnoffError(_("{name} has no sheets - {SAVE_AS}").format(name=name, SAVE_AS=SAVE_AS))
     if len(sheets) == 1:
         return workbook.get_sheet_by_name(sheets[0])
     for sheet_name in sheets:

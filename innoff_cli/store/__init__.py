@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from innoff_cli import migrations
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -114,9 +115,9 @@ def _require_known_steps(conn: sqlite3.Connection, path: Path, applied: set[str]
 
         conn.close()
         raise InnoffError(
-            f"{path} was written by a newer innoff (its schema has step {max(unknown)},"
-            f" unknown to innoff {__version__}) - upgrade innoff to use it, or pass another"
-            " file with --db"
+            _(
+                "{path} was written by a newer innoff (its schema has step {unknown}, unknown to innoff {version}) - upgrade innoff to use it, or pass another file with --db"
+            ).format(path=path, unknown=max(unknown), version=__version__)
         )
 
 
@@ -139,12 +140,15 @@ def connect(path: Path, on_wait: OnWait = None) -> sqlite3.Connection:
 
 def _connect(path: Path, create: bool) -> sqlite3.Connection:
     if path.is_dir():
-        raise InnoffError(f"database path {path} is a folder - pass a file name with --db")
+        raise InnoffError(
+            _("database path {path} is a folder - pass a file name with --db").format(path=path)
+        )
     if create and not path.exists():
         if path.parent.exists() and not path.parent.is_dir():
             raise InnoffError(
-                f"cannot create database {path}: {path.parent} is a file, not a folder"
-                " - pass another location with --db or INNOFF_DB"
+                _(
+                    "cannot create database {path}: {parent} is a file, not a folder - pass another location with --db or INNOFF_DB"
+                ).format(path=path, parent=path.parent)
             )
         try:
             # Every folder innoff makes for it is private (mkdir's mode would
@@ -159,8 +163,9 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as error:
             raise InnoffError(
-                f"cannot create database {path} ({error.strerror}) - "
-                "pass a writable location with --db or INNOFF_DB"
+                _(
+                    "cannot create database {path} ({strerror}) - pass a writable location with --db or INNOFF_DB"
+                ).format(path=path, strerror=error.strerror)
             ) from None
     elif create and path.is_file() and path.stat().st_size == 0:
         # An empty file made by someone else (`touch`): private before anything is in it.
@@ -168,8 +173,9 @@ def _connect(path: Path, create: bool) -> sqlite3.Connection:
             path.chmod(0o600)
         except OSError as error:
             raise InnoffError(
-                f"cannot make database {path} private ({error.strerror}) - "
-                "pass another location with --db or INNOFF_DB"
+                _(
+                    "cannot make database {path} private ({strerror}) - pass another location with --db or INNOFF_DB"
+                ).format(path=path, strerror=error.strerror)
             ) from None
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
@@ -210,7 +216,9 @@ def _require_innoff_database(conn: sqlite3.Connection, path: Path) -> None:
     if tables and "_sqlite_migrations" not in tables:
         conn.close()
         raise InnoffError(
-            f"{path} is a SQLite database but not an innoff database - pass another file with --db"
+            _(
+                "{path} is a SQLite database but not an innoff database - pass another file with --db"
+            ).format(path=path)
         )
 
 
@@ -280,29 +288,38 @@ def database_error(path: Path, error: sqlite3.Error) -> InnoffError:
     # The primary result code (SQLite's extended codes keep it in the low byte).
     code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
     if code in (11, 26) or "not a database" in text or "malformed" in text:  # CORRUPT, NOTADB
-        return InnoffError(f"{path} is not an innoff database - pass another file with --db")
+        return InnoffError(
+            _("{path} is not an innoff database - pass another file with --db").format(path=path)
+        )
     if code == 13 or "disk is full" in text:  # FULL
         return InnoffError(
-            f"the disk that holds {path} is full; nothing was written - free some space and"
-            " run it again"
+            _(
+                "the disk that holds {path} is full; nothing was written - free some space and run it again"
+            ).format(path=path)
         )
     if code == 10 or "disk I/O error" in text:  # IOERR
         return InnoffError(
-            f"could not read or write {path} (a disk error: full, removed or failing);"
-            " nothing was written - check the disk and run it again"
+            _(
+                "could not read or write {path} (a disk error: full, removed or failing); nothing was written - check the disk and run it again"
+            ).format(path=path)
         )
     if code in (8, 14) or "readonly" in text or "unable to open" in text:  # READONLY, CANTOPEN
         return InnoffError(
-            f"cannot open database {path} for writing: it or its folder is read-only, or the"
-            " folder is missing (SQLite writes beside the file even to read) - check the"
-            " permissions, or pass a copy in a folder of your own with --db"
+            _(
+                "cannot open database {path} for writing: it or its folder is read-only, or the folder is missing (SQLite writes beside the file even to read) - check the permissions, or pass a copy in a folder of your own with --db"
+            ).format(path=path)
         )
     if code in (5, 6) or "locked" in text or "busy" in text:  # BUSY, LOCKED
         return InnoffError(
-            f"database {path} stayed busy in another program for"
-            f" {int(BUSY_TIMEOUT_SECONDS // 60)} minutes - let it finish or close it, then try again"
+            _(
+                "database {path} stayed busy in another program for {value} minutes - let it finish or close it, then try again"
+            ).format(path=path, value=int(BUSY_TIMEOUT_SECONDS // 60))
         )
-    return InnoffError(f"database {path}: {text} - check the file or pass another with --db")
+    return InnoffError(
+        _("database {path}: {text} - check the file or pass another with --db").format(
+            path=path, text=text
+        )
+    )
 
 
 # --- what the rooms share --------------------------------------------------------------

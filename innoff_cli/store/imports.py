@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 
 from innoff_cli.errors import InnoffError
+from innoff_cli.i18n import _
 from innoff_cli.store import PAGE_SIZE, change_count, count_change, dicts, upsert
 
 # Fields where the most recent non-empty value wins; `address` is the e-mail
@@ -266,7 +267,9 @@ class ImportSession:
         ).fetchone()
         if gone:
             raise InnoffError(
-                f"event '{gone[0]}' left the programme while the file was read - import it again"
+                _(
+                    "event '{gone}' left the programme while the file was read - import it again"
+                ).format(gone=gone[0])
             )
         columns = ", ".join(("email", *COMPARED))
         updates = ", ".join(f"{c} = excluded.{c}" for c in COMPARED)
