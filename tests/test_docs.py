@@ -79,8 +79,12 @@ def test_help_names_values_in_words_not_python_types(command):
 
 
 def test_a_bad_choice_is_said_as_click_says_it():
-    result = CliRunner().invoke(app, ["agenda", "show", "--format", "xml"], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app, ["agenda", "show", "--format", "xml"], env={"COLUMNS": "200"}, prog_name="innoff"
+    )
     assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+    assert result.stderr.rstrip().endswith("(see innoff agenda show --help)")
     assert "'xml' is not one of 'table', 'json', 'csv', 'markdown', 'html', 'pdf'." in result.output
     assert "Value error" not in result.output
 

@@ -151,8 +151,24 @@ class InnoffGroup(TyperGroup):
         except Interrupted as interrupted:
             typer.echo(str(interrupted), err=True)
             raise typer.Exit(130) from None
+        except _UsageError as error:
+            # A wrong option or value is one line that says what and where to look
+            # (Typer would draw a panel); `no_args_is_help` still shows the help.
+            if type(error).__name__ == "NoArgsIsHelpError" or _debug(ctx):
+                raise
+            where = error.ctx.command_path if error.ctx else "innoff"
+            said = visible(" ".join(error.format_message().split()))
+            typer.echo(
+                _("Error: {message} (see {command} --help)").format(message=said, command=where),
+                err=True,
+            )
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:
             _nothing_written()
+
+
+# Typer 0.29 parses with its own copy of Click: its usage errors are that copy's.
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 def _nothing_written() -> NoReturn:
