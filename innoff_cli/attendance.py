@@ -38,6 +38,7 @@ class Person:
     said_attended: list[bool] = field(default_factory=list)
     unknown_time: bool = False
     unreadable: int = 0  # durations that could not be read
+    pending: datetime | None = None  # a join not yet closed by a leave
     first_join: datetime | None = None
     last_leave: datetime | None = None
 
@@ -51,6 +52,8 @@ class Person:
         if row.attended is not None:
             self.said_attended.append(row.attended)
         join, leave = row.join, row.leave
+        if leave and not join and self.pending is not None:  # a leave after its join
+            join, self.pending = self.pending, None
         if join and leave and not row.total:
             self.stretches.append((join, max(join, leave)))
         elif row.duration:  # times missing, or a whole time: the report's duration
@@ -63,6 +66,8 @@ class Person:
                 self.stretches.append((join, join + timedelta(minutes=minutes)))
             else:
                 self.totals.append(minutes)
+        elif join and not leave and not row.total:
+            self.pending = join  # a join whose leave may follow on a row of its own
         elif row.attended is not False:
             self.unknown_time = True
         if join and (self.first_join is None or join < self.first_join):
@@ -72,6 +77,8 @@ class Person:
 
     @property
     def minutes(self) -> float | None:
+        if self.pending is not None and not self.stretches and not self.totals:
+            return None  # joined, and the report never says when they left
         if self.stretches:
             return round(reports.span_minutes(self.stretches), 2)
         if self.totals:

@@ -56,6 +56,7 @@ COLUMNS = {
     "role": ("role", "rolle", "userrole", "participantrole", "rol", "roll", "ruolo", "funktion"),
     "attended": ("attended", "deltok", "motte", "present"),
     "guest": ("guest", "isguest", "gjest"),
+    "action": ("useraction", "action", "handling", "aktivitet"),
 }  # fmt: skip
 _COLUMN_OF = {word: use for use, words in COLUMNS.items() for word in words}
 
@@ -160,6 +161,7 @@ def read_rows(
     block = "attendees"  # what the rows under the next header are
     columns: dict[str, int] | None = None
     reader: _Row | None = None
+    numbered_people = False  # Teams' "2." section: a row per person, the whole time
     for line, cells in numbered:
         person_like = (
             reader is not None and len(cells) > 2 and cells[0].strip() and cells[1].strip()
@@ -173,6 +175,7 @@ def read_rows(
                 kind = _block_kind(filled[0])
                 if kind is not None:
                     block, columns, reader = kind, None, None
+                    numbered_people = kind == "attendees" and filled[0].startswith("2.")
                     if kind == "summary":
                         shape.skipped_blocks.append(filled[0][:60])
                     _platform(shape, filled[0])
@@ -196,7 +199,10 @@ def read_rows(
                     block = "attendees"  # a header after a summary starts the people
                 if block in ("attendees", "activities"):
                     shape.plan = plan
-                    reader = _Row(columns, shape, tz, day)
+                    # A row per person (first join, last leave, the whole time), or
+                    # a row per stretch (join, leave) or per join or leave (action).
+                    whole = numbered_people or bool(_folded(cells) & WHOLE_TIME_HEADERS)
+                    reader = _Row(columns, shape, tz, day, whole and block == "attendees")
                 _platform_of_header(shape, cells, block)
                 if block == "sidelined":
                     reader = None
@@ -208,7 +214,6 @@ def read_rows(
             continue
         presence = reader.read(line, cells)
         if presence is not None:
-            presence.total = block == "attendees" and shape.platform == "Microsoft Teams"
             yield presence
 
 
@@ -295,8 +300,10 @@ class _Row:
     """Reads a block's rows into Presence, the block's columns looked up once.
     The first row also names the columns the header did not (by their values)."""
 
-    def __init__(self, columns: dict[str, int], shape: ReportShape, tz: ZoneInfo, day: date):
+    def __init__(self, columns: dict[str, int], shape: ReportShape, tz: ZoneInfo, day: date,
+                 whole: bool = False):  # fmt: skip
         self.columns, self.shape, self.tz, self.day = columns, shape, tz, day
+        self.whole = whole  # each row is a person's whole time, not one stretch
         self.first = True
         self.names: dict[str, str] = {}  # display name -> name, read once
         self.moments: _Moments = _Moments(tz, day)
@@ -334,14 +341,27 @@ class _Row:
             self.shape.unreadable_times += (bool(join_text) and join is None) + (
                 bool(leave_text) and leave is None
             )
+        action = cells[at["action"]].strip()
+        if action and join is not None and leave is None and _LEFT.match(action):
+            join, leave = None, join  # Teams' oldest report: a row per join and per leave
         return Presence(
             line, name, email, cells[at["role"]].strip(), join, leave, None,
-            _ATTENDED.get(cells[at["attended"]].strip().casefold()),
+            _ATTENDED.get(cells[at["attended"]].strip().casefold()), total=self.whole,
             duration=_something(cells[at["duration"]].strip()),
         )  # fmt: skip
 
 
 _ATTENDED = {"yes": True, "ja": True, "no": False, "nei": False}
+# An action that says the person left (Teams' oldest report: "Joined", "Left").
+_LEFT = re.compile(r"(?i)\s*(left|forlot|verlassen|a quitté|salió|lämnade|forlod)")
+# Headers of a row per person: first join, last leave, time in the meeting.
+WHOLE_TIME_HEADERS = {"firstjoin", "lastleave", "inmeetingduration", "forstedeltakelse",
+                      "sistegangforlatt", "varighetimotet", "forsteinnlogging", "sisteutlogging",
+                      "firstjointime", "lastleavetime"}  # fmt: skip
+
+
+def _folded(cells: list[str]) -> set[str]:
+    return {normalise_name(cell) for cell in cells}
 
 
 def _something(text: str) -> str:

@@ -316,3 +316,45 @@ def test_a_teams_report_in_a_language_innoff_has_no_words_for(run, registered, t
     (report,) = attend(run, path)
     assert report["organisers_and_presenters"] == 1 and report["unmatched"] == []
     assert attended(run) == {KARI: pytest.approx(117.07, abs=0.01), PER: 58}
+
+
+TEAMS_2021 = f"""\
+Meeting Summary
+Total Number of Participants\t3
+Meeting Title\tINNOFF-studio
+Meeting Start Time\t11/17/2020, 9:55:12 AM
+Meeting End Time\t11/17/2020, 12:04:40 PM
+
+Full Name\tJoin Time\tLeave Time\tDuration\tEmail\tRole\tParticipant ID (UPN)
+Kari Nordmann\t11/17/2020, 9:58:01 AM\t11/17/2020, 10:30:00 AM\t31m 59s\t{KARI}\tAttendee\t{KARI}
+Kari Nordmann\t11/17/2020, 10:20:00 AM\t11/17/2020, 12:00:05 PM\t1h 40m 5s\t{KARI}\tAttendee\t{KARI}
+INNOFF Post\t11/17/2020, 9:55:12 AM\t11/17/2020, 12:04:40 PM\t2h 9m 28s\tpost@innoff.no\tOrganizer\tpost@innoff.no
+"""
+
+TEAMS_2020 = """\
+Full Name\tUser Action\tTimestamp
+Kari Nordmann\tJoined\t11/17/2020, 9:58:01 AM
+Kari Nordmann\tLeft\t11/17/2020, 10:30:00 AM
+Kari Nordmann\tJoined\t11/17/2020, 10:35:00 AM
+Kari Nordmann\tLeft\t11/17/2020, 12:00:05 PM
+Per Nordmann\tJoined before\t11/17/2020, 10:02:00 AM
+"""
+
+
+def test_older_teams_reports_a_row_per_stretch_or_per_join_and_leave(run, registered, tmp_path):
+    """Teams' 2021 list has a row per stretch (two devices overlap: counted once);
+    its 2020 list a row per join and per leave, paired here; a join never closed
+    is attended for a time the report does not give."""
+    report_2021 = tmp_path / "2021.csv"
+    report_2021.write_bytes(TEAMS_2021.encode("utf-16"))
+    (report,) = attend(run, report_2021, "--event", "studio")
+    assert report["organisers_and_presenters"] == 1
+    assert attended(run) == {KARI: pytest.approx(122.07, abs=0.01)}  # 09:58:01-12:00:05
+    report_2020 = tmp_path / "2020.csv"
+    report_2020.write_bytes(TEAMS_2020.encode("utf-16"))
+    (report,) = attend(run, report_2020, "--event", "studio")
+    assert report["time_unknown"] == 1  # Per joined; the list never says he left
+    minutes = attended(run)
+    assert minutes[PER] is None
+    # Two reports of one event add up: 122.07 from the first, 117.07 from this one.
+    assert minutes[KARI] == pytest.approx(122.07 + 117.07, abs=0.02)
