@@ -305,22 +305,6 @@ def _check_whole_columns(path, session, report, plan, reader, reasons) -> None:
 # --- around the import -------------------------------------------------------------
 
 
-# Æ, Ø and Å become the three characters right after 'z'.
-_AFTER_Z = str.maketrans({"æ": "{", "ø": "|", "å": "}"})
-
-
-def norwegian_order(text: str) -> str:
-    """Sort key for the Norwegian alphabet: Æ, Ø and Å after Z, other accents as
-    their letters (É with E), case folded."""
-    folded = text.casefold()
-    if folded.isascii():
-        return folded
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKD", folded.translate(_AFTER_Z))
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
-
 def _event_slug(conn: sqlite3.Connection, event: str | None) -> str | None:
     return programme.match_event(store.programme.load_events(conn), event).slug if event else None
 
@@ -343,7 +327,7 @@ def list_participants(
     try:
         slug = _event_slug(conn, event)
         wanted = search.casefold() if search else None
-        for person in store.registrations.participants(conn, slug, order=norwegian_order):
+        for person in store.registrations.participants(conn, slug, by_name=True):
             # In Python, not SQL: LIKE folds only ASCII, and "Ø" must find "ø".
             if wanted is not None and not any(
                 wanted in (person[key] or "").casefold()

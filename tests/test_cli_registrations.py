@@ -9,6 +9,8 @@ import json
 import sqlite3
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from innoff_cli import participants, store
 from tests.conftest import snapshot
@@ -793,6 +795,47 @@ def test_the_list_is_in_norwegian_order_whatever_the_import_order(run, tmp_path)
     # Æ, Ø and Å after Z, É with E, case folded.
     assert listed == ["anne Lie", "Émile Roux", "Ola Dal", "Zara Li", "Ærlend Ås", "Øyvind Ek",
                       "Åse Berg"]  # fmt: skip
+
+
+NAME_LETTERS = st.sampled_from(list("aAeEoOzZæÆøØåÅéÉüÜ -'") + ["aa", "Aa", "ß", "ﬁ"])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.lists(NAME_LETTERS, min_size=1, max_size=8).map("".join).map(str.strip)
+                .filter(bool), min_size=2, max_size=12))  # fmt: skip
+def test_the_stored_sort_key_orders_as_the_collation_does(tmp_path_factory, names):
+    """The list walks the stored key (an index); its order is the one the
+    Norwegian collation gives, whatever the names (issue 23)."""
+    from innoff_cli.collation import norwegian_order
+    from tests.conftest import invoke
+
+    folder = tmp_path_factory.mktemp("order")
+    export = folder / "navn.csv"
+    export.write_text(
+        "Navn;E-post\n" + "".join(f"{n};P{i}@x.no\n" for i, n in enumerate(names)),
+        encoding="utf-8",
+    )
+    db = folder / "innoff.db"
+    assert invoke(db, "registrations", "import", str(export)).exit_code == 0
+    listed = json.loads(invoke(db, "registrations", "list", "--format", "json").stdout)
+    expected = sorted(listed, key=lambda p: (norwegian_order(p["name"]), p["email"]))
+    assert [p["email"] for p in listed] == [p["email"] for p in expected]
+
+
+def test_the_list_walks_the_name_index(db_path, run, tmp_path):
+    """No sort in the plan: SQLite reads participants in the index's order."""
+    import sqlite3
+
+    export = tmp_path / "x.csv"
+    export.write_text("Navn;E-post\nÅse;a@x.no\nOla;o@x.no\n", encoding="utf-8")
+    run("registrations", "import", str(export))
+    with sqlite3.connect(db_path) as conn:
+        plan = " ".join(row[-1] for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT email FROM participants"
+            " ORDER BY sort_key, coalesce(nullif(address, ''), email)"))  # fmt: skip
+    assert "participants_by_name" in plan and "TEMP B-TREE" not in plan
 
 
 def test_a_terminated_export_leaves_no_half_file(tmp_path):

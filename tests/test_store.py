@@ -176,7 +176,13 @@ def test_participants_are_rebuilt_keyed_by_email_keeping_everyone_and_what_point
         migrations.MIGRATION_NAMES
     )
     for table, rows in dump.items():
-        assert conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == rows, table
+        after = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+        # Later steps may add columns (m013's sort_key): what was there stays.
+        assert [row[: len(rows[0])] for row in after] == rows, table
+    # m013 wrote each name's Norwegian sort key for the rows already there.
+    assert conn.execute("SELECT name, sort_key FROM participants ORDER BY 1").fetchall() == [
+        ("Kari Nordmann", "kari nordmann"), ("Per Ås", "per }s"),
+    ]  # fmt: skip
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'participants'").fetchone()
     assert "WITHOUT ROWID" in sql
     assert "participants_keyed" not in {

@@ -8,6 +8,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable
 
+from innoff_cli.collation import norwegian_order
 from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.store import PAGE_SIZE, change_count, count_change, dicts, upsert
@@ -272,18 +273,21 @@ class ImportSession:
                 ).format(gone=gone[0])
             )
         columns = ", ".join(("email", *COMPARED))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COMPARED)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in (*COMPARED, "sort_key"))
+        # Each name's Norwegian sort key (collation.py), computed as it is written.
+        conn.create_function("norwegian_order", 1, norwegian_order, deterministic=True)
         conn.execute(
             f"""
-            INSERT INTO participants ({columns})
-            SELECT {columns} FROM merged WHERE {DETAILS_CHANGED}
+            INSERT INTO participants ({columns}, sort_key)
+            SELECT {columns}, norwegian_order(name) FROM merged WHERE {DETAILS_CHANGED}
             ON CONFLICT(email) DO UPDATE SET {updates}
             """
         )
         # The new ones (the stored ones are in already, so nothing happens to them).
         conn.execute(
             f"""
-            INSERT INTO participants ({columns}) SELECT {columns} FROM people WHERE true
+            INSERT INTO participants ({columns}, sort_key)
+            SELECT {columns}, norwegian_order(name) FROM people WHERE true
             ON CONFLICT(email) DO NOTHING
             """
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from innoff_cli.store import (
     OnWait,
@@ -22,7 +22,7 @@ def participants(
     conn: sqlite3.Connection,
     event: str | None = None,
     email: str | None = None,
-    order: Callable[[str], str] | None = None,
+    by_name: bool = False,
 ) -> Iterator[dict]:
     """Participants (all, those registered for `event`, or one by `email`) with their events.
 
@@ -38,10 +38,9 @@ def participants(
         conditions.append("p.email = ?")
         parameters.append(email.strip().casefold())
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    sort = "p.email"
-    if order is not None:
-        conn.create_function("name_order", 1, order, deterministic=True)
-        sort = "name_order(p.name), coalesce(nullif(p.address, ''), p.email)"
+    # The stored Norwegian key (collation.py) and the address as written: the
+    # index participants_by_name, so SQLite walks it instead of sorting.
+    sort = "p.sort_key, coalesce(nullif(p.address, ''), p.email)" if by_name else "p.email"
     cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row
     cursor.execute(
