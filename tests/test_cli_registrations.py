@@ -983,3 +983,11 @@ def test_yes_values_say_which_answers_are_yes(run, tmp_path):
     assert {p["email"]: p["events"] for p in people(run)} == {
         "kari@x.no": ["studio", "arsmote"], "per@y.no": ["studio"], "eva@z.no": ["studio", "arsmote"],
     }  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=20))
+def test_the_quick_sort_key_is_the_decomposed_one(text):
+    from innoff_cli import collation
+
+    assert collation.norwegian_order(text) == collation._decomposed(text.casefold())
