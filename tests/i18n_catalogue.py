@@ -4,8 +4,9 @@ Norwegian catalogue compiled. Run it after changing messages:
     python tests/i18n_catalogue.py            # list messages missing from the catalogue
     python tests/i18n_catalogue.py --compile  # innoff.po -> innoff.mo (Babel, a test extra)
 
-Messages are the string literals given to `_()`, `N_()` and `ngettext()`, and the
-headers of `Column(...)` and `Field(...)` (tables translate their headers).
+Messages are the string literals given to `_()`, `N_()` and `ngettext()`, the
+headers of `Column(...)` and `Field(...)` (tables translate their headers), and
+the docstrings of commands (their help).
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ CATALOGUE = PACKAGE / "locale" / "nb" / "LC_MESSAGES" / "innoff.po"
 
 def messages() -> set[str | tuple[str, str]]:
     found: set[str | tuple[str, str]] = set()
+    for path in sorted((PACKAGE / "cli").glob("*.py")):  # commands' docstrings are their help
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Call) and getattr(d.func, "attr", "") in ("command", "callback")
+                for d in node.decorator_list
+            ):
+                doc = ast.get_docstring(node)
+                if doc:
+                    found.add(doc)
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):

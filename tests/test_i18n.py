@@ -100,3 +100,23 @@ def test_errors_are_norwegian_under_a_norwegian_locale(run, in_locale):
     assert run("registrations", "import", "finnes-ikke.csv").stderr.startswith(
         "Error: no such file"
     )
+
+
+def test_help_is_norwegian_under_a_norwegian_locale():
+    """In a process of its own: help texts are read once, when a group loads."""
+    import os
+    import subprocess
+    import sys
+
+    def help_of(lang: str) -> str:
+        env = {**os.environ, "LANG": lang, "COLUMNS": "100"}
+        env.pop("INNOFF_LANG", None)
+        done = subprocess.run([sys.executable, "-m", "innoff_cli", "agenda", "shift", "--help"],
+                              env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    norwegian, english = help_of("nb_NO.UTF-8"), help_of("C.UTF-8")
+    assert "Flytt et punkt i tid" in norwegian and "Argumenter" in norwegian
+    assert "[påkrevd]" in norwegian
+    assert "Move an item in time" in english and "Arguments" in english

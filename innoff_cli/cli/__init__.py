@@ -7,6 +7,7 @@ sqlite-utils, ics or dateutil, so each command imports what it needs inside.
 
 import gc
 import signal
+import sys
 
 from innoff_cli.cli import base
 from innoff_cli.cli.base import APP_NAME, app
@@ -24,6 +25,8 @@ def _interrupted(signum, frame) -> None:
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _interrupted)
+    if {"-h", "--help"} & set(sys.argv[1:]) or len(sys.argv) <= 2:  # help will be shown
+        base.help_in_language()
     try:
         app(prog_name=APP_NAME)
     finally:

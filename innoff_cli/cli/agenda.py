@@ -29,8 +29,10 @@ def agenda_show(
         typer.Option(
             "--format",
             "-f",
-            help="Output format: html is an accessible page to publish, pdf the same page"
-            " to print (needs innoff[pdf]).",
+            help=_(
+                "Output format: html is an accessible page to publish, pdf the same page"
+                " to print (needs innoff[pdf])."
+            ),
         ),
     ] = "table",
     output_file: Annotated[
@@ -39,7 +41,7 @@ def agenda_show(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write to this file, whole \\[default: stdout; a PDF needs a file or a pipe].",
+            help=_("Write to this file, whole \\[default: stdout; a PDF needs a file or a pipe]."),
         ),
     ] = None,
     title: Annotated[
@@ -47,13 +49,17 @@ def agenda_show(
         typer.Option(
             "--title",
             metavar="TEXT",
-            help="The page's heading (html, pdf) \\[default: Program for EVENT].",
+            help=_("The page's heading (html, pdf) \\[default: Program for EVENT]."),
         ),
     ] = None,
-    tz: Annotated[str, typer.Option("--tz", help="Show times in this time zone.")] = "Europe/Oslo",
+    tz: Annotated[
+        str, typer.Option("--tz", help=_("Show times in this time zone."))
+    ] = "Europe/Oslo",
     now: Annotated[
         Optional[str],
-        typer.Option("--now", hidden=True, help="Pretend it is this ISO time (for demos/tests)."),
+        typer.Option(
+            "--now", hidden=True, help=_("Pretend it is this ISO time (for demos/tests).")
+        ),
     ] = None,
 ) -> None:
     """Show the programme: one table per event; json/csv/markdown for scripts; a page (html, pdf)."""
@@ -90,12 +96,16 @@ def _clock(value: str | None) -> datetime:
 @agenda_app.command("load")
 def agenda_load(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Programme file (TOML), like data/programme.toml.")],
+    file: Annotated[
+        Path, typer.Argument(help=_("Programme file (TOML), like data/programme.toml."))
+    ],
     remove_missing: Annotated[
         bool,
         typer.Option(
             "--remove-missing",
-            help="Call off the events the file does not name (the next invites send cancels them).",
+            help=_(
+                "Call off the events the file does not name (the next invites send cancels them)."
+            ),
         ),
     ] = False,
 ) -> None:
@@ -112,11 +122,11 @@ def agenda_load(
 
 SpeakerOption = Annotated[
     Optional[list[str]],
-    typer.Option("--speaker", help="'Name; role; organisation' (repeatable)."),
+    typer.Option("--speaker", help=_("'Name; role; organisation' (repeatable).")),
 ]
 OrgOption = Annotated[
     Optional[list[str]],
-    typer.Option("--org", help="An organisation on a panel (repeatable)."),
+    typer.Option("--org", help=_("An organisation on a panel (repeatable).")),
 ]
 KindHelp = "welcome, introduction, talk, showcase, panel or break."
 
@@ -124,30 +134,33 @@ KindHelp = "welcome, introduction, talk, showcase, panel or break."
 @agenda_app.command("event")
 def agenda_event(
     ctx: typer.Context,
-    event: Annotated[str, typer.Argument(metavar="EVENT", help="Event slug, title or alias.")],
-    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
-    start: Annotated[Optional[str], typer.Option("--start", help="New start, HH:MM.")] = None,
-    end: Annotated[Optional[str], typer.Option("--end", help="New end, HH:MM.")] = None,
+    event: Annotated[str, typer.Argument(metavar="EVENT", help=_("Event slug, title or alias."))],
+    title: Annotated[Optional[str], typer.Option("--title", help=_("New title."))] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help=_("New start, HH:MM."))] = None,
+    end: Annotated[Optional[str], typer.Option("--end", help=_("New end, HH:MM."))] = None,
     location: Annotated[
-        Optional[str], typer.Option("--location", help="Where, e.g. Digitalt.")
+        Optional[str], typer.Option("--location", help=_("Where, e.g. Digitalt."))
     ] = None,
     url: Annotated[
-        Optional[str], typer.Option("--url", metavar="URL", help="Information page; '' for none.")
+        Optional[str],
+        typer.Option("--url", metavar="URL", help=_("Information page; '' for none.")),
     ] = None,
     join_url: Annotated[
         Optional[str],
-        typer.Option("--join-url", metavar="URL", help="Link for digital participation."),
+        typer.Option("--join-url", metavar="URL", help=_("Link for digital participation.")),
     ] = None,
     recording_url: Annotated[
         Optional[str],
-        typer.Option("--recording-url", metavar="URL", help="Where to watch it afterwards."),
+        typer.Option("--recording-url", metavar="URL", help=_("Where to watch it afterwards.")),
     ] = None,
     cancel: Annotated[
         Optional[bool],
         typer.Option(
             "--cancel/--reinstate",
-            help="Call the event off (the next `invites send` cancels it for everyone who had"
-            " it), or on again.",
+            help=_(
+                "Call the event off (the next `invites send` cancels it for everyone who had"
+                " it), or on again."
+            ),
         ),
     ] = None,
 ) -> None:
@@ -172,18 +185,18 @@ def agenda_event(
 @agenda_app.command("add")
 def agenda_add(
     ctx: typer.Context,
-    title: Annotated[str, typer.Argument(help="Title of the item.")],
-    start: Annotated[str, typer.Option("--start", help="Start time, HH:MM.")],
+    title: Annotated[str, typer.Argument(help=_("Title of the item."))],
+    start: Annotated[str, typer.Option("--start", help=_("Start time, HH:MM."))],
     event: EventOption = None,
     end: Annotated[
         Optional[str],
-        typer.Option("--end", help="End time \\[default: when the next item starts]."),
+        typer.Option("--end", help=_("End time \\[default: when the next item starts].")),
     ] = None,
     kind: Annotated[str, typer.Option("--kind", help=KindHelp)] = "talk",
     speaker: SpeakerOption = None,
     org: OrgOption = None,
     item_id: Annotated[
-        Optional[str], typer.Option("--id", help="Short id \\[default: made from the title].")
+        Optional[str], typer.Option("--id", help=_("Short id \\[default: made from the title]."))
     ] = None,
 ) -> None:
     """Add an item to an event's programme (refused if it would overlap another)."""
@@ -201,18 +214,18 @@ def agenda_add(
 def agenda_edit(
     ctx: typer.Context,
     item_id: Annotated[
-        str, typer.Argument(metavar="ITEM", help="Item id, see `agenda show -f json`.")
+        str, typer.Argument(metavar="ITEM", help=_("Item id, see `agenda show -f json`."))
     ],
-    title: Annotated[Optional[str], typer.Option("--title", help="New title.")] = None,
-    start: Annotated[Optional[str], typer.Option("--start", help="New start, HH:MM.")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help=_("New title."))] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help=_("New start, HH:MM."))] = None,
     end: Annotated[
-        Optional[str], typer.Option("--end", help="New end, HH:MM; '' to end at the next item.")
+        Optional[str], typer.Option("--end", help=_("New end, HH:MM; '' to end at the next item."))
     ] = None,
     kind: Annotated[Optional[str], typer.Option("--kind", help=KindHelp)] = None,
     speaker: SpeakerOption = None,
     org: OrgOption = None,
     no_speakers: Annotated[
-        bool, typer.Option("--no-speakers", help="Remove all speakers.")
+        bool, typer.Option("--no-speakers", help=_("Remove all speakers."))
     ] = False,
 ) -> None:
     """Change an item's title, time, kind or speakers."""
@@ -236,7 +249,7 @@ def agenda_edit(
 @agenda_app.command("remove")
 def agenda_remove(
     ctx: typer.Context,
-    item_id: Annotated[str, typer.Argument(metavar="ITEM", help="Item id.")],
+    item_id: Annotated[str, typer.Argument(metavar="ITEM", help=_("Item id."))],
 ) -> None:
     """Remove an item from the programme."""
     from innoff_cli import agenda
@@ -252,12 +265,12 @@ def agenda_remove(
 )
 def agenda_shift(
     ctx: typer.Context,
-    item_id: Annotated[str, typer.Argument(metavar="ITEM", help="Item id.")],
-    duration: Annotated[str, typer.Argument(help="How far: +10m, -5m, 1h, 1h30m.")],
+    item_id: Annotated[str, typer.Argument(metavar="ITEM", help=_("Item id."))],
+    duration: Annotated[str, typer.Argument(help=_("How far: +10m, -5m, 1h, 1h30m."))],
     following: Annotated[
         bool,
         typer.Option(
-            "--following", help="Move every later item and the event's end by the same amount."
+            "--following", help=_("Move every later item and the event's end by the same amount.")
         ),
     ] = False,
 ) -> None:

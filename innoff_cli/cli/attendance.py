@@ -7,6 +7,7 @@ import typer
 
 from innoff_cli.cli.base import EventOption, database_path, say_waiting
 from innoff_cli.cli.registrations import _delimiter
+from innoff_cli.i18n import _
 
 attendance_app = typer.Typer(no_args_is_help=True)
 
@@ -23,8 +24,10 @@ def attendance_import(
         list[Path],
         typer.Argument(
             metavar="FILE...",
-            help="Attendance reports as CSV: Teams (UTF-16, tabs), Zoom participants or"
-            " webinar attendees, a Google Meet sheet.",
+            help=_(
+                "Attendance reports as CSV: Teams (UTF-16, tabs), Zoom participants or"
+                " webinar attendees, a Google Meet sheet."
+            ),
             show_default=False,
         ),
     ],
@@ -35,21 +38,23 @@ def attendance_import(
             "--min-minutes",
             min=0,
             metavar="N",
-            help="Minutes present to count as attended (shorter is listed, not counted).",
+            help=_("Minutes present to count as attended (shorter is listed, not counted)."),
         ),
     ] = 1.0,
     encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help="Override the detected encoding.")
+        Optional[str], typer.Option("--encoding", help=_("Override the detected encoding."))
     ] = None,
     delimiter: Annotated[
         Optional[str],
-        typer.Option("--delimiter", help="Override the detected delimiter: ';', ',', 'tab', '|'."),
+        typer.Option(
+            "--delimiter", help=_("Override the detected delimiter: ';', ',', 'tab', '|'.")
+        ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what the reports say; record nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what the reports say; record nothing."))
     ] = False,
     format: Annotated[
-        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+        Literal["table", "json"], typer.Option("--format", "-f", help=_("Output format."))
     ] = "table",
 ) -> None:
     """Import attendance reports: per person and event, minutes present; walk-ins and no-shows."""

@@ -9,7 +9,7 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from innoff_cli import __version__
 from innoff_cli.errors import InnoffError, Interrupted
-from innoff_cli.i18n import _
+from innoff_cli.i18n import N_, _
 from innoff_cli.terminal import visible
 
 APP_NAME = "innoff"
@@ -110,7 +110,9 @@ class InnoffGroup(TyperGroup):
             import typer.main
 
             module, attribute = COMMAND_GROUPS[name]
-            command = typer.main.get_command(getattr(importlib.import_module(module), attribute))
+            group = getattr(importlib.import_module(module), attribute)
+            _translate_docstrings(group)
+            command = typer.main.get_command(group)
             command.name = name
             self.commands[name] = command
         return command
@@ -171,6 +173,40 @@ class InnoffGroup(TyperGroup):
 _UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
+# Typer's own words in help (panel titles, default and required marks), for the
+# catalogue; put in the user's language when help is about to be shown.
+TYPER_WORDS = {
+    "DEFAULT_STRING": N_("[default: {}]"), "ENVVAR_STRING": N_("[env var: {}]"),
+    "REQUIRED_LONG_STRING": N_("[required]"), "ARGUMENTS_PANEL_TITLE": N_("Arguments"),
+    "OPTIONS_PANEL_TITLE": N_("Options"), "COMMANDS_PANEL_TITLE": N_("Commands"),
+}  # fmt: skip
+
+
+def help_in_language() -> None:
+    """Typer's words in help in the user's language (Rich is loaded for help anyway)."""
+    from innoff_cli.i18n import language
+
+    if language() == "en":
+        return
+    import typer.rich_utils
+
+    for name, words in TYPER_WORDS.items():
+        setattr(typer.rich_utils, name, _(words))
+
+
+def _translate_docstrings(group: typer.Typer) -> None:
+    """A group's and its commands' help from their docstrings, in the user's
+    language (Typer reads a docstring where no help= is given)."""
+    import inspect
+
+    infos = [*group.registered_commands]
+    if group.registered_callback is not None:
+        infos.append(group.registered_callback)
+    for info in infos:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _(inspect.getdoc(info.callback))
+
+
 def _nothing_written() -> NoReturn:
     """Ctrl-C or `kill` in a command that had written nothing yet."""
     typer.echo("Interrupted: nothing was written.", err=True)
@@ -209,7 +245,7 @@ def _say(line: str) -> None:
 
 app = typer.Typer(
     cls=InnoffGroup,
-    help="Organise INNOFF's events: the programme, registrations and calendar invites.",
+    help=_("Organise INNOFF's events: the programme, registrations and calendar invites."),
     no_args_is_help=True,
     # Personal data must never land in a traceback.
     pretty_exceptions_show_locals=False,
@@ -231,14 +267,14 @@ def root(
         typer.Option(
             "--db",
             envvar="INNOFF_DB",
-            help="SQLite file to use \\[default: innoff.db in the user's data directory].",
+            help=_("SQLite file to use \\[default: innoff.db in the user's data directory]."),
             show_default=False,
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=_("Show tracebacks for errors."))] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option("--version", callback=_version, is_eager=True, help=_("Show the version.")),
     ] = False,
 ) -> None:
     """Organise INNOFF's events: the programme, registrations and calendar invites."""
@@ -252,12 +288,12 @@ def say_waiting() -> None:
 
 EventOption = Annotated[
     Optional[str],
-    typer.Option("--event", "-e", help="Event slug, title or alias (e.g. studio, årsmøte)."),
+    typer.Option("--event", "-e", help=_("Event slug, title or alias (e.g. studio, årsmøte).")),
 ]
 OrganizerOption = Annotated[
     Optional[str],
-    typer.Option("--organizer", help='"Name <address>" \\[default: from the programme].'),
+    typer.Option("--organizer", help=_('"Name <address>" \\[default: from the programme].')),
 ]
 AlarmOption = Annotated[
-    Optional[str], typer.Option("--alarm", help="A reminder this long before, e.g. 15m.")
+    Optional[str], typer.Option("--alarm", help=_("A reminder this long before, e.g. 15m."))
 ]

@@ -18,7 +18,7 @@ def config_group() -> None:
 KeyArgument = Annotated[
     str,
     typer.Argument(
-        metavar="KEY", help="A setting, e.g. smtp.host (see `innoff config list --all`)."
+        metavar="KEY", help=_("A setting, e.g. smtp.host (see `innoff config list --all`).")
     ),
 ]
 
@@ -26,7 +26,7 @@ KeyArgument = Annotated[
 @config_app.command("set")
 def config_set(
     key: KeyArgument,
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="Its value.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help=_("Its value."))],
 ) -> None:
     """Keep a setting: it applies when no option or environment variable gives one."""
     from innoff_cli import settings
@@ -74,7 +74,7 @@ def config_list(
     all_keys: Annotated[
         bool,
         typer.Option(
-            "--all", help="Every setting innoff knows, set or not, and what it stands in for."
+            "--all", help=_("Every setting innoff knows, set or not, and what it stands in for.")
         ),
     ] = False,
 ) -> None:

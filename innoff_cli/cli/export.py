@@ -12,6 +12,7 @@ from innoff_cli.cli.base import (
     database_path,
     say_waiting,
 )
+from innoff_cli.i18n import _
 
 export_app = typer.Typer(no_args_is_help=True)
 
@@ -27,25 +28,26 @@ def export_group() -> None:
 def export_ics(
     ctx: typer.Context,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="File for the public calendar, or - for stdout.")
+        str,
+        typer.Option("--output", "-o", help=_("File for the public calendar, or - for stdout.")),
     ] = "-",
     event: EventOption = None,
     items: Annotated[
-        bool, typer.Option("--items", help="Also one entry per programme item.")
+        bool, typer.Option("--items", help=_("Also one entry per programme item."))
     ] = False,
     breaks: Annotated[
-        bool, typer.Option("--breaks/--no-breaks", help="With --items: include breaks.")
+        bool, typer.Option("--breaks/--no-breaks", help=_("With --items: include breaks."))
     ] = True,
     invites: Annotated[
         Optional[Path],
         typer.Option(
-            "--invites", help="Write one invite per participant and event to this folder."
+            "--invites", help=_("Write one invite per participant and event to this folder.")
         ),
     ] = None,
     organizer: OrganizerOption = None,
     alarm: AlarmOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would change; write and record nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what would change; write and record nothing."))
     ] = False,
 ) -> None:
     """Export calendar files: the public calendar, or invites that calendars accept and update."""

@@ -20,6 +20,7 @@ from innoff_cli.cli.invites import (
     use_mail_settings,
 )
 from innoff_cli.errors import OptionError
+from innoff_cli.i18n import _
 
 followup_app = typer.Typer(no_args_is_help=True)
 
@@ -34,40 +35,46 @@ def followup_group(ctx: typer.Context) -> None:
 def followup_send(
     ctx: typer.Context,
     event: Annotated[
-        str, typer.Option("--event", "-e", metavar="SLUG", help="The event.", show_default=False)
+        str, typer.Option("--event", "-e", metavar="SLUG", help=_("The event."), show_default=False)
     ],
     group: Annotated[
         Literal["attended", "no-show", "registered"],
         typer.Option(
             "--to",
-            help="Who: attended (walk-ins too), no-show (registered, not there, not"
-            " declined), registered (all but who declined).",
+            help=_(
+                "Who: attended (walk-ins too), no-show (registered, not there, not"
+                " declined), registered (all but who declined)."
+            ),
             show_default=False,
         ),
     ],
     subject: Annotated[
         Optional[str],
-        typer.Option("--subject", metavar="TEXT", help="The subject \\[default: a built-in one]."),
+        typer.Option(
+            "--subject", metavar="TEXT", help=_("The subject \\[default: a built-in one].")
+        ),
     ] = None,
     body: Annotated[
         Optional[Path],
         typer.Option(
             "--body",
             metavar="FILE",
-            help="The text (UTF-8; {navn}, {arrangement}, {opptak} are filled in)"
-            " \\[default: a built-in Norwegian text].",
+            help=_(
+                "The text (UTF-8; {navn}, {arrangement}, {opptak} are filled in)"
+                " \\[default: a built-in Norwegian text]."
+            ),
         ),
     ] = None,
     only: Annotated[
         Optional[list[str]],
         typer.Option(
-            "--only", metavar="EMAIL", help="Only to this person of the group (repeatable)."
+            "--only", metavar="EMAIL", help=_("Only to this person of the group (repeatable).")
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show who would get it; send and record nothing.")
+        bool, typer.Option("--dry-run", help=_("Show who would get it; send and record nothing."))
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Send without asking."))] = False,
     rate: RateOption = 30,
     maildir: MaildirOption = None,
     smtp_host: SmtpHostOption = None,

@@ -66,7 +66,7 @@ Security = Literal["starttls", "ssl", "none"]
 RateOption = Annotated[
     int,
     typer.Option(
-        "--rate", min=0, metavar="N", help="Messages per minute to the server; 0 for no limit."
+        "--rate", min=0, metavar="N", help=_("Messages per minute to the server; 0 for no limit.")
     ),
 ]
 MaildirOption = Annotated[
@@ -74,13 +74,15 @@ MaildirOption = Annotated[
     typer.Option(
         "--maildir",
         metavar="DIR",
-        help="Write the messages into this Maildir instead of sending them (recorded as"
-        " delivered there; with --dry-run, recorded nowhere).",
+        help=_(
+            "Write the messages into this Maildir instead of sending them (recorded as"
+            " delivered there; with --dry-run, recorded nowhere)."
+        ),
     ),
 ]
 SmtpHostOption = Annotated[
     Optional[str],
-    typer.Option("--smtp-host", envvar="INNOFF_SMTP_HOST", metavar="HOST", help="SMTP server."),
+    typer.Option("--smtp-host", envvar="INNOFF_SMTP_HOST", metavar="HOST", help=_("SMTP server.")),
 ]
 SmtpPortOption = Annotated[
     Optional[int],
@@ -90,7 +92,7 @@ SmtpPortOption = Annotated[
         metavar="PORT",
         min=1,
         max=65535,
-        help="SMTP port \\[default: 587 for starttls, 465 for ssl, 25 for none].",
+        help=_("SMTP port \\[default: 587 for starttls, 465 for ssl, 25 for none]."),
     ),
 ]
 SmtpSecurityOption = Annotated[
@@ -98,7 +100,7 @@ SmtpSecurityOption = Annotated[
     typer.Option(
         "--smtp-security",
         envvar="INNOFF_SMTP_SECURITY",
-        help="starttls, ssl, or none (only to a server on this machine).",
+        help=_("starttls, ssl, or none (only to a server on this machine)."),
     ),
 ]
 SmtpAuth = Literal["password", "xoauth2", "oauthbearer"]
@@ -107,8 +109,10 @@ SmtpAuthOption = Annotated[
     typer.Option(
         "--smtp-auth",
         envvar="INNOFF_SMTP_AUTH",
-        help="Sign-in: password, or a token (xoauth2, oauthbearer) from `innoff mail login`"
-        " or the command in INNOFF_SMTP_TOKEN_CMD \\[default: password with --smtp-user, else none].",
+        help=_(
+            "Sign-in: password, or a token (xoauth2, oauthbearer) from `innoff mail login`"
+            " or the command in INNOFF_SMTP_TOKEN_CMD \\[default: password with --smtp-user, else none]."
+        ),
     ),
 ]
 SmtpUserOption = Annotated[
@@ -117,7 +121,7 @@ SmtpUserOption = Annotated[
         "--smtp-user",
         envvar="INNOFF_SMTP_USER",
         metavar="USER",
-        help="Login; the password comes from INNOFF_SMTP_PASSWORD or a prompt.",
+        help=_("Login; the password comes from INNOFF_SMTP_PASSWORD or a prompt."),
     ),
 ]
 
@@ -125,18 +129,19 @@ SmtpUserOption = Annotated[
 # Who gets what.
 ToOption = Annotated[
     Optional[list[str]],
-    typer.Option("--to", metavar="EMAIL", help="Only to this participant (repeatable)."),
+    typer.Option("--to", metavar="EMAIL", help=_("Only to this participant (repeatable).")),
 ]
 FromOption = Annotated[
     Optional[str],
     typer.Option(
-        "--from", metavar="'NAME <ADDRESS>'", help="From header \\[default: the organiser]."
+        "--from", metavar="'NAME <ADDRESS>'", help=_("From header \\[default: the organiser].")
     ),
 ]
 AgainOption = Annotated[
     bool,
     typer.Option(
-        "--again", help='With --to: send them their current invites once more ("I never got it").'
+        "--again",
+        help=_('With --to: send them their current invites once more ("I never got it").'),
     ),
 ]
 
@@ -147,9 +152,9 @@ def invites_send(
     event: EventOption = None,
     to: ToOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would go out; send and record nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what would go out; send and record nothing."))
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Send without asking."))] = False,
     rate: RateOption = 30,
     maildir: MaildirOption = None,
     smtp_host: SmtpHostOption = None,
@@ -161,10 +166,11 @@ def invites_send(
     organizer: OrganizerOption = None,
     alarm: AlarmOption = None,
     require_link: Annotated[
-        bool, typer.Option("--require-link", help="Refuse to send while an event has no join link.")
+        bool,
+        typer.Option("--require-link", help=_("Refuse to send while an event has no join link.")),
     ] = False,
     retry_failed: Annotated[
-        bool, typer.Option("--retry-failed", help="Try again the messages a server refused.")
+        bool, typer.Option("--retry-failed", help=_("Try again the messages a server refused."))
     ] = False,
     again: AgainOption = False,
 ) -> None:
@@ -213,7 +219,7 @@ def invites_status(
     ctx: typer.Context,
     event: EventOption = None,
     format: Annotated[
-        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+        Literal["table", "json"], typer.Option("--format", "-f", help=_("Output format."))
     ] = "table",
 ) -> None:
     """Show what each person was last sent, and what they still need."""
@@ -230,20 +236,22 @@ def invites_replies(
         list[str],
         typer.Argument(
             metavar="SOURCE...",
-            help="A .eml file, a folder of them, an mbox file, a Maildir, or"
-            " imap[s]://USER@HOST[:PORT]/FOLDER (password from INNOFF_IMAP_PASSWORD or a prompt).",
+            help=_(
+                "A .eml file, a folder of them, an mbox file, a Maildir, or"
+                " imap[s]://USER@HOST[:PORT]/FOLDER (password from INNOFF_IMAP_PASSWORD or a prompt)."
+            ),
             show_default=False,
         ),
     ],
     since: Annotated[
         Optional[str],
-        typer.Option("--since", metavar="YYYY-MM-DD", help="Only mail from this day on."),
+        typer.Option("--since", metavar="YYYY-MM-DD", help=_("Only mail from this day on.")),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what the answers say; record nothing.")
+        bool, typer.Option("--dry-run", help=_("Show what the answers say; record nothing."))
     ] = False,
     format: Annotated[
-        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+        Literal["table", "json"], typer.Option("--format", "-f", help=_("Output format."))
     ] = "table",
 ) -> None:
     """Read the answers (Accept, Tentative, Decline) that calendars send back."""

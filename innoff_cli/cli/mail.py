@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from innoff_cli.cli.base import config_file, database_path
+from innoff_cli.i18n import _
 
 mail_app = typer.Typer(no_args_is_help=True)
 
@@ -23,36 +24,44 @@ def mail_login(
     provider: Annotated[
         Literal["microsoft", "google"],
         typer.Argument(
-            help="microsoft (Microsoft 365, Exchange Online) or google (Google Workspace, Gmail)."
+            help=_(
+                "microsoft (Microsoft 365, Exchange Online) or google (Google Workspace, Gmail)."
+            )
         ),
     ],
     client_id: Annotated[
         Optional[str],
         typer.Option(
-            "--client-id", metavar="ID", help="microsoft: your organisation's app (client) id."
+            "--client-id", metavar="ID", help=_("microsoft: your organisation's app (client) id.")
         ),
     ] = None,
     tenant: Annotated[
         str,
-        typer.Option("--tenant", metavar="TENANT", help="microsoft: the tenant's id or domain."),
+        typer.Option("--tenant", metavar="TENANT", help=_("microsoft: the tenant's id or domain.")),
     ] = "organizations",
     authority: Annotated[
         Optional[str],
         typer.Option(
             "--authority",
             metavar="URL",
-            help="microsoft: another cloud's sign-in address, e.g. https://login.microsoftonline.us/TENANT.",
+            help=_(
+                "microsoft: another cloud's sign-in address, e.g. https://login.microsoftonline.us/TENANT."
+            ),
         ),
     ] = None,
     client_file: Annotated[
         Optional[Path],
         typer.Option(
-            "--client-file", metavar="FILE", help="google: the JSON file of a desktop OAuth client."
+            "--client-file",
+            metavar="FILE",
+            help=_("google: the JSON file of a desktop OAuth client."),
         ),
     ] = None,
     browser: Annotated[
         bool,
-        typer.Option("--browser/--no-browser", help="google: open the sign-in page in a browser."),
+        typer.Option(
+            "--browser/--no-browser", help=_("google: open the sign-in page in a browser.")
+        ),
     ] = True,
 ) -> None:
     """Sign in once; innoff then gets its own tokens for --smtp-auth xoauth2 and IMAP."""

@@ -48,29 +48,33 @@ def registrations_import(
     ctx: typer.Context,
     files: Annotated[
         list[Path],
-        typer.Argument(help="Exports from the registration form: CSV, or an Excel workbook."),
+        typer.Argument(help=_("Exports from the registration form: CSV, or an Excel workbook.")),
     ],
     event: Annotated[
         Optional[str],
         typer.Option(
-            "--event", "-e", help="Event for rows that name none \\[default: the studio]."
+            "--event", "-e", help=_("Event for rows that name none \\[default: the studio].")
         ),
     ] = None,
     encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help="Override the detected encoding.")
+        Optional[str], typer.Option("--encoding", help=_("Override the detected encoding."))
     ] = None,
     delimiter: Annotated[
         Optional[str],
-        typer.Option("--delimiter", help="Override the detected delimiter: ';', ',', 'tab', '|'."),
+        typer.Option(
+            "--delimiter", help=_("Override the detected delimiter: ';', ',', 'tab', '|'.")
+        ),
     ] = None,
     mapping: Annotated[
         Optional[list[str]],
         typer.Option(
             "--map",
             metavar="'HEADER=FIELD'",
-            help="Say what a column is (repeatable). FIELD: name, first_name, last_name,"
-            " email, organisation, role, municipality, phone, registered_at, events (a list"
-            " of events), event:SLUG (a yes/no column for that event), extra (keep, do not read).",
+            help=_(
+                "Say what a column is (repeatable). FIELD: name, first_name, last_name,"
+                " email, organisation, role, municipality, phone, registered_at, events (a list"
+                " of events), event:SLUG (a yes/no column for that event), extra (keep, do not read)."
+            ),
         ),
     ] = None,
     yes_values: Annotated[
@@ -78,8 +82,10 @@ def registrations_import(
         typer.Option(
             "--yes-values",
             metavar="VALUES",
-            help="Answers that mean yes in the event columns, comma-separated (e.g. '1' or"
-            " 'x,ja'); any other answer is no.",
+            help=_(
+                "Answers that mean yes in the event columns, comma-separated (e.g. '1' or"
+                " 'x,ja'); any other answer is no."
+            ),
         ),
     ] = None,
     sheet: Annotated[
@@ -87,18 +93,19 @@ def registrations_import(
         typer.Option(
             "--sheet",
             metavar="NAME",
-            help="A workbook's sheet \\[default: the first with e-mail addresses].",
+            help=_("A workbook's sheet \\[default: the first with e-mail addresses]."),
         ),
     ] = None,
     replace: Annotated[
-        bool, typer.Option("--replace", help="Registrations become the file's, not the union.")
+        bool, typer.Option("--replace", help=_("Registrations become the file's, not the union."))
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report without writing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_("Report without writing."))] = False,
     rejects: Annotated[
-        Optional[Path], typer.Option("--rejects", help="Write rejected rows and why to this file.")
+        Optional[Path],
+        typer.Option("--rejects", help=_("Write rejected rows and why to this file.")),
     ] = None,
     format: Annotated[
-        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+        Literal["table", "json"], typer.Option("--format", "-f", help=_("Output format."))
     ] = "table",
 ) -> None:
     """Import registration exports (CSV or Excel, from any form system); nothing is lost or half-written."""
@@ -138,26 +145,31 @@ def registrations_list(
     ctx: typer.Context,
     event: EventOption = None,
     search: Annotated[
-        Optional[str], typer.Option("--search", "-s", help="Text in name, e-mail, organisation...")
+        Optional[str],
+        typer.Option("--search", "-s", help=_("Text in name, e-mail, organisation...")),
     ] = None,
     rsvp: Annotated[
         Optional[Literal["accepted", "tentative", "declined", "delegated", "none"]],
         typer.Option(
             "--rsvp",
-            help="Only those with this answer (for --event, or for any of their events);"
-            " none: no answer yet, or one from before a change.",
+            help=_(
+                "Only those with this answer (for --event, or for any of their events);"
+                " none: no answer yet, or one from before a change."
+            ),
         ),
     ] = None,
     attended: Annotated[
         Optional[Literal["yes", "no"]],
         typer.Option(
             "--attended",
-            help="Only those who attended (yes) or did not (no: no-shows), by the attendance"
-            " reports; for --event, or for any of their events.",
+            help=_(
+                "Only those who attended (yes) or did not (no: no-shows), by the attendance"
+                " reports; for --event, or for any of their events."
+            ),
         ),
     ] = None,
     format: Annotated[
-        Literal["table", "json", "csv"], typer.Option("--format", "-f", help="Output format.")
+        Literal["table", "json", "csv"], typer.Option("--format", "-f", help=_("Output format."))
     ] = "table",
 ) -> None:
     """List participants, optionally for one event, matching a search, by answer or attendance."""
@@ -172,9 +184,9 @@ def registrations_list(
 @registrations_app.command("show")
 def registrations_show(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The participant's e-mail address.")],
+    email: Annotated[str, typer.Argument(help=_("The participant's e-mail address."))],
     format: Annotated[
-        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+        Literal["table", "json"], typer.Option("--format", "-f", help=_("Output format."))
     ] = "table",
 ) -> None:
     """Show everything stored about one participant, and which imports they came from."""
@@ -188,7 +200,7 @@ def registrations_show(
 def registrations_stats(
     ctx: typer.Context,
     format: Annotated[
-        Literal["table", "json"], typer.Option("--format", "-f", help="Output format.")
+        Literal["table", "json"], typer.Option("--format", "-f", help=_("Output format."))
     ] = "table",
 ) -> None:
     """Count participants per event, kind of organisation and municipality."""
@@ -201,8 +213,10 @@ def registrations_stats(
 @registrations_app.command("remove")
 def registrations_remove(
     ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The participant's e-mail address.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    email: Annotated[str, typer.Argument(help=_("The participant's e-mail address."))],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help=_("Do not ask for confirmation."))
+    ] = False,
 ) -> None:
     """Erase a participant and all their registrations (the right to erasure)."""
     from innoff_cli import participants
@@ -227,11 +241,12 @@ def registrations_remove(
 def registrations_export(
     ctx: typer.Context,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="CSV file to write, or - for stdout.")
+        Path, typer.Option("--output", "-o", help=_("CSV file to write, or - for stdout."))
     ],
     event: EventOption = None,
     delimiter: Annotated[
-        str, typer.Option("--delimiter", help="';' (what Excel expects in Norway), ',' or 'tab'.")
+        str,
+        typer.Option("--delimiter", help=_("';' (what Excel expects in Norway), ',' or 'tab'.")),
     ] = ";",
 ) -> None:
     """Export participants as CSV for Excel: UTF-8 with BOM, formulas neutralised."""

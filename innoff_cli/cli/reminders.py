@@ -25,6 +25,7 @@ from innoff_cli.cli.invites import (
     use_mail_settings,
 )
 from innoff_cli.errors import OptionError
+from innoff_cli.i18n import _
 
 reminders_app = typer.Typer(no_args_is_help=True)
 
@@ -43,17 +44,19 @@ def reminders_send(
         typer.Option(
             "--before",
             metavar="1d|2h|30m",
-            help="How long before the start; it goes out only within a window around that"
-            " moment (a twelfth of it either side, at least 10 minutes).",
+            help=_(
+                "How long before the start; it goes out only within a window around that"
+                " moment (a twelfth of it either side, at least 10 minutes)."
+            ),
             show_default=False,
         ),
     ],
     event: EventOption = None,
     to: ToOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show who would get one; send and record nothing.")
+        bool, typer.Option("--dry-run", help=_("Show who would get one; send and record nothing."))
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Send without asking."))] = False,
     rate: RateOption = 30,
     maildir: MaildirOption = None,
     smtp_host: SmtpHostOption = None,
