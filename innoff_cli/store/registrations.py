@@ -18,33 +18,13 @@ from innoff_cli.store import (
 )
 
 
-def participants(
-    conn: sqlite3.Connection,
-    event: str | None = None,
-    email: str | None = None,
-    by_name: bool = False,
-) -> Iterator[dict]:
-    """Participants (all, those registered for `event`, or one by `email`) with their events.
-
-    One at a time, in e-mail order, or with `order` (a sort key for names, run
-    by SQLite as a function) in that order of names: SQLite sorts, so memory
-    does not grow with the number of people.
-    """
-    conditions, parameters = [], []
-    if event:
-        conditions.append("p.email IN (SELECT email FROM registrations WHERE event = ?)")
-        parameters.append(event)
-    if email:
-        conditions.append("p.email = ?")
-        parameters.append(email.strip().casefold())
-    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    # The stored Norwegian key (collation.py) and the address as written: the
-    # index participants_by_name, so SQLite walks it instead of sorting.
+def list_query(where: str = "", by_name: bool = False) -> str:
+    """SQL: participants with their events (in programme order), answers (as they
+    stand now) and attendance as JSON, in e-mail order or the Norwegian order of
+    names (the stored key and the index participants_by_name: an index walk).
+    tests/bench/reads_speed.py runs this very query in sqlite3 and sqlite-utils."""
     sort = "p.sort_key, coalesce(nullif(p.address, ''), p.email)" if by_name else "p.email"
-    cursor = conn.cursor()
-    cursor.row_factory = sqlite3.Row
-    cursor.execute(
-        f"""
+    return f"""
         SELECT p.*, (
             SELECT json_group_array(event) FROM (
                 SELECT r.event FROM registrations r JOIN events e ON e.slug = r.event
@@ -60,9 +40,30 @@ def participants(
         ) AS attended
         FROM participants p {where}
         ORDER BY {sort}
-        """,
-        parameters,
-    )
+        """
+
+
+def participants(
+    conn: sqlite3.Connection,
+    event: str | None = None,
+    email: str | None = None,
+    by_name: bool = False,
+) -> Iterator[dict]:
+    """Participants (all, those registered for `event`, or one by `email`) with
+    their events, one at a time, in e-mail order or (`by_name`) the Norwegian
+    order of names: SQLite walks an index, so memory does not grow with the
+    number of people."""
+    conditions, parameters = [], []
+    if event:
+        conditions.append("p.email IN (SELECT email FROM registrations WHERE event = ?)")
+        parameters.append(event)
+    if email:
+        conditions.append("p.email = ?")
+        parameters.append(email.strip().casefold())
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    cursor.execute(list_query(where, by_name), parameters)
     for row in cursor:
         yield {
             **dict(row),

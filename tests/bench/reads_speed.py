@@ -8,11 +8,17 @@ own process and interleaved, `--runs` times:
 - innoff: `registrations list --format json`, `--format csv`, the table (to a
   pipe, so without a pager), `registrations export -o FILE` and `stats`;
 - floor: Python reading the participants table with sqlite3 in e-mail order
-  and writing each row with csv.writer (no sorting by name, no events).
+  and writing each row with csv.writer (no sorting by name, no events);
+- peers a user could pick instead: `sqlite-utils rows DB participants --nl`
+  and `--csv` (one table in stored order), and the sqlite3 command line running
+  innoff's own list query (store.registrations.list_query: the same join, in
+  the Norwegian order of names) with `-json` and `-csv`.
 
 Prints best and median times, each command's time as a multiple of the
-floor's, and peak RSS. Target: peak RSS under 64 MB at a million participants,
-flat as N grows.
+floor's, innoff's list as a multiple of each peer (CPU and wall), and peak
+RSS. Targets (issue 23): `list --format json` ahead of `sqlite-utils rows
+--nl` and within 2x of `sqlite3 -json`; `--format csv` within 2x of `sqlite3
+-csv`; peak RSS under 64 MB at a million participants, flat as N grows.
 """
 
 from __future__ import annotations
@@ -61,6 +67,30 @@ def main() -> int:
         )
         run([innoff, "--db", str(db), "registrations", "import", str(export)])
         base = [innoff, "--db", str(db), "registrations"]
+        sqlite_utils, sqlite3_cli = shutil.which("sqlite-utils"), shutil.which("sqlite3")
+        sys.path.insert(0, str(HERE.parent.parent))
+        from innoff_cli.store.registrations import list_query
+
+        query = " ".join(list_query(by_name=True).split())
+        peers = {}
+        if sqlite_utils:
+            peers["sqlite-utils rows --nl"] = [
+                sqlite_utils,
+                "rows",
+                str(db),
+                "participants",
+                "--nl",
+            ]
+            peers["sqlite-utils rows --csv"] = [
+                sqlite_utils,
+                "rows",
+                str(db),
+                "participants",
+                "--csv",
+            ]
+        if sqlite3_cli:
+            peers["sqlite3 -json (same query)"] = [sqlite3_cli, "-json", str(db), query]
+            peers["sqlite3 -csv (same query)"] = [sqlite3_cli, "-csv", str(db), query]
         commands = {
             "list --format json": [*base, "list", "--format", "json"],
             "list --format csv": [*base, "list", "--format", "csv"],
@@ -68,6 +98,7 @@ def main() -> int:
             "export -o FILE": [*base, "export", "-o", str(folder / "out.csv")],
             "stats": [*base, "stats"],
             "floor (sqlite3 + csv)": [sys.executable, "-c", FLOOR, str(db)],
+            **peers,
         }
         seconds: dict[str, list[float]] = {name: [] for name in commands}
         peak = dict.fromkeys(commands, 0.0)
@@ -85,7 +116,19 @@ def main() -> int:
             f"{name:24} {best:8.2f} {statistics.median(times):9.2f} {best / floor:8.2f}"
             f" {peak[name]:12.1f}"
         )
-    worst = max(rss for name, rss in peak.items() if not name.startswith("floor"))
+    for ours, theirs in (("list --format json", "sqlite-utils rows --nl"),
+                         ("list --format json", "sqlite3 -json (same query)"),
+                         ("list --format csv", "sqlite3 -csv (same query)"),
+                         ("list --format csv", "sqlite-utils rows --csv")):  # fmt: skip
+        if theirs in seconds:
+            best = min(seconds[ours]) / min(seconds[theirs])
+            median = statistics.median(seconds[ours]) / statistics.median(seconds[theirs])
+            print(f"{ours} / {theirs}: {best:.2f}x (medians {median:.2f}x)")
+    worst = max(
+        rss
+        for name, rss in peak.items()
+        if name in commands and name.startswith(("list", "export", "stats"))
+    )
     print(f"\ninnoff peak RSS: {worst:.1f} MB at {args.people} participants (target < 64 MB)")
     return 0
 
