@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from innoff_cli import files
 
@@ -71,3 +73,23 @@ def test_a_long_listing_streams_into_the_pager(tmp_path, monkeypatch):
     output.page(lines(), lambda: "footer")
     assert shown.read_text().splitlines()[:2] == ["line 0", "line 1"]
     assert len(made) < 1_000_000
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
+    | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans(), children, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES, st.integers(0, 3))
+def test_indented_json_is_the_json_modules_to_the_byte(value, level):
+    import json
+
+    from innoff_cli.output import indented_json
+
+    expected = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+    assert indented_json(value, level) == expected
