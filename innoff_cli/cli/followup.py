@@ -15,8 +15,7 @@ from innoff_cli.cli.invites import (
     SmtpPortOption,
     SmtpSecurityOption,
     SmtpUserOption,
-    confirm_sending,
-    open_transport,
+    send_planned,
     use_mail_settings,
 )
 from innoff_cli.errors import OptionError
@@ -88,7 +87,6 @@ def followup_send(
     """Send one follow-up mail to a group of the event's people, once each."""
     from innoff_cli import followups, invites
     from innoff_cli.output import followups as output
-    from innoff_cli.output.invites import send_progress
 
     try:
         invites.check_security(smtp_host, smtp_security)
@@ -102,18 +100,12 @@ def followup_send(
         typer.echo(line, err=True)
     if not plan.people:
         return
-    _, envelope = invites.sender_from(plan.organizer, sender)
-    if dry_run and maildir is None:
-        typer.echo("Dry run: nothing was sent or recorded.", err=True)
-        return
-    transport, rate = open_transport(
-        ctx, maildir, smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth, rate, envelope
-    )
-    confirm_sending(output.question(plan, maildir, smtp_host), yes, dry_run)
-    with send_progress(len(plan.people)) as tick:
-        report = followups.deliver(
+    send_planned(
+        ctx, len(plan.people), plan.organizer, sender=sender, dry_run=dry_run, yes=yes,
+        maildir=maildir, smtp=(smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth),
+        rate=rate, question=output.question, report_lines=output.send_report,
+        deliver=lambda transport, rate, tick: followups.deliver(
             database_path(ctx), plan, transport, sender=sender, rate=rate, progress=tick,
             record=not dry_run, on_wait=say_waiting,
-        )  # fmt: skip
-    for line in output.send_report(report, dry_run):
-        typer.echo(line, err=True)
+        ),
+    )  # fmt: skip

@@ -39,25 +39,34 @@ def use_mail_settings(ctx: typer.Context) -> None:
     ctx.default_map = {"send": settings.send_defaults(values)}
 
 
-def open_transport(ctx: typer.Context, maildir, host, port, security, user, auth, rate: int,
-                   envelope: str):  # fmt: skip
-    """(transport, messages a minute) for a send command's options: the Maildir,
-    or the SMTP server signed in by password (asked for when needed) or token."""
+def send_planned(ctx: typer.Context, count: int, organizer, *, sender: str | None,
+                 dry_run: bool, yes: bool, maildir, smtp: tuple, rate: int, question, deliver,
+                 report_lines) -> None:  # fmt: skip
+    """What every send command does once it knows what to send (`count` messages):
+    refuse a bad --from, stop a dry run without a Maildir, open the transport
+    (`smtp`: host, port, security, user, auth; the password asked for when needed,
+    or a token), ask unless --yes, then `deliver(transport, rate, progress)` and
+    say `report_lines(report, dry_run)`. `question(count, maildir, host)` asks."""
     from innoff_cli import invites
+    from innoff_cli.output.invites import send_progress
 
-    return invites.transport_for(
+    envelope = invites.sender_from(organizer, sender)[1]  # a bad --from is refused first
+    if dry_run and maildir is None:
+        typer.echo(_("Dry run: nothing was sent or recorded."), err=True)
+        return
+    host, port, security, user, auth = smtp
+    transport, rate = invites.transport_for(
         maildir, host, port, security, user, lambda: _password("SMTP", "SMTP password"), rate,
         auth=auth, token=_token(ctx, "smtp"), identity=envelope,
     )  # fmt: skip
-
-
-def confirm_sending(question: str, yes: bool, dry_run: bool) -> None:
-    """Ask before mail goes out, unless --yes or a dry run; never without a terminal."""
-    if yes or dry_run:
-        return
-    if not sys.stdin.isatty():
-        raise InnoffError(_("sending needs confirmation - pass --yes to send without asking"))
-    typer.confirm(question, abort=True, err=True)
+    if not yes and not dry_run:
+        if not sys.stdin.isatty():
+            raise InnoffError(_("sending needs confirmation - pass --yes to send without asking"))
+        typer.confirm(question(count, maildir, host), abort=True, err=True)
+    with send_progress(count) as tick:
+        report = deliver(transport, rate, tick)
+    for line in report_lines(report, dry_run):
+        typer.echo(line, err=True)
 
 
 Security = Literal["starttls", "ssl", "none"]
@@ -197,21 +206,15 @@ def invites_send(
         typer.echo(line, err=True)
     if not outgoing.messages:
         return
-    _, envelope = invites.sender_of(outgoing, sender)  # a bad --from is refused first
-    if dry_run and maildir is None:
-        typer.echo("Dry run: nothing was sent or recorded.", err=True)
-        return
-    transport, rate = open_transport(
-        ctx, maildir, smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth, rate, envelope
-    )
-    confirm_sending(output.send_question(len(outgoing.messages), maildir, smtp_host), yes, dry_run)
-    with output.send_progress(len(outgoing.messages)) as tick:
-        report = invites.deliver(
+    send_planned(
+        ctx, len(outgoing.messages), outgoing.plan.organizer, sender=sender, dry_run=dry_run,
+        yes=yes, maildir=maildir, smtp=(smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth),
+        rate=rate, question=output.send_question, report_lines=output.send_report,
+        deliver=lambda transport, rate, tick: invites.deliver(
             db_path, outgoing, transport, sender=sender, rate=rate, alarm=reminder,
             progress=tick, record=not dry_run, on_wait=say_waiting,
-        )  # fmt: skip
-    for line in output.send_report(report, dry_run):
-        typer.echo(line, err=True)
+        ),
+    )  # fmt: skip
 
 
 @invites_app.command("status")

@@ -20,8 +20,7 @@ from innoff_cli.cli.invites import (
     SmtpSecurityOption,
     SmtpUserOption,
     ToOption,
-    confirm_sending,
-    open_transport,
+    send_planned,
     use_mail_settings,
 )
 from innoff_cli.errors import OptionError
@@ -80,20 +79,12 @@ def reminders_send(
         typer.echo(line, err=True)
     if not plan.mailings:
         return
-    _, envelope = invites.sender_from(plan.organizer, sender)  # a bad --from is refused first
-    if dry_run and maildir is None:
-        typer.echo("Dry run: nothing was sent or recorded.", err=True)
-        return
-    transport, rate = open_transport(
-        ctx, maildir, smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth, rate, envelope
-    )
-    confirm_sending(output.question(len(plan.mailings), maildir, smtp_host), yes, dry_run)
-    from innoff_cli.output.invites import send_progress
-
-    with send_progress(len(plan.mailings)) as tick:
-        report = reminders.deliver(
+    send_planned(
+        ctx, len(plan.mailings), plan.organizer, sender=sender, dry_run=dry_run, yes=yes,
+        maildir=maildir, smtp=(smtp_host, smtp_port, smtp_security, smtp_user, smtp_auth),
+        rate=rate, question=output.question, report_lines=output.send_report,
+        deliver=lambda transport, rate, tick: reminders.deliver(
             database_path(ctx), plan, transport, sender=sender, rate=rate, progress=tick,
             record=not dry_run, on_wait=say_waiting,
-        )  # fmt: skip
-    for line in output.send_report(report, dry_run):
-        typer.echo(line, err=True)
+        ),
+    )  # fmt: skip

@@ -38,10 +38,10 @@ def plan_summary(plan, dry_run: bool) -> list[str]:
     return lines
 
 
-def question(plan, maildir: Path | None, host: str | None) -> str:
+def question(count: int, maildir: Path | None, host: str | None) -> str:
     if maildir is not None:
-        return _("Send {n} mails into {folder}?").format(n=len(plan.people), folder=maildir)
-    return _("Send {n} mails through {host}?").format(n=len(plan.people), host=host)
+        return _("Send {n} mails into {folder}?").format(n=count, folder=maildir)
+    return _("Send {n} mails through {host}?").format(n=count, host=host)
 
 
 def send_report(report, dry_run: bool) -> list[str]:
