@@ -131,7 +131,6 @@ class Presence:
     role: str
     join: datetime | None
     leave: datetime | None
-    minutes: float | None
     attended: bool | None = None  # a webinar's Attended Yes/No
     total: bool = False  # Teams' participants section: the whole time, not one stretch
     duration: str = ""  # the row's own duration as written; read only where it is needed
@@ -144,9 +143,7 @@ class ReportShape:
     platform: str = "report"
     plan: list[tuple[str, str]] = field(default_factory=list)  # (header, use)
     sidelined: int = 0  # rows in host or panelist blocks
-    skipped_blocks: list[str] = field(default_factory=list)
     unreadable_times: int = 0
-    unreadable_durations: int = 0
 
 
 def read_rows(
@@ -176,8 +173,6 @@ def read_rows(
                 if kind is not None:
                     block, columns, reader = kind, None, None
                     numbered_people = kind == "attendees" and filled[0].startswith("2.")
-                    if kind == "summary":
-                        shape.skipped_blocks.append(filled[0][:60])
                     _platform(shape, filled[0])
                     continue
                 if columns is None or "@" not in filled[0]:
@@ -194,7 +189,6 @@ def read_rows(
                 reader = None
                 if _is_summary_header(cells):
                     block = "summary"  # Zoom's meeting line before its participants
-                    shape.skipped_blocks.append("meeting summary")
                 elif block == "summary":
                     block = "attendees"  # a header after a summary starts the people
                 if block in ("attendees", "activities"):
@@ -345,7 +339,7 @@ class _Row:
         if action and join is not None and leave is None and _LEFT.match(action):
             join, leave = None, join  # Teams' oldest report: a row per join and per leave
         return Presence(
-            line, name, email, cells[at["role"]].strip(), join, leave, None,
+            line, name, email, cells[at["role"]].strip(), join, leave,
             _ATTENDED.get(cells[at["attended"]].strip().casefold()), total=self.whole,
             duration=_something(cells[at["duration"]].strip()),
         )  # fmt: skip
