@@ -36,7 +36,6 @@ class Person:
     stretches: list[tuple[datetime, datetime]] = field(default_factory=list)
     totals: list[float] = field(default_factory=list)
     said_attended: list[bool] = field(default_factory=list)
-    unknown_time: bool = False
     unreadable: int = 0  # durations that could not be read
     pending: datetime | None = None  # a join not yet closed by a leave
     first_join: datetime | None = None
@@ -59,17 +58,13 @@ class Person:
         elif row.duration:  # times missing, or a whole time: the report's duration
             minutes = reports.duration_minutes(row.duration)
             if minutes is None:
-                self.unreadable += 1
-                if row.attended is not False:
-                    self.unknown_time = True
+                self.unreadable += 1  # no time: `minutes` stays unknown, not zero
             elif join and not leave and not row.total:
                 self.stretches.append((join, join + timedelta(minutes=minutes)))
             else:
                 self.totals.append(minutes)
         elif join and not leave and not row.total:
             self.pending = join  # a join whose leave may follow on a row of its own
-        elif row.attended is not False:
-            self.unknown_time = True
         if join and (self.first_join is None or join < self.first_join):
             self.first_join = join
         if leave and (self.last_leave is None or leave > self.last_leave):
