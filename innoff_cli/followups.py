@@ -28,8 +28,6 @@ from innoff_cli.store.mailings import Mailing
 KIND = "followup"
 GROUPS = ("attended", "no-show", "registered")
 PLACEHOLDER = re.compile(r"\{(navn|arrangement|opptak)\}")
-# Answers that say the person is not coming (store.replies' ANSWER_NOW, folded).
-NOT_COMING = ("declined", "delegated")
 
 # The built-in texts: (subject, body), in Norwegian as the participants are.
 BUILT_IN = {
@@ -143,11 +141,7 @@ def _choose_people(conn, result: FollowupPlan, wanted: set[str]) -> None:
                 "no attendance is recorded for {slug}, so no one can be told apart as attended or not - import the report first with `innoff attendance import FILE`"
             ).format(slug=slug)
         )
-    answers = store.replies.answers_of(conn, [slug])
-    declined = {
-        email for (email, _uid), row in answers.items()
-        if str(row.get("now", "")).rpartition(":")[2] in NOT_COMING
-    }  # fmt: skip
+    declined = store.replies.not_coming(conn, slug)
     done = store.mailings.settled(conn, KIND, result.key, slug)
     there = {email for (email, _), row in seen.items() if row["attended"]}
     candidates = []

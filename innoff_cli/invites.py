@@ -201,7 +201,7 @@ def deliver(
     report = SendReport(transport.via)
     if not outgoing.messages:
         return report
-    from_header, envelope = sender_of(outgoing, sender)
+    from_header, envelope = sender_from(outgoing.plan.organizer, sender)
     domain = imip.message_domain(envelope)
     _check_builds(outgoing, from_header, alarm, now().astimezone(UTC))
     transport.open()  # before anything is queued: a refused login leaves no trace
@@ -341,11 +341,6 @@ def _check_builds(outgoing, from_header: str, alarm, stamp: datetime) -> None:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def sender_of(outgoing: Outgoing, sender: str | None) -> tuple[str, str]:
-    """(From header, envelope address): `sender` ("Name <address>") or the organiser."""
-    return sender_from(outgoing.plan.organizer, sender)
 
 
 def sender_from(organizer: ical.Organizer, sender: str | None) -> tuple[str, str]:

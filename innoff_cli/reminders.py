@@ -35,8 +35,6 @@ from innoff_cli.terminal import shown
 KIND = "reminder"
 _OFFSET = re.compile(r"(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?")
 SMALLEST_HALF_WINDOW = timedelta(minutes=10)
-# Answers that say the person is not coming: no reminder for them.
-NOT_COMING = ("declined", "delegated")
 
 
 def parse_offset(text: str) -> timedelta:
@@ -158,11 +156,7 @@ def plan(
 
 def _choose_people(conn, reminders: EventReminders, wanted: set[str]) -> None:
     slug = reminders.event.slug
-    answers = store.replies.answers_of(conn, [slug])
-    not_coming = {
-        email for (email, _uid), row in answers.items()
-        if str(row.get("now", "")).rpartition(":")[2] in NOT_COMING
-    }  # fmt: skip
+    not_coming = store.replies.not_coming(conn, slug)
     done = store.mailings.settled(conn, KIND, reminders.key, slug)
     queued = store.mailings.waiting(conn, KIND, reminders.key, slug)
     for email, address, name, event in store.registrations.invitees(conn, [slug]):

@@ -67,6 +67,18 @@ def answers_of(conn: sqlite3.Connection, events: list[str]) -> dict[tuple[str, s
     return out
 
 
+def not_coming(conn: sqlite3.Connection, event: str) -> set[str]:
+    """Who answered the invite to `event` with no: declined, or delegated it to
+    someone else (an answer from before a change still says so)."""
+    return {
+        email
+        for (email,) in conn.execute(
+            "SELECT email FROM replies WHERE event = ? AND partstat IN ('DECLINED', 'DELEGATED')",
+            [event],
+        )
+    }
+
+
 def answer_counts(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
     """(event, organisation, answer now or 'none', registrations): SQLite counts."""
     return conn.execute(
