@@ -141,28 +141,15 @@ class Template:
         greeting = _greeting(name)
         calendar = self.calendar.render(message.address, name).encode("utf-8")
         encoded = encodebytes(calendar).replace(b"\n", b"\r\n").rstrip(b"\r\n")
-        return (
-            self.skeleton.replace(_TO.encode(), header.encode("ascii"), 1)
-            .replace(_ID.encode(), message_id.encode("ascii"), 1)
-            .replace(_GREETING.encode(), _qp(greeting), 1)
-            .replace(_HTML_GREETING.encode(), _qp(html.escape(greeting)), 1)
-            .replace(_CALENDAR_BASE64, encoded)
+        return personal(self.skeleton, header, message_id, greeting).replace(
+            _CALENDAR_BASE64, encoded
         )
 
     def _assemble(self, sender: str, to, message_id: str, greeting: str,
                   calendar: bytes) -> EmailMessage:  # fmt: skip
-        mail = EmailMessage(policy=SMTP)
-        mail["From"] = sender
-        mail["To"] = to
-        mail["Subject"] = self.subject
-        mail["Date"] = self.date
-        mail["Message-ID"] = message_id
-        html_greeting = _HTML_GREETING if greeting == _GREETING else html.escape(greeting)
-        mail.set_content(f"{greeting}\n\n{self.text}", charset="utf-8", cte="quoted-printable")
-        mail.add_alternative(
-            f"<p>{html_greeting}</p>\n{self.html}", subtype="html", charset="utf-8",
-            cte="quoted-printable",
-        )  # fmt: skip
+        mail = greeted(
+            sender, to, self.subject, self.date, message_id, greeting, self.text, self.html
+        )
         mail.add_alternative(
             calendar, maintype="text", subtype="calendar", cte="base64",
             params={"charset": "utf-8", "method": self.method},
@@ -172,6 +159,38 @@ class Template:
             params={"name": "invite.ics"},
         )  # fmt: skip
         return mail
+
+
+def greeted(sender: str, to, subject: str, date: str, message_id: str, greeting: str,
+            text: str, page: str) -> EmailMessage:  # fmt: skip
+    """What every message innoff sends begins with (invites, reminders,
+    follow-ups): its headers, then the greeting and the text, as plain text and
+    as HTML. With the stand-ins (_TO, _ID, _GREETING) it is a skeleton that
+    `personal` fills in for each person."""
+    mail = EmailMessage(policy=SMTP)
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Date"] = date
+    mail["Message-ID"] = message_id
+    html_greeting = _HTML_GREETING if greeting == _GREETING else html.escape(greeting)
+    mail.set_content(f"{greeting}\n\n{text}", charset="utf-8", cte="quoted-printable")
+    mail.add_alternative(
+        f"<p>{html_greeting}</p>\n{page}", subtype="html", charset="utf-8",
+        cte="quoted-printable",
+    )  # fmt: skip
+    return mail
+
+
+def personal(skeleton: bytes, header: str, message_id: str, greeting: str) -> bytes:
+    """A skeleton's bytes with one person's To header, Message-ID and greeting put
+    in, encoded as `email` encodes them."""
+    return (
+        skeleton.replace(_TO.encode(), header.encode("ascii"), 1)
+        .replace(_ID.encode(), message_id.encode("ascii"), 1)
+        .replace(_GREETING.encode(), _qp(greeting), 1)
+        .replace(_HTML_GREETING.encode(), _qp(html.escape(greeting)), 1)
+    )
 
 
 def _name(message: itip.Message) -> str:

@@ -19,13 +19,12 @@ in a transaction of its own, as `invites.deliver` does for invites.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import MessageError
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from functools import partial
 from pathlib import Path
@@ -70,29 +69,15 @@ class PlainTemplate:
             )
         self.prepare(sender)
         imip._address(name, to)
-        return (
-            self.skeleton.replace(imip._TO.encode(), header.encode("ascii"), 1)
-            .replace(imip._ID.encode(), message_id.encode("ascii"), 1)
-            .replace(imip._GREETING.encode(), imip._qp(greeting), 1)
-            .replace(imip._HTML_GREETING.encode(), imip._qp(html.escape(greeting)), 1)
-        )
+        return imip.personal(self.skeleton, header, message_id, greeting)
 
     def _assemble(self, sender: str, to: str, message_id: str, greeting: str) -> EmailMessage:
-        mail = EmailMessage(policy=SMTP)
-        mail["From"] = sender
-        mail["To"] = to
-        mail["Subject"] = self.subject
-        mail["Date"] = self.date
-        mail["Message-ID"] = message_id
+        mail = imip.greeted(
+            sender, to, self.subject, self.date, message_id, greeting, self.text, self.page
+        )
         # Automatic mail from a system, not a conversation (RFC 3834): no
         # out-of-office answers back.
         mail["Auto-Submitted"] = "auto-generated"
-        html_greeting = imip._HTML_GREETING if greeting == imip._GREETING else html.escape(greeting)
-        mail.set_content(f"{greeting}\n\n{self.text}", charset="utf-8", cte="quoted-printable")
-        mail.add_alternative(
-            f"<p>{html_greeting}</p>\n{self.page}", subtype="html", charset="utf-8",
-            cte="quoted-printable",
-        )  # fmt: skip
         if self.attachment:
             file_name, calendar = self.attachment
             mail.add_attachment(
