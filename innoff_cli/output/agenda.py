@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from innoff_cli.i18n import _
+from innoff_cli.i18n import _, ngettext
 from innoff_cli.models import Event, Item
 from innoff_cli.output import (
     Column,
@@ -195,14 +195,15 @@ def write_page(events: list[Event], tz: ZoneInfo, fmt: str, target, title: str |
             return
         with files.written_whole(target) as stream:
             stream.buffer.write(data)
-        said = f"{pages} page" + ("s" if pages != 1 else "")
+        said = " (" + ngettext("{n} page", "{n} pages", pages).format(n=pages) + ")"
     else:
         if target is None:
             sys.stdout.write(text)
             return
         with files.written_whole(target) as stream:
             stream.write(text)
-        said = "one page"
+        said = ""
     if os.name == "posix":
         os.chmod(target, 0o644)  # the programme, to publish: a web server must read it
-    print(f"Wrote the programme of {len(events)} events to {target} ({said}).", file=sys.stderr)
+    wrote = _("Wrote the programme of {n} events to {target}").format(n=len(events), target=target)
+    print(f"{wrote}{said}.", file=sys.stderr)
