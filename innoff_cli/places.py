@@ -19,6 +19,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from innoff_cli.i18n import _
+
 APP = "innoff"
 DATABASE = "innoff.db"
 SETTINGS = "config.toml"
@@ -55,7 +57,11 @@ def default_database(say: Callable[[str], None]) -> Path:
     if not new.exists() and old.is_file() and old != new:
         _move([(old, new), *((Path(f"{old}{tail}"), Path(f"{new}{tail}")) for tail in BESIDE_DATABASE),
                (old.parent / LOGIN_FILE, new.parent / LOGIN_FILE)])  # fmt: skip
-        say(f"Moved the database from {old} to {new}, where this system keeps application data.")
+        say(
+            _(
+                "Moved the database from {old} to {new}, where this system keeps application data."
+            ).format(old=old, new=new)
+        )
     return new
 
 
@@ -65,7 +71,7 @@ def default_settings(say: Callable[[str], None]) -> Path:
     old = legacy_dir() / SETTINGS
     if not new.exists() and old.is_file() and old != new:
         _move([(old, new)])
-        say(f"Moved the settings from {old} to {new}.")
+        say(_("Moved the settings from {old} to {new}.").format(old=old, new=new))
     return new
 
 

@@ -138,9 +138,11 @@ def deliver(
     except KeyboardInterrupt:
         left = len(people) - report.total
         raise Interrupted(
-            f"Interrupted: {report.sent} sent and recorded, {left} still queued (the one being"
-            " sent may have gone out; if so it goes again as the same message)"
-            f" - run {again} to send the rest."
+            _(
+                "Interrupted: {sent} sent and recorded, {left} still queued (the one being sent"
+                " may have gone out; if so it goes again as the same message) - run {again} to"
+                " send the rest."
+            ).format(sent=report.sent, left=left, again=again)
         ) from None
     finally:
         if conn is not None:
