@@ -19,6 +19,8 @@ HEAVY = [
     "msal", "google_auth_oauthlib", "keyring", "requests",
     # The PDF extra, and where the data lives (the database path is given here).
     "weasyprint", "platformdirs",
+    # Typer's value checks by Pydantic: innoff reads its values itself (cli/coercion.py).
+    "pydantic",
 ]  # fmt: skip
 
 PROBE = """

@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from innoff_cli import __version__
+from innoff_cli.cli import coercion
 from innoff_cli.errors import InnoffError, Interrupted
 from innoff_cli.i18n import N_, _
 from innoff_cli.terminal import visible
@@ -76,6 +77,10 @@ for _module in ("typer._coercion", "typer._param_types"):
     _typer_module = importlib.import_module(_module)
     if hasattr(_typer_module, "get_error_msg"):
         _typer_module.get_error_msg = _said_plainly
+
+
+# Values given on the command line are read without Pydantic (see coercion.py).
+coercion.install()
 
 
 # The command groups, in the order --help lists them: name -> (module, Typer app).
