@@ -25,21 +25,18 @@ from innoff_cli.programme import match_event, normalise_name
 from innoff_cli.terminal import shown
 
 
-@dataclass(slots=True)
 class Person:
-    """One person's rows of a report, folded. (Slots: a report holds tens of
-    thousands of them at once.)"""
+    """One person's rows of a report, folded when all are in (`fold`): rows
+    are kept as read, so adding one is an append (a report holds a hundred
+    thousand rows), and the fold runs once per person on local names."""
 
-    name: str = ""
-    email: str = ""
-    roles: list[str] = field(default_factory=list)
-    stretches: list[tuple[datetime, datetime]] = field(default_factory=list)
-    totals: list[float] = field(default_factory=list)
-    said_attended: list[bool] = field(default_factory=list)
-    unreadable: int = 0  # durations that could not be read
-    pending: datetime | None = None  # a join not yet closed by a leave
-    first_join: datetime | None = None
-    last_leave: datetime | None = None
+    __slots__ = ("name", "email", "roles", "rows", "stretches", "totals", "said_attended",
+                 "unreadable", "pending", "first_join", "last_leave")  # fmt: skip
+
+    def __init__(self, name: str = "", email: str = "") -> None:
+        self.name, self.email = name, email
+        self.roles: list[str] = []
+        self.rows: list[reports.Presence] = []
 
     def add(self, row: reports.Presence) -> None:
         if not self.name:
@@ -47,28 +44,46 @@ class Person:
         if not self.email:
             self.email = row.email
         if row.role and row.role not in self.roles:
-            self.roles.append(row.role)
-        if row.attended is not None:
-            self.said_attended.append(row.attended)
-        join, leave = row.join, row.leave
-        if leave and not join and self.pending is not None:  # a leave after its join
-            join, self.pending = self.pending, None
-        if join and leave and not row.total:
-            self.stretches.append((join, max(join, leave)))
-        elif row.duration:  # times missing, or a whole time: the report's duration
-            minutes = reports.duration_minutes(row.duration)
-            if minutes is None:
-                self.unreadable += 1  # no time: `minutes` stays unknown, not zero
-            elif join and not leave and not row.total:
-                self.stretches.append((join, join + timedelta(minutes=minutes)))
-            else:
-                self.totals.append(minutes)
-        elif join and not leave and not row.total:
-            self.pending = join  # a join whose leave may follow on a row of its own
-        if join and (self.first_join is None or join < self.first_join):
-            self.first_join = join
-        if leave and (self.last_leave is None or leave > self.last_leave):
-            self.last_leave = leave
+            self.roles.append(row.role)  # as written: a few per report, folded when asked
+        self.rows.append(row)
+
+    def fold(self) -> None:
+        """Stretches (join to leave), whole times (`totals`), first join, last
+        leave, from the rows in the report's order."""
+        stretches: list[tuple[datetime, datetime]] = []
+        totals: list[float] = []
+        said: list[bool] = []
+        unreadable = 0  # durations that could not be read
+        pending = None  # a join not yet closed by a leave
+        first = last = None
+        for row in self.rows:
+            join, leave, total = row.join, row.leave, row.total
+            if row.attended is not None:
+                said.append(row.attended)
+            if leave and not join and pending is not None:  # a leave after its join
+                join, pending = pending, None
+            if join and leave and not total:
+                stretches.append((join, leave if leave > join else join))
+            elif duration := reports.cell_text(row.duration):
+                # times missing, or a whole time: the report's duration
+                minutes = reports.duration_minutes(duration)
+                if minutes is None:
+                    unreadable += 1  # no time: `minutes` stays unknown, not zero
+                elif join and not leave and not total:
+                    stretches.append((join, join + timedelta(minutes=minutes)))
+                else:
+                    totals.append(minutes)
+            elif join and not leave and not total:
+                pending = join  # a join whose leave may follow on a row of its own
+            if join and (first is None or join < first):
+                first = join
+            if leave and (last is None or leave > last):
+                last = leave
+        self.stretches, self.totals, self.said_attended = stretches, totals, said
+        self.unreadable, self.pending, self.first_join, self.last_leave = (
+            unreadable, pending, first, last
+        )  # fmt: skip
+        self.rows = []
 
     @property
     def minutes(self) -> float | None:
@@ -82,7 +97,7 @@ class Person:
 
     @property
     def runs_the_meeting(self) -> bool:
-        return any(normalise_name(role) in reports.RUNNING_ROLES for role in self.roles)
+        return any(reports.runs_meetings(role) for role in self.roles)
 
 
 @dataclass
@@ -178,14 +193,18 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
         stream.seek(0)
         if delimiter is None:
             delimiter = _report_delimiter(stream, encoding)
-        sha256, source, numbered = csv_rows(stream, str(path), encoding, delimiter)
+        sha256, source, rows = csv_rows(stream, str(path), encoding, delimiter, numbered=False)
         anchor = named or events[0]
         tz = anchor.start.tzinfo
         shape = reports.ReportShape()
         people: dict[str, Person] = {}
-        for row in reports.read_rows(numbered, tz, anchor.start.date(), shape):
-            key = row.email.casefold() if row.email else "name:" + normalise_name(row.name)
-            people.setdefault(key, Person()).add(row)
+        for row in reports.read_rows(rows, tz, anchor.start.date(), shape):
+            person = people.get(row.key)
+            if person is None:
+                person = people[row.key] = Person(row.name, row.email)
+            person.add(row)
+    for person in people.values():
+        person.fold()
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
     report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())
@@ -253,6 +272,8 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
             by_name.setdefault(normalise_name(name), []).append(email)
     organiser = event.organizer_email.casefold()
     now = clock.now().astimezone(UTC).isoformat(timespec="seconds")
+    source = Path(report.file).name
+    utc = _Utc()
     rows: dict[str, dict] = {}
     report.people = len(people)
     for key, person in people.items():
@@ -292,24 +313,30 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
             continue
         rows[key] = {
             "event": event.slug, "email": key, "name": person.name, "minutes": minutes,
-            "first_join_utc": _utc(person.first_join), "last_leave_utc": _utc(person.last_leave),
+            "first_join_utc": utc(person.first_join), "last_leave_utc": utc(person.last_leave),
             "attended": int(attended), "registered": int(is_registered),
-            "source": Path(report.file).name, "sha256": report.sha256, "imported_utc": now,
+            "source": source, "sha256": report.sha256, "imported_utc": now,
         }  # fmt: skip
     return list(rows.values())
 
 
 def _event_totals(conn, event: Event, report: ImportReport) -> None:
-    registered = {email for email, *_ in store.registrations.invitees(conn, [event.slug])}
-    seen = store.attendance.per_person(conn, [event.slug])
-    report.registered = len(registered)
-    report.attended_total = sum(
-        1 for (email, _), row in seen.items() if email in registered and row["attended"]
-    )
-    report.walk_ins_total = sum(
-        1 for (email, _), row in seen.items() if email not in registered and row["attended"]
+    report.registered, report.attended_total, report.walk_ins_total = store.attendance.event_counts(
+        conn, event.slug
     )
 
 
-def _utc(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
+class _Utc:
+    """A join or leave as stored (UTC, to the second); a report's times repeat,
+    so each is written once."""
+
+    def __init__(self) -> None:
+        self.written: dict[datetime, str] = {}
+
+    def __call__(self, moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        text = self.written.get(moment)
+        if text is None:
+            text = self.written[moment] = moment.astimezone(UTC).isoformat(timespec="seconds")
+        return text

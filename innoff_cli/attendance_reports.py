@@ -26,6 +26,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from innoff_cli.programme import normalise_name
@@ -89,6 +92,9 @@ _NAME_TAIL = re.compile(
     re.I,
 )
 
+# A name with single spaces, no brackets and no comma: shown as it is.
+_PLAIN_NAME = re.compile(r"[^\s(),]+(?: [^\s(),]+)*")
+
 _MOMENT = re.compile(
     r"(\d{1,4})[./-](\d{1,2})[./-](\d{2,4})[,\s]*(?:kl\.?\s*)?[T\s]?"
     r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:[.,]\d+)?\s*([AaPp])?\.?\s*[Mm]?\.?"
@@ -121,19 +127,20 @@ _DIGIT = re.compile(r"\d")
 _CLOCK_DURATION = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{2})")
 
 
-@dataclass
-class Presence:
-    """One row of attendance: a join and leave, or a person's whole time (`total`)."""
+class Presence(NamedTuple):
+    """One row of attendance: a join and leave, or a person's whole time (`total`).
+    (A tuple: a report has a hundred thousand of them.)"""
 
-    line: int
+    key: str  # whose: the address, folded, or "name:" and the name, folded
     name: str
     email: str
-    role: str
+    role: str  # as written (stripped where it is read)
     join: datetime | None
     leave: datetime | None
     attended: bool | None = None  # a webinar's Attended Yes/No
     total: bool = False  # Teams' participants section: the whole time, not one stretch
     duration: str = ""  # the row's own duration as written; read only where it is needed
+    # (Role and duration are as the cell holds them: most rows never need them read.)
 
 
 @dataclass
@@ -147,9 +154,9 @@ class ReportShape:
 
 
 def read_rows(
-    numbered: Iterator[tuple[int, list[str]]], tz: ZoneInfo, day: date, shape: ReportShape
+    rows: Iterator[list[str]], tz: ZoneInfo, day: date, shape: ReportShape
 ) -> Iterator[Presence]:
-    """Presence rows of a report's numbered rows; `shape` is filled in as it goes.
+    """Presence rows of a report's rows; `shape` is filled in as it goes.
 
     Written for reports of a hundred thousand rows: a person's row (its first
     two cells filled, a digit in it) goes straight to `_Row`; only the others
@@ -159,10 +166,11 @@ def read_rows(
     columns: dict[str, int] | None = None
     reader: _Row | None = None
     numbered_people = False  # Teams' "2." section: a row per person, the whole time
-    for line, cells in numbered:
+    names: dict[str, str] = {}  # display name -> name, for every block
+    for cells in rows:
         person_like = (
             reader is not None and len(cells) > 2 and cells[0].strip() and cells[1].strip()
-            and _DIGIT.search(cells[1] + cells[2])
+            and (_DIGIT.search(cells[1]) or _DIGIT.search(cells[2]))
         )  # fmt: skip
         if not person_like:
             filled = [cell.strip() for cell in cells if cell.strip()]
@@ -196,7 +204,7 @@ def read_rows(
                     # A row per person (first join, last leave, the whole time), or
                     # a row per stretch (join, leave) or per join or leave (action).
                     whole = numbered_people or bool(_folded(cells) & WHOLE_TIME_HEADERS)
-                    reader = _Row(columns, shape, tz, day, whole and block == "attendees")
+                    reader = _Row(columns, shape, tz, day, whole and block == "attendees", names)
                 _platform_of_header(shape, cells, block)
                 if block == "sidelined":
                     reader = None
@@ -206,7 +214,7 @@ def read_rows(
             continue
         if reader is None:
             continue
-        presence = reader.read(line, cells)
+        presence = reader.read(cells)
         if presence is not None:
             yield presence
 
@@ -290,61 +298,79 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]] | 
     return None
 
 
+# What _Row reads of each row, in this order.
+_READ = ("name", "first", "last", "email", "upn", "join", "leave", "action", "role",
+         "attended", "duration")  # fmt: skip
+
+
 class _Row:
     """Reads a block's rows into Presence, the block's columns looked up once.
-    The first row also names the columns the header did not (by their values)."""
+    The first row also names the columns the header did not (by their values).
+
+    The hot path of a report of a hundred thousand rows: one C call takes a
+    row's cells apart, and names and times are each read once per text."""
 
     def __init__(self, columns: dict[str, int], shape: ReportShape, tz: ZoneInfo, day: date,
-                 whole: bool = False):  # fmt: skip
+                 whole: bool = False, names: dict[str, str] | None = None):  # fmt: skip
         self.columns, self.shape, self.tz, self.day = columns, shape, tz, day
         self.whole = whole  # each row is a person's whole time, not one stretch
         self.first = True
-        self.names: dict[str, str] = {}  # display name -> name, read once
+        # display name as written -> name, read once (shared by a report's blocks)
+        self.names = {} if names is None else names
         self.moments: _Moments = _Moments(tz, day)
 
-    def read(self, line: int, cells: list[str]) -> Presence | None:
+    def read(self, cells: list[str]) -> Presence | None:
         if self.first:
             _columns_by_values(cells, self.columns, self.shape, self.tz, self.day)
             self.first = False
             self.width = max(self.columns.values()) + 1
-            # Each use's column, or the padding cell past the row's end (always '').
-            self.at = {use: self.columns.get(use, self.width) for use in COLUMNS}
-        cells = cells + [""] * (self.width + 1 - len(cells))
-        at = self.at
-        raw = cells[at["name"]].strip()
-        if not raw:
-            raw = " ".join(
-                part for part in (cells[at["first"]].strip(), cells[at["last"]].strip()) if part
-            )
+            # Each use's column; one the block lacks reads the '' put after each row.
+            self.take = itemgetter(*(self.columns.get(use, -1) for use in _READ))
+        cells.append("")
+        if len(cells) <= self.width:  # a short row: the missing cells are empty
+            cells.extend([""] * (self.width + 1 - len(cells)))
+        raw, first, last, email, upn, join, leave, action, role, attended, duration = self.take(
+            cells
+        )
         name = self.names.get(raw)
         if name is None:
-            name = _display_name(raw)
-            if len(self.names) < 100_000:
-                self.names[raw] = name
-        email = cells[at["email"]].strip()
+            text = raw.strip()
+            if text or not (first or last):
+                name = _display_name(text)
+                if len(self.names) < 100_000:
+                    self.names[raw] = name
+            else:  # Google Meet: first and last name (not kept: they vary apart)
+                name = _display_name(" ".join(p for p in (first.strip(), last.strip()) if p))
+        email = email.strip()
         if "@" not in email:
-            upn = cells[at["upn"]].strip()
+            upn = upn.strip()
             email = upn if "@" in upn else ""
-        if not name and not email:
+        if email:
+            key = email.casefold()
+        elif name:
+            key = "name:" + normalise_name(name)
+        else:
             return None
-        join_text = _something(cells[at["join"]].strip())
-        leave_text = _something(cells[at["leave"]].strip())
-        join = self.moments.read(join_text) if join_text else None
-        leave = self.moments.read(leave_text) if leave_text else None
-        if (join_text and join is None) or (leave_text and leave is None):
-            self.shape.unreadable_times += (bool(join_text) and join is None) + (
-                bool(leave_text) and leave is None
-            )
-        action = cells[at["action"]].strip()
+        # Each cell's text read once: a moment, None for none, or _UNREADABLE.
+        cell = self.moments.cells
+        join = cell[join] if join in cell else self.moments.cell(join)
+        leave = cell[leave] if leave in cell else self.moments.cell(leave)
+        if join is _UNREADABLE or leave is _UNREADABLE:
+            self.shape.unreadable_times += (join is _UNREADABLE) + (leave is _UNREADABLE)
+            join = None if join is _UNREADABLE else join
+            leave = None if leave is _UNREADABLE else leave
         if action and join is not None and leave is None and _LEFT.match(action):
             join, leave = None, join  # Teams' oldest report: a row per join and per leave
-        return Presence(
-            line, name, email, cells[at["role"]].strip(), join, leave,
-            _ATTENDED.get(cells[at["attended"]].strip().casefold()), total=self.whole,
-            duration=_something(cells[at["duration"]].strip()),
-        )  # fmt: skip
+        # (tuple.__new__: a NamedTuple's own __new__ is a Python call per row)
+        return _presence(Presence, (
+            key, name, email, role, join, leave,
+            _ATTENDED.get(attended.strip().casefold()) if attended else None, self.whole,
+            duration,
+        ))  # fmt: skip
 
 
+_presence = tuple.__new__
+_UNREADABLE = object()  # a time cell that holds something, but no time innoff can read
 _ATTENDED = {"yes": True, "ja": True, "no": False, "nei": False}
 # An action that says the person left (Teams' oldest report: "Joined", "Left").
 _LEFT = re.compile(r"(?i)\s*(left|forlot|verlassen|a quitté|salió|lämnade|forlod)")
@@ -358,9 +384,16 @@ def _folded(cells: list[str]) -> set[str]:
     return {normalise_name(cell) for cell in cells}
 
 
-def _something(text: str) -> str:
-    """A time or duration cell's text, or '' for one that says there is none ('--')."""
+def cell_text(raw: str) -> str:
+    """A time or duration cell's text, stripped, or '' for one that says there is none ('--')."""
+    text = raw.strip()
     return "" if len(text) < 5 and text.casefold() in _NOTHING else text
+
+
+@lru_cache(maxsize=256)
+def runs_meetings(role: str) -> bool:
+    """A role (as written, in any of Teams' and Zoom's languages) that runs a meeting."""
+    return normalise_name(role) in RUNNING_ROLES
 
 
 class _Moments:
@@ -371,6 +404,16 @@ class _Moments:
         self.tz, self.day = tz, day
         self.dates: dict[tuple, tuple[int, int, int] | None] = {}
         self.seen: dict[str, datetime | None] = {}
+        self.cells: dict[str, object] = {"": None}  # a cell as it is -> what `cell` said
+
+    def cell(self, raw: str) -> object:
+        """A time cell: its moment, None when it says there is none ('', '--'),
+        or _UNREADABLE."""
+        text = cell_text(raw)
+        moment = (self.read(text) or _UNREADABLE) if text else None
+        if len(self.cells) < 200_000:
+            self.cells[raw] = moment
+        return moment
 
     def read(self, text: str) -> datetime | None:
         try:
@@ -431,6 +474,8 @@ def _columns_by_values(cells, columns, shape, tz, day) -> None:
 def _display_name(name: str) -> str:
     """'Nordmann, Kari (Guest)' -> 'Kari Nordmann'; Zoom's 'Kari N (Kari Nordmann)'
     keeps the original name in brackets, which is the account's."""
+    if _PLAIN_NAME.fullmatch(name):  # most names: nothing to take off or turn round
+        return name
     name = _NAME_TAIL.sub("", " ".join(name.split()))
     original = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", name)
     if original:
@@ -442,6 +487,7 @@ def _display_name(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=4096)  # a report's durations repeat (Teams' participants section)
 def duration_minutes(text: str) -> float | None:
     """'1h 27m 51s', '27 min', '01:27:51', '1 t 5 min', '87' (minutes where the
     header says so) -> minutes; None when it cannot be read."""

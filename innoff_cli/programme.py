@@ -21,13 +21,16 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # --- names -------------------------------------------------------------------
 
 
+# What is not a letter or digit (str.isalnum): `\\w` is exactly isalnum and '_'.
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def normalise_name(text: str) -> str:
     """Fold case, Norwegian letters and punctuation so 'Årsmøte' matches 'arsmote'."""
     import unicodedata  # not needed to show the agenda, so not paid for there
 
     folded = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
-    folded = unicodedata.normalize("NFKD", folded)
-    return "".join(ch for ch in folded if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", folded))
 
 
 def slugify(text: str, max_length: int = 40) -> str:

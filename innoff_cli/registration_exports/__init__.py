@@ -142,7 +142,7 @@ def read_export(
             )
         header_line, header, skipped, rest = found
         sample = list(itertools.islice(rest, SAMPLE_ROWS))
-    except UnicodeError:  # the sniffed start; the rows' own errors are numbered()'s
+    except UnicodeError:  # the sniffed start; the rows' own errors are with_lines()'s
         raise _not_text(name, source.encoding) from None
     # The columns are judged by the rows of people: a totals row ('Sum', then
     # counts under the x columns) or a note under the list must not decide them.
@@ -164,8 +164,11 @@ class Source:
     sheet: str = ""
 
 
-def csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str | None):
-    """(sha256, Source, the numbered rows) of a CSV file (attendance reports too)."""
+def csv_rows(
+    stream: BinaryIO, name: str, encoding: str | None, delimiter: str | None, numbered: bool = True
+):
+    """(sha256, Source, the numbered rows) of a CSV file; with `numbered` False,
+    the rows alone (attendance reports, which name no line)."""
     detected, sha256 = detect_encoding(iter(lambda: stream.read(CHUNK), b""))
     stream.seek(0)
     encoding = encoding or detected
@@ -202,7 +205,7 @@ def csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str |
     text.seek(0)
     reader = csv.reader(text, delimiter=delimiter)
 
-    def numbered() -> Iterator[tuple[int, list[str]]]:
+    def with_lines() -> Iterator[tuple[int, list[str]]]:
         """(line the row starts on, cells); a file that turns out not to be
         text, or not CSV, part-way through is an InnoffError."""
         line = 1
@@ -215,7 +218,15 @@ def csv_rows(stream: BinaryIO, name: str, encoding: str | None, delimiter: str |
         except csv.Error as error:
             raise _not_csv(name, error) from None
 
-    return sha256, Source("csv", codec, delimiter), numbered()
+    def alone() -> Iterator[list[str]]:
+        try:
+            yield from reader
+        except UnicodeError:
+            raise _not_text(name, codec) from None
+        except csv.Error as error:
+            raise _not_csv(name, error) from None
+
+    return sha256, Source("csv", codec, delimiter), (with_lines() if numbered else alone())
 
 
 def _not_text(name: str, encoding: str) -> InnoffError:

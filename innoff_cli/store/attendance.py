@@ -52,6 +52,23 @@ def per_person(conn: sqlite3.Connection, events: list[str] | None = None) -> dic
     }
 
 
+def event_counts(conn: sqlite3.Connection, event: str) -> tuple[int, int, int]:
+    """(registered, of them attended, walk-ins who attended) for one event, every
+    report added up."""
+    return conn.execute(
+        """
+        SELECT (SELECT count(*) FROM registrations WHERE event = :event),
+               (SELECT count(DISTINCT a.email) FROM attendance a
+                JOIN registrations r ON r.email = a.email AND r.event = a.event
+                WHERE a.event = :event AND a.attended),
+               (SELECT count(DISTINCT a.email) FROM attendance a
+                WHERE a.event = :event AND a.attended AND NOT EXISTS (
+                    SELECT 1 FROM registrations r WHERE r.email = a.email AND r.event = a.event))
+        """,
+        {"event": event},
+    ).fetchone()
+
+
 def walk_ins(conn: sqlite3.Connection, event: str) -> list[dict]:
     return dicts(
         conn,
