@@ -12,6 +12,7 @@ One transaction per report; the same report again changes nothing.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,28 +27,24 @@ from innoff_cli.terminal import shown
 
 
 class Person:
-    """One person's rows of a report, folded when all are in (`fold`): rows
-    are kept as read, so adding one is an append (a report holds a hundred
-    thousand rows), and the fold runs once per person on local names."""
+    """One person's rows of a report, folded (a report holds a hundred thousand
+    rows: they are gathered per person first, then folded here once each, on
+    local names)."""
 
-    __slots__ = ("name", "email", "roles", "rows", "stretches", "totals", "said_attended",
+    __slots__ = ("name", "email", "roles", "stretches", "totals", "said_attended",
                  "unreadable", "pending", "first_join", "last_leave")  # fmt: skip
 
-    def __init__(self, name: str = "", email: str = "") -> None:
-        self.name, self.email = name, email
-        self.roles: list[str] = []
-        self.rows: list[reports.Presence] = []
+    def __init__(self, rows: list[reports.Presence]) -> None:
+        self.name = next((row.name for row in rows if row.name), "")
+        self.email = next((row.email for row in rows if row.email), "")
+        roles: list[str] = []  # as written: a few per report, folded when asked
+        for row in rows:
+            if row.role and row.role not in roles:
+                roles.append(row.role)
+        self.roles = roles
+        self.fold(rows)
 
-    def add(self, row: reports.Presence) -> None:
-        if not self.name:
-            self.name = row.name
-        if not self.email:
-            self.email = row.email
-        if row.role and row.role not in self.roles:
-            self.roles.append(row.role)  # as written: a few per report, folded when asked
-        self.rows.append(row)
-
-    def fold(self) -> None:
+    def fold(self, rows: list[reports.Presence]) -> None:
         """Stretches (join to leave), whole times (`totals`), first join, last
         leave, from the rows in the report's order."""
         stretches: list[tuple[datetime, datetime]] = []
@@ -56,7 +53,7 @@ class Person:
         unreadable = 0  # durations that could not be read
         pending = None  # a join not yet closed by a leave
         first = last = None
-        for row in self.rows:
+        for row in rows:
             join, leave, total = row.join, row.leave, row.total
             if row.attended is not None:
                 said.append(row.attended)
@@ -83,7 +80,6 @@ class Person:
         self.unreadable, self.pending, self.first_join, self.last_leave = (
             unreadable, pending, first, last
         )  # fmt: skip
-        self.rows = []
 
     @property
     def minutes(self) -> float | None:
@@ -168,7 +164,7 @@ def import_reports(
 
 
 def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry_run, on_wait):
-    from innoff_cli.registration_exports import csv_rows
+    from innoff_cli.registration_exports import csv_errors, csv_rows
 
     report = ImportReport(str(path), dry_run=dry_run)
     if path.is_dir():
@@ -197,14 +193,12 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
         anchor = named or events[0]
         tz = anchor.start.tzinfo
         shape = reports.ReportShape()
-        people: dict[str, Person] = {}
-        for row in reports.read_rows(rows, tz, anchor.start.date(), shape):
-            person = people.get(row.key)
-            if person is None:
-                person = people[row.key] = Person(row.name, row.email)
-            person.add(row)
-    for person in people.values():
-        person.fold()
+        rows_of: defaultdict[str, list[reports.Presence]] = defaultdict(list)
+        with csv_errors(str(path), source.encoding):
+            for row in reports.read_rows(rows, tz, anchor.start.date(), shape):
+                rows_of[row.key].append(row)
+    people = {key: Person(rows) for key, rows in rows_of.items()}
+    del rows_of
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
     report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())

@@ -22,6 +22,7 @@ import csv
 import io
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
@@ -218,15 +219,20 @@ def csv_rows(
         except csv.Error as error:
             raise _not_csv(name, error) from None
 
-    def alone() -> Iterator[list[str]]:
-        try:
-            yield from reader
-        except UnicodeError:
-            raise _not_text(name, codec) from None
-        except csv.Error as error:
-            raise _not_csv(name, error) from None
+    return sha256, Source("csv", codec, delimiter), (with_lines() if numbered else reader)
 
-    return sha256, Source("csv", codec, delimiter), (with_lines() if numbered else alone())
+
+@contextmanager
+def csv_errors(name: str, codec: str):
+    """Around a loop over csv_rows(numbered=False)'s rows, which are the csv
+    module's own (no generator between it and the loop): a file that turns out
+    not to be text, or not CSV, part-way through is an InnoffError."""
+    try:
+        yield
+    except UnicodeError:
+        raise _not_text(name, codec) from None
+    except csv.Error as error:
+        raise _not_csv(name, error) from None
 
 
 def _not_text(name: str, encoding: str) -> InnoffError:
