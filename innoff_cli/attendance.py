@@ -12,7 +12,6 @@ One transaction per report; the same report again changes nothing.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,34 +26,41 @@ from innoff_cli.terminal import shown
 
 
 class Person:
-    """One person's rows of a report, folded (a report holds a hundred thousand
-    rows: they are gathered per person first, then folded here once each, on
-    local names)."""
+    """One person's rows of a report, folded. A report holds a hundred thousand
+    rows: each is put on its person's `rows` (an append), and folded in batches
+    (`fold`, on local names), so memory grows with people, not with rows."""
 
-    __slots__ = ("name", "email", "roles", "stretches", "totals", "said_attended",
+    __slots__ = ("name", "email", "roles", "rows", "stretches", "totals", "said_attended",
                  "unreadable", "pending", "first_join", "last_leave")  # fmt: skip
+    BATCH = 16  # rows kept before they are folded
 
-    def __init__(self, rows: list[reports.Presence]) -> None:
-        self.name = next((row.name for row in rows if row.name), "")
-        self.email = next((row.email for row in rows if row.email), "")
-        roles: list[str] = []  # as written: a few per report, folded when asked
-        for row in rows:
+    def __init__(self) -> None:
+        self.name = self.email = ""
+        self.roles: list[str] = []  # as written: a few per report, folded when asked
+        self.rows: list[reports.Presence] = []
+        self.stretches: list[tuple[datetime, datetime]] = []
+        self.totals: list[float] = []
+        self.said_attended: list[bool] = []
+        self.unreadable = 0  # durations that could not be read
+        self.pending: datetime | None = None  # a join not yet closed by a leave
+        self.first_join: datetime | None = None
+        self.last_leave: datetime | None = None
+
+    def fold(self) -> None:
+        """The rows so far, in the report's order, into stretches (join to
+        leave), whole times (`totals`), first join and last leave."""
+        stretches, totals, said, roles = (
+            self.stretches, self.totals, self.said_attended, self.roles
+        )  # fmt: skip
+        pending, first, last = self.pending, self.first_join, self.last_leave
+        for row in self.rows:
+            join, leave, total = row.join, row.leave, row.total
+            if not self.name and row.name:
+                self.name = row.name
+            if not self.email and row.email:
+                self.email = row.email
             if row.role and row.role not in roles:
                 roles.append(row.role)
-        self.roles = roles
-        self.fold(rows)
-
-    def fold(self, rows: list[reports.Presence]) -> None:
-        """Stretches (join to leave), whole times (`totals`), first join, last
-        leave, from the rows in the report's order."""
-        stretches: list[tuple[datetime, datetime]] = []
-        totals: list[float] = []
-        said: list[bool] = []
-        unreadable = 0  # durations that could not be read
-        pending = None  # a join not yet closed by a leave
-        first = last = None
-        for row in rows:
-            join, leave, total = row.join, row.leave, row.total
             if row.attended is not None:
                 said.append(row.attended)
             if leave and not join and pending is not None:  # a leave after its join
@@ -65,7 +71,7 @@ class Person:
                 # times missing, or a whole time: the report's duration
                 minutes = reports.duration_minutes(duration)
                 if minutes is None:
-                    unreadable += 1  # no time: `minutes` stays unknown, not zero
+                    self.unreadable += 1  # no time: `minutes` stays unknown, not zero
                 elif join and not leave and not total:
                     stretches.append((join, join + timedelta(minutes=minutes)))
                 else:
@@ -76,10 +82,8 @@ class Person:
                 first = join
             if leave and (last is None or leave > last):
                 last = leave
-        self.stretches, self.totals, self.said_attended = stretches, totals, said
-        self.unreadable, self.pending, self.first_join, self.last_leave = (
-            unreadable, pending, first, last
-        )  # fmt: skip
+        self.pending, self.first_join, self.last_leave = pending, first, last
+        self.rows = []
 
     @property
     def minutes(self) -> float | None:
@@ -193,12 +197,19 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
         anchor = named or events[0]
         tz = anchor.start.tzinfo
         shape = reports.ReportShape()
-        rows_of: defaultdict[str, list[reports.Presence]] = defaultdict(list)
+        people: dict[str, Person] = {}
+        batch = Person.BATCH
         with csv_errors(str(path), source.encoding):
             for row in reports.read_rows(rows, tz, anchor.start.date(), shape):
-                rows_of[row.key].append(row)
-    people = {key: Person(rows) for key, rows in rows_of.items()}
-    del rows_of
+                person = people.get(row.key)
+                if person is None:
+                    person = people[row.key] = Person()
+                kept = person.rows
+                kept.append(row)
+                if len(kept) == batch:
+                    person.fold()
+    for person in people.values():
+        person.fold()
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
     report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())
