@@ -170,7 +170,7 @@ def read_rows(
     for cells in rows:
         person_like = (
             reader is not None and len(cells) > 2 and cells[0].strip() and cells[1].strip()
-            and (_DIGIT.search(cells[1]) or _DIGIT.search(cells[2]))
+            and (cells[1][0].isdigit() or _DIGIT.search(cells[1]) or _DIGIT.search(cells[2]))
         )  # fmt: skip
         if not person_like:
             filled = [cell.strip() for cell in cells if cell.strip()]
