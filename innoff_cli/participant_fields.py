@@ -31,6 +31,41 @@ def local_time(utc_text: str | None) -> str | None:
     return datetime.fromisoformat(utc_text).astimezone(HOME_ZONE).isoformat()
 
 
+def home_offsets(first: datetime, last: datetime) -> list[tuple[str, int, str]]:
+    """The home zone's offsets from `first` to `last` (aware, UTC): (from when,
+    as stored 'YYYY-MM-DDTHH:MM:SS+00:00'; seconds to add; the ISO 8601
+    suffix local_time writes), so SQLite can write local times itself.
+
+    Sampled every week, each change found to the second by halving: a zone
+    changes its offset at most a few times a year."""
+    from datetime import UTC, timedelta
+
+    def offset(moment: datetime) -> timedelta:
+        return moment.astimezone(HOME_ZONE).utcoffset()
+
+    def entry(moment: datetime) -> tuple[str, int, str]:
+        local = moment.replace(microsecond=0).astimezone(HOME_ZONE)
+        stored = moment.astimezone(UTC).isoformat(timespec="seconds")
+        return stored, int(offset(moment).total_seconds()), local.isoformat()[19:]
+
+    week = timedelta(days=7)
+    moment = first.replace(microsecond=0)
+    changes = [entry(moment)]
+    while moment < last:
+        ahead = min(moment + week, last)
+        if offset(ahead) != offset(moment):
+            low, high = moment, ahead  # the offset changes after low, at or before high
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if middle <= low:
+                    break
+                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
+            changes.append(entry(high))
+        moment = ahead
+    return changes
+
+
 class Field(NamedTuple):
     """One of a participant's public fields: its key in JSON and CSV, its header in
     tables, and its value, read from a person as the store gives them."""
@@ -81,3 +116,22 @@ EXPORT_FIELDS = (
 def public(person: dict) -> dict:
     """A participant as `registrations list --format json` prints it."""
     return {field.key: field.value(person) for field in FIELDS}
+
+
+# The fields store.registrations.participants_json leaves to json_tail, in order.
+TAIL_KEYS = ("events", "rsvp", "rsvp_before_change", "attended")
+
+
+def json_tail(events: list, answers: dict, attended: dict) -> str:
+    """The end of a participant's JSON in a listing, from after the registration
+    time: what indented_json writes of those fields of `public`, at level 1."""
+    from innoff_cli.output import indented_json
+
+    person = {"events": events, "answers": answers, "attended": attended}
+    fields = {field.key: field for field in FIELDS}
+    return (
+        "".join(
+            f',\n    "{key}": ' + indented_json(fields[key].value(person), 2) for key in TAIL_KEYS
+        )
+        + "\n  }"
+    )

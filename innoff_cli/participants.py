@@ -351,6 +351,19 @@ def list_participants(
         conn.close()
 
 
+def list_participants_json(db_path: Path, event: str | None = None) -> Iterator[str]:
+    """list_participants(db_path, event) as the JSON `registrations list` writes
+    of each, in the same order: one text per person, most of it made by SQLite
+    (store.registrations.participants_json)."""
+    conn = store.connect(db_path)
+    try:
+        yield from store.registrations.participants_json(
+            conn, _event_slug(conn, event), by_name=True
+        )
+    finally:
+        conn.close()
+
+
 def show_participant(db_path: Path, email: str) -> dict:
     import json
 

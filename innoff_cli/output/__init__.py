@@ -56,6 +56,21 @@ def write_json_list(items: Iterable[Any]) -> None:
     write("[]\n" if separator == "[\n" else "\n]\n")
 
 
+def write_json_texts(texts: Iterable[str]) -> None:
+    """write_json_list of items already written as JSON at its first level,
+    put out a few hundred at a time (one write call each)."""
+    write = sys.stdout.write
+    items = iter(texts)
+    first = next(items, None)
+    if first is None:
+        write("[]\n")
+        return
+    write("[\n  " + first)
+    while block := list(itertools.islice(items, 512)):
+        write(",\n  " + ",\n  ".join(block))
+    write("\n]\n")
+
+
 def indented_json(value: Any, level: int = 0) -> str:
     """json.dumps(value, ensure_ascii=False, indent=2), nested `level` deep, to the
     byte (a test compares the two): with an indent the json module encodes in

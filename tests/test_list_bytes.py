@@ -1,0 +1,177 @@
+"""`registrations list --format json` as SQLite writes it (store.registrations
+.participants_json) is, to the byte, what Python writes of the same people
+(output.indented_json of participant_fields.public): on a database with every
+kind of field, hostile text, answers to confirm, several UIDs for one event,
+attendance, and registration times on both sides of summer time and in forms
+the store does not write itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from innoff_cli import participants, store
+from innoff_cli.output import write_json_list, write_json_texts
+
+HOSTILE = [
+    'Kari "K" Nordmann', "back\\slash", "tab\there", "new\nline", "cr\rreturn", "\x00nul",
+    "\x1b[31mred", "\x7fdel", "\u2028line sep", "😀 emoji", "=HYPERLINK(\"x\")", "+47 22",
+    "-minus", "@at", "Ærlig Østby Åse", "é\u0301 combining", "", " spaced ", "\ufeffbom",
+    "\u202eRTL", "a,b;c", "{\"json\": 1}", "</script>",
+]  # fmt: skip
+
+
+def python_bytes(db_path, event=None) -> str:
+    out = io.StringIO()
+    import sys
+
+    real, sys.stdout = sys.stdout, out
+    try:
+        write_json_list(participants.list_participants(db_path, event))
+    finally:
+        sys.stdout = real
+    return out.getvalue()
+
+
+def sqlite_bytes(db_path, event=None) -> str:
+    out = io.StringIO()
+    import sys
+
+    real, sys.stdout = sys.stdout, out
+    try:
+        write_json_texts(participants.list_participants_json(db_path, event))
+    finally:
+        sys.stdout = real
+    return out.getvalue()
+
+
+def import_people(run, tmp_path, rows: list[dict]) -> None:
+    export = tmp_path / "people.csv"
+    with export.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["Navn", "E-post", "Organisasjon", "Rolle", "Kommune", "Telefon",
+                         "Registrert", "Arrangement"])  # fmt: skip
+        for row in rows:
+            writer.writerow(list(row.values()))
+    result = run("registrations", "import", str(export))
+    assert result.exit_code == 0, result.output
+
+
+def hostile_database(run, db_path, tmp_path) -> None:
+    rows = []
+    for i, text in enumerate(HOSTILE):
+        clean = text.replace("\x00", "")
+        rows.append({
+            "name": clean or f"Navn {i}", "email": f"Person.{i}@Example.org",
+            "organisation": clean, "role": clean[::-1], "municipality": clean[:3],
+            "phone": clean[-4:],
+            # Summer and winter time, and the nights the clocks change.
+            "registered": ["2020-11-16 09:03", "2020-06-01 12:00", "2020-03-29 02:30",
+                           "2020-10-25 02:30", "2019-12-31 23:59", ""][i % 6],
+            "events": ["INNOFF-studio", "Årsmøte", "INNOFF-studio, Årsmøte"][i % 3],
+        })  # fmt: skip
+    import_people(run, tmp_path, rows)
+    with sqlite3.connect(db_path) as conn:
+        # A time with a fraction and one with another offset, as an older store
+        # or another tool may have left them: Python writes these.
+        conn.execute(
+            "UPDATE participants SET registered_utc = '2020-11-16T08:03:00.250000+00:00'"
+            " WHERE email = 'person.1@example.org'"
+        )
+        conn.execute(
+            "UPDATE participants SET registered_utc = '2020-11-16T09:03:00+01:00'"
+            " WHERE email = 'person.2@example.org'"
+        )
+        conn.execute(
+            "UPDATE participants SET registered_utc = NULL WHERE email = 'person.3@example.org'"
+        )
+        events = dict(conn.execute("SELECT slug, slug FROM events"))
+        studio = "studio" if "studio" in events else next(iter(events))
+        # Answers: one as it stands, one from before a change (the invite was
+        # sent again with a higher SEQUENCE), and an event answered under two UIDs.
+        for n, (email, uid, partstat, sequence) in enumerate([
+            ("person.0@example.org", "uid-b", "ACCEPTED", 0),
+            ("person.0@example.org", "uid-a", "DECLINED", 0),
+            ("person.3@example.org", "uid-a", "TENTATIVE", 0),
+            ("person.6@example.org", "uid-a", "ACCEPTED", 0),
+        ]):  # fmt: skip
+            conn.execute(
+                "INSERT INTO replies (email, uid, event, partstat, sequence, message_id, read_utc)"
+                " VALUES (?, ?, ?, ?, ?, ?, '2020-11-17T00:00:00+00:00')",
+                [email, uid, studio, partstat, sequence, f"<r{n}@x>"],
+            )
+        conn.execute(
+            "INSERT INTO outbox (email, address, event, uid, method, change, sequence, content,"
+            " significant, message_id, stamp_utc, state) VALUES ('person.6@example.org',"
+            " 'person.6@example.org', ?, 'uid-a', 'REQUEST', 'time', 1, '', '', '<o1@x>',"
+            " '2020-11-17T00:00:00+00:00', 'sent')",
+            [studio],
+        )
+        for email, minutes in [("person.0@example.org", 87.5), ("person.3@example.org", None),
+                               ("person.4@example.org", 0.1 + 0.2),
+                               ("walk.in@example.org", 12.0)]:  # fmt: skip
+            conn.execute(
+                "INSERT INTO attendance (event, email, name, minutes, attended, registered,"
+                " source, sha256, imported_utc) VALUES (?, ?, '', ?, 1, 1, 'r.csv', 'x',"
+                " '2020-11-17T00:00:00+00:00')",
+                [studio, email, minutes],
+            )
+
+
+def test_sqlite_writes_the_bytes_python_writes(run, db_path, tmp_path):
+    hostile_database(run, db_path, tmp_path)
+    expected = python_bytes(db_path)
+    assert json.loads(expected)  # people, and valid JSON
+    assert "to confirm" not in expected and '"rsvp_before_change": {\n' in expected
+    assert '"attended": {\n' in expected and "T09:03:00.250000+01:00" in expected
+    assert sqlite_bytes(db_path) == expected
+    for event in ("studio", "arsmote"):
+        assert sqlite_bytes(db_path, event) == python_bytes(db_path, event)
+
+
+def test_an_empty_list_is_the_same(run, db_path):
+    run("agenda", "show")
+    assert sqlite_bytes(db_path) == python_bytes(db_path) == "[]\n"
+
+
+def test_the_command_takes_the_sqlite_path_and_filters_the_python_one(run, db_path, tmp_path):
+    hostile_database(run, db_path, tmp_path)
+    listed = run("registrations", "list", "--format", "json")
+    assert listed.exit_code == 0
+    assert listed.output == python_bytes(db_path)
+    searched = run("registrations", "list", "--format", "json", "--search", "østby")
+    assert [p["email"] for p in json.loads(searched.output)] == ["Person.14@example.org"]
+
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(names=st.lists(TEXT, min_size=1, max_size=6), seconds=st.integers(0, 4 * 365 * 86400))
+def test_generated_people_give_the_same_bytes(tmp_path_factory, names, seconds):
+    from datetime import UTC, datetime, timedelta
+
+    db_path = tmp_path_factory.mktemp("bytes") / "innoff.db"
+    conn = store.connect(db_path)
+    try:
+        with conn:
+            moment = datetime(2018, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+            for i, name in enumerate(names):
+                conn.execute(
+                    "INSERT INTO participants (email, address, name, organisation, role,"
+                    " sort_key, registered_utc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [f"p{i}@x.no", f"P{i}@x.no" if i % 2 else "", name, name[::-1],
+                     string.printable[i], name.casefold(),
+                     (moment + timedelta(hours=i * 997)).isoformat(timespec="seconds")],
+                )  # fmt: skip
+    finally:
+        conn.close()
+    assert sqlite_bytes(db_path) == python_bytes(db_path)
