@@ -118,7 +118,7 @@ def public(person: dict) -> dict:
     return {field.key: field.value(person) for field in FIELDS}
 
 
-# The fields store.registrations.participants_json leaves to json_tail, in order.
+# The fields store.listings leaves to json_tail, in order.
 TAIL_KEYS = ("events", "rsvp", "rsvp_before_change", "attended")
 
 

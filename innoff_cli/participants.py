@@ -351,15 +351,16 @@ def list_participants(
         conn.close()
 
 
-def list_participants_json(db_path: Path, event: str | None = None) -> Iterator[str]:
-    """list_participants(db_path, event) as the JSON `registrations list` writes
-    of each, in the same order: one text per person, most of it made by SQLite
-    (store.registrations.participants_json)."""
+def list_participants_written(
+    db_path: Path, event: str | None = None, fmt: str = "json"
+) -> Iterator[str]:
+    """list_participants(db_path, event) as `registrations list` writes each
+    of them in `fmt` (json: at a list's first level; csv: a line), in the same
+    order, most of it made by SQLite (store.listings)."""
     conn = store.connect(db_path)
+    write = store.listings.participants_json if fmt == "json" else store.listings.participants_csv
     try:
-        yield from store.registrations.participants_json(
-            conn, _event_slug(conn, event), by_name=True
-        )
+        yield from write(conn, _event_slug(conn, event), by_name=True)
     finally:
         conn.close()
 

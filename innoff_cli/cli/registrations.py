@@ -176,11 +176,10 @@ def registrations_list(
     from innoff_cli import participants
     from innoff_cli.output import registrations as output
 
-    if format == "json" and search is None and rsvp is None and attended is None:
-        # Everyone (or an event's people): SQLite writes most of each one's JSON.
-        from innoff_cli.output import write_json_texts
-
-        write_json_texts(participants.list_participants_json(database_path(ctx), event))
+    if format != "table" and search is None and rsvp is None and attended is None:
+        # Everyone (or an event's people): SQLite writes most of each one's line.
+        written = participants.list_participants_written(database_path(ctx), event, format)
+        output.write_participants(written, format)
         return
     output.render_participants(
         participants.list_participants(database_path(ctx), event, search, rsvp, attended), format

@@ -18,9 +18,11 @@ from innoff_cli.output import (
     page,
     plain_table,
     rich_table,
+    spreadsheet_safe,
     write_csv,
     write_json,
     write_json_list,
+    write_json_texts,
 )
 from innoff_cli.terminal import visible
 
@@ -168,6 +170,22 @@ PARTICIPANT_COLUMNS = participant_columns(
 )  # fmt: skip
 
 
+def csv_tail(events: list, answers: dict, attended: dict) -> str:
+    """The cells of a participant's CSV line after the registration time (its
+    events and answers), newline included: what write_csv writes of them."""
+    import csv
+    import io
+
+    person = {"events": events, "answers": answers, "attended": attended}
+    fields = {field.key: field for field in participant_fields.FIELDS}
+    tail = [column for column in PARTICIPANT_COLUMNS if column.key in ("events", "rsvp")]
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(
+        [spreadsheet_safe(_text(fields[c.key].value(person))) for c in tail]
+    )
+    return line.getvalue()
+
+
 def _answers_short(person: dict) -> str:
     """'accepted, -' in the order of the Events column; 'accepted?' for an answer
     given before the event changed, which is to be confirmed again."""
@@ -230,6 +248,22 @@ def render_participants(people: Iterable[dict], fmt: str) -> None:
 
         lines = plain_table(rows(), PARTICIPANT_TABLE_COLUMNS)
         page(lines, lambda: _participants(counted[0]))
+
+
+def write_participants(texts: Iterable[str], fmt: str) -> None:
+    """Participants already written (store.listings): JSON items, or CSV lines
+    under PARTICIPANT_COLUMNS' header."""
+    if fmt == "json":
+        write_json_texts(texts)
+        return
+    items = iter(texts)
+    first = next(items, None)  # an unknown event is said before the header
+    write = sys.stdout.write
+    write(",".join(column.key for column in PARTICIPANT_COLUMNS) + "\n")
+    if first is not None:
+        write(first)
+    while block := list(itertools.islice(items, 512)):
+        write("".join(block))
 
 
 def render_person(person: dict, fmt: str) -> None:

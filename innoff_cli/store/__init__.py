@@ -2,7 +2,8 @@
 
 The only package that knows table names. A room per aggregate, each a module:
 `programme` (events and items), `imports` (reading a file into the
-participants), `registrations` (participants, counts, erasure),
+participants), `registrations` (participants, counts, erasure), `listings` (the lists
+as JSON and CSV, written by SQLite),
 `calendar_feed` (what the public calendar last published), `outbox` (what
 each person was sent) and `replies` (what they answered). They share the
 connection this module opens and `writing()`, the only place that begins,
@@ -378,6 +379,7 @@ from innoff_cli.store import (  # noqa: E402
     attendance,
     calendar_feed,
     imports,
+    listings,
     mailings,
     outbox,
     programme,
@@ -386,7 +388,7 @@ from innoff_cli.store import (  # noqa: E402
 )
 
 __all__ = [
-    "attendance", "calendar_feed", "imports", "mailings", "outbox", "programme", "registrations", "replies",
+    "attendance", "calendar_feed", "imports", "listings", "mailings", "outbox", "programme", "registrations", "replies",
     "BUSY_TIMEOUT_SECONDS", "PAGE_SIZE", "OnWait", "open_db", "connect", "writing",
     "database_error", "dicts", "upsert", "count_change", "change_count", "forget_old_pages",
 ]  # fmt: skip

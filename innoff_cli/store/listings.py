@@ -1,0 +1,145 @@
+"""The listing room: `registrations list` as JSON and CSV, written mostly by SQLite.
+
+Each person comes out as the text Python's writers make of them, to the byte
+(tests/test_list_bytes.py compares the two on hostile data): SQLite writes the
+fields up to the registration time (json_quote escapes as Python's json module
+does; CSV cells are guarded and quoted as output.spreadsheet_safe and the csv
+module do; the time in the home zone by a CASE of its offsets); the rest
+(events, answers, attendance) is written in Python from list_query's JSON,
+once per distinct combination, which few people do not share.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+
+from innoff_cli.store.registrations import list_query
+
+# A registration time in the store's own form: SQLite shifts it to the home
+# zone itself; Python writes any other (innoff_local_time).
+_STORED_TIME = "'[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]+00:00'"
+# The fields up to the registration time, as public() names and reads them.
+_FIELDS = {
+    "email": "coalesce(nullif(p.address, ''), p.email)",
+    "name": "p.name",
+    "organisation": "p.organisation",
+    "role": "p.role",
+    "municipality": "p.municipality",
+    "phone": "p.phone",
+}
+_NL2 = "char(10) || '    '"
+# Cell starts a spreadsheet would run as a formula (output.FORMULA_STARTS).
+_FORMULA = "('=', '+', '-', '@', char(9), char(13))"
+
+
+def participants_json(
+    conn: sqlite3.Connection, event: str | None = None, by_name: bool = False
+) -> Iterator[str]:
+    """The participants as `registrations list --format json` writes each of
+    them at a list's first level (output.indented_json(public(person), 1))."""
+    from innoff_cli.participant_fields import json_tail
+
+    head = f" || ',' || {_NL2} || ".join(
+        f"'\"{key}\": ' || json_quote({value})" for key, value in _FIELDS.items()
+    )
+    time = _registered_at(conn, lambda shifted: f"'\"' || {shifted} || '\"'", "'null'", json=True)
+    head = f"'{{' || {_NL2} || {head} || ',' || {_NL2} || '\"registered_at\": ' || {time}"
+    yield from _listing(conn, event, by_name, head, json_tail, "")
+
+
+def participants_csv(
+    conn: sqlite3.Connection, event: str | None = None, by_name: bool = False
+) -> Iterator[str]:
+    """The participants as `registrations list --format csv` writes their lines
+    (output.write_csv of PARTICIPANT_COLUMNS, without the header), newline included."""
+    from innoff_cli.output.registrations import csv_tail
+
+    quoted = _csv_quoted()
+    cells = [
+        f"(SELECT {quoted} FROM (SELECT CASE WHEN substr(v, 1, 1) IN {_FORMULA}"
+        f" THEN '''' || v ELSE v END AS s FROM (SELECT coalesce({_FIELDS[key]}, '') AS v)))"
+        for key in ("name", "email", "organisation", "role", "municipality", "phone")
+    ]
+    # A time is digits, dashes, colons and a sign: nothing to guard or quote.
+    time = _registered_at(conn, lambda shifted: shifted, "''", json=False)
+    head = " || ',' || ".join([*cells, time])
+    yield from _listing(conn, event, by_name, head, csv_tail, ",")
+
+
+def _listing(conn, event, by_name, head: str, tail: Callable, joint: str) -> Iterator[str]:
+    """head (SQL) + joint + tail(events, answers, attended) of each person."""
+    where, parameters = "", []
+    if event:
+        where = "WHERE p.email IN (SELECT email FROM registrations WHERE event = ?)"
+        parameters.append(event)
+    programme = {
+        slug: place
+        for place, (slug,) in enumerate(conn.execute("SELECT slug FROM events ORDER BY start_utc, slug"))
+    }  # fmt: skip
+    query = list_query(where, by_name, events_in_order=False).replace(
+        "SELECT p.*,", f"SELECT {head} AS head,", 1
+    )
+    tails: dict[tuple[str, str, str], str] = {}
+    for head_text, events, answers, attended in conn.execute(query, parameters):
+        end = tails.get((events, answers, attended))
+        if end is None:
+            in_order = sorted(json.loads(events), key=programme.__getitem__)
+            end = joint + tail(in_order, json.loads(answers), json.loads(attended))
+            if len(tails) < 10_000:
+                tails[events, answers, attended] = end
+        yield head_text + end
+
+
+def _registered_at(conn, shown: Callable[[str], str], none: str, json: bool) -> str:
+    """SQL: the registration time in the home zone, `shown` (JSON or a cell),
+    `none` when there is none. The zone's offsets over the stored times come
+    from participant_fields.home_offsets, as literals in a CASE (made here,
+    not people's text)."""
+    from datetime import datetime, timedelta
+
+    from innoff_cli.participant_fields import home_offsets, local_time
+
+    conn.create_function("innoff_local_time", 1, local_time, deterministic=True)
+    first, last = conn.execute(
+        f"SELECT min(registered_utc), max(registered_utc) FROM participants"
+        f" WHERE registered_utc GLOB {_STORED_TIME}"
+    ).fetchone()
+    by_python = "json_quote(innoff_local_time(t))" if json else "innoff_local_time(t)"
+    try:
+        start = datetime.fromisoformat(first) - timedelta(days=1)
+        until = datetime.fromisoformat(last) + timedelta(days=1)
+    except (TypeError, ValueError):  # no times (None), or no real ones: Python writes them
+        changes, end = [], "0"
+    else:
+        changes, end = home_offsets(start, until), until.isoformat(timespec="seconds")
+    ends = [when for when, _, _ in changes[1:]] + [end] if changes else []
+    shifted = "".join(
+        f" WHEN t < '{until}' THEN "
+        + shown(f"replace(datetime(t, '{shift:+d} seconds'), ' ', 'T') || '{suffix}'")
+        for (_, shift, suffix), until in zip(changes, ends, strict=True)
+    )
+    start = changes[0][0] if changes else end
+    return f"""(SELECT CASE WHEN t IS NULL OR t = '' THEN {none}
+        WHEN t GLOB {_STORED_TIME} AND t >= '{start}' THEN CASE {shifted or " WHEN 0 THEN ''"}
+            ELSE {by_python} END
+        ELSE {by_python} END FROM (SELECT p.registered_utc AS t))"""
+
+
+def _csv_quoted() -> str:
+    """SQL: the cell `s` quoted as the csv module quotes it (QUOTE_MINIMAL: a
+    delimiter, a quote or a line end in it; which line ends, asked of the
+    running Python's csv module, as versions differ on a lone CR)."""
+    import csv
+    import io
+
+    probe = io.StringIO()
+    csv.writer(probe, lineterminator="\n").writerow(["a\rb", "x"])
+    line_ends = "instr(s, char(10))" + (
+        " OR instr(s, char(13))" if probe.getvalue().startswith('"') else ""
+    )
+    return (
+        f"CASE WHEN instr(s, ',') OR instr(s, '\"') OR {line_ends}"
+        f" THEN '\"' || replace(s, '\"', '\"\"') || '\"' ELSE s END"
+    )
