@@ -8,6 +8,7 @@ file: an error or Ctrl-C leaves the database as it was.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sqlite3
 from collections import Counter
@@ -357,10 +358,18 @@ def list_participants_written(
     """list_participants(db_path, event) as `registrations list` writes each
     of them in `fmt` (json: at a list's first level; csv: a line), in the same
     order, most of it made by SQLite (store.listings)."""
+    from innoff_cli.output.registrations import PARTICIPANT_COLUMNS, csv_tail
+
     conn = store.connect(db_path)
-    write = store.listings.participants_json if fmt == "json" else store.listings.participants_csv
     try:
-        yield from write(conn, _event_slug(conn, event), by_name=True)
+        slug = _event_slug(conn, event)
+        if fmt == "json":
+            yield from store.listings.participants_json(conn, slug, by_name=True)
+            return
+        keys = tuple(column.key for column in PARTICIPANT_COLUMNS)
+        head = keys[: keys.index("registered_at") + 1]
+        tail = csv_tail(keys[len(head) :])
+        yield from store.listings.participants_csv(conn, slug, True, head, tail)
     finally:
         conn.close()
 
@@ -482,19 +491,31 @@ def export_csv(
     db_path: Path, target: Path | None, event: str | None = None, delimiter: str = ";"
 ) -> int:
     """Write participants to `target` (None: stdout) as UTF-8 with BOM; returns how many."""
-    from innoff_cli.output import spreadsheet_safe
-    from innoff_cli.output.registrations import participant_columns
+    from innoff_cli.output.registrations import csv_tail
 
     written = 0
-    columns = participant_columns(EXPORT_FIELDS)
+    line_end = "\r\n"  # the csv module's own
+    head = EXPORT_FIELDS[: EXPORT_FIELDS.index("registered_at") + 1]
+    tail = csv_tail(EXPORT_FIELDS[len(head) :], delimiter, line_end)
 
     def write(stream) -> None:
         nonlocal written
-        writer = csv.writer(stream, delimiter=delimiter)
-        writer.writerow([column.key for column in columns])
-        for person in list_participants(db_path, event):  # as they come: flat memory
-            writer.writerow([spreadsheet_safe(column.get(person)) for column in columns])
-            written += 1
+        conn = store.connect(db_path)
+        try:
+            slug = _event_slug(conn, event)
+            lines = store.listings.participants_csv(
+                conn, slug, True, head, tail, delimiter, line_end
+            )
+            first = next(lines, None)  # an unknown event is said before anything is written
+            csv.writer(stream, delimiter=delimiter).writerow(EXPORT_FIELDS)
+            # As they come (SQLite writes most of each line), in blocks: flat memory.
+            block = [first] if first is not None else []
+            while block:
+                stream.write("".join(block))
+                written += len(block)
+                block = list(itertools.islice(lines, 512))
+        finally:
+            conn.close()
 
     if target is None:
         import io

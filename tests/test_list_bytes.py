@@ -7,12 +7,14 @@ time and in forms the store does not write itself."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import sqlite3
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -197,3 +199,29 @@ def test_generated_people_give_the_same_bytes(tmp_path_factory, names, seconds):
         conn.close()
     assert sqlite_bytes(db_path) == python_bytes(db_path)
     assert sqlite_bytes(db_path, fmt="csv") == python_bytes(db_path, fmt="csv")
+
+
+def python_export(db_path, delimiter: str) -> str:
+    """`registrations export` as Python wrote it, cell by cell, before SQLite did."""
+    from innoff_cli.output import spreadsheet_safe
+    from innoff_cli.output.registrations import participant_columns
+    from innoff_cli.participant_fields import EXPORT_FIELDS
+
+    columns = participant_columns(EXPORT_FIELDS)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow([column.key for column in columns])
+    for person in participants.list_participants(db_path):
+        writer.writerow([spreadsheet_safe(column.get(person)) for column in columns])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_the_export_is_what_python_wrote(run, db_path, tmp_path, delimiter):
+    hostile_database(run, db_path, tmp_path)
+    target = tmp_path / "export.csv"
+    count = participants.export_csv(db_path, target, delimiter=delimiter)
+    assert count == len(HOSTILE)
+    raw = target.read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8)
+    assert raw[3:].decode("utf-8") == python_export(db_path, delimiter)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -170,20 +170,25 @@ PARTICIPANT_COLUMNS = participant_columns(
 )  # fmt: skip
 
 
-def csv_tail(events: list, answers: dict, attended: dict) -> str:
-    """The cells of a participant's CSV line after the registration time (its
-    events and answers), newline included: what write_csv writes of them."""
+def csv_tail(
+    keys: tuple[str, ...], delimiter: str = ",", line_end: str = "\n"
+) -> Callable[[list, dict, dict], str]:
+    """What write_csv (or an export) writes of the fields `keys` of a participant
+    with these events, answers and attendance: the end of their line."""
     import csv
     import io
 
-    person = {"events": events, "answers": answers, "attended": attended}
     fields = {field.key: field for field in participant_fields.FIELDS}
-    tail = [column for column in PARTICIPANT_COLUMNS if column.key in ("events", "rsvp")]
-    line = io.StringIO()
-    csv.writer(line, lineterminator="\n").writerow(
-        [spreadsheet_safe(_text(fields[c.key].value(person))) for c in tail]
-    )
-    return line.getvalue()
+
+    def tail(events: list, answers: dict, attended: dict) -> str:
+        person = {"events": events, "answers": answers, "attended": attended}
+        line = io.StringIO()
+        csv.writer(line, delimiter=delimiter, lineterminator=line_end).writerow(
+            [spreadsheet_safe(_text(fields[key].value(person))) for key in keys]
+        )
+        return line.getvalue()
+
+    return tail
 
 
 def _answers_short(person: dict) -> str:

@@ -50,22 +50,31 @@ def participants_json(
 
 
 def participants_csv(
-    conn: sqlite3.Connection, event: str | None = None, by_name: bool = False
+    conn: sqlite3.Connection,
+    event: str | None,
+    by_name: bool,
+    head_keys: tuple[str, ...],
+    tail: Callable[[list, dict, dict], str],
+    delimiter: str = ",",
+    line_end: str = "\n",
 ) -> Iterator[str]:
-    """The participants as `registrations list --format csv` writes their lines
-    (output.write_csv of PARTICIPANT_COLUMNS, without the header), newline included."""
-    from innoff_cli.output.registrations import csv_tail
-
-    quoted = _csv_quoted()
+    """The participants as CSV lines (without the header), as the csv module
+    writes them with `delimiter` and `line_end`: the cells of `head_keys` (the
+    fields up to and with the registration time, which comes last) by SQLite,
+    guarded as output.spreadsheet_safe guards them; `tail` writes the rest of
+    the line from events, answers and attendance, `line_end` included."""
+    assert head_keys[-1] == "registered_at"
+    quoted = _csv_quoted(delimiter, line_end)
     cells = [
         f"(SELECT {quoted} FROM (SELECT CASE WHEN substr(v, 1, 1) IN {_FORMULA}"
         f" THEN '''' || v ELSE v END AS s FROM (SELECT coalesce({_FIELDS[key]}, '') AS v)))"
-        for key in ("name", "email", "organisation", "role", "municipality", "phone")
+        for key in head_keys[:-1]
     ]
     # A time is digits, dashes, colons and a sign: nothing to guard or quote.
     time = _registered_at(conn, lambda shifted: shifted, "''", json=False)
-    head = " || ',' || ".join([*cells, time])
-    yield from _listing(conn, event, by_name, head, csv_tail, ",")
+    joint = delimiter.replace("'", "''")
+    head = f" || '{joint}' || ".join([*cells, time])
+    yield from _listing(conn, event, by_name, head, tail, delimiter)
 
 
 def _listing(conn, event, by_name, head: str, tail: Callable, joint: str) -> Iterator[str]:
@@ -127,19 +136,20 @@ def _registered_at(conn, shown: Callable[[str], str], none: str, json: bool) -> 
         ELSE {by_python} END FROM (SELECT p.registered_utc AS t))"""
 
 
-def _csv_quoted() -> str:
-    """SQL: the cell `s` quoted as the csv module quotes it (QUOTE_MINIMAL: a
-    delimiter, a quote or a line end in it; which line ends, asked of the
-    running Python's csv module, as versions differ on a lone CR)."""
+def _csv_quoted(delimiter: str, line_end: str) -> str:
+    """SQL: the cell `s` quoted as the csv module quotes it (QUOTE_MINIMAL: the
+    delimiter, a quote or a line end in it). Which characters make it quote
+    is asked of the running Python's csv module: versions differ on a lone CR."""
     import csv
     import io
 
-    probe = io.StringIO()
-    csv.writer(probe, lineterminator="\n").writerow(["a\rb", "x"])
-    line_ends = "instr(s, char(10))" + (
-        " OR instr(s, char(13))" if probe.getvalue().startswith('"') else ""
-    )
-    return (
-        f"CASE WHEN instr(s, ',') OR instr(s, '\"') OR {line_ends}"
-        f" THEN '\"' || replace(s, '\"', '\"\"') || '\"' ELSE s END"
-    )
+    def quotes(character: str) -> bool:
+        probe = io.StringIO()
+        csv.writer(probe, delimiter=delimiter, lineterminator=line_end).writerow(
+            [f"a{character}b", "x"]
+        )
+        return probe.getvalue().startswith('"')
+
+    candidates = {delimiter, '"', "\r", "\n", *line_end}
+    found = " OR ".join(f"instr(s, char({ord(c)}))" for c in sorted(candidates) if quotes(c))
+    return f"CASE WHEN {found} THEN '\"' || replace(s, '\"', '\"\"') || '\"' ELSE s END"
