@@ -225,3 +225,20 @@ def test_the_export_is_what_python_wrote(run, db_path, tmp_path, delimiter):
     raw = target.read_bytes()
     assert raw.startswith(codecs.BOM_UTF8)
     assert raw[3:].decode("utf-8") == python_export(db_path, delimiter)
+
+
+def test_each_person_is_looked_up_by_an_index(run, db_path, tmp_path):
+    """A listing asks per person for their events, answers and attendance: each
+    must be an index search, never a scan of a whole table (people times rows)."""
+    from innoff_cli.store import registrations, replies
+
+    hostile_database(run, db_path, tmp_path)
+    with sqlite3.connect(db_path) as conn:
+        for query in (
+            registrations.list_query("", True),
+            f"SELECT {replies.ANSWER_NOW} FROM replies a",
+        ):
+            plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query)]
+            scans = [step for step in plan if step.startswith("SCAN") and "USING" not in step]
+            assert [s for s in scans if not s.startswith(("SCAN (", "SCAN a"))] == [], plan
+            assert not any("outbox_state" in step for step in plan), plan

@@ -64,12 +64,21 @@ def participants_csv(
     guarded as output.spreadsheet_safe guards them; `tail` writes the rest of
     the line from events, answers and attendance, `line_end` included."""
     assert head_keys[-1] == "registered_at"
-    quoted = _csv_quoted(delimiter, line_end)
-    cells = [
-        f"(SELECT {quoted} FROM (SELECT CASE WHEN substr(v, 1, 1) IN {_FORMULA}"
-        f" THEN '''' || v ELSE v END AS s FROM (SELECT coalesce({_FIELDS[key]}, '') AS v)))"
-        for key in head_keys[:-1]
-    ]
+    quote_when = _csv_quote_when(delimiter, line_end)
+
+    def cell(value: str) -> str:
+        # Written out in place, not as a subquery per cell: SQLite does not
+        # flatten those, and a column is cheaper to read twice. A guard's
+        # apostrophe never needs quoting, so the value itself says whether to.
+        guarded = (
+            f"CASE WHEN substr({value}, 1, 1) IN {_FORMULA} THEN '''' || {value} ELSE {value} END"
+        )
+        return (
+            f"CASE WHEN {quote_when.format(s=value)} THEN '\"' || replace({guarded}, '\"', '\"\"')"
+            f" || '\"' ELSE {guarded} END"
+        )
+
+    cells = [cell(f"coalesce({_FIELDS[key]}, '')") for key in head_keys[:-1]]
     # A time is digits, dashes, colons and a sign: nothing to guard or quote.
     time = _registered_at(conn, lambda shifted: shifted, "''", json=False)
     joint = delimiter.replace("'", "''")
@@ -136,10 +145,11 @@ def _registered_at(conn, shown: Callable[[str], str], none: str, json: bool) -> 
         ELSE {by_python} END FROM (SELECT p.registered_utc AS t))"""
 
 
-def _csv_quoted(delimiter: str, line_end: str) -> str:
-    """SQL: the cell `s` quoted as the csv module quotes it (QUOTE_MINIMAL: the
-    delimiter, a quote or a line end in it). Which characters make it quote
-    is asked of the running Python's csv module: versions differ on a lone CR."""
+def _csv_quote_when(delimiter: str, line_end: str) -> str:
+    """SQL, with {s} for the cell: whether the csv module quotes it
+    (QUOTE_MINIMAL: the delimiter, a quote or a line end in it). Which
+    characters make it quote is asked of the running Python's csv module:
+    versions differ on a lone CR."""
     import csv
     import io
 
@@ -151,5 +161,4 @@ def _csv_quoted(delimiter: str, line_end: str) -> str:
         return probe.getvalue().startswith('"')
 
     candidates = {delimiter, '"', "\r", "\n", *line_end}
-    found = " OR ".join(f"instr(s, char({ord(c)}))" for c in sorted(candidates) if quotes(c))
-    return f"CASE WHEN {found} THEN '\"' || replace(s, '\"', '\"\"') || '\"' ELSE s END"
+    return " OR ".join(f"instr({{s}}, char({ord(c)}))" for c in sorted(candidates) if quotes(c))

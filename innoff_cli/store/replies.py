@@ -9,11 +9,12 @@ from innoff_cli.store import dicts, upsert
 
 # SQL: the answer of a `replies` row `a` as it stands now: its PARTSTAT in lower
 # case, or 'to confirm:' before it when the person was sent a higher SEQUENCE
-# since (a change of time or place), as calendars ask again then.
+# since (a change of time or place), as calendars ask again then. (`+o.state`:
+# the person's own index, outbox_person, not every sent message's, outbox_state.)
 ANSWER_NOW = """
     CASE WHEN a.sequence >= coalesce((
         SELECT max(o.sequence) FROM outbox o
-        WHERE o.email = a.email AND o.uid = a.uid AND o.state = 'sent'), 0)
+        WHERE o.email = a.email AND o.uid = a.uid AND +o.state = 'sent'), 0)
     THEN lower(a.partstat) ELSE 'to confirm:' || lower(a.partstat) END
 """
 
