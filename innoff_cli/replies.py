@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from innoff_cli import clock, mailboxes, reply_messages, store
 from innoff_cli.addresses import matching_keys
 from innoff_cli.errors import InnoffError
 from innoff_cli.reply_messages import PARTSTATS, Answer, NotMail, ReadMessage
+from innoff_cli.spools import Spool
 from innoff_cli.terminal import shown
 
 SHOWN_MOST = 20  # of each list in the table summary; JSON has them all
@@ -35,20 +36,23 @@ SHOWN_MOST = 20  # of each list in the table summary; JSON has them all
 
 @dataclass
 class ReplyReport:
+    """What a run read and did. Its lists are Spools: a mailbox of a hundred
+    thousand answers is reported in full (JSON) without holding them all."""
+
     sources: list[str]
     messages: int = 0
-    recorded: list[dict] = field(default_factory=list)
+    recorded: Spool[dict] = field(default_factory=Spool)
     answers: dict[str, int] = field(default_factory=dict)  # accepted -> n, of those recorded
     already_read: int = 0
     superseded: int = 0  # older than the answer already stored
-    stale: list[dict] = field(default_factory=list)
-    counters: list[dict] = field(default_factory=list)
-    matched_by_from: list[dict] = field(default_factory=list)
+    stale: Spool[dict] = field(default_factory=Spool)
+    counters: Spool[dict] = field(default_factory=Spool)
+    matched_by_from: Spool[dict] = field(default_factory=Spool)
     # Answers that do not speak for the person they name: not from them, failed
     # the receiving server's check of the sender, or to a SEQUENCE never sent.
-    not_applied: list[dict] = field(default_factory=list)
-    ignored: list[dict] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
+    not_applied: Spool[dict] = field(default_factory=Spool)
+    ignored: Spool[dict] = field(default_factory=Spool)
+    errors: Spool[dict] = field(default_factory=Spool)
     other_mail: int = 0  # no calendar answer in it: ordinary mail, invites, cancellations
     # innoff's own messages found in a sent folder with the Message-ID Exchange
     # gave them (X-Microsoft-Original-Message-ID), newly noted in the outbox.
@@ -58,7 +62,14 @@ class ReplyReport:
     written: bool = False
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """Every field, a Spool as it is (output.write_json_streamed writes it
+        item by item)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    def close(self) -> None:
+        for value in self.as_dict().values():
+            if isinstance(value, Spool):
+                value.close()
 
 
 def read_replies(
@@ -74,47 +85,56 @@ def read_replies(
     on_wait: store.OnWait = None,
 ) -> ReplyReport:
     report = ReplyReport(sources=[_label(s) for s in sources], dry_run=dry_run)
-    found: list[ReadMessage] = []
+    found: Spool[ReadMessage] = Spool()  # read now, recorded after: not all in memory
     renamed: list[tuple[str, str]] = []  # (Message-ID we gave, the one Exchange gave)
-    for source in sources:
-        found_in = mailboxes.messages(
-            source, since=since, password=password, auth=imap_auth, token=imap_token
-        )
-        for item in found_in:
-            if isinstance(item, mailboxes.Unreadable):
-                report.errors.append({"where": item.label, "reason": item.reason})
-                continue
-            report.messages += 1
-            label, data = item
-            try:
-                read = reply_messages.read_message(data)
-            except NotMail as error:
-                report.errors.append({"where": label, "reason": str(error)})
-                continue
-            except Exception as error:  # noqa: BLE001 - one bad message costs one message
-                report.errors.append({"where": label, "reason": _cannot_read(error)})
-                continue
-            if since and read.date_utc and read.date_utc[:10] < since.isoformat():
-                report.before_since += 1
-                continue
-            if not read.answers:
-                if read.calendar_errors:
-                    report.errors.append(
-                        {
-                            "where": f"{label} <{read.message_id}>",
-                            "reason": "its calendar does not parse: " + read.calendar_errors[0],
-                        }
-                    )
-                else:
-                    report.other_mail += 1
-                    if read.original_id:
-                        # As the outbox writes them: with the <>.
-                        renamed.append((f"<{read.original_id}>", f"<{read.message_id}>"))
-                continue
-            found.append(read)
-    read_utc = now().astimezone(UTC).isoformat(timespec="seconds")
-    _record(db_path, found, renamed, report, read_utc, on_wait)
+    try:
+        for source in sources:
+            found_in = mailboxes.messages(
+                source, since=since, password=password, auth=imap_auth, token=imap_token
+            )
+            _read_all(found_in, since, report, found, renamed)
+        read_utc = now().astimezone(UTC).isoformat(timespec="seconds")
+        _record(db_path, found, renamed, report, read_utc, on_wait)
+    finally:
+        found.close()  # its file, if it needed one, goes
     return report
+
+
+def _read_all(found_in, since, report: ReplyReport, found: Spool, renamed: list) -> None:
+    """The answers in one source's messages onto `found`; the rest counted or
+    listed in `report`."""
+    for item in found_in:
+        if isinstance(item, mailboxes.Unreadable):
+            report.errors.append({"where": item.label, "reason": item.reason})
+            continue
+        report.messages += 1
+        label, data = item
+        try:
+            read = reply_messages.read_message(data)
+        except NotMail as error:
+            report.errors.append({"where": label, "reason": str(error)})
+            continue
+        except Exception as error:  # noqa: BLE001 - one bad message costs one message
+            report.errors.append({"where": label, "reason": _cannot_read(error)})
+            continue
+        if since and read.date_utc and read.date_utc[:10] < since.isoformat():
+            report.before_since += 1
+            continue
+        if not read.answers:
+            if read.calendar_errors:
+                report.errors.append(
+                    {
+                        "where": f"{label} <{read.message_id}>",
+                        "reason": "its calendar does not parse: " + read.calendar_errors[0],
+                    }
+                )
+            else:
+                report.other_mail += 1
+                if read.original_id:
+                    # As the outbox writes them: with the <>.
+                    renamed.append((f"<{read.original_id}>", f"<{read.message_id}>"))
+            continue
+        found.append(read)
 
 
 def _cannot_read(error: Exception) -> str:

@@ -114,6 +114,29 @@ def test_replies_from_real_calendar_programs(run, invited):
     assert again["already_read"] == 6 and again["recorded"] == []
 
 
+def test_a_mailbox_too_large_to_hold_is_read_and_reported_the_same(run, invited, monkeypatch):
+    """Past what a Spool holds, the answers read wait in a temporary file: the
+    report and what is recorded are the same."""
+    from innoff_cli import spools
+
+    held = run("invites", "replies", str(REPLIES), "--format", "json", "--dry-run")
+    table = run("invites", "replies", str(REPLIES), "--dry-run")
+    monkeypatch.setattr(spools.Spool, "KEEP", 1)
+    assert run("invites", "replies", str(REPLIES), "--format", "json", "--dry-run").stdout == (
+        held.stdout
+    )
+    assert run("invites", "replies", str(REPLIES), "--dry-run").stdout == table.stdout
+    report = replies(run, REPLIES)
+    assert len(report["recorded"]) == 5 and len(report["counters"]) == 1
+    assert answers(run) == {
+        ("kari.nordmann@bergen.kommune.no", "studio"): "accepted",
+        ("kari.nordmann@bergen.kommune.no", "arsmote"): "tentative",
+        ("per@ks.no", "studio"): "tentative",
+        ("per@ks.no", "arsmote"): "declined",
+        ("oystein@ntnu.no", "studio"): "accepted",
+    }
+
+
 def test_lists_and_stats_show_the_answers(run, invited):
     replies(run, REPLIES)
     listed = json.loads(run("registrations", "list", "--format", "json").stdout)

@@ -285,7 +285,10 @@ def invites_replies(
         database_path(ctx), sources, since=day, dry_run=dry_run, password=_imap_password,
         imap_auth=auth, imap_token=token, on_wait=say_waiting,
     )  # fmt: skip
-    output.render_replies(report, format)
+    try:
+        output.render_replies(report, format)
+    finally:
+        report.close()
 
 
 def _settings(ctx: typer.Context) -> dict:

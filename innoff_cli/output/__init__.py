@@ -56,6 +56,29 @@ def write_json_list(items: Iterable[Any]) -> None:
     write("[]\n" if separator == "[\n" else "\n]\n")
 
 
+def write_json_streamed(fields: dict) -> None:
+    """write_json(fields), to the byte, with each value that is not a list,
+    dict, text or number (a spools.Spool) written item by item as a list."""
+    write = sys.stdout.write
+    if not fields:
+        write("{}\n")
+        return
+    write("{")
+    separator = "\n  "
+    for key, value in fields.items():
+        write(separator + _string(key) + ": ")
+        separator = ",\n  "
+        if isinstance(value, (list, tuple, dict, str, int, float, bool)) or value is None:
+            write(indented_json(value, 1))
+            continue
+        opening = "[\n    "
+        for item in value:
+            write(opening + indented_json(item, 2))
+            opening = ",\n    "
+        write("[]" if opening == "[\n    " else "\n  ]")
+    write("\n}\n")
+
+
 def write_json_texts(texts: Iterable[str]) -> None:
     """write_json_list of items already written as JSON at its first level,
     put out a few hundred at a time (one write call each)."""

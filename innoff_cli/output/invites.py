@@ -14,6 +14,7 @@ from innoff_cli.output import (
     console,
     rich_table,
     write_json,
+    write_json_streamed,
 )
 from innoff_cli.terminal import visible
 
@@ -201,7 +202,7 @@ def render_invite_status(rows: list[dict], fmt: str) -> None:
 def render_replies(report, fmt: str) -> None:
     """What `invites replies` read: counts, then each kind of exception, by Message-ID."""
     if fmt == "json":
-        write_json(report.as_dict())
+        write_json_streamed(report.as_dict())
         return
     import typer
 
@@ -210,11 +211,11 @@ def render_replies(report, fmt: str) -> None:
     def line(text: str) -> None:
         typer.echo(visible(text))
 
-    def listed(title: str, rows: list[dict], say) -> None:
+    def listed(title: str, rows, say) -> None:
         if not rows:
             return
         line(f"{title}: {len(rows)}")
-        for row in rows[:SHOWN_MOST]:
+        for row in rows.head(SHOWN_MOST):
             line(f"  {say(row)}")
         if len(rows) > SHOWN_MOST:
             line(f"  ... and {len(rows) - SHOWN_MOST} more (--format json lists them all)")
