@@ -354,17 +354,27 @@ def list_participants(
 
 def list_participants_written(
     db_path: Path, event: str | None = None, fmt: str = "json"
-) -> Iterator[str]:
+) -> Iterator:
     """list_participants(db_path, event) as `registrations list` writes each
-    of them in `fmt` (json: at a list's first level; csv: a line), in the same
-    order, most of it made by SQLite (store.listings)."""
-    from innoff_cli.output.registrations import PARTICIPANT_COLUMNS, csv_tail
+    of them in `fmt` (json: at a list's first level; csv: a line; table: a
+    row of cells), in the same order, most of it made by SQLite (store.listings)."""
+    from innoff_cli.output.registrations import (
+        PARTICIPANT_COLUMNS,
+        TABLE_HEAD_KEYS,
+        csv_tail,
+        table_tail,
+    )
 
     conn = store.connect(db_path)
     try:
         slug = _event_slug(conn, event)
         if fmt == "json":
             yield from store.listings.participants_json(conn, slug, by_name=True)
+            return
+        if fmt == "table":  # rows of cells
+            yield from store.listings.participants_cells(
+                conn, slug, True, TABLE_HEAD_KEYS, table_tail
+            )
             return
         keys = tuple(column.key for column in PARTICIPANT_COLUMNS)
         head = keys[: keys.index("registered_at") + 1]

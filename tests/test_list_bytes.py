@@ -242,3 +242,22 @@ def test_each_person_is_looked_up_by_an_index(run, db_path, tmp_path):
             scans = [step for step in plan if step.startswith("SCAN") and "USING" not in step]
             assert [s for s in scans if not s.startswith(("SCAN (", "SCAN a"))] == [], plan
             assert not any("outbox_state" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("most", [200, 0])
+def test_the_table_is_what_python_drew(run, db_path, tmp_path, monkeypatch, most):
+    """The table from SQLite's cells, drawn by Rich (few rows) or as plain lines
+    (many: `most` 0 makes any number many), is the table drawn from people read
+    in Python (`--search ''` filters nothing, and takes that path)."""
+    from innoff_cli.output import registrations as output
+
+    hostile_database(run, db_path, tmp_path)
+    monkeypatch.setattr(output, "RICH_MOST_ROWS", most)
+    for args in ((), ("--event", "arsmote"), ("--format", "json"), ("--format", "csv")):
+        fast = run("registrations", "list", *args)
+        slow = run("registrations", "list", *args, "--search", "")
+        assert fast.exit_code == slow.exit_code == 0
+        assert fast.output == slow.output
+    table = run("registrations", "list").output
+    assert "\\x1b[31mred" in table and "\x1b" not in table  # shown as text, never acting
+    assert "Kari" in table and "Organisation" in table

@@ -176,7 +176,7 @@ def registrations_list(
     from innoff_cli import participants
     from innoff_cli.output import registrations as output
 
-    if format != "table" and search is None and rsvp is None and attended is None:
+    if search is None and rsvp is None and attended is None:
         # Everyone (or an event's people): SQLite writes most of each one's line.
         written = participants.list_participants_written(database_path(ctx), event, format)
         output.write_participants(written, format)

@@ -6,6 +6,7 @@ import itertools
 import sys
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -237,27 +238,54 @@ def render_participants(people: Iterable[dict], fmt: str) -> None:
     elif fmt == "csv":
         write_csv(people, PARTICIPANT_COLUMNS)
     else:
-        people = iter(people)
-        first = list(itertools.islice(people, RICH_MOST_ROWS + 1))
-        if len(first) <= RICH_MOST_ROWS:
-            out = console()
-            out.print(rich_table(first, PARTICIPANT_TABLE_COLUMNS))
-            out.print(_participants(len(first)), style="dim")
-            return
-        counted = [0]
-
-        def rows():
-            for person in itertools.chain(first, people):
-                counted[0] += 1
-                yield person
-
-        lines = plain_table(rows(), PARTICIPANT_TABLE_COLUMNS)
-        page(lines, lambda: _participants(counted[0]))
+        _table(people, PARTICIPANT_TABLE_COLUMNS)
 
 
-def write_participants(texts: Iterable[str], fmt: str) -> None:
-    """Participants already written (store.listings): JSON items, or CSV lines
-    under PARTICIPANT_COLUMNS' header."""
+def _table(rows: Iterable, columns: list[Column]) -> None:
+    """A few rows as Rich draws a table; more as plain lines, streamed, paged."""
+    rows = iter(rows)
+    first = list(itertools.islice(rows, RICH_MOST_ROWS + 1))
+    if len(first) <= RICH_MOST_ROWS:
+        out = console()
+        out.print(rich_table(first, columns))
+        out.print(_participants(len(first)), style="dim")
+        return
+    counted = [0]
+
+    def counting():
+        for row in itertools.chain(first, rows):
+            counted[0] += 1
+            yield row
+
+    page(plain_table(counting(), columns), lambda: _participants(counted[0]))
+
+
+# What store.listings.participants_cells gives of each person for the table,
+# and what it leaves to table_tail.
+TABLE_HEAD_KEYS = ("name", "email", "organisation", "municipality", "registered_at")
+_TABLE_ROW_COLUMNS = [
+    Column(column.key, column.header, itemgetter(place))
+    for place, column in enumerate(PARTICIPANT_TABLE_COLUMNS)
+]
+
+
+def table_tail(events: list, answers: dict, attended: dict) -> tuple[str, str]:
+    """The table's Events and Answers cells of a participant with these events,
+    answers and attendance."""
+    person = participant_fields.public(
+        {"address": "", "email": "", "name": "", "organisation": "", "role": "",
+         "municipality": "", "phone": "", "registered_utc": None,
+         "events": events, "answers": answers, "attended": attended}
+    )  # fmt: skip
+    return _text(person["events"]), _answers_short(person)
+
+
+def write_participants(texts: Iterable, fmt: str) -> None:
+    """Participants already written (store.listings): JSON items, CSV lines
+    under PARTICIPANT_COLUMNS' header, or a table's rows of cells."""
+    if fmt == "table":
+        _table(texts, _TABLE_ROW_COLUMNS)
+        return
     if fmt == "json":
         write_json_texts(texts)
         return

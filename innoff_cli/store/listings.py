@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from innoff_cli.store.registrations import list_query
 
@@ -86,28 +87,70 @@ def participants_csv(
     yield from _listing(conn, event, by_name, head, tail, delimiter)
 
 
+def participants_cells(
+    conn: sqlite3.Connection,
+    event: str | None,
+    by_name: bool,
+    head_keys: tuple[str, ...],
+    tail: Callable[[list, dict, dict], tuple],
+) -> Iterator[tuple]:
+    """The participants as a table's rows of text: the fields `head_keys` (up to
+    and with the registration time, last, as '17.11.2020 10:01') by SQLite,
+    then the cells `tail` makes of events, answers and attendance."""
+    assert head_keys[-1] == "registered_at"
+    cells = [f"coalesce({_FIELDS[key]}, '')" for key in head_keys[:-1]]
+    at = _registered_at(conn, lambda shifted: shifted, "''", json=False)
+    # As output.registrations._registered_short writes it (people read this form).
+    short = f"""(SELECT CASE WHEN at = '' THEN '' ELSE substr(at, 9, 2) || '.' || substr(at, 6, 2)
+        || '.' || substr(at, 1, 4) || ' ' || substr(at, 12, 5) END FROM (SELECT {at} AS at))"""
+    query, parameters = _query(event, by_name, ", ".join([*cells, short]))
+    ends = _Ends(conn, tail)
+    width = len(head_keys)
+    for row in conn.execute(query, parameters):
+        yield row[:width] + ends.of(*row[width:])
+
+
 def _listing(conn, event, by_name, head: str, tail: Callable, joint: str) -> Iterator[str]:
     """head (SQL) + joint + tail(events, answers, attended) of each person."""
+    query, parameters = _query(event, by_name, head)
+    ends = _Ends(conn, tail)
+    for head_text, events, answers, attended in conn.execute(query, parameters):
+        yield head_text + joint + ends.of(events, answers, attended)
+
+
+def _query(event: str | None, by_name: bool, head: str) -> tuple[str, list]:
+    """list_query's people (those of `event`), `head` (SQL) first, then their
+    events (in the order of their slugs), answers and attendance as JSON."""
     where, parameters = "", []
     if event:
         where = "WHERE p.email IN (SELECT email FROM registrations WHERE event = ?)"
         parameters.append(event)
-    programme = {
-        slug: place
-        for place, (slug,) in enumerate(conn.execute("SELECT slug FROM events ORDER BY start_utc, slug"))
-    }  # fmt: skip
     query = list_query(where, by_name, events_in_order=False).replace(
-        "SELECT p.*,", f"SELECT {head} AS head,", 1
+        "SELECT p.*,", f"SELECT {head},", 1
     )
-    tails: dict[tuple[str, str, str], str] = {}
-    for head_text, events, answers, attended in conn.execute(query, parameters):
-        end = tails.get((events, answers, attended))
-        if end is None:
-            in_order = sorted(json.loads(events), key=programme.__getitem__)
-            end = joint + tail(in_order, json.loads(answers), json.loads(attended))
-            if len(tails) < 10_000:
-                tails[events, answers, attended] = end
-        yield head_text + end
+    return query, parameters
+
+
+class _Ends:
+    """What `tail` makes of a person's events (put in programme order), answers
+    and attendance, made once per distinct combination (most people share one)."""
+
+    def __init__(self, conn: sqlite3.Connection, tail: Callable) -> None:
+        self.tail = tail
+        self.made: dict[tuple[str, str, str], Any] = {}
+        self.programme = {
+            slug: place
+            for place, (slug,) in enumerate(conn.execute("SELECT slug FROM events ORDER BY start_utc, slug"))
+        }  # fmt: skip
+
+    def of(self, events: str, answers: str, attended: str):
+        made = self.made.get((events, answers, attended))
+        if made is None:
+            in_order = sorted(json.loads(events), key=self.programme.__getitem__)
+            made = self.tail(in_order, json.loads(answers), json.loads(attended))
+            if len(self.made) < 10_000:
+                self.made[events, answers, attended] = made
+        return made
 
 
 def _registered_at(conn, shown: Callable[[str], str], none: str, json: bool) -> str:
