@@ -41,25 +41,14 @@ def organizer_of(events: list[Event], override: str | None) -> ical.Organizer:
     )
 
 
-def received_from_outbox(conn: sqlite3.Connection) -> dict[tuple[str, str], itip.Received]:
-    """(email, uid) -> what the outbox says each person was last sent."""
-    return {
-        (row["email"], row["uid"]): itip.Received(
-            row["method"],
-            row["sequence"],
-            row["content"],
-            row["significant"],
-            row["top"],
-            row["address"],
-            bool(row["erased"]),
-        )  # fmt: skip
-        for row in store.outbox.last_sent(conn)
-    }
+def sent_so_far(conn: sqlite3.Connection) -> store.outbox.SentSoFar:
+    """(email, uid) -> what the outbox says each person was last sent, read as asked."""
+    return store.outbox.SentSoFar(conn, itip.Received)
 
 
 def plan_invites(
     conn: sqlite3.Connection,
-    received: dict[tuple[str, str], itip.Received],
+    received=None,
     *,
     event: str | None = None,
     to: list[str] | None = None,
@@ -67,12 +56,16 @@ def plan_invites(
     refused: frozenset = frozenset(),
     again: bool = False,
 ) -> itip.InvitePlan:
-    """What each person in scope needs next, against what they have `received`.
+    """What each person in scope needs next, against what they have `received`
+    (a dict; None: the outbox, read as the planner asks).
 
     `to` narrows it to these addresses; a message equal to one in `refused`
     (see `store.outbox.refused`) is held back rather than planned again; with
-    `again`, whoever already has the current invite gets it once more.
+    `again`, whoever already has the current invite gets it once more. The
+    messages are in a Spool: a plan for a million people is not held in memory.
     """
+    from innoff_cli.spools import Spool
+
     events = events_in_scope(conn, event)
     on = [e for e in events if not e.cancelled]
     called_off = {e.slug for e in events if e.cancelled}
@@ -89,12 +82,34 @@ def plan_invites(
         return uid in versions and (not keys or email in keys)
 
     slugs = [e.slug for e in on]
-    invitees = [itip.Invitee(*row) for row in store.registrations.invitees(conn, slugs)]
     uid_of = {entry.event: entry.uid for entry in entries}
-    plan = itip.plan_messages(versions, invitees, received, uid_of, scope, refused)
+    event_of = {uid: slug for slug, uid in uid_of.items()}
+
+    def is_registered(email: str, uid: str) -> bool:
+        slug = event_of.get(uid)
+        return slug is not None and store.registrations.is_registered(conn, email, slug)
+
+    invitees = _Invitees(conn, slugs)
+    if received is None:
+        received = sent_so_far(conn)
+    plan = itip.plan_messages(
+        versions, invitees, received, uid_of, scope, refused, is_registered=is_registered,
+        kept=Spool(),
+    )  # fmt: skip
     if again:
-        plan = itip.with_resends(plan, invitees, received, uid_of, scope)
+        plan = itip.with_resends(plan, invitees, received, uid_of, scope, kept=Spool())
     return plan._replace(organizer=organizer_of(events, organizer), events=events, scope=scope)
+
+
+class _Invitees:
+    """The registrations of `slugs` as itip.Invitee, read from the store each
+    time they are walked (the planner walks them once, or twice with --again)."""
+
+    def __init__(self, conn: sqlite3.Connection, slugs: list[str]) -> None:
+        self.conn, self.slugs = conn, slugs
+
+    def __iter__(self):
+        return map(itip.Invitee._make, store.registrations.invitees_in_order(self.conn, self.slugs))
 
 
 def stored_versions(conn: sqlite3.Connection) -> dict[str, itip.Version]:

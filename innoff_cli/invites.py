@@ -10,8 +10,9 @@ they need next (`itip`); the messages are `imip`'s, the transports `delivery`'s.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.errors import MessageError
@@ -65,10 +66,9 @@ def plan_send(
 
 
 def _plan_send(conn, event, to, organizer, retry_failed, again=False) -> Outgoing:
-    received = invite_plans.received_from_outbox(conn)
     refused = frozenset() if retry_failed else store.outbox.refused(conn)
     plan = invite_plans.plan_invites(
-        conn, received, event=event, to=to, organizer=organizer, refused=refused, again=again
+        conn, event=event, to=to, organizer=organizer, refused=refused, again=again
     )
     queued = store.outbox.waiting(conn)
     sending = {message.event for message in plan.messages}
@@ -215,17 +215,21 @@ def deliver(
         if last and datetime.fromisoformat(last) >= stamp:
             stamp = datetime.fromisoformat(last) + timedelta(seconds=1)
         stamp = stamp.isoformat()
-        if conn is None:
-            slots = [
-                store.outbox.Slot(0, make_msgid(domain=domain), stamp) for _ in outgoing.messages
-            ]
-        else:
+        if conn is not None:
             with store.writing(conn, on_wait=on_wait):  # after any import that is writing
                 invite_plans.save_versions(conn, outgoing.plan, outgoing.messages)
-                slots = store.outbox.queue(
-                    conn, outgoing.messages, outgoing.plan.scope,
-                    lambda: make_msgid(domain=domain), stamp,
+                store.outbox.drop_stale_queued(conn, outgoing.messages, outgoing.plan.scope)
+
+        def slots(batch: list[itip.Message]) -> list[store.outbox.Slot]:
+            """Each of `batch` queued (a transaction of its own) before any is sent."""
+            if conn is None:
+                return [store.outbox.Slot(0, make_msgid(domain=domain), stamp) for _ in batch]
+            with store.writing(conn, on_wait=on_wait):
+                return store.outbox.queue(
+                    conn, batch, outgoing.plan.scope, lambda: make_msgid(domain=domain), stamp,
+                    drop_stale=False,
                 )  # fmt: skip
+
         _send_each(
             conn, outgoing, slots, transport, report, from_header, envelope, alarm, now,
             progress, pace or Pace(rate), on_wait,
@@ -248,10 +252,12 @@ def deliver(
 
 def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, alarm, now,
                progress, pace, on_wait) -> None:  # fmt: skip
-    """Build, send and record each message in turn (`conn` None: record nothing)."""
+    """Build, send and record each message in turn (`conn` None: record nothing),
+    a batch at a time: `slots(batch)` queues a batch, then its messages go out.
+    (A plan of a million is never queued, nor held, all at once.)"""
     messages = outgoing.messages
     templates: dict[tuple, imip.Template] = {}
-    for message, (row_id, message_id, stamp_utc) in zip(messages, slots):
+    for message, (row_id, message_id, stamp_utc) in _in_batches(messages, slots):
         key = (message.uid, message.method, message.change, message.sequence, stamp_utc)
         template = templates.get(key)
         if template is None:
@@ -275,6 +281,16 @@ def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, 
             report.failed.append((message.address, reason))
         if progress:
             progress()
+
+
+BATCH = 500  # messages queued in one transaction, then sent
+
+
+def _in_batches(messages: Iterable, slots: Callable[[list], list]) -> Iterator[tuple]:
+    """(message, its Slot), a batch queued before any of it is sent."""
+    items = iter(messages)
+    while batch := list(itertools.islice(items, BATCH)):
+        yield from zip(batch, slots(batch), strict=True)
 
 
 def send_one(transport, pace: Pace, build: Callable[[], bytes], envelope: str, address: str,

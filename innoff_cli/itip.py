@@ -119,26 +119,45 @@ def plan_versions(entries: Iterable[Entry], versions: dict[str, Version],
 def plan_messages(
     versions: dict[str, Version],
     invitees: Iterable[Invitee],
-    received: dict[tuple[str, str], Received],
+    received,
     uid_of: dict[str, str],
     wanted: Callable[[str, str], bool] = lambda email, uid: True,
     refused: frozenset[tuple[str, str, str, int, str]] = frozenset(),
+    *,
+    is_registered: Callable[[str, str], bool] | None = None,
+    kept: list | None = None,
 ) -> InvitePlan:
     """Every message the people in scope need, REQUESTs first, each kind by event and e-mail.
 
     `versions` from plan_versions; `uid_of` maps event slug to UID; `received`
-    is keyed by (email, uid); `wanted(email, uid)` narrows the plan (--to,
-    --event). A message equal to one in `refused` (email, uid, method,
-    sequence, content: a server refused it) is held back, not planned again.
+    maps (email, uid) to what they were last sent: a dict, or anything with its
+    get() and items() (the outbox's, read as it is asked, which gives items()
+    already in (event, email) order and says so with `in_plan_order`).
+    `wanted(email, uid)` narrows the plan (--to, --event). A message equal to
+    one in `refused` (email, uid, method, sequence, content: a server refused
+    it) is held back, not planned again. `is_registered(email, uid)` answers
+    for every registration, in scope or not (else it is gathered from
+    `invitees`); `kept` is where the messages go (a list unless given one
+    that keeps them elsewhere).
     """
-    registered: set[tuple[str, str]] = set()
-    requests = list(_requests(versions, invitees, received, uid_of, wanted, registered))
-    cancels = sorted(
-        _cancels(versions, received, wanted, registered), key=lambda m: (m.event, m.email)
-    )
-    kept = [m for m in requests + cancels if _key(m) not in refused]
+    registered: set[tuple[str, str]] | None = set() if is_registered is None else None
+    out: list = [] if kept is None else kept
+    planned = 0
+    for message in _requests(versions, invitees, received, uid_of, wanted, registered):
+        planned += 1
+        if _key(message) not in refused:
+            out.append(message)
+    if registered is not None:
+        is_registered = lambda email, uid: (email, uid) in registered  # noqa: E731
+    cancels = _cancels(versions, received, wanted, is_registered)
+    if not getattr(received, "in_plan_order", False):
+        cancels = sorted(cancels, key=lambda m: (m.event, m.email))
+    for message in cancels:
+        planned += 1
+        if _key(message) not in refused:
+            out.append(message)
     entries = {uid: v.entry for uid, v in versions.items() if v.entry is not None}
-    return InvitePlan(kept, versions, entries, len(requests) + len(cancels) - len(kept))
+    return InvitePlan(out, versions, entries, planned - len(out))
 
 
 def _key(message: Message) -> tuple[str, str, str, int, str]:
@@ -149,11 +168,12 @@ def _key(message: Message) -> tuple[str, str, str, int, str]:
 def _requests(versions, invitees, received, uid_of, wanted, registered) -> Iterable[Message]:
     """A REQUEST for each registration in scope whose person lacks the current one:
     new, or an update (SEQUENCE raised for time and place). Adds every
-    registration's (email, uid) to `registered`, in scope or not."""
+    registration's (email, uid) to `registered` (unless None), in scope or not."""
     keys: dict[str, tuple[str, str]] = {}  # uid -> (content, significant), hashed once
     for person in invitees:
         uid = uid_of[person.event]
-        registered.add((person.email, uid))
+        if registered is not None:
+            registered.add((person.email, uid))
         if not wanted(person.email, uid):
             continue
         version = versions[uid]
@@ -178,7 +198,7 @@ def _requests(versions, invitees, received, uid_of, wanted, registered) -> Itera
         )  # fmt: skip
 
 
-def _cancels(versions, received, wanted, registered) -> Iterable[Message]:
+def _cancels(versions, received, wanted, is_registered) -> Iterable[Message]:
     """A CANCEL for each person in scope who holds a REQUEST they should no longer
     have: no longer registered (or erased), or the event itself is gone."""
     for (email, uid), last in received.items():
@@ -187,7 +207,7 @@ def _cancels(versions, received, wanted, registered) -> Iterable[Message]:
             version is None  # outside this plan's events
             or version.entry is None
             or last.method != REQUEST
-            or (email, uid) in registered
+            or is_registered(email, uid)
             or not wanted(email, uid)
         ):
             continue
@@ -206,11 +226,13 @@ def with_resends(
     received: dict[tuple[str, str], Received],
     uid_of: dict[str, str],
     wanted: Callable[[str, str], bool],
+    kept: list | None = None,
 ) -> InvitePlan:
     """`plan`, and for each registration in scope whose person already has the
     current REQUEST (nothing planned for them), that REQUEST again: same UID and
     SEQUENCE, marked RESEND. A person who has nothing yet, or something older,
-    already gets what they need in `plan`."""
+    already gets what they need in `plan`. The resends, then `plan`'s messages,
+    go into `kept` (a list unless given one)."""
     planned = {(m.email, m.uid) for m in plan.messages}
     again = []
     for person in invitees:
@@ -240,7 +262,12 @@ def with_resends(
                 version.entry.attendee_sequence_digest(),
             )  # fmt: skip
         )
-    return plan._replace(messages=again + list(plan.messages))
+    out: list = [] if kept is None else kept
+    for message in again:
+        out.append(message)
+    for message in plan.messages:
+        out.append(message)
+    return plan._replace(messages=out)
 
 
 def raise_floors(versions: dict[str, Version], messages: Iterable[Message]) -> dict[str, Version]:

@@ -539,6 +539,48 @@ def test_ctrl_c_mid_run_says_what_was_sent_and_keeps_the_rest_queued(
     assert len({r.message["Message-ID"] for r in server.received}) == len(server.received) == 5
 
 
+def test_a_run_queues_and_sends_in_batches_and_resumes_where_it_stopped(
+    run, registered, server, monkeypatch, db_path
+):
+    """A plan larger than a batch (here two messages, the plan itself spooled to
+    a file past one): each batch is queued before any of it is sent; stopped in
+    the second, the next run sends what was queued as the same messages, then
+    the rest, each once."""
+    from innoff_cli import delivery, invites, spools
+
+    monkeypatch.setattr(invites, "BATCH", 2)
+    monkeypatch.setattr(spools.Spool, "KEEP", 1)
+    real = delivery.SmtpTransport.send
+    calls = []
+
+    def send_two_then_stop(self, *args):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(args)
+        real(self, *args)
+
+    monkeypatch.setattr(delivery.SmtpTransport, "send", send_two_then_stop)
+    assert send(run, server).exit_code == 130
+    with sqlite3.connect(db_path) as conn:
+        states = conn.execute("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")
+        assert states.fetchall() == [("queued", 2), ("sent", 2)]  # the third batch not yet
+        queued = {
+            i for (i,) in conn.execute("SELECT message_id FROM outbox WHERE state = 'queued'")
+        }
+    monkeypatch.setattr(delivery.SmtpTransport, "send", real)
+    again = send(run, server)
+    assert "2 of them were queued by a run that stopped" in again.stderr
+    assert "Sent 3 messages" in again.stderr
+    ids = [r.message["Message-ID"] for r in server.received]
+    assert len(ids) == len(set(ids)) == 5 and queued <= set(ids)
+    assert sorted(by_person(server)) == sorted(
+        (a, u) for a in ("Kari.Nordmann@bergen.kommune.no", "oystein@ntnu.no", "per@ks.no")
+        for u in ("studio@innoff.no", "arsmote@innoff.no")
+        if not (a == "oystein@ntnu.no" and u == "arsmote@innoff.no")
+    )  # fmt: skip
+    assert "Nothing to send" in send(run, server).stderr
+
+
 def test_status_shows_the_last_message_and_what_is_pending(run, registered, server):
     send(run, server, "--event", "studio")
     rows = json.loads(run("invites", "status", "--format", "json").stdout)

@@ -67,6 +67,32 @@ def newest_sent_sql(where: str = "") -> str:
     """
 
 
+class SentSoFar:
+    """What each person was last sent, per (email, uid), read from the outbox as
+    the planner asks (`get`, `items`) rather than held: the outbox of a run to
+    a million people would not fit. Each row becomes what `make` makes of
+    (method, sequence, content, significant, top, address, erased)."""
+
+    in_plan_order = True  # items() come by event, then e-mail, as the plan lists CANCELs
+
+    _COLUMNS = "o.method, o.sequence, o.content, o.significant, o.top, o.address, o.erased"
+
+    def __init__(self, conn: sqlite3.Connection, make: Callable) -> None:
+        self.conn, self.make = conn, make
+        self.one = f"SELECT {self._COLUMNS} FROM ({newest_sent_sql('AND email = ? AND uid = ?')}) o"
+
+    def get(self, key: tuple[str, str], default=None):
+        row = self.conn.execute(self.one, key).fetchone()
+        return default if row is None else self.make(*row)
+
+    def items(self):
+        for email, uid, *row in self.conn.execute(
+            f"SELECT o.email, o.uid, {self._COLUMNS} FROM ({newest_sent_sql()}) o"
+            " LEFT JOIN invite_versions v ON v.uid = o.uid ORDER BY v.event, o.email"
+        ):
+            yield (email, uid), self.make(*row)
+
+
 def last_sent(conn: sqlite3.Connection) -> list[dict]:
     """Per person and UID, the newest message sent, with the highest SEQUENCE sent (`top`)."""
     return dicts(conn, newest_sent_sql() + " ORDER BY o.email, o.uid")
@@ -106,21 +132,17 @@ def queue(
     in_scope: Callable[[str, str], bool],
     new_id: Callable[[], str],
     stamp_utc: str,
+    drop_stale: bool = True,
 ) -> list[Slot]:
     """Put `messages` (itip.Message) in the outbox, inside the caller's `writing()`.
 
     A message already queued as it is (same method, SEQUENCE and content: a run
     that was stopped) keeps its row, Message-ID and DTSTAMP, so it goes out as
-    the same message; a queued one that is no longer right, in scope, is
-    dropped. Returns each message's Slot, in order.
+    the same message; with `drop_stale`, a queued one that is no longer right,
+    in scope, is dropped (a run queueing in batches drops them first, with
+    drop_stale_queued). Returns each message's Slot, in order.
     """
-    before = {
-        (row.email, row.uid): row
-        for row in map(
-            Queued._make,
-            conn.execute(f"SELECT {', '.join(Queued._fields)} FROM outbox WHERE state = 'queued'"),
-        )
-    }
+    before = _queued(conn)
     insert = (
         f"INSERT INTO outbox ({', '.join(MESSAGE_COLUMNS)}, message_id, stamp_utc, state)"
         f" VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)}, ?, ?, 'queued')"
@@ -128,9 +150,7 @@ def queue(
     out, keep = [], set()
     for message in messages:
         row = before.get((message.email, message.uid))
-        if row and (row.method, row.sequence, row.content) == (
-            message.method, message.sequence, message.content
-        ):  # fmt: skip
+        if row and _same(row, message):
             keep.add(row.id)
             out.append(Slot(row.id, row.message_id, row.stamp_utc))
             continue
@@ -139,12 +159,51 @@ def queue(
         cursor = conn.execute(insert, [*values, message_id, stamp_utc])
         keep.add(cursor.lastrowid)
         out.append(Slot(int(cursor.lastrowid), message_id, stamp_utc))
+    if drop_stale:
+        _drop(conn, before, keep, in_scope)
+    return out
+
+
+def drop_stale_queued(
+    conn: sqlite3.Connection, messages: Iterable, in_scope: Callable[[str, str], bool]
+) -> None:
+    """Drop, inside the caller's `writing()`, what a stopped run left queued that
+    is no longer right (not among `messages` as it is), in scope."""
+    before = _queued(conn)
+    if not before:
+        return
+    keep = set()
+    for message in messages:
+        row = before.get((message.email, message.uid))
+        if row and _same(row, message):
+            keep.add(row.id)
+    _drop(conn, before, keep, in_scope)
+
+
+def _queued(conn: sqlite3.Connection) -> dict[tuple[str, str], Queued]:
+    """What waits in the outbox (a stopped run's messages: a batch, or an older
+    run's whole queue), by (email, uid)."""
+    return {
+        (row.email, row.uid): row
+        for row in map(
+            Queued._make,
+            conn.execute(f"SELECT {', '.join(Queued._fields)} FROM outbox WHERE state = 'queued'"),
+        )
+    }
+
+
+def _same(row: Queued, message) -> bool:
+    return (row.method, row.sequence, row.content) == (
+        message.method, message.sequence, message.content
+    )  # fmt: skip
+
+
+def _drop(conn, before: dict, keep: set, in_scope: Callable[[str, str], bool]) -> None:
     stale = [
         [row.id] for (email, uid), row in before.items()
         if row.id not in keep and in_scope(email, uid)
     ]  # fmt: skip
     conn.executemany("DELETE FROM outbox WHERE id = ?", stale)
-    return out
 
 
 def mark_sent(

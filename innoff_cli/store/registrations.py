@@ -136,13 +136,27 @@ def erase_participant(
 
 def invitees(conn: sqlite3.Connection, events: list[str]) -> list[tuple[str, str, str, str]]:
     """(email key, address as written, name, event slug) of every registration for `events`."""
+    return invitees_in_order(conn, events).fetchall()
+
+
+def invitees_in_order(conn: sqlite3.Connection, events: list[str]) -> sqlite3.Cursor:
+    """invitees(), by event and e-mail, read as they are walked (a cursor)."""
     marks = ", ".join("?" for _ in events)
     return conn.execute(
         f"SELECT r.email, p.address, p.name, r.event FROM registrations r"
         f" JOIN participants p ON p.email = r.email WHERE r.event IN ({marks})"
         f" ORDER BY r.event, r.email",
         events,
-    ).fetchall()
+    )
+
+
+def is_registered(conn: sqlite3.Connection, email: str, event: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM registrations WHERE email = ? AND event = ?", [email, event]
+        ).fetchone()
+        is not None
+    )
 
 
 def is_participant(conn: sqlite3.Connection, email: str) -> bool:
