@@ -1,0 +1,54 @@
+"""Memory of planning a send: `innoff invites send --dry-run` for N people.
+
+    python tests/bench/plan_memory.py [--people 700000]
+
+Imports N generated participants (the import bench's neon rows: each registered
+for the studio, about half for the annual meeting too, so about 1.5 messages a
+person: 700,000 people plan about a million messages), then runs `invites send
+--dry-run` (the plan, its counts and the summary; nothing sent or recorded) as
+its own process, at N and at a quarter of N, and prints the messages planned,
+the time and the peak RSS of each. Target (issue 23): under 80 MB at a million
+planned messages, flat as N grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from import_speed import as_installed, generate, run  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=700_000)
+    args = parser.parse_args()
+    innoff = shutil.which("innoff")
+    if not innoff:
+        sys.exit("innoff must be on PATH: pip install -e .")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        for people in (args.people // 4, args.people):
+            export, db = folder / f"people{people}.csv", folder / f"plan{people}.db"
+            generate(export, people)
+            subprocess.run([innoff, "--db", str(db), "registrations", "import", str(export)],
+                           check=True, capture_output=True, env=as_installed())  # fmt: skip
+            command = [innoff, "--db", str(db), "invites", "send", "--dry-run"]
+            said = subprocess.run(command, capture_output=True, text=True, env=as_installed())
+            planned = re.search(r"Would send: (\d+) messages", said.stderr + said.stdout)
+            seconds, rss = run(command)
+            print(
+                f"{people:>9} people: {int(planned[1]) if planned else 0:>9} messages planned"
+                f" in {seconds:6.1f} s, peak RSS {rss:6.1f} MB (target < 80 MB, flat)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
