@@ -151,16 +151,21 @@ def _mbox(path: Path) -> Iterator[tuple[str, bytes] | Unreadable]:
 def _maildir(path: Path) -> Iterator[tuple[str, bytes] | Unreadable]:
     """new/ and cur/, in the order of their unique names (what mailbox.Maildir
     calls keys), each entry checked before it is opened."""
-    entries = []
+    # Names as the folder lists them, not Path objects: a Maildir of 100,000
+    # answers is 100,000 of them, held while they are read.
+    entries: list[tuple[str, str]] = []
     for folder in ("new", "cur"):
         try:
             names = os.listdir(path / folder)
         except OSError as error:
             yield Unreadable(f"{path}/{folder}", f"cannot list it ({error.strerror})")
             continue
-        entries += [(name.split(":")[0], path / folder / name) for name in names if name[:1] != "."]
-    for key, entry in sorted(entries):
+        entries += [(name, folder) for name in names if name[:1] != "."]
+    entries.sort(key=lambda entry: (entry[0].split(":")[0], entry[1], entry[0]))
+    for name, folder in entries:
+        key = name.split(":")[0]
         label = f"{path} {key}"
+        entry = path / folder / name
         size = _regular(entry, label)
         if isinstance(size, Unreadable):
             yield size
