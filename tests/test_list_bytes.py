@@ -94,6 +94,11 @@ def hostile_database(run, db_path, tmp_path) -> None:
         conn.execute(
             "UPDATE participants SET registered_utc = NULL WHERE email = 'person.3@example.org'"
         )
+        # A registration for an event the programme no longer has (written with
+        # foreign keys off, as a hand-edited file may be): no list shows it.
+        conn.execute(
+            "INSERT INTO registrations (email, event) VALUES ('person.0@example.org', 'gone')"
+        )
         # Cells a spreadsheet would run, as an import keeps them (it trims).
         conn.execute(
             "UPDATE participants SET organisation = char(9) || 'tab first', role = char(13)"

@@ -146,7 +146,9 @@ class _Ends:
     def of(self, events: str, answers: str, attended: str):
         made = self.made.get((events, answers, attended))
         if made is None:
-            in_order = sorted(json.loads(events), key=self.programme.__getitem__)
+            # In programme order, and only the programme's events (as list_query's join).
+            order = self.programme
+            in_order = sorted((e for e in json.loads(events) if e in order), key=order.__getitem__)
             made = self.tail(in_order, json.loads(answers), json.loads(attended))
             if len(self.made) < 10_000:
                 self.made[events, answers, attended] = made

@@ -20,18 +20,22 @@ from innoff_cli.store import (
 
 def list_query(where: str = "", by_name: bool = False, events_in_order: bool = True) -> str:
     """SQL: participants with their events (in programme order, or with
-    `events_in_order` False in the order of their slugs, which costs no sort per
-    person), answers (as they stand now) and attendance as JSON, in e-mail order
+    `events_in_order` False as the registrations hold them, slug by slug, which
+    costs no sort and no look-up per person: the caller puts them in order and
+    leaves out any event not in the programme), answers (as they stand now) and attendance as JSON, in e-mail order
     or the Norwegian order of names (the stored key and the index
     participants_by_name: an index walk). tests/bench/reads_speed.py runs this
     very query in sqlite3 and sqlite-utils."""
     sort = "p.sort_key, coalesce(nullif(p.address, ''), p.email)" if by_name else "p.email"
-    programme_order = "ORDER BY e.start_utc, e.slug" if events_in_order else ""
+    events = (
+        """SELECT r.event FROM registrations r JOIN events e ON e.slug = r.event
+                WHERE r.email = p.email ORDER BY e.start_utc, e.slug"""
+        if events_in_order
+        else "SELECT r.event FROM registrations r WHERE r.email = p.email"
+    )
     return f"""
         SELECT p.*, (
-            SELECT json_group_array(event) FROM (
-                SELECT r.event FROM registrations r JOIN events e ON e.slug = r.event
-                WHERE r.email = p.email {programme_order})
+            SELECT json_group_array(event) FROM ({events})
         ) AS events, (
             SELECT json_group_object(a.event, {replies.ANSWER_NOW}) FROM replies a
             WHERE a.email = p.email
