@@ -30,7 +30,6 @@ _FIELDS = {
     "municipality": "p.municipality",
     "phone": "p.phone",
 }
-_NL2 = "char(10) || '    '"
 # Cell starts a spreadsheet would run as a formula (output.FORMULA_STARTS).
 _FORMULA = "('=', '+', '-', '@', char(9), char(13))"
 
@@ -42,12 +41,11 @@ def participants_json(
     them at a list's first level (output.indented_json(public(person), 1))."""
     from innoff_cli.participant_fields import json_tail
 
-    head = f" || ',' || {_NL2} || ".join(
-        f"'\"{key}\": ' || json_quote({value})" for key, value in _FIELDS.items()
-    )
     time = _registered_at(conn, lambda shifted: f"'\"' || {shifted} || '\"'", "'null'", json=True)
-    head = f"'{{' || {_NL2} || {head} || ',' || {_NL2} || '\"registered_at\": ' || {time}"
-    yield from _listing(conn, event, by_name, head, json_tail, "")
+    keys = [*_FIELDS, "registered_at"]
+    values = [f"json_quote({value})" for value in _FIELDS.values()] + [time]
+    layout = "{" + "".join(f'\n    "{key}": %s,' for key in keys)[:-1]
+    yield from _listing(conn, event, by_name, _printf(layout, values), json_tail, "")
 
 
 def participants_csv(
@@ -82,9 +80,8 @@ def participants_csv(
     cells = [cell(f"coalesce({_FIELDS[key]}, '')") for key in head_keys[:-1]]
     # A time is digits, dashes, colons and a sign: nothing to guard or quote.
     time = _registered_at(conn, lambda shifted: shifted, "''", json=False)
-    joint = delimiter.replace("'", "''")
-    head = f" || '{joint}' || ".join([*cells, time])
-    yield from _listing(conn, event, by_name, head, tail, delimiter)
+    layout = delimiter.replace("%", "%%").join("%s" for _ in head_keys)
+    yield from _listing(conn, event, by_name, _printf(layout, [*cells, time]), tail, delimiter)
 
 
 def participants_cells(
@@ -116,6 +113,14 @@ def _listing(conn, event, by_name, head: str, tail: Callable, joint: str) -> Ite
     ends = _Ends(conn, tail)
     for head_text, events, answers, attended in conn.execute(query, parameters):
         yield head_text + joint + ends.of(events, answers, attended)
+
+
+def _printf(layout: str, values: list[str]) -> str:
+    """SQL: `layout` (innoff's own text, each %s a value) filled in with the SQL
+    `values`. One printf() builds a line at once, where a chain of || copies it
+    at each step (half the cost of the fields)."""
+    quoted = layout.replace("'", "''")
+    return f"printf('{quoted}', {', '.join(values)})"
 
 
 def _query(event: str | None, by_name: bool, head: str) -> tuple[str, list]:
