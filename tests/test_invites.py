@@ -508,21 +508,30 @@ def test_a_domain_outside_ascii_goes_to_any_server_as_idna_2008(run, tmp_path):
     assert str(vevent["ATTENDEE"]) == "mailto:post@straße.no"
 
 
-def test_ctrl_c_mid_run_says_what_was_sent_and_keeps_the_rest_queued(
-    run, registered, server, monkeypatch, db_path
-):
+def stop_sending_after(monkeypatch, sent: int):
+    """Ctrl-C as the message after `sent` is handed to the server; returns the
+    real send, to put back."""
     from innoff_cli import delivery
 
     real = delivery.SmtpTransport.send
     calls = []
 
-    def send_two_then_stop(self, *args):
-        if len(calls) == 2:
+    def send_then_stop(self, *args):
+        if len(calls) == sent:
             raise KeyboardInterrupt
         calls.append(args)
         real(self, *args)
 
-    monkeypatch.setattr(delivery.SmtpTransport, "send", send_two_then_stop)
+    monkeypatch.setattr(delivery.SmtpTransport, "send", send_then_stop)
+    return real
+
+
+def test_ctrl_c_mid_run_says_what_was_sent_and_keeps_the_rest_queued(
+    run, registered, server, monkeypatch, db_path
+):
+    from innoff_cli import delivery
+
+    real = stop_sending_after(monkeypatch, 2)
     result = send(run, server)
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == (
@@ -550,16 +559,7 @@ def test_a_run_queues_and_sends_in_batches_and_resumes_where_it_stopped(
 
     monkeypatch.setattr(invites, "BATCH", 2)
     monkeypatch.setattr(spools.Spool, "KEEP", 1)
-    real = delivery.SmtpTransport.send
-    calls = []
-
-    def send_two_then_stop(self, *args):
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        calls.append(args)
-        real(self, *args)
-
-    monkeypatch.setattr(delivery.SmtpTransport, "send", send_two_then_stop)
+    real = stop_sending_after(monkeypatch, 2)
     assert send(run, server).exit_code == 130
     with sqlite3.connect(db_path) as conn:
         states = conn.execute("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")
