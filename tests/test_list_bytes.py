@@ -221,7 +221,7 @@ def python_export(db_path, delimiter: str) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|", "]"])
 def test_the_export_is_what_python_wrote(run, db_path, tmp_path, delimiter):
     hostile_database(run, db_path, tmp_path)
     target = tmp_path / "export.csv"

@@ -31,7 +31,8 @@ _FIELDS = {
     "phone": "p.phone",
 }
 # Cell starts a spreadsheet would run as a formula (output.FORMULA_STARTS).
-_FORMULA = "('=', '+', '-', '@', char(9), char(13))"
+# (A GLOB class: '-' last is itself, not a range.)
+_FORMULA = "'[=+@' || char(9) || char(13) || '-]*'"
 
 
 def participants_json(
@@ -69,9 +70,7 @@ def participants_csv(
         # Written out in place, not as a subquery per cell: SQLite does not
         # flatten those, and a column is cheaper to read twice. A guard's
         # apostrophe never needs quoting, so the value itself says whether to.
-        guarded = (
-            f"CASE WHEN substr({value}, 1, 1) IN {_FORMULA} THEN '''' || {value} ELSE {value} END"
-        )
+        guarded = f"CASE WHEN {value} GLOB {_FORMULA} THEN '''' || {value} ELSE {value} END"
         return (
             f"CASE WHEN {quote_when.format(s=value)} THEN '\"' || replace({guarded}, '\"', '\"\"')"
             f" || '\"' ELSE {guarded} END"
@@ -211,4 +210,8 @@ def _csv_quote_when(delimiter: str, line_end: str) -> str:
         return probe.getvalue().startswith('"')
 
     candidates = {delimiter, '"', "\r", "\n", *line_end}
-    return " OR ".join(f"instr({{s}}, char({ord(c)}))" for c in sorted(candidates) if quotes(c))
+    quoting = sorted(c for c in candidates if quotes(c))
+    if any(c in "]^-[" for c in quoting):  # a GLOB class would read these otherwise
+        return " OR ".join(f"instr({{s}}, char({ord(c)}))" for c in quoting)
+    # One GLOB with a class of them: one call a cell, where instr() was one a character.
+    return f"{{s}} GLOB '*[' || {' || '.join(f'char({ord(c)})' for c in quoting)} || ']*'"
