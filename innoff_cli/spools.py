@@ -54,7 +54,9 @@ class Spool(Generic[Item]):
         self.file.seek(0)
         while True:
             try:
-                yield pickle.load(self.file)  # our own file, written just now
+                # pickle reads only what this Spool wrote to a file no one else
+                # can open (unnamed, or the user's own and deleted on close).
+                yield pickle.load(self.file)
             except EOFError:
                 return
 
