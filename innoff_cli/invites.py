@@ -236,11 +236,21 @@ def deliver(
         )  # fmt: skip
     except KeyboardInterrupt:
         left = len(outgoing.messages) - report.total
-        done = "sent and recorded" if record else "written (nothing is recorded)"
+        # Not "queued": a run queues a batch at a time, so the rest are not yet.
+        said = (
+            _(
+                "Interrupted: {sent} sent and recorded, {left} not sent yet (the one being sent"
+                " may have gone out; if so it goes again as the same message) - run {again} to"
+                " send the rest."
+            )
+            if record
+            else _(
+                "Interrupted: {sent} written (nothing is recorded), {left} not written yet - run"
+                " {again} to write the rest."
+            )
+        )
         raise Interrupted(
-            f"Interrupted: {report.sent} {done}, {left} still queued (the one being"
-            " sent may have gone out; if so it goes again as the same message)"
-            " - run `innoff invites send` again to send the rest."
+            said.format(sent=report.sent, left=left, again="`innoff invites send` again")
         ) from None
     finally:
         if conn is not None:
@@ -315,7 +325,7 @@ def send_one(transport, pace: Pace, build: Callable[[], bytes], envelope: str, a
     except SenderRefused as refused:
         raise InnoffError(
             _(
-                "the mail server refused the sender, not the recipients ({refused}) after {sent} sent - nothing was marked failed and {value} are still queued; {hint}, then run {again}"
+                "the mail server refused the sender, not the recipients ({refused}) after {sent} sent - nothing was marked failed and {value} are not sent yet; {hint}, then run {again}"
             ).format(
                 refused=refused,
                 sent=report.sent,
@@ -327,7 +337,7 @@ def send_one(transport, pace: Pace, build: Callable[[], bytes], envelope: str, a
     except Stopped as stopped:
         raise InnoffError(
             _(
-                "the mail server stopped taking messages ({stopped}) after {sent} sent - {value} still queued; run {again} to send them"
+                "the mail server stopped taking messages ({stopped}) after {sent} sent - {value} not sent yet; run {again} to send them"
             ).format(stopped=stopped, sent=report.sent, value=total - report.total, again=again)
         ) from None
 

@@ -139,7 +139,7 @@ def deliver(
         left = len(people) - report.total
         raise Interrupted(
             _(
-                "Interrupted: {sent} sent and recorded, {left} still queued (the one being sent"
+                "Interrupted: {sent} sent and recorded, {left} not sent yet (the one being sent"
                 " may have gone out; if so it goes again as the same message) - run {again} to"
                 " send the rest."
             ).format(sent=report.sent, left=left, again=again)

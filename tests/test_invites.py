@@ -414,7 +414,7 @@ def test_a_server_that_stays_busy_stops_the_run_with_the_rest_queued(
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == (
         "Error: the mail server stopped taking messages (451 4.3.0 Try again later) after 0 sent"
-        " - 5 still queued; run `innoff invites send` again to send them"
+        " - 5 not sent yet; run `innoff invites send` again to send them"
     )
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall() == [
@@ -535,7 +535,7 @@ def test_ctrl_c_mid_run_says_what_was_sent_and_keeps_the_rest_queued(
     result = send(run, server)
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == (
-        "Interrupted: 2 sent and recorded, 3 still queued (the one being sent may have gone"
+        "Interrupted: 2 sent and recorded, 3 not sent yet (the one being sent may have gone"
         " out; if so it goes again as the same message) - run `innoff invites send` again to"
         " send the rest."
     )
@@ -560,7 +560,9 @@ def test_a_run_queues_and_sends_in_batches_and_resumes_where_it_stopped(
     monkeypatch.setattr(invites, "BATCH", 2)
     monkeypatch.setattr(spools.Spool, "KEEP", 1)
     real = stop_sending_after(monkeypatch, 2)
-    assert send(run, server).exit_code == 130
+    stopped = send(run, server)
+    assert stopped.exit_code == 130
+    assert "2 sent and recorded, 3 not sent yet" in stopped.stderr  # 2 queued, 1 not yet
     with sqlite3.connect(db_path) as conn:
         states = conn.execute("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")
         assert states.fetchall() == [("queued", 2), ("sent", 2)]  # the third batch not yet
@@ -715,7 +717,7 @@ def test_a_refusal_about_the_sender_is_never_recorded_against_recipients(
         assert error.startswith(
             f"Error: the mail server refused the sender, not the recipients ({reply})"
         )
-        assert "nothing was marked failed and 5 are still queued" in error and hint in error
+        assert "nothing was marked failed and 5 are not sent yet" in error and hint in error
         assert queued_and_failed(db_path) == (5, 0)
         setattr(server.handler, f"{where}_from_reply" if where == "mail" else "data_reply", None)
         again = send(run, server)
@@ -805,7 +807,7 @@ def test_a_server_that_never_ends_its_answer_is_given_up_on(run, registered, db_
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == (
         "Error: the mail server stopped taking messages (no whole answer within 0.5 s)"
-        " after 0 sent - 5 still queued; run `innoff invites send` again to send them"
+        " after 0 sent - 5 not sent yet; run `innoff invites send` again to send them"
     )
     assert queued_and_failed(db_path) == (5, 0)
 
