@@ -235,22 +235,8 @@ def deliver(
             progress, pace or Pace(rate), on_wait,
         )  # fmt: skip
     except KeyboardInterrupt:
-        left = len(outgoing.messages) - report.total
-        # Not "queued": a run queues a batch at a time, so the rest are not yet.
-        said = (
-            _(
-                "Interrupted: {sent} sent and recorded, {left} not sent yet (the one being sent"
-                " may have gone out; if so it goes again as the same message) - run {again} to"
-                " send the rest."
-            )
-            if record
-            else _(
-                "Interrupted: {sent} written (nothing is recorded), {left} not written yet - run"
-                " {again} to write the rest."
-            )
-        )
-        raise Interrupted(
-            said.format(sent=report.sent, left=left, again="`innoff invites send` again")
+        raise interrupted(
+            report, len(outgoing.messages), "`innoff invites send` again", record
         ) from None
     finally:
         if conn is not None:
@@ -291,6 +277,24 @@ def _send_each(conn, outgoing, slots, transport, report, from_header, envelope, 
             report.failed.append((message.address, reason))
         if progress:
             progress()
+
+
+def interrupted(report: SendReport, total: int, again: str, record: bool) -> Interrupted:
+    """What a send stopped by Ctrl-C says (invites and plain mail alike); `again`
+    completes "run ...". Not "queued": a run queues a batch at a time."""
+    said = (
+        _(
+            "Interrupted: {sent} sent and recorded, {left} not sent yet (the one being sent"
+            " may have gone out; if so it goes again as the same message) - run {again} to"
+            " send the rest."
+        )
+        if record
+        else _(
+            "Interrupted: {sent} written (nothing is recorded), {left} not written yet - run"
+            " {again} to write the rest."
+        )
+    )
+    return Interrupted(said.format(sent=report.sent, left=total - report.total, again=again))
 
 
 BATCH = 500  # messages queued in one transaction, then sent

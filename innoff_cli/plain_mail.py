@@ -31,7 +31,7 @@ from pathlib import Path
 
 from innoff_cli import clock, ical, imip, invites, store
 from innoff_cli.addresses import ascii_address
-from innoff_cli.errors import InnoffError, Interrupted
+from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.store.mailings import Mailing
 from innoff_cli.terminal import shown
@@ -136,14 +136,7 @@ def deliver(
         _send_each(conn, people, slots, transport, report, from_header, envelope,
                    invites.Pace(rate), progress, on_wait, again)  # fmt: skip
     except KeyboardInterrupt:
-        left = len(people) - report.total
-        raise Interrupted(
-            _(
-                "Interrupted: {sent} sent and recorded, {left} not sent yet (the one being sent"
-                " may have gone out; if so it goes again as the same message) - run {again} to"
-                " send the rest."
-            ).format(sent=report.sent, left=left, again=again)
-        ) from None
+        raise invites.interrupted(report, len(people), again, record) from None
     finally:
         if conn is not None:
             conn.close()

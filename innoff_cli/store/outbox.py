@@ -93,11 +93,6 @@ class SentSoFar:
             yield (email, uid), self.make(*row)
 
 
-def last_sent(conn: sqlite3.Connection) -> list[dict]:
-    """Per person and UID, the newest message sent, with the highest SEQUENCE sent (`top`)."""
-    return dicts(conn, newest_sent_sql() + " ORDER BY o.email, o.uid")
-
-
 def sent_to(conn: sqlite3.Connection, email: str, uid: str) -> tuple[str, int] | None:
     """(method of the newest message sent, highest SEQUENCE sent) to a person for a
     UID; None when nothing was ever sent to them for it."""
