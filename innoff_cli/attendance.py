@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from innoff_cli import attendance_reports as reports
-from innoff_cli import clock, store
+from innoff_cli import clock, files, store
 from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.models import Event
@@ -145,7 +145,7 @@ class ImportReport:
 
 
 def import_reports(
-    db_path: Path, files: list[Path], *, event: str | None = None, min_minutes: float = 1.0,
+    db_path: Path, paths: list[Path], *, event: str | None = None, min_minutes: float = 1.0,
     encoding: str | None = None, delimiter: str | None = None, dry_run: bool = False,
     on_wait: store.OnWait = None,
 ) -> list[ImportReport]:  # fmt: skip
@@ -161,7 +161,7 @@ def import_reports(
             _import_one(
                 conn, path, events, named, min_minutes, encoding, delimiter, dry_run, on_wait
             )  # fmt: skip
-            for path in files
+            for path in paths
         ]
     finally:
         conn.close()
@@ -173,17 +173,9 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
     report = ImportReport(str(path), dry_run=dry_run)
     if path.is_dir():
         raise InnoffError(_("{path} is a folder - name the report file in it").format(path=path))
-    try:
-        stream = path.open("rb")
-    except FileNotFoundError:
-        raise InnoffError(_("no such file: {path} - check the path").format(path=path)) from None
-    except OSError as error:
-        raise InnoffError(
-            _("cannot read {path} ({strerror}) - check the path").format(
-                path=path, strerror=error.strerror
-            )
-        ) from None
-    with stream:
+    if not path.is_file():
+        raise InnoffError(_("no such file: {path} - check the path").format(path=path))
+    with files.reading(path) as stream:
         if stream.read(4).startswith(b"PK\x03\x04"):
             raise InnoffError(
                 _(

@@ -1,8 +1,10 @@
-"""Writing a file whole or not at all.
+"""Writing a file whole or not at all, and reading one with its errors said.
 
 Exports hold names and e-mail addresses and are read by other programs, so a
 file is written to a private (0600) temporary file beside its target and
 renamed into place only when complete: an error or Ctrl-C leaves no half file.
+A file read (an export, an attendance report) that cannot be opened or fails
+part-way is one error that names it, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,10 +14,33 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[BinaryIO]:
+    """`path` open for reading bytes; an OSError opening or reading it (no
+    permission, a disk or network share failing part-way) is an InnoffError."""
+    try:
+        raw = path.open("rb")
+    except OSError as error:
+        raise _cannot_read(path, error) from None
+    with raw:
+        try:
+            yield raw
+        except OSError as error:
+            raise _cannot_read(path, error) from None
+
+
+def _cannot_read(path: Path, error: OSError) -> InnoffError:
+    return InnoffError(
+        _("cannot read {path} ({strerror}) - check the path").format(
+            path=path, strerror=error.strerror
+        )
+    )
 
 
 @contextmanager

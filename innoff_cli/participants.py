@@ -90,7 +90,7 @@ def import_file(
         default = (
             programme.match_event(events, event) if event else programme.main_event(events)
         ).slug
-        with _opened(path) as raw:
+        with files.reading(path) as raw:
             export = registration_exports.read_export(
                 raw, events, default, tz=HOME_ZONE, name=str(path), encoding=encoding,
                 delimiter=delimiter, mapping=mapping, sheet=sheet, yes_values=yes_values,
@@ -130,27 +130,6 @@ def _size(path: Path) -> int:
     if size == 0:
         raise InnoffError(_("{path} is empty - export the registrations again").format(path=path))
     return size
-
-
-@contextmanager
-def _opened(path: Path) -> Iterator:
-    try:
-        raw = path.open("rb")
-    except OSError as error:
-        raise InnoffError(
-            _("cannot read {path} ({strerror}) - check the path").format(
-                path=path, strerror=error.strerror
-            )
-        ) from None
-    with raw:
-        try:
-            yield raw
-        except OSError as error:
-            raise InnoffError(
-                _("cannot read {path} ({strerror}) - check the path").format(
-                    path=path, strerror=error.strerror
-                )
-            ) from None
 
 
 def _report(path: Path, export, dry_run: bool) -> ImportReport:
