@@ -1,12 +1,12 @@
 """`innoff attendance ...`: who attended, from the meeting platforms' reports."""
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
 from innoff_cli.cli.base import EventOption, database_path, say_waiting
-from innoff_cli.cli.registrations import _delimiter
+from innoff_cli.cli.registrations import DelimiterOption, EncodingOption, _delimiter
 from innoff_cli.i18n import _
 
 attendance_app = typer.Typer(no_args_is_help=True)
@@ -41,15 +41,8 @@ def attendance_import(
             help=_("Minutes present to count as attended (shorter is listed, not counted)."),
         ),
     ] = 1.0,
-    encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help=_("Override the detected encoding."))
-    ] = None,
-    delimiter: Annotated[
-        Optional[str],
-        typer.Option(
-            "--delimiter", help=_("Override the detected delimiter: ';', ',', 'tab', '|'.")
-        ),
-    ] = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help=_("Show what the reports say; record nothing."))
     ] = False,

@@ -23,6 +23,16 @@ def registrations_group() -> None:
 DELIMITERS = {";": ";", ",": ",", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
 
 
+# How a CSV file is read, where the detection needs help (imports of exports and reports).
+EncodingOption = Annotated[
+    Optional[str], typer.Option("--encoding", help=_("Override the detected encoding."))
+]
+DelimiterOption = Annotated[
+    Optional[str],
+    typer.Option("--delimiter", help=_("Override the detected delimiter: ';', ',', 'tab', '|'.")),
+]
+
+
 def _delimiter(value: Optional[str]) -> Optional[str]:
     if value is None:
         return None
@@ -56,15 +66,8 @@ def registrations_import(
             "--event", "-e", help=_("Event for rows that name none \\[default: the studio].")
         ),
     ] = None,
-    encoding: Annotated[
-        Optional[str], typer.Option("--encoding", help=_("Override the detected encoding."))
-    ] = None,
-    delimiter: Annotated[
-        Optional[str],
-        typer.Option(
-            "--delimiter", help=_("Override the detected delimiter: ';', ',', 'tab', '|'.")
-        ),
-    ] = None,
+    encoding: EncodingOption = None,
+    delimiter: DelimiterOption = None,
     mapping: Annotated[
         Optional[list[str]],
         typer.Option(
