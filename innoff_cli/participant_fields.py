@@ -122,16 +122,24 @@ def public(person: dict) -> dict:
 TAIL_KEYS = ("events", "rsvp", "rsvp_before_change", "attended")
 
 
+_TAIL_FIELDS = [field for field in FIELDS if field.key in TAIL_KEYS]
+
+
+def tail_fields(events: list, answers: dict, attended: dict) -> dict:
+    """The TAIL_KEYS fields of `public` for a participant with these events
+    (in programme order), answers and attendance: what every listing writes
+    after the registration time, whoever the person is."""
+    person = {"events": events, "answers": answers, "attended": attended}
+    return {field.key: field.value(person) for field in _TAIL_FIELDS}
+
+
 def json_tail(events: list, answers: dict, attended: dict) -> str:
     """The end of a participant's JSON in a listing, from after the registration
     time: what indented_json writes of those fields of `public`, at level 1."""
     from innoff_cli.output import indented_json
 
-    person = {"events": events, "answers": answers, "attended": attended}
-    fields = {field.key: field for field in FIELDS}
+    fields = tail_fields(events, answers, attended)
     return (
-        "".join(
-            f',\n    "{key}": ' + indented_json(fields[key].value(person), 2) for key in TAIL_KEYS
-        )
+        "".join(f',\n    "{key}": ' + indented_json(value, 2) for key, value in fields.items())
         + "\n  }"
     )

@@ -179,13 +179,11 @@ def csv_tail(
     import csv
     import io
 
-    fields = {field.key: field for field in participant_fields.FIELDS}
-
     def tail(events: list, answers: dict, attended: dict) -> str:
-        person = {"events": events, "answers": answers, "attended": attended}
+        fields = participant_fields.tail_fields(events, answers, attended)
         line = io.StringIO()
         csv.writer(line, delimiter=delimiter, lineterminator=line_end).writerow(
-            [spreadsheet_safe(_text(fields[key].value(person))) for key in keys]
+            [spreadsheet_safe(_text(fields[key])) for key in keys]
         )
         return line.getvalue()
 
@@ -272,12 +270,8 @@ _TABLE_ROW_COLUMNS = [
 def table_tail(events: list, answers: dict, attended: dict) -> tuple[str, str]:
     """The table's Events and Answers cells of a participant with these events,
     answers and attendance."""
-    person = participant_fields.public(
-        {"address": "", "email": "", "name": "", "organisation": "", "role": "",
-         "municipality": "", "phone": "", "registered_utc": None,
-         "events": events, "answers": answers, "attended": attended}
-    )  # fmt: skip
-    return _text(person["events"]), _answers_short(person)
+    fields = participant_fields.tail_fields(events, answers, attended)
+    return _text(fields["events"]), _answers_short(fields)
 
 
 def write_participants(texts: Iterable, fmt: str) -> None:
