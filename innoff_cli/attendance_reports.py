@@ -397,32 +397,21 @@ def runs_meetings(role: str) -> bool:
 
 
 class _Moments:
-    """`_moment` with each text read once (a meeting of hours has only so many
-    seconds: its joins and leaves repeat) and the dates of a report once."""
+    """`_moment` with each cell's text read once (a meeting of hours has only so
+    many seconds: its joins and leaves repeat) and the dates of a report once."""
 
     def __init__(self, tz: ZoneInfo, day: date):
         self.tz, self.day = tz, day
         self.dates: dict[tuple, tuple[int, int, int] | None] = {}
-        self.seen: dict[str, datetime | None] = {}
         self.cells: dict[str, object] = {"": None}  # a cell as it is -> what `cell` said
 
     def cell(self, raw: str) -> object:
         """A time cell: its moment, None when it says there is none ('', '--'),
         or _UNREADABLE."""
         text = cell_text(raw)
-        moment = (self.read(text) or _UNREADABLE) if text else None
+        moment = (self._read(text) or _UNREADABLE) if text else None
         if len(self.cells) < 200_000:
             self.cells[raw] = moment
-        return moment
-
-    def read(self, text: str) -> datetime | None:
-        try:
-            return self.seen[text]
-        except KeyError:
-            pass
-        moment = self._read(text)
-        if len(self.seen) < 200_000:
-            self.seen[text] = moment
         return moment
 
     def _read(self, text: str) -> datetime | None:
