@@ -225,10 +225,7 @@ def deliver(
             if conn is None:
                 return [store.outbox.Slot(0, make_msgid(domain=domain), stamp) for _ in batch]
             with store.writing(conn, on_wait=on_wait):
-                return store.outbox.queue(
-                    conn, batch, outgoing.plan.scope, lambda: make_msgid(domain=domain), stamp,
-                    drop_stale=False,
-                )  # fmt: skip
+                return store.outbox.queue(conn, batch, lambda: make_msgid(domain=domain), stamp)
 
         _send_each(
             conn, outgoing, slots, transport, report, from_header, envelope, alarm, now,

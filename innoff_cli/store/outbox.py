@@ -124,38 +124,31 @@ def waiting(conn: sqlite3.Connection) -> set[tuple[str, str]]:
 def queue(
     conn: sqlite3.Connection,
     messages: Iterable,
-    in_scope: Callable[[str, str], bool],
     new_id: Callable[[], str],
     stamp_utc: str,
-    drop_stale: bool = True,
 ) -> list[Slot]:
-    """Put `messages` (itip.Message) in the outbox, inside the caller's `writing()`.
+    """Put `messages` (itip.Message: a batch) in the outbox, inside the caller's
+    `writing()`, after drop_stale_queued.
 
     A message already queued as it is (same method, SEQUENCE and content: a run
     that was stopped) keeps its row, Message-ID and DTSTAMP, so it goes out as
-    the same message; with `drop_stale`, a queued one that is no longer right,
-    in scope, is dropped (a run queueing in batches drops them first, with
-    drop_stale_queued). Returns each message's Slot, in order.
+    the same message. Returns each message's Slot, in order.
     """
     before = _queued(conn)
     insert = (
         f"INSERT INTO outbox ({', '.join(MESSAGE_COLUMNS)}, message_id, stamp_utc, state)"
         f" VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)}, ?, ?, 'queued')"
     )
-    out, keep = [], set()
+    out = []
     for message in messages:
         row = before.get((message.email, message.uid))
         if row and _same(row, message):
-            keep.add(row.id)
             out.append(Slot(row.id, row.message_id, row.stamp_utc))
             continue
         message_id = new_id()
         values = [getattr(message, column) for column in MESSAGE_COLUMNS]
         cursor = conn.execute(insert, [*values, message_id, stamp_utc])
-        keep.add(cursor.lastrowid)
         out.append(Slot(int(cursor.lastrowid), message_id, stamp_utc))
-    if drop_stale:
-        _drop(conn, before, keep, in_scope)
     return out
 
 
@@ -163,7 +156,8 @@ def drop_stale_queued(
     conn: sqlite3.Connection, messages: Iterable, in_scope: Callable[[str, str], bool]
 ) -> None:
     """Drop, inside the caller's `writing()`, what a stopped run left queued that
-    is no longer right (not among `messages` as it is), in scope."""
+    is no longer right (not among `messages` as it is), in scope: before a run
+    queues its own, a batch at a time."""
     before = _queued(conn)
     if not before:
         return
@@ -172,7 +166,11 @@ def drop_stale_queued(
         row = before.get((message.email, message.uid))
         if row and _same(row, message):
             keep.add(row.id)
-    _drop(conn, before, keep, in_scope)
+    stale = [
+        [row.id] for (email, uid), row in before.items()
+        if row.id not in keep and in_scope(email, uid)
+    ]  # fmt: skip
+    conn.executemany("DELETE FROM outbox WHERE id = ?", stale)
 
 
 def _queued(conn: sqlite3.Connection) -> dict[tuple[str, str], Queued]:
@@ -191,14 +189,6 @@ def _same(row: Queued, message) -> bool:
     return (row.method, row.sequence, row.content) == (
         message.method, message.sequence, message.content
     )  # fmt: skip
-
-
-def _drop(conn, before: dict, keep: set, in_scope: Callable[[str, str], bool]) -> None:
-    stale = [
-        [row.id] for (email, uid), row in before.items()
-        if row.id not in keep and in_scope(email, uid)
-    ]  # fmt: skip
-    conn.executemany("DELETE FROM outbox WHERE id = ?", stale)
 
 
 def mark_sent(
