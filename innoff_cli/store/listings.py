@@ -42,7 +42,7 @@ def participants_json(
     them at a list's first level (output.indented_json(public(person), 1))."""
     from innoff_cli.participant_fields import json_tail
 
-    time = _registered_at(conn, lambda shifted: f"'\"' || {shifted} || '\"'", "'null'", json=True)
+    time = _registered_at(conn, json=True)
     keys = [*_FIELDS, "registered_at"]
     values = [f"json_quote({value})" for value in _FIELDS.values()] + [time]
     layout = "{" + "".join(f'\n    "{key}": %s,' for key in keys)[:-1]
@@ -78,7 +78,7 @@ def participants_csv(
 
     cells = [cell(f"coalesce({_FIELDS[key]}, '')") for key in head_keys[:-1]]
     # A time is digits, dashes, colons and a sign: nothing to guard or quote.
-    time = _registered_at(conn, lambda shifted: shifted, "''", json=False)
+    time = _registered_at(conn, json=False)
     layout = delimiter.replace("%", "%%").join("%s" for _ in head_keys)
     yield from _listing(conn, event, by_name, _printf(layout, [*cells, time]), tail, delimiter)
 
@@ -95,7 +95,7 @@ def participants_cells(
     then the cells `tail` makes of events, answers and attendance."""
     assert head_keys[-1] == "registered_at"
     cells = [f"coalesce({_FIELDS[key]}, '')" for key in head_keys[:-1]]
-    at = _registered_at(conn, lambda shifted: shifted, "''", json=False)
+    at = _registered_at(conn, json=False)
     # As output.registrations._registered_short writes it (people read this form).
     short = f"""(SELECT CASE WHEN at = '' THEN '' ELSE substr(at, 9, 2) || '.' || substr(at, 6, 2)
         || '.' || substr(at, 1, 4) || ' ' || substr(at, 12, 5) END FROM (SELECT {at} AS at))"""
@@ -159,11 +159,11 @@ class _Ends:
         return made
 
 
-def _registered_at(conn, shown: Callable[[str], str], none: str, json: bool) -> str:
-    """SQL: the registration time in the home zone, `shown` (JSON or a cell),
-    `none` when there is none. The zone's offsets over the stored times come
-    from participant_fields.home_offsets, as literals in a CASE (made here,
-    not people's text)."""
+def _registered_at(conn, json: bool) -> str:
+    """SQL: the registration time in the home zone, as JSON (a string, or null
+    when there is none) or as a cell ('' for none). The zone's offsets over the
+    stored times come from participant_fields.home_offsets, as literals in a
+    CASE (made here, not people's text)."""
     from datetime import datetime, timedelta
 
     from innoff_cli.participant_fields import home_offsets, local_time
@@ -174,6 +174,11 @@ def _registered_at(conn, shown: Callable[[str], str], none: str, json: bool) -> 
         f" WHERE registered_utc GLOB {_STORED_TIME}"
     ).fetchone()
     by_python = "json_quote(innoff_local_time(t))" if json else "innoff_local_time(t)"
+    none = "'null'" if json else "''"
+
+    def shown(shifted: str) -> str:
+        return f"'\"' || {shifted} || '\"'" if json else shifted
+
     try:
         start = datetime.fromisoformat(first) - timedelta(days=1)
         until = datetime.fromisoformat(last) + timedelta(days=1)
