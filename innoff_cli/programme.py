@@ -23,6 +23,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # What is not a letter or digit (str.isalnum): `\\w` is exactly isalnum and '_'.
 _NOT_ALNUM = re.compile(r"[\W_]+")
+# What it drops of ASCII, for str.translate.
+_ASCII_NOT_ALNUM = dict.fromkeys(c for c in range(128) if not chr(c).isalnum())
 
 
 def normalise_name(text: str) -> str:
@@ -30,6 +32,9 @@ def normalise_name(text: str) -> str:
     import unicodedata  # not needed to show the agenda, so not paid for there
 
     folded = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    if folded.isascii():  # most names by now: NFKD changes nothing, and C calls drop the rest
+        compact = folded.replace(" ", "")
+        return compact if compact.isalnum() else compact.translate(_ASCII_NOT_ALNUM)
     return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", folded))
 
 

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from innoff_cli import programme
 from innoff_cli.errors import ConflictError, InnoffError
@@ -253,3 +255,15 @@ def test_edits_keep_titles_and_places_on_one_line():
     item = event.items[0]._replace(id="ny", title="Tre\vlinjer")
     with pytest.raises(InnoffError, match="the title has a line break"):
         programme.add_item(event, item)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x17F) | st.sampled_from("æøåÆØÅß")))
+def test_a_name_is_folded_the_same_on_the_ascii_shortcut(text):
+    """normalise_name skips NFKD and the regex for ASCII: what it gives is what
+    they would have given (case, Norwegian letters, accents, punctuation)."""
+    import re
+    import unicodedata
+
+    folded = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    expected = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", folded))
+    assert programme.normalise_name(text) == expected
