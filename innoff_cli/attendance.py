@@ -12,12 +12,13 @@ One transaction per report; the same report again changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from innoff_cli import attendance_reports as reports
-from innoff_cli import clock, files, store
+from innoff_cli import clock, collector, files, store
 from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.models import Event
@@ -97,7 +98,48 @@ class Person:
 
     @property
     def runs_the_meeting(self) -> bool:
-        return any(reports.runs_meetings(role) for role in self.roles)
+        return any(map(reports.runs_meetings, self.roles))
+
+
+def gather(presences: Iterable[reports.Presence]) -> dict[str, Person]:
+    """Each person's rows of a report, folded: key -> Person.
+
+    The loop of a report's hundred thousand rows: a stretch (a join and a
+    leave; most rows) is folded here, as `Person.fold` would fold it (its
+    rules, in short), after that person's rows before it; the other rows wait
+    on the person and are folded in batches.
+    """
+    people: dict[str, Person] = {}
+    batch = Person.BATCH
+    for row in presences:
+        person = people.get(row[0])  # (fields by index: a Presence's names cost a call)
+        if person is None:
+            person = people[row[0]] = Person()
+        kept = person.rows
+        join, leave = row[4], row[5]
+        if join and leave and not row[7] and row[6] is None:
+            if kept:
+                person.fold()
+            if not person.name and row[1]:
+                person.name = row[1]
+            if not person.email and row[2]:
+                person.email = row[2]
+            if row[3] and row[3] not in person.roles:
+                person.roles.append(row[3])
+            person.stretches.append((join, leave if leave > join else join))
+            first = person.first_join
+            if first is None or join < first:
+                person.first_join = join
+            last = person.last_leave
+            if last is None or leave > last:
+                person.last_leave = leave
+            continue
+        kept.append(row)
+        if len(kept) == batch:
+            person.fold()
+    for person in people.values():
+        person.fold()
+    return people
 
 
 @dataclass
@@ -157,12 +199,13 @@ def import_reports(
                 _("the database has no events - load one with `innoff agenda load FILE`")
             )
         named = match_event(events, event) if event else None
-        return [
-            _import_one(
-                conn, path, events, named, min_minutes, encoding, delimiter, dry_run, on_wait
-            )  # fmt: skip
-            for path in paths
-        ]
+        with collector.paused():  # a report's rows: no cycles among them to look for
+            return [
+                _import_one(
+                    conn, path, events, named, min_minutes, encoding, delimiter, dry_run, on_wait
+                )  # fmt: skip
+                for path in paths
+            ]
     finally:
         conn.close()
 
@@ -183,25 +226,18 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
                 ).format(path=path)
             )
         stream.seek(0)
+        digest = files.Digest(path)  # on the second core, while the rows are read
         if delimiter is None:
             delimiter = _report_delimiter(stream, encoding)
-        sha256, source, rows = csv_rows(stream, str(path), encoding, delimiter, numbered=False)
+        source, rows = csv_rows(
+            stream, str(path), encoding, delimiter, numbered=False, digest=False
+        )[1:]
         anchor = named or events[0]
         tz = anchor.start.tzinfo
         shape = reports.ReportShape()
-        people: dict[str, Person] = {}
-        batch = Person.BATCH
         with csv_errors(str(path), source.encoding):
-            for row in reports.read_rows(rows, tz, anchor.start.date(), shape):
-                person = people.get(row.key)
-                if person is None:
-                    person = people[row.key] = Person()
-                kept = person.rows
-                kept.append(row)
-                if len(kept) == batch:
-                    person.fold()
-    for person in people.values():
-        person.fold()
+            people = gather(reports.read_rows(rows, tz, anchor.start.date(), shape))
+    sha256 = digest.hexdigest()
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
     report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())
@@ -258,11 +294,9 @@ def _event_of(people, events: list[Event], path: Path) -> Event:
 
 
 def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
-           min_minutes: float) -> list[dict]:  # fmt: skip
-    """The rows to store for `event`; the report's lists filled in."""
-    registered = {
-        email: name for email, _address, name, _event in store.registrations.invitees(conn, [event.slug])
-    }  # fmt: skip
+           min_minutes: float) -> list[list]:  # fmt: skip
+    """The rows to store for `event` (store.attendance.COLUMNS); the report's lists filled in."""
+    registered = store.registrations.names_registered(conn, event.slug)
     by_name: dict[str, list[str]] = {}
     if any(key.startswith("name:") for key in people):  # guests: their names are needed
         for email, name in registered.items():
@@ -271,7 +305,7 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
     now = clock.now().astimezone(UTC).isoformat(timespec="seconds")
     source = Path(report.file).name
     utc = _Utc()
-    rows: dict[str, dict] = {}
+    rows: dict[str, list] = {}
     report.people = len(people)
     for key, person in people.items():
         if person.runs_the_meeting or (organiser and key == organiser):
@@ -306,15 +340,16 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
             continue  # a walk-in who was not there is no one
         row = rows.get(key)
         if row is not None:  # two of the report's people are one (a name and an address)
-            row["attended"] = int(row["attended"] or attended)
+            row[ATTENDED] = int(row[ATTENDED] or attended)
             continue
-        rows[key] = {
-            "event": event.slug, "email": key, "name": person.name, "minutes": minutes,
-            "first_join_utc": utc(person.first_join), "last_leave_utc": utc(person.last_leave),
-            "attended": int(attended), "registered": int(is_registered),
-            "source": source, "sha256": report.sha256, "imported_utc": now,
-        }  # fmt: skip
+        rows[key] = [  # store.attendance.COLUMNS
+            event.slug, key, person.name, minutes, utc(person.first_join),
+            utc(person.last_leave), int(attended), int(is_registered), source, report.sha256, now,
+        ]  # fmt: skip
     return list(rows.values())
+
+
+ATTENDED = store.attendance.COLUMNS.index("attended")
 
 
 def _event_totals(conn, event: Event, report: ImportReport) -> None:

@@ -317,6 +317,7 @@ class _Row:
         self.first = True
         # display name as written -> name, read once (shared by a report's blocks)
         self.names = {} if names is None else names
+        self.addresses: dict[str, tuple[str, str]] = {}  # e-mail cell -> (address, key)
         self.moments: _Moments = _Moments(tz, day)
 
     def read(self, cells: list[str]) -> Presence | None:
@@ -341,20 +342,31 @@ class _Row:
                     self.names[raw] = name
             else:  # Google Meet: first and last name (not kept: they vary apart)
                 name = _display_name(" ".join(p for p in (first.strip(), last.strip()) if p))
-        email = email.strip()
-        if "@" not in email:
-            upn = upn.strip()
-            email = upn if "@" in upn else ""
-        if email:
-            key = email.casefold()
-        elif name:
-            key = "name:" + normalise_name(name)
+        address = self.addresses.get(email)  # (address, key) of a cell read before
+        if address is not None:
+            email, key = address
         else:
-            return None
+            cell = email
+            email = email.strip()
+            if "@" in email:
+                key = email.casefold()
+                if len(self.addresses) < 100_000:
+                    self.addresses[cell] = (email, key)
+            else:
+                upn = upn.strip()
+                email = upn if "@" in upn else ""
+                if email:
+                    key = email.casefold()
+                elif name:
+                    key = "name:" + normalise_name(name)
+                else:
+                    return None
         # Each cell's text read once: a moment, None for none, or _UNREADABLE.
-        cell = self.moments.cells
-        join = cell[join] if join in cell else self.moments.cell(join)
-        leave = cell[leave] if leave in cell else self.moments.cell(leave)
+        read = self.moments.cells.get
+        if (join := read(join, join)).__class__ is str:
+            join = self.moments.cell(join)
+        if (leave := read(leave, leave)).__class__ is str:
+            leave = self.moments.cell(leave)
         if join is _UNREADABLE or leave is _UNREADABLE:
             self.shape.unreadable_times += (join is _UNREADABLE) + (leave is _UNREADABLE)
             join = None if join is _UNREADABLE else join

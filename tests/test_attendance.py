@@ -7,9 +7,14 @@ matched by name only when the name is one registered person's."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+OSLO = ZoneInfo("Europe/Oslo")
 KARI, OYSTEIN, PER = "kari.nordmann@bergen.kommune.no", "oystein@ntnu.no", "per@ks.no"
 
 
@@ -358,3 +363,52 @@ def test_older_teams_reports_a_row_per_stretch_or_per_join_and_leave(run, regist
     assert minutes[PER] is None
     # Two reports of one event add up: 122.07 from the first, 117.07 from this one.
     assert minutes[KARI] == pytest.approx(122.07 + 117.07, abs=0.02)
+
+
+def _fold_all(presences) -> dict:
+    """The reference: every row through Person.fold, in the report's order."""
+    from innoff_cli.attendance import Person
+
+    people = {}
+    for row in presences:
+        people.setdefault(row.key, Person()).rows.append(row)
+    for person in people.values():
+        person.fold()
+    return people
+
+
+_MOMENTS = [datetime(2020, 11, 17, 9, 50, tzinfo=OSLO) + timedelta(minutes=7 * n) for n in range(8)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["kari@x.no", "per@x.no", "name:gjest"]),
+            st.sampled_from(["", "Kari", "Per P"]),
+            st.sampled_from(["", "kari@x.no"]),
+            st.sampled_from(["", "Attendee", "Presenter"]),
+            st.none() | st.sampled_from(_MOMENTS),
+            st.none() | st.sampled_from(_MOMENTS),
+            st.sampled_from([None, None, True, False]),
+            st.booleans(),
+            st.sampled_from(["", "12m 3s", "1h 2m", "garbage", "--"]),
+        ),
+        max_size=60,
+    )
+)
+def test_gathering_a_reports_rows_folds_them_as_fold_does(rows):
+    """The import's loop folds most rows itself (a stretch at a time): what it
+    gives each person is what Person.fold gives them, row by row in order."""
+    from innoff_cli import attendance_reports
+    from innoff_cli.attendance import Person, gather
+
+    presences = [attendance_reports.Presence(*row) for row in rows]
+    expected = _fold_all(presences)
+    got = gather(iter(presences))
+    assert got.keys() == expected.keys()
+    for key, person in got.items():
+        for field in Person.__slots__:
+            if field != "rows":
+                assert getattr(person, field) == getattr(expected[key], field), (key, field)
+        assert person.minutes == expected[key].minutes

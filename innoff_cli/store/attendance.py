@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from operator import itemgetter
 
 from innoff_cli.store import dicts
 
@@ -10,30 +11,37 @@ COLUMNS = ("event", "email", "name", "minutes", "first_join_utc", "last_leave_ut
            "registered", "source", "sha256", "imported_utc")  # fmt: skip
 
 
-def replace_report(conn: sqlite3.Connection, event: str, sha256: str, rows: list[dict]) -> int:
-    """One report's rows for one event, inside the caller's `writing()`; how many
-    rows changed (0 when the same report was imported before)."""
+def replace_report(conn: sqlite3.Connection, event: str, sha256: str, rows: list[list]) -> int:
+    """One report's rows (each in COLUMNS order) for one event, inside the
+    caller's `writing()`; how many rows changed (0 when the same report was
+    imported before)."""
     before = {
-        row["email"]: row
-        for row in dicts(
-            conn, "SELECT * FROM attendance WHERE event = ? AND sha256 = ?", [event, sha256]
-        )  # fmt: skip
+        row[EMAIL]: row
+        for row in conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM attendance WHERE event = ? AND sha256 = ?",
+            [event, sha256],
+        )
     }
-    keep = {"imported_utc", "source"}
+    # When and under what file name it was read again is no change.
+    compared = itemgetter(
+        *(i for i, c in enumerate(COLUMNS) if c not in ("imported_utc", "source"))
+    )
     changed = sum(
-        before.get(row["email"]) is None
-        or any(before[row["email"]][c] != row[c] for c in COLUMNS if c not in keep)
+        (old := before.get(row[EMAIL])) is None or compared(old) != compared(tuple(row))
         for row in rows
     )
-    changed += len(before.keys() - {row["email"] for row in rows})
+    changed += len(before.keys() - {row[EMAIL] for row in rows})
     if changed:
         conn.execute("DELETE FROM attendance WHERE event = ? AND sha256 = ?", [event, sha256])
         conn.executemany(
             f"INSERT INTO attendance ({', '.join(COLUMNS)}) VALUES"
             f" ({', '.join('?' for _ in COLUMNS)})",
-            [[row[c] for c in COLUMNS] for row in rows],
+            sorted(rows, key=itemgetter(EMAIL)),  # in the key's order: a B-tree appended to
         )
     return changed
+
+
+EMAIL = COLUMNS.index("email")
 
 
 def per_person(conn: sqlite3.Connection, events: list[str] | None = None) -> dict:

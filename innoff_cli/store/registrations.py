@@ -154,6 +154,17 @@ def invitees_in_order(conn: sqlite3.Connection, events: list[str]) -> sqlite3.Cu
     )
 
 
+def names_registered(conn: sqlite3.Connection, event: str) -> dict[str, str]:
+    """email key -> name, of everyone registered for `event`."""
+    return dict(
+        conn.execute(
+            "SELECT r.email, p.name FROM registrations r JOIN participants p ON p.email = r.email"
+            " WHERE r.event = ?",
+            [event],
+        )
+    )
+
+
 def is_registered(conn: sqlite3.Connection, email: str, event: str) -> bool:
     return (
         conn.execute(
