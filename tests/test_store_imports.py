@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 import pytest
@@ -10,8 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from innoff_cli import store
-from innoff_cli.collation import norwegian_order
-from tests.conftest import snapshot
 
 
 def test_replace_finds_each_registration_it_drops_by_its_key(db_path):
@@ -125,68 +122,3 @@ def test_the_newest_key_picks_the_row_the_newest_first_order_puts_first(rows):
         for email in by_key
     }
     assert by_key == by_order
-
-
-def indexes(db_path) -> list[tuple]:
-    with sqlite3.connect(db_path) as conn:
-        return conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'participants'"
-            " ORDER BY name"
-        ).fetchall()
-
-
-def people_export(tmp_path, count: int, start: int = 0):
-    path = tmp_path / f"people{start}.csv"
-    names = ["Øystein", "Åse", "Anne", "Ærlend", "Bjørn", "Zara", "Émile"]
-    path.write_text(
-        "Navn;E-post\n"
-        + "".join(f"{names[n % 7]} {n};P{n}@x.no\n" for n in range(start, start + count)),
-        encoding="utf-8",
-    )
-    return path
-
-
-def test_a_large_import_builds_the_participants_indexes_again_the_same(
-    run, db_path, tmp_path, monkeypatch
-):
-    """Many new people: the name index is dropped for the insert and made again
-    from its own definition, whole (the list walks it in the same order)."""
-    monkeypatch.setattr(store.imports, "REBUILD_FROM", 10)
-    before = indexes(db_path)
-    assert any(name == "participants_by_name" for name, _ in before)
-    rebuilt = []
-    real = store.imports._indexes_rebuilt
-
-    def watched(conn, table, when):
-        rebuilt.append(when)
-        return real(conn, table, when)
-
-    monkeypatch.setattr(store.imports, "_indexes_rebuilt", watched)
-    assert run("registrations", "import", str(people_export(tmp_path, 40))).exit_code == 0
-    assert run("registrations", "import", str(people_export(tmp_path, 15, start=40))).exit_code == 0
-    # 15 new beside 40 stored: each put in its place, the index kept.
-    assert run("registrations", "import", str(people_export(tmp_path, 15, start=55))).exit_code == 0
-    assert rebuilt == [True, False, False]
-    assert indexes(db_path) == before
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    listed = [
-        p["name"] for p in json.loads(run("registrations", "list", "--format", "json").stdout)
-    ]
-    assert len(listed) == 70
-    assert listed == sorted(listed, key=lambda name: norwegian_order(name))
-
-
-def test_an_import_stopped_after_the_index_was_dropped_leaves_it_there(
-    run, db_path, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(store.imports, "REBUILD_FROM", 10)
-    before, stored = indexes(db_path), snapshot(db_path)
-
-    def fails(name):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(store.imports, "norwegian_order", fails)
-    result = run("registrations", "import", str(people_export(tmp_path, 40)))
-    assert result.exit_code != 0
-    assert indexes(db_path) == before and snapshot(db_path) == stored

@@ -6,8 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 from innoff_cli.collation import norwegian_order
 from innoff_cli.errors import InnoffError
@@ -39,9 +38,6 @@ FILE_IS_NEWER = (
 )
 # A merged person's details differ from what was stored.
 DETAILS_CHANGED = " OR ".join(f"{f} IS NOT old_{f}" for f in COMPARED)
-# New people from which (when they are at least half as many as those stored)
-# the participants' indexes are built again after the insert (_indexes_rebuilt).
-REBUILD_FROM = 5000
 STAGE_BATCH = 2000  # rows read at a time: flat memory, few round trips
 # Rows per INSERT statement when staging (VALUES (...), (...), ...): one step of
 # the statement for many rows. More gained nothing in tests/bench/import_speed.py;
@@ -168,7 +164,6 @@ class ImportSession:
         )
         events_changed = "events != old_events" if replace else "(events & ~old_events) != 0"
         (people,) = conn.execute("SELECT count(*) FROM people").fetchone()
-        self.new = people - conn.execute("SELECT count(*) FROM merged").fetchone()[0]
         stored, updated = conn.execute(
             f"SELECT count(*), sum({DETAILS_CHANGED} OR {events_changed}) FROM merged"
         ).fetchone()
@@ -281,22 +276,21 @@ class ImportSession:
         updates = ", ".join(f"{c} = excluded.{c}" for c in (*COMPARED, "sort_key"))
         # Each name's Norwegian sort key (collation.py), computed as it is written.
         conn.create_function("norwegian_order", 1, norwegian_order, deterministic=True)
-        with _indexes_rebuilt(conn, "participants", when=self._many_new()):
-            conn.execute(
-                f"""
-                INSERT INTO participants ({columns}, sort_key)
-                SELECT {columns}, norwegian_order(name) FROM merged WHERE {DETAILS_CHANGED}
-                ON CONFLICT(email) DO UPDATE SET {updates}
-                """
-            )
-            # The new ones (the stored ones are in already, so nothing happens to them).
-            conn.execute(
-                f"""
-                INSERT INTO participants ({columns}, sort_key)
-                SELECT {columns}, norwegian_order(name) FROM people WHERE true
-                ON CONFLICT(email) DO NOTHING
-                """
-            )
+        conn.execute(
+            f"""
+            INSERT INTO participants ({columns}, sort_key)
+            SELECT {columns}, norwegian_order(name) FROM merged WHERE {DETAILS_CHANGED}
+            ON CONFLICT(email) DO UPDATE SET {updates}
+            """
+        )
+        # The new ones (the stored ones are in already, so nothing happens to them).
+        conn.execute(
+            f"""
+            INSERT INTO participants ({columns}, sort_key)
+            SELECT {columns}, norwegian_order(name) FROM people WHERE true
+            ON CONFLICT(email) DO NOTHING
+            """
+        )
         if replace:
             conn.execute(DROP_UNLISTED_EVENTS)
         conn.execute(
@@ -310,42 +304,11 @@ class ImportSession:
             [import_id],
         )
 
-    def _many_new(self) -> bool:
-        """Whether the file's new people are many beside those stored: enough
-        that building the participants' indexes again, in one sort, costs less
-        than putting each new person into them, at a random place (their rows
-        are written in e-mail order, the name index is in name order)."""
-        if self.new < REBUILD_FROM:
-            return False
-        (stored,) = self.conn.execute("SELECT count(*) FROM participants").fetchone()
-        return self.new * 2 >= stored
-
     def close(self) -> None:
         """Drop the temporary tables (closing the connection drops them too)."""
         tables = ("staging", "event_bits", "people", "pairs", "copies", "folded", "merged")
         for table in tables:
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-
-
-@contextmanager
-def _indexes_rebuilt(conn: sqlite3.Connection, table: str, when: bool) -> Iterator[None]:
-    """With `when`, `table`'s own indexes dropped for the block and made again
-    after it, from the definitions SQLite keeps (the migrations' own): a bulk
-    load's classic. Inside the caller's transaction, so an interrupted import
-    rolls back to the indexes as they were."""
-    if not when:
-        yield
-        return
-    indexes = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
-        " AND sql IS NOT NULL",  # (a key's own index has no sql, and stays)
-        [table],
-    ).fetchall()
-    for name, _sql in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    yield
-    for _name, sql in indexes:
-        conn.execute(sql)
 
 
 def record_import(conn: sqlite3.Connection, details: dict) -> int:
