@@ -54,30 +54,44 @@ def length(delta: timedelta) -> str:
     return f"{seconds // 3600}h {seconds % 3600 // 60}m {seconds % 60}s"
 
 
+def _person(i: int, joins: int):
+    """(name, email, first join, stretches) of the report's i-th person."""
+    name, email = f"Deltaker Ærlig Østby {i}", f"person{i}@example.org"
+    if i % 50 == 0:
+        name, email = f"Gjest {i} (Guest)", ""
+    first = START + timedelta(minutes=i % 7)
+    stretches = []
+    moment = first
+    for _ in range(joins):
+        stop = moment + timedelta(minutes=15, seconds=i % 59)
+        stretches.append((moment, stop))
+        moment = stop + timedelta(minutes=2)
+    return name, email, first, stretches
+
+
 def write_report(path: Path, people: int, joins: int) -> None:
-    lines = ["1. Summary", "Meeting title\tINNOFF-studio", f"Attended participants\t{people}", ""]
-    lines += ["2. Participants",
-              "Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole",
-              f"INNOFF Post\t{us(START)}\t{us(START + timedelta(hours=2))}\t2h 0m 0s"
-              "\tpost@innoff.no\tpost@innoff.no\tOrganizer"]  # fmt: skip
-    activities = ["3. In-Meeting Activities", "Name\tJoin Time\tLeave Time\tDuration\tEmail\tRole"]
-    for i in range(people):
-        name, email = f"Deltaker Ærlig Østby {i}", f"person{i}@example.org"
-        if i % 50 == 0:
-            name, email = f"Gjest {i} (Guest)", ""
-        first = START + timedelta(minutes=i % 7)
-        stretches = []
-        moment = first
-        for _ in range(joins):
-            stop = moment + timedelta(minutes=15, seconds=i % 59)
-            stretches.append((moment, stop))
-            moment = stop + timedelta(minutes=2)
-        total = sum((b - a for a, b in stretches), timedelta())
-        lines.append(f"{name}\t{us(first)}\t{us(stretches[-1][1])}\t{length(total)}\t{email}"
-                     f"\t{email}\tAttendee")  # fmt: skip
-        activities += [f"{name}\t{us(a)}\t{us(b)}\t{length(b - a)}\t{email}\tAttendee"
-                       for a, b in stretches]  # fmt: skip
-    path.write_text("\n".join(lines + [""] + activities) + "\n", encoding="utf-16")
+    """Written as it is made, a line at a time: a bench that held the report
+    in memory would hand that memory to every innoff it starts (a forked
+    child's peak RSS counts the pages it was forked with)."""
+    with path.open("w", encoding="utf-16") as out:
+        out.write("1. Summary\nMeeting title\tINNOFF-studio\n"
+                  f"Attended participants\t{people}\n\n2. Participants\n"
+                  "Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail"
+                  "\tParticipant ID (UPN)\tRole\n"
+                  f"INNOFF Post\t{us(START)}\t{us(START + timedelta(hours=2))}\t2h 0m 0s"
+                  "\tpost@innoff.no\tpost@innoff.no\tOrganizer\n")  # fmt: skip
+        for i in range(people):
+            name, email, first, stretches = _person(i, joins)
+            total = sum((b - a for a, b in stretches), timedelta())
+            out.write(f"{name}\t{us(first)}\t{us(stretches[-1][1])}\t{length(total)}"
+                      f"\t{email}\t{email}\tAttendee\n")  # fmt: skip
+        out.write(
+            "\n3. In-Meeting Activities\nName\tJoin Time\tLeave Time\tDuration\tEmail\tRole\n"
+        )
+        for i in range(people):
+            name, email, _first, stretches = _person(i, joins)
+            out.writelines(f"{name}\t{us(a)}\t{us(b)}\t{length(b - a)}\t{email}\tAttendee\n"
+                           for a, b in stretches)  # fmt: skip
 
 
 def registered_db(innoff: str, folder: Path, people: int) -> Path:
@@ -109,11 +123,10 @@ def main() -> int:
             dbs[label] = registered_db(innoff, folder, people)
             reports[label] = folder / f"teams{people}.csv"
             write_report(reports[label], people, args.joins)
-        pristine = {label: db.read_bytes() for label, db in dbs.items()}
         work = folder / "work.db"
 
         def innoff_run(label: str) -> tuple[float, float]:
-            work.write_bytes(pristine[label])
+            shutil.copyfile(dbs[label], work)  # (not held here: see write_report)
             for leftover in folder.glob("work.db-*"):
                 leftover.unlink()
             command = [innoff, "--db", str(work), "attendance", "import", str(reports[label]),
