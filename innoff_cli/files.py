@@ -9,7 +9,6 @@ part-way is one error that names it, never a traceback.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import threading
@@ -44,6 +43,8 @@ class Digest:
     CHUNK = 1 << 20
 
     def __init__(self, path: Path):
+        import hashlib  # (its OpenSSL module: 8 ms of start-up the other readers need not pay)
+
         self.path = path
         self.hasher = hashlib.sha256()
         self.error: OSError | None = None
