@@ -158,6 +158,7 @@ class ImportReport:
     unmatched: list[str] = field(default_factory=list)  # 'Name: why'
     running: int = 0  # organisers, presenters, hosts
     sidelined: int = 0  # rows in host and panelist blocks
+    waiting: int = 0  # rows of time in the waiting room
     unknown_time: int = 0  # present, time unreadable or not given
     unreadable: int = 0  # times and durations that could not be read
     changed: int = 0
@@ -178,7 +179,8 @@ class ImportReport:
             "people_in_report": self.people, "attended": len(self.attended),
             "under_min_minutes": len(self.short), "walk_ins": self.walk_ins,
             "unmatched": self.unmatched, "organisers_and_presenters": self.running,
-            "host_and_panelist_rows": self.sidelined, "time_unknown": self.unknown_time,
+            "host_and_panelist_rows": self.sidelined, "waiting_room_rows": self.waiting,
+            "time_unknown": self.unknown_time,
             "unreadable_times": self.unreadable, "changed": self.changed,
             "event_registered": self.registered, "event_attended": self.attended_total,
             "event_no_shows": self.no_shows, "event_walk_ins": self.walk_ins_total,
@@ -240,6 +242,7 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
     sha256 = digest.hexdigest()
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
+    report.waiting = shape.waiting
     report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())
     if not people:
         raise InnoffError(

@@ -59,6 +59,8 @@ COLUMNS = {
     "role": ("role", "rolle", "userrole", "participantrole", "rol", "roll", "ruolo", "funktion"),
     "attended": ("attended", "deltok", "motte", "present"),
     "guest": ("guest", "isguest", "gjest"),
+    # Zoom (2023 on): a row of time spent in the waiting room, not in the meeting.
+    "waiting": ("inwaitingroom", "waitingroom", "iventerommet", "iventerom", "venterom"),
     "action": ("useraction", "action", "handling", "aktivitet"),
 }  # fmt: skip
 _COLUMN_OF = {word: use for use, words in COLUMNS.items() for word in words}
@@ -150,6 +152,7 @@ class ReportShape:
     platform: str = "report"
     plan: list[tuple[str, str]] = field(default_factory=list)  # (header, use)
     sidelined: int = 0  # rows in host or panelist blocks
+    waiting: int = 0  # rows of time in the waiting room
     unreadable_times: int = 0
 
 
@@ -300,7 +303,7 @@ def _header(cells: list[str]) -> tuple[dict[str, int], list[tuple[str, str]]] | 
 
 # What _Row reads of each row, in this order.
 _READ = ("name", "first", "last", "email", "upn", "join", "leave", "action", "role",
-         "attended", "duration")  # fmt: skip
+         "attended", "duration", "waiting")  # fmt: skip
 
 
 class _Row:
@@ -330,9 +333,12 @@ class _Row:
         cells.append("")
         if len(cells) <= self.width:  # a short row: the missing cells are empty
             cells.extend([""] * (self.width + 1 - len(cells)))
-        raw, first, last, email, upn, join, leave, action, role, attended, duration = self.take(
-            cells
+        raw, first, last, email, upn, join, leave, action, role, attended, duration, waiting = (
+            self.take(cells)
         )
+        if waiting and _ATTENDED.get(waiting.strip().casefold()):
+            self.shape.waiting += 1  # let in later (a row of its own), or never
+            return None
         name = self.names.get(raw)
         if name is None:
             text = raw.strip()

@@ -150,6 +150,41 @@ def test_a_zoom_participants_report_with_rejoins(run, registered, tmp_path):
     assert report["unreadable_times"] == 0
 
 
+# Zoom's participants export since 2023: time in the waiting room is a row of its
+# own, marked Yes (Kari waited five minutes; Per was never let in).
+ZOOM_WAITING = f"""\
+Name (original name),Email,Join time,Leave time,Duration (minutes),Guest,In waiting room
+INNOFF,post@innoff.no,11/17/2020 09:50:00 AM,11/17/2020 12:04:40 PM,135,No,No
+Kari Nordmann,{KARI},11/17/2020 09:55:00 AM,11/17/2020 10:00:00 AM,5,No,Yes
+Kari Nordmann,{KARI},11/17/2020 10:00:00 AM,11/17/2020 11:00:00 AM,60,No,No
+Per Nordmann,{PER},11/17/2020 09:58:00 AM,11/17/2020 10:30:00 AM,32,No,Yes
+"""
+# "Show unique users": one row a person, the whole time, no join or leave.
+ZOOM_UNIQUE = f"""\
+Name (Original Name),User Email,Total Duration (Minutes),Guest
+Kari N (Kari Nordmann),{KARI},61,No
+Per Nordmann (Guest),,58,Yes
+"""
+
+
+def test_zoom_waiting_room_rows_and_unique_users(run, registered, tmp_path):
+    """Time in the waiting room is not attendance, and someone never let in did
+    not attend; the unique-users list's total minutes are a person's time."""
+    path = tmp_path / "participants_waiting.csv"
+    path.write_text(ZOOM_WAITING, encoding="utf-8")
+    (report,) = attend(run, path, "--event", "studio")
+    assert report["waiting_room_rows"] == 2
+    assert {"column": "In waiting room", "use": "waiting"} in report["plan"]
+    assert attended(run) == {KARI: 60}
+    table = run("attendance", "import", str(path), "--event", "studio")
+    assert "2 rows of time in the waiting room: not attendance." in table.stderr
+    unique = tmp_path / "participants_unique.csv"
+    unique.write_text(ZOOM_UNIQUE, encoding="utf-8")
+    (report,) = attend(run, unique, "--event", "arsmote")
+    assert report["unmatched"] == [] and report["time_unknown"] == 0
+    assert attended(run, "arsmote") == {KARI: 61, PER: 58}  # Per by his name, the one registered
+
+
 WEBINAR = """\
 Attendee Report
 Report Generated:,"11/17/2020 12:30 PM"

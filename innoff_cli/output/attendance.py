@@ -43,6 +43,7 @@ def summary(report) -> list[str]:
         (report.short, _("{n} registered were there for less than --min-minutes: not counted.")),
         (report.running, _("{n} organisers, presenters or hosts: not attendees.")),
         (report.sidelined, _("{n} rows of hosts and panelists: not attendees.")),
+        (report.waiting, _("{n} rows of time in the waiting room: not attendance.")),
         (report.unknown_time,
          _("{n} present for a time the report does not give: counted as attended.")),
         (report.unreadable, _("{n} times or durations could not be read: unknown, not zero.")),
