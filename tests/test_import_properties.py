@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from innoff_cli.collation import norwegian_order
 from tests.conftest import copy_db, invoke, snapshot
 
 SETTINGS = settings(
@@ -113,6 +114,7 @@ def test_well_formed_csv(tmp_path, template_db, rows, delimiter, encoding, line_
 
 
 person = st.integers(0, 12)
+NAMES = ("Person {p}", "Åse Ødegård {p}", "ÆRLEND {p}", "émile {p}", "")
 answer = st.sampled_from(["Ja", "Nei", "", "Begge"])
 
 
@@ -132,9 +134,14 @@ def test_imports_keep_every_reference_whole(tmp_path, template_db, files):
     db_path = copy_db(template_db, tmp_path / "innoff.db")
     for number, (rows, replace) in enumerate(files):
         export = tmp_path / f"export{number}.csv"
+        # A person's rows name them differently (or not at all): the name the
+        # merge keeps must bring its own sort key along.
         export.write_text(
             "Navn;E-post;Deltar på årsmøte\n"
-            + "".join(f"Person {p};person{p}@example.org;{a}\n" for p, a in rows),
+            + "".join(
+                f"{NAMES[(p + len(a)) % len(NAMES)].format(p=p)};person{p}@example.org;{a}\n"
+                for p, a in rows
+            ),
             encoding="utf-8",
         )
         options = ["--replace"] if replace else []
@@ -145,5 +152,10 @@ def test_imports_keep_every_reference_whole(tmp_path, template_db, files):
             everyone = {row[0] for row in conn.execute("SELECT email FROM participants")}
             lines = {row[0] for row in conn.execute("SELECT email FROM participant_imports")}
             registered = {row[0] for row in conn.execute("SELECT email FROM registrations")}
+            conn.create_function("norwegian_order", 1, norwegian_order)
+            (stale,) = conn.execute(
+                "SELECT count(*) FROM participants WHERE sort_key IS NOT norwegian_order(name)"
+            ).fetchone()
+        assert stale == 0
         assert {f"person{p}@example.org" for p, _ in rows} <= everyone == lines
         assert registered <= everyone

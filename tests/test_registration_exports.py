@@ -328,6 +328,7 @@ def test_row_reader_builds_a_participant():
         line=2, email="kari@x.no", address="Kari@x.no", name="Kari Nordmann", organisation="", role="",
         municipality="Bergen", phone="", registered_utc=None,
         extra='{"Allergier":"nøtter","column 6":"stray"}', events=r.bits["studio"],
+        sort_key="kari nordmann",
     )  # fmt: skip
 
 

@@ -27,7 +27,7 @@ def test_replace_finds_each_registration_it_drops_by_its_key(db_path):
     conn.close()
 
 
-@pytest.mark.parametrize("limit", [32766, 999, 11])
+@pytest.mark.parametrize("limit", [32766, 999, 12])
 @pytest.mark.parametrize("count", [0, 1, 249, 250, 2001, 4523])
 def test_staging_keeps_every_row_in_order_however_many_a_statement_takes(db_path, limit, count):
     """Rows are staged several to an INSERT, as many as the build's parameter
@@ -35,9 +35,9 @@ def test_staging_keeps_every_row_in_order_however_many_a_statement_takes(db_path
     conn = store.connect(db_path)
     conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
     session = store.imports.ImportSession(conn, {"studio": 1, "arsmote": 2})
-    assert session.per_insert == max(1, min(store.imports.STAGE_ROWS_PER_INSERT, limit // 11))
+    assert session.per_insert == max(1, min(store.imports.STAGE_ROWS_PER_INSERT, limit // 12))
     rows = [
-        (n, f"p{n}@x.no", f"P{n}@x.no", f"Navn {n}", "", "", "", "", None, "{}", n % 4)
+        (n, f"p{n}@x.no", f"P{n}@x.no", f"Navn {n}", "", "", "", "", None, "{}", n % 4, f"navn {n}")
         for n in range(2, count + 2)
     ]
     ticks = []
@@ -77,7 +77,7 @@ def test_folding_one_persons_repeated_rows_is_linear_in_their_number(db_path):
 
     def one_address(count: int) -> list[tuple]:
         return [
-            (n, "bot@x.no", "bot@x.no", f"Bot {n}", "", "", "", "", f"2020-11-{1 + n % 28:02d}", "{}", 1 + n % 2)
+            (n, "bot@x.no", "bot@x.no", f"Bot {n}", "", "", "", "", f"2020-11-{1 + n % 28:02d}", "{}", 1 + n % 2, f"bot {n}")
             for n in range(2, count + 2)
         ]  # fmt: skip
 

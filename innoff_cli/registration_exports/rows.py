@@ -14,6 +14,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from innoff_cli.addresses import _EMAIL, check_email
+from innoff_cli.collation import norwegian_order
 from innoff_cli.models import Event
 from innoff_cli.programme import normalise_name
 from innoff_cli.registration_exports.columns import (
@@ -58,6 +59,9 @@ class ParsedRow(NamedTuple):
     registered_utc: str | None
     extra: str  # JSON object of the columns innoff does not know
     events: int  # one bit per event, see RowReader.bits
+    # The name's place in the Norwegian order (collation.norwegian_order), made
+    # here with the name: in SQLite it would be a call back into Python a row.
+    sort_key: str
 
 
 UNREAD_DATES = "dates not understood, kept as extra"
@@ -245,6 +249,7 @@ class RowReader:
         default_events = self.default_events
         email_match = _EMAIL.fullmatch
         strip = str.strip
+        in_order = norwegian_order
         status = self.plan.status
         finished = self.plan.finished
         compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
@@ -386,6 +391,7 @@ class RowReader:
                 # Compact like SQLite's json_patch() writes it, so a re-import compares equal.
                 compact.encode(extra) if extra else "{}",
                 events,
+                in_order(name_cell),
             )  # fmt: skip
         if held is not None:
             reject(held)

@@ -18,7 +18,7 @@ from innoff_cli.store import PAGE_SIZE, change_count, count_change, dicts, upser
 MERGED_FIELDS = ("address", "name", "organisation", "role", "municipality", "phone")
 COMPARED = (*MERGED_FIELDS, "registered_utc", "extra")
 # The staging table's columns: a ParsedRow's fields, its events a bit mask.
-STAGED = ("line", "email", *MERGED_FIELDS, "registered_utc", "extra", "events")
+STAGED = ("line", "email", *MERGED_FIELDS, "registered_utc", "extra", "events", "sort_key")
 ROW = ", ".join(STAGED)
 # Within a file the most recent row wins: by registration time, then by line.
 # A row without a time counts as newer than any row with one, as a registration
@@ -76,6 +76,8 @@ class ImportSession:
         self.bits = bits
         # The one large sort (everyone in e-mail order) may use helper threads.
         conn.execute(f"PRAGMA threads = {min(os.cpu_count() or 1, 4)}")
+        # The sort key of a name the merge chose (a row's own comes staged).
+        conn.create_function("norwegian_order", 1, norwegian_order, deterministic=True)
         self.close()
         conn.execute(f"CREATE TEMP TABLE staging ({ROW})")
         one = f"({', '.join('?' for _ in STAGED)})"
@@ -217,6 +219,8 @@ class ImportSession:
                 WHERE {f} = ''
                 """
             )
+        # A name taken from another row takes its sort key along.
+        conn.execute("UPDATE folded SET sort_key = norwegian_order(name)")
         # A newest row without a time keeps the latest time the others give,
         # as a registration without one does across imports.
         conn.execute(
@@ -274,8 +278,8 @@ class ImportSession:
             )
         columns = ", ".join(("email", *COMPARED))
         updates = ", ".join(f"{c} = excluded.{c}" for c in (*COMPARED, "sort_key"))
-        # Each name's Norwegian sort key (collation.py), computed as it is written.
-        conn.create_function("norwegian_order", 1, norwegian_order, deterministic=True)
+        # Each name's Norwegian sort key (collation.py): for the stored people,
+        # of the name the merge chose; the new ones' came staged with their rows.
         conn.execute(
             f"""
             INSERT INTO participants ({columns}, sort_key)
@@ -287,7 +291,7 @@ class ImportSession:
         conn.execute(
             f"""
             INSERT INTO participants ({columns}, sort_key)
-            SELECT {columns}, norwegian_order(name) FROM people WHERE true
+            SELECT {columns}, sort_key FROM people WHERE true
             ON CONFLICT(email) DO NOTHING
             """
         )
