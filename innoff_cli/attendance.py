@@ -231,9 +231,9 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
         digest = files.Digest(path)  # on the second core, while the rows are read
         if delimiter is None:
             delimiter = _report_delimiter(stream, encoding)
-        source, rows = csv_rows(
+        _unhashed, source, rows = csv_rows(
             stream, str(path), encoding, delimiter, numbered=False, digest=False
-        )[1:]
+        )
         anchor = named or events[0]
         tz = anchor.start.tzinfo
         shape = reports.ReportShape()
