@@ -266,3 +266,24 @@ def test_the_table_is_what_python_drew(run, db_path, tmp_path, monkeypatch, most
     table = run("registrations", "list").output
     assert "\\x1b[31mred" in table and "\x1b" not in table  # shown as text, never acting
     assert "Kari" in table and "Organisation" in table
+
+
+def test_with_no_answers_or_attendance_stored_their_look_ups_are_left_out_alike(
+    run, db_path, tmp_path
+):
+    """Before any answer or attendance is stored, the list does not look for them
+    person by person: the rows are the ones the look-ups give ('{}' each)."""
+    from innoff_cli.store.registrations import list_query, tails_held
+
+    hostile_database(run, db_path, tmp_path)
+    with sqlite3.connect(db_path) as conn:
+        assert tails_held(conn) == {"answers": True, "attended": True}
+        conn.execute("DELETE FROM replies")
+        conn.execute("DELETE FROM attendance")
+        assert tails_held(conn) == {"answers": False, "attended": False}
+        for by_name in (False, True):
+            full = conn.execute(list_query("", by_name)).fetchall()
+            short = list_query("", by_name, answers=False, attended=False)
+            assert conn.execute(short).fetchall() == full and len(full) > 10
+            plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + short))
+            assert "replies" not in plan and "attendance" not in plan, plan

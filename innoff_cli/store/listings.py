@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from innoff_cli.store.registrations import list_query
+from innoff_cli.store.registrations import list_query, tails_held
 
 # A registration time in the store's own form: SQLite shifts it to the home
 # zone itself; Python writes any other (innoff_local_time).
@@ -99,7 +99,7 @@ def participants_cells(
     # As output.registrations._registered_short writes it (people read this form).
     short = f"""(SELECT CASE WHEN at = '' THEN '' ELSE substr(at, 9, 2) || '.' || substr(at, 6, 2)
         || '.' || substr(at, 1, 4) || ' ' || substr(at, 12, 5) END FROM (SELECT {at} AS at))"""
-    query, parameters = _query(event, by_name, ", ".join([*cells, short]))
+    query, parameters = _query(conn, event, by_name, ", ".join([*cells, short]))
     ends = _Ends(conn, tail)
     width = len(head_keys)
     for row in conn.execute(query, parameters):
@@ -108,7 +108,7 @@ def participants_cells(
 
 def _listing(conn, event, by_name, head: str, tail: Callable, joint: str) -> Iterator[str]:
     """head (SQL) + joint + tail(events, answers, attended) of each person."""
-    query, parameters = _query(event, by_name, head)
+    query, parameters = _query(conn, event, by_name, head)
     ends = _Ends(conn, tail)
     for head_text, events, answers, attended in conn.execute(query, parameters):
         yield head_text + joint + ends.of(events, answers, attended)
@@ -122,14 +122,14 @@ def _printf(layout: str, values: list[str]) -> str:
     return f"printf('{quoted}', {', '.join(values)})"
 
 
-def _query(event: str | None, by_name: bool, head: str) -> tuple[str, list]:
+def _query(conn, event: str | None, by_name: bool, head: str) -> tuple[str, list]:
     """list_query's people (those of `event`), `head` (SQL) first, then their
     events (in the order of their slugs), answers and attendance as JSON."""
     where, parameters = "", []
     if event:
         where = "WHERE p.email IN (SELECT email FROM registrations WHERE event = ?)"
         parameters.append(event)
-    query = list_query(where, by_name, events_in_order=False).replace(
+    query = list_query(where, by_name, events_in_order=False, **tails_held(conn)).replace(
         "SELECT p.*,", f"SELECT {head},", 1
     )
     return query, parameters

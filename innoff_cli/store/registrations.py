@@ -18,14 +18,19 @@ from innoff_cli.store import (
 )
 
 
-def list_query(where: str = "", by_name: bool = False, events_in_order: bool = True) -> str:
+def list_query(
+    where: str = "", by_name: bool = False, events_in_order: bool = True,
+    answers: bool = True, attended: bool = True,
+) -> str:  # fmt: skip
     """SQL: participants with their events (in programme order, or with
     `events_in_order` False as the registrations hold them, slug by slug, which
     costs no sort and no look-up per person: the caller puts them in order and
     leaves out any event not in the programme), answers (as they stand now) and attendance as JSON, in e-mail order
     or the Norwegian order of names (the stored key and the index
-    participants_by_name: an index walk). tests/bench/reads_speed.py runs this
-    very query in sqlite3 and sqlite-utils."""
+    participants_by_name: an index walk). With `answers` or `attended` False
+    (no answer, or no attendance, is stored at all: `tails_held`) that column
+    is the '{}' its look-up would give everyone, and no look-up is made.
+    tests/bench/reads_speed.py runs this very query in sqlite3 and sqlite-utils."""
     sort = "p.sort_key, coalesce(nullif(p.address, ''), p.email)" if by_name else "p.email"
     events = (
         """SELECT r.event FROM registrations r JOIN events e ON e.slug = r.event
@@ -33,21 +38,33 @@ def list_query(where: str = "", by_name: bool = False, events_in_order: bool = T
         if events_in_order
         else "SELECT r.event FROM registrations r WHERE r.email = p.email"
     )
-    return f"""
-        SELECT p.*, (
-            SELECT json_group_array(event) FROM ({events})
-        ) AS events, (
+    answered = f"""(
             SELECT json_group_object(a.event, {replies.ANSWER_NOW}) FROM replies a
             WHERE a.email = p.email
-        ) AS answers, (
+        )""" if answers else "'{}'"  # fmt: skip
+    present = """(
             SELECT json_group_object(event, minutes) FROM (
                 SELECT event, sum(minutes) AS minutes, max(attended) AS present
                 FROM attendance WHERE email = p.email GROUP BY event)
             WHERE present
-        ) AS attended
+        )""" if attended else "'{}'"  # fmt: skip
+    return f"""
+        SELECT p.*, (
+            SELECT json_group_array(event) FROM ({events})
+        ) AS events, {answered} AS answers, {present} AS attended
         FROM participants p {where}
         ORDER BY {sort}
         """
+
+
+def tails_held(conn: sqlite3.Connection) -> dict[str, bool]:
+    """list_query's `answers` and `attended`: whether any answer, and any
+    attendance, is stored (before the invites are answered, and before the
+    event, none is, and a list need not look for them person by person)."""
+    answers, attended = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM replies), EXISTS (SELECT 1 FROM attendance)"
+    ).fetchone()
+    return {"answers": bool(answers), "attended": bool(attended)}
 
 
 def participants(
@@ -70,7 +87,7 @@ def participants(
     where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     cursor = conn.cursor()
     cursor.row_factory = sqlite3.Row
-    cursor.execute(list_query(where, by_name), parameters)
+    cursor.execute(list_query(where, by_name, **tails_held(conn)), parameters)
     for row in cursor:
         yield {
             **dict(row),

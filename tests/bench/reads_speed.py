@@ -69,9 +69,15 @@ def main() -> int:
         base = [innoff, "--db", str(db), "registrations"]
         sqlite_utils, sqlite3_cli = shutil.which("sqlite-utils"), shutil.which("sqlite3")
         sys.path.insert(0, str(HERE.parent.parent))
-        from innoff_cli.store.registrations import list_query
+        import sqlite3
 
-        query = " ".join(list_query(by_name=True).split())
+        from innoff_cli.store.registrations import list_query, tails_held
+
+        # The very query innoff runs on this database (no answers or attendance
+        # stored: it does not look for them).
+        with sqlite3.connect(db) as conn:
+            held = tails_held(conn)
+        query = " ".join(list_query(by_name=True, **held).split())
         peers = {}
         if sqlite_utils:
             peers["sqlite-utils rows --nl"] = [
