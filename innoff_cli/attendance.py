@@ -12,134 +12,18 @@ One transaction per report; the same report again changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from innoff_cli import attendance_reports as reports
 from innoff_cli import clock, collector, files, store
+from innoff_cli.attendance_reports import Person, gather
 from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import match_event, normalise_name
 from innoff_cli.terminal import shown
-
-
-class Person:
-    """One person's rows of a report, folded. A report holds a hundred thousand
-    rows: each is put on its person's `rows` (an append), and folded in batches
-    (`fold`, on local names), so memory grows with people, not with rows."""
-
-    __slots__ = ("name", "email", "roles", "rows", "stretches", "totals", "said_attended",
-                 "unreadable", "pending", "first_join", "last_leave")  # fmt: skip
-    BATCH = 16  # rows kept before they are folded
-
-    def __init__(self) -> None:
-        self.name = self.email = ""
-        self.roles: list[str] = []  # as written: a few per report, folded when asked
-        self.rows: list[reports.Presence] = []
-        self.stretches: list[tuple[datetime, datetime]] = []
-        self.totals: list[float] = []
-        self.said_attended: list[bool] = []
-        self.unreadable = 0  # durations that could not be read
-        self.pending: datetime | None = None  # a join not yet closed by a leave
-        self.first_join: datetime | None = None
-        self.last_leave: datetime | None = None
-
-    def fold(self) -> None:
-        """The rows so far, in the report's order, into stretches (join to
-        leave), whole times (`totals`), first join and last leave."""
-        stretches, totals, said, roles = (
-            self.stretches, self.totals, self.said_attended, self.roles
-        )  # fmt: skip
-        pending, first, last = self.pending, self.first_join, self.last_leave
-        for row in self.rows:
-            join, leave, total = row.join, row.leave, row.total
-            if not self.name and row.name:
-                self.name = row.name
-            if not self.email and row.email:
-                self.email = row.email
-            if row.role and row.role not in roles:
-                roles.append(row.role)
-            if row.attended is not None:
-                said.append(row.attended)
-            if leave and not join and pending is not None:  # a leave after its join
-                join, pending = pending, None
-            if join and leave and not total:
-                stretches.append((join, leave if leave > join else join))
-            elif duration := reports.cell_text(row.duration):
-                # times missing, or a whole time: the report's duration
-                minutes = reports.duration_minutes(duration)
-                if minutes is None:
-                    self.unreadable += 1  # no time: `minutes` stays unknown, not zero
-                elif join and not leave and not total:
-                    stretches.append((join, join + timedelta(minutes=minutes)))
-                else:
-                    totals.append(minutes)
-            elif join and not leave and not total:
-                pending = join  # a join whose leave may follow on a row of its own
-            if join and (first is None or join < first):
-                first = join
-            if leave and (last is None or leave > last):
-                last = leave
-        self.pending, self.first_join, self.last_leave = pending, first, last
-        self.rows = []
-
-    @property
-    def minutes(self) -> float | None:
-        if self.pending is not None and not self.stretches and not self.totals:
-            return None  # joined, and the report never says when they left
-        if self.stretches:
-            return round(reports.span_minutes(self.stretches), 2)
-        if self.totals:
-            return round(sum(self.totals), 2)
-        return None
-
-    @property
-    def runs_the_meeting(self) -> bool:
-        return any(map(reports.runs_meetings, self.roles))
-
-
-def gather(presences: Iterable[reports.Presence]) -> dict[str, Person]:
-    """Each person's rows of a report, folded: key -> Person.
-
-    The loop of a report's hundred thousand rows: a stretch (a join and a
-    leave; most rows) is folded here, as `Person.fold` would fold it (its
-    rules, in short), after that person's rows before it; the other rows wait
-    on the person and are folded in batches.
-    """
-    people: dict[str, Person] = {}
-    batch = Person.BATCH
-    for row in presences:
-        person = people.get(row[0])  # (fields by index: a Presence's names cost a call)
-        if person is None:
-            person = people[row[0]] = Person()
-        kept = person.rows
-        join, leave = row[4], row[5]
-        if join and leave and not row[7] and row[6] is None:
-            if kept:
-                person.fold()
-            if not person.name and row[1]:
-                person.name = row[1]
-            if not person.email and row[2]:
-                person.email = row[2]
-            if row[3] and row[3] not in person.roles:
-                person.roles.append(row[3])
-            person.stretches.append((join, leave if leave > join else join))
-            first = person.first_join
-            if first is None or join < first:
-                person.first_join = join
-            last = person.last_leave
-            if last is None or leave > last:
-                person.last_leave = leave
-            continue
-        kept.append(row)
-        if len(kept) == batch:
-            person.fold()
-    for person in people.values():
-        person.fold()
-    return people
 
 
 @dataclass

@@ -402,7 +402,7 @@ def test_older_teams_reports_a_row_per_stretch_or_per_join_and_leave(run, regist
 
 def _fold_all(presences) -> dict:
     """The reference: every row through Person.fold, in the report's order."""
-    from innoff_cli.attendance import Person
+    from innoff_cli.attendance_reports import Person
 
     people = {}
     for row in presences:
@@ -436,7 +436,7 @@ def test_gathering_a_reports_rows_folds_them_as_fold_does(rows):
     """The import's loop folds most rows itself (a stretch at a time): what it
     gives each person is what Person.fold gives them, row by row in order."""
     from innoff_cli import attendance_reports
-    from innoff_cli.attendance import Person, gather
+    from innoff_cli.attendance_reports import Person, gather
 
     presences = [attendance_reports.Presence(*row) for row in rows]
     expected = _fold_all(presences)
