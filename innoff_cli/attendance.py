@@ -18,7 +18,7 @@ from pathlib import Path
 
 from innoff_cli import attendance_reports as reports
 from innoff_cli import clock, collector, files, store
-from innoff_cli.attendance_reports import Person, gather
+from innoff_cli.attendance_reports import Person
 from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.models import Event
@@ -122,7 +122,7 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
         tz = anchor.start.tzinfo
         shape = reports.ReportShape()
         with csv_errors(str(path), source.encoding):
-            people = gather(reports.read_rows(rows, tz, anchor.start.date(), shape))
+            people = reports.read_people(rows, tz, anchor.start.date(), shape)
     sha256 = digest.hexdigest()
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined

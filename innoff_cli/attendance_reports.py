@@ -157,20 +157,26 @@ class ReportShape:
 
 
 def read_rows(
-    rows: Iterator[list[str]], tz: ZoneInfo, day: date, shape: ReportShape
-) -> Iterator[Presence]:
+    rows: Iterator[list[str]], tz: ZoneInfo, day: date, shape: ReportShape,
+    people: dict[str, Person] | None = None,
+) -> Iterator[Presence]:  # fmt: skip
     """Presence rows of a report's rows; `shape` is filled in as it goes.
 
     Written for reports of a hundred thousand rows: a person's row (its first
     two cells filled, a digit in it) goes straight to `_Row`; only the others
-    are asked whether they are a title or a header.
+    are asked whether they are a title or a header. Given `people` (what
+    `gather` folds the rows into), a plain stretch of someone already met is
+    folded into them here, and not yielded (`_Row.stretch`).
     """
     block = "attendees"  # what the rows under the next header are
     columns: dict[str, int] | None = None
     reader: _Row | None = None
     numbered_people = False  # Teams' "2." section: a row per person, the whole time
-    names: dict[str, str] = {}  # display name -> name, for every block
+    seen = _Seen(tz, day)  # names, addresses and times read, for every block
+    lane = None  # the block's _Row.stretch, once its first row is read
     for cells in rows:
+        if lane is not None and lane(cells):
+            continue
         person_like = (
             reader is not None and len(cells) > 2 and cells[0].strip() and cells[1].strip()
             and (cells[1][0].isdigit() or _DIGIT.search(cells[1]) or _DIGIT.search(cells[2]))
@@ -182,7 +188,7 @@ def read_rows(
             if len(filled) == 1 or _is_section_title(filled[0]) and len(filled) <= 2:
                 kind = _block_kind(filled[0])
                 if kind is not None:
-                    block, columns, reader = kind, None, None
+                    block, columns, reader, lane = kind, None, None, None
                     numbered_people = kind == "attendees" and filled[0].startswith("2.")
                     _platform(shape, filled[0])
                     continue
@@ -197,7 +203,7 @@ def read_rows(
             )
             if found is not None:
                 columns, plan = found
-                reader = None
+                reader = lane = None
                 if _is_summary_header(cells):
                     block = "summary"  # Zoom's meeting line before its participants
                 elif block == "summary":
@@ -207,7 +213,9 @@ def read_rows(
                     # A row per person (first join, last leave, the whole time), or
                     # a row per stretch (join, leave) or per join or leave (action).
                     whole = numbered_people or bool(_folded(cells) & WHOLE_TIME_HEADERS)
-                    reader = _Row(columns, shape, tz, day, whole and block == "attendees", names)
+                    reader = _Row(
+                        columns, shape, tz, day, whole and block == "attendees", seen, people
+                    )
                 _platform_of_header(shape, cells, block)
                 if block == "sidelined":
                     reader = None
@@ -218,6 +226,8 @@ def read_rows(
         if reader is None:
             continue
         presence = reader.read(cells)
+        if lane is None:
+            lane = reader.lane
         if presence is not None:
             yield presence
 
@@ -314,14 +324,16 @@ class _Row:
     row's cells apart, and names and times are each read once per text."""
 
     def __init__(self, columns: dict[str, int], shape: ReportShape, tz: ZoneInfo, day: date,
-                 whole: bool = False, names: dict[str, str] | None = None):  # fmt: skip
+                 whole: bool = False, seen: _Seen | None = None,
+                 people: dict[str, Person] | None = None):  # fmt: skip
         self.columns, self.shape, self.tz, self.day = columns, shape, tz, day
         self.whole = whole  # each row is a person's whole time, not one stretch
         self.first = True
-        # display name as written -> name, read once (shared by a report's blocks)
-        self.names = {} if names is None else names
-        self.addresses: dict[str, tuple[str, str]] = {}  # e-mail cell -> (address, key)
-        self.moments: _Moments = _Moments(tz, day)
+        self.people = people
+        self.lane = None  # self.stretch, where the block's columns allow it
+        # What the report's blocks read before (Teams names everyone twice).
+        seen = _Seen(tz, day) if seen is None else seen
+        self.names, self.addresses, self.moments = seen.names, seen.addresses, seen.moments
 
     def read(self, cells: list[str]) -> Presence | None:
         if self.first:
@@ -330,6 +342,15 @@ class _Row:
             self.width = max(self.columns.values()) + 1
             # Each use's column; one the block lacks reads the '' put after each row.
             self.take = itemgetter(*(self.columns.get(use, -1) for use in _READ))
+            columns = self.columns
+            if (
+                self.people is not None and not self.whole
+                and {"email", "join", "leave"} <= columns.keys()
+                and not {"action", "attended", "waiting"} & columns.keys()
+            ):  # fmt: skip
+                self.at = itemgetter(columns["email"], columns["join"], columns["leave"])
+                self.role_at = columns.get("role")
+                self.lane = self.stretch
         cells.append("")
         if len(cells) <= self.width:  # a short row: the missing cells are empty
             cells.extend([""] * (self.width + 1 - len(cells)))
@@ -386,6 +407,42 @@ class _Row:
             duration,
         ))  # fmt: skip
 
+    def stretch(self, cells: list[str]) -> bool:
+        """Fold a row straight into its person when it is a plain stretch (a
+        join and a leave that read as times, an address read before) of
+        someone already met by name and address, and `read` then `gather`
+        would fold it alike; False: the row takes that way. Most rows of a
+        report of joins and leaves are such rows, and cost a few look-ups here."""
+        if len(cells) < self.width:
+            return False
+        email, join, leave = self.at(cells)
+        address = self.addresses.get(email)
+        if address is None:
+            return False
+        person = self.people.get(address[1])
+        if person is None:
+            return False
+        if person.rows:
+            person.fold()  # the rows before it first, as gather does
+        if not person.name or not person.email:
+            return False
+        # Each time read once, as `read` reads it (and remembers it for `read`).
+        read = self.moments.cells.get
+        if (join := read(join, join)).__class__ is str:
+            join = self.moments.cell(join)
+        if (leave := read(leave, leave)).__class__ is str:
+            leave = self.moments.cell(leave)
+        if join is None or leave is None or join is _UNREADABLE or leave is _UNREADABLE:
+            return False  # none, or unreadable: the careful way says which
+        if self.role_at is not None and (role := cells[self.role_at]) and role not in person.roles:
+            person.roles.append(role)
+        person.stretches.append((join, leave if leave > join else join))
+        if person.first_join is None or join < person.first_join:
+            person.first_join = join
+        if person.last_leave is None or leave > person.last_leave:
+            person.last_leave = leave
+        return True
+
 
 _presence = tuple.__new__
 _UNREADABLE = object()  # a time cell that holds something, but no time innoff can read
@@ -412,6 +469,16 @@ def cell_text(raw: str) -> str:
 def runs_meetings(role: str) -> bool:
     """A role (as written, in any of Teams' and Zoom's languages) that runs a meeting."""
     return normalise_name(role) in RUNNING_ROLES
+
+
+class _Seen:
+    """What a report's blocks have read, each text once: display name -> name,
+    e-mail cell -> (address, key), and time cells (`_Moments`)."""
+
+    def __init__(self, tz: ZoneInfo, day: date):
+        self.names: dict[str, str] = {}
+        self.addresses: dict[str, tuple[str, str]] = {}
+        self.moments = _Moments(tz, day)
 
 
 class _Moments:
@@ -683,15 +750,18 @@ class Person:
         return any(map(runs_meetings, self.roles))
 
 
-def gather(presences: Iterable[Presence]) -> dict[str, Person]:
-    """Each person's rows of a report, folded: key -> Person.
+def gather(
+    presences: Iterable[Presence], people: dict[str, Person] | None = None
+) -> dict[str, Person]:
+    """Each person's rows of a report, folded: key -> Person (into `people`,
+    which read_rows may be folding plain stretches into as well).
 
     The loop of a report's hundred thousand rows: a stretch (a join and a
     leave; most rows) is folded here, as `Person.fold` would fold it (its
     rules, in short), after that person's rows before it; the other rows wait
     on the person and are folded in batches.
     """
-    people: dict[str, Person] = {}
+    people = {} if people is None else people
     batch = Person.BATCH
     for row in presences:
         person = people.get(row[0])  # (fields by index: a Presence's names cost a call)
@@ -722,3 +792,12 @@ def gather(presences: Iterable[Presence]) -> dict[str, Person]:
     for person in people.values():
         person.fold()
     return people
+
+
+def read_people(
+    rows: Iterator[list[str]], tz: ZoneInfo, day: date, shape: ReportShape
+) -> dict[str, Person]:
+    """A report's people, every row read and folded: gather(read_rows(...)),
+    with read_rows folding the plain stretches itself."""
+    people: dict[str, Person] = {}
+    return gather(read_rows(rows, tz, day, shape, people), people)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -447,3 +447,103 @@ def test_gathering_a_reports_rows_folds_them_as_fold_does(rows):
             if field != "rows":
                 assert getattr(person, field) == getattr(expected[key], field), (key, field)
         assert person.minutes == expected[key].minutes
+
+
+_PEOPLE = [("Kari Nordmann", "kari@x.no"), ("Per", "PER@x.no"), ("", "per@x.no"),
+           ("Gjest (Guest)", ""), ("Åse", "ase@x.no"), ("Ola", "not an address"),
+           ("Per Hansen", "per@x.no")]  # fmt: skip
+_TIMES = ["11/17/20, 9:58:01 AM", "11/17/20, 10:30:00 AM", "11/17/20, 9:30:00 AM",
+          "11/17/20, 11:02:03 AM", "", "--", "garbage", "11/17/20, 12:00:05 PM"]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@example(  # a person met without a name, then named on a row the lane could take
+    with_participants=False, header=["Name", "Join Time", "Leave Time", "Duration", "Email", "Role"],
+    rows=[(2, 0, 1, "", "", False), (2, 0, 1, "", "", False), (6, 0, 1, "", "", False)],
+)  # fmt: skip
+@example(  # a join without its leave waits on the person; a plain stretch follows it
+    with_participants=False, header=["Name", "Join Time", "Leave Time", "Duration", "Email", "Role"],
+    rows=[(0, 0, 1, "", "", False), (0, 3, 4, "", "", False), (0, 0, 1, "", "", False)],
+)  # fmt: skip
+@given(
+    with_participants=st.booleans(),
+    header=st.sampled_from(
+        [
+            ["Name", "Join Time", "Leave Time", "Duration", "Email", "Role"],
+            ["Name", "Email", "Join Time", "Leave Time"],
+            [
+                "Name (Original Name)",
+                "User Email",
+                "Join Time",
+                "Leave Time",
+                "Duration (Minutes)",
+                "Guest",
+                "In waiting room",
+            ],
+        ]
+    ),  # fmt: skip
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, len(_PEOPLE) - 1),
+            st.integers(0, len(_TIMES) - 1),
+            st.integers(0, len(_TIMES) - 1),
+            st.sampled_from(["Attendee", "Presenter", "", "attendee"]),
+            st.sampled_from(["No", "Yes", ""]),
+            st.booleans(),  # a short row
+        ),
+        max_size=40,
+    ),
+)
+def test_reading_a_report_folds_plain_stretches_as_gathering_them_does(
+    with_participants, header, rows
+):
+    """read_people folds a known person's plain stretches as it reads them; what
+    each person becomes is what gathering every row the careful way gives."""
+    from datetime import date
+
+    from innoff_cli import attendance_reports as reports
+
+    lines = []
+    if with_participants:
+        lines += [
+            ["2. Participants"],
+            ["Name", "First Join", "Last Leave", "In-Meeting Duration", "Email", "Role"],
+        ]
+        lines += [
+            [name, _TIMES[0], _TIMES[7], "2h 0m 4s", email, "Attendee"]
+            for name, email in _PEOPLE[:3]
+        ]
+        lines += [[], ["3. In-Meeting Activities"]]  # fmt: skip
+    lines.append(header)
+    for who, join, leave, role, waiting, short in rows:
+        name, email = _PEOPLE[who]
+        cells = {
+            "name": name,
+            "email": email,
+            "join": _TIMES[join],
+            "leave": _TIMES[leave],
+            "duration": "31m 59s",
+            "role": role,
+            "waiting": waiting,
+            "guest": "No",
+        }
+        uses = ["name", "join", "leave", "duration", "email", "role"] if len(header) == 6 else (
+            ["name", "email", "join", "leave"] if len(header) == 4
+            else ["name", "email", "join", "leave", "duration", "guest", "waiting"])  # fmt: skip
+        row = [cells[use] for use in uses]
+        lines.append(row[:-1] if short else row)
+
+    def read(fast: bool):
+        shape = reports.ReportShape()
+        copies = iter([list(line) for line in lines])
+        day = date(2020, 11, 17)
+        if fast:
+            return reports.read_people(copies, OSLO, day, shape), shape
+        return reports.gather(reports.read_rows(copies, OSLO, day, shape)), shape
+
+    (fast, fast_shape), (careful, careful_shape) = read(True), read(False)
+    assert fast.keys() == careful.keys()
+    assert fast_shape == careful_shape
+    for key, person in fast.items():
+        for field in reports.Person.__slots__:
+            assert getattr(person, field) == getattr(careful[key], field), (key, field)
