@@ -7,6 +7,7 @@ the store gives them (with their events and answers).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
@@ -31,39 +32,55 @@ def local_time(utc_text: str | None) -> str | None:
     return datetime.fromisoformat(utc_text).astimezone(HOME_ZONE).isoformat()
 
 
-def home_offsets(first: datetime, last: datetime) -> list[tuple[str, int, str]]:
-    """The home zone's offsets from `first` to `last` (aware, UTC): (from when,
-    as stored 'YYYY-MM-DDTHH:MM:SS+00:00'; seconds to add; the ISO 8601
-    suffix local_time writes), so SQLite can write local times itself.
+class LocalTimes:
+    """local_time of a list's worth of stored times, each in little more than two
+    look-ups: a time as the store writes it ('YYYY-MM-DDTHH:MM:SS+00:00') is its
+    hour's local time with its minutes and seconds, each hour worked out once
+    (and only where the zone keeps one whole-hour offset through that hour);
+    any other time goes through local_time itself."""
 
-    Sampled every week, each change found to the second by halving: a zone
-    changes its offset at most a few times a year."""
-    from datetime import UTC, timedelta
+    def __init__(self) -> None:
+        self.hours: dict[str, tuple[str, str]] = {}  # 'YYYY-MM-DDTHH' -> (local hour, offset)
+        self.tails: set[str] = set()  # ':MM:SS+00:00' seen in a stored time
 
-    def offset(moment: datetime) -> timedelta:
-        return moment.astimezone(HOME_ZONE).utcoffset()
+    def __call__(self, utc_text: str | None) -> str | None:
+        if not utc_text:
+            return None
+        hour = self.hours.get(utc_text[:13])
+        if hour is not None and utc_text[13:] in self.tails:
+            return hour[0] + utc_text[13:19] + hour[1]
+        return self._first(utc_text)
 
-    def entry(moment: datetime) -> tuple[str, int, str]:
-        local = moment.replace(microsecond=0).astimezone(HOME_ZONE)
-        stored = moment.astimezone(UTC).isoformat(timespec="seconds")
-        return stored, int(offset(moment).total_seconds()), local.isoformat()[19:]
+    def _first(self, utc_text: str) -> str | None:
+        if _STORED_TIME.fullmatch(utc_text) and len(self.hours) < 100_000:
+            hour = self._hour(utc_text[:13])
+            if hour is not None:
+                self.hours[utc_text[:13]] = hour
+                self.tails.add(utc_text[13:])
+                return hour[0] + utc_text[13:19] + hour[1]
+        return local_time(utc_text)
 
-    week = timedelta(days=7)
-    moment = first.replace(microsecond=0)
-    changes = [entry(moment)]
-    while moment < last:
-        ahead = min(moment + week, last)
-        if offset(ahead) != offset(moment):
-            low, high = moment, ahead  # the offset changes after low, at or before high
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                middle = middle.replace(microsecond=0)
-                if middle <= low:
-                    break
-                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
-            changes.append(entry(high))
-        moment = ahead
-    return changes
+    @staticmethod
+    def _hour(prefix: str) -> tuple[str, str] | None:
+        from datetime import timedelta
+
+        try:
+            start = datetime.fromisoformat(prefix + ":00:00+00:00")
+        except ValueError:  # '2020-13-45T29': local_time says what is wrong
+            return None
+        local, last = (
+            start.astimezone(HOME_ZONE),
+            (start + timedelta(seconds=3599)).astimezone(HOME_ZONE),
+        )
+        offset = local.utcoffset()
+        if offset != last.utcoffset() or offset.total_seconds() % 3600:
+            return None  # the offset changes within the hour, or is not whole hours
+        text = local.isoformat()  # 'YYYY-MM-DDTHH:00:00+01:00'
+        return text[:13], text[19:]
+
+
+# A time as the store writes it (ASCII digits only: \d would take others).
+_STORED_TIME = re.compile("[0-9]{4}-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9][+]00:00")
 
 
 class Field(NamedTuple):

@@ -15,7 +15,7 @@ import sqlite3
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from innoff_cli import participants, store
@@ -287,3 +287,38 @@ def test_with_no_answers_or_attendance_stored_their_look_ups_are_left_out_alike(
             assert conn.execute(short).fetchall() == full and len(full) > 10
             plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + short))
             assert "replies" not in plan and "attendance" not in plan, plan
+
+
+@settings(max_examples=200, deadline=None)
+@example(  # Oslo's clocks, spring and autumn 2020 (01:00 UTC), the seconds either side
+    zone="Europe/Oslo", odd="",
+    moments=[954_291_599, 954_291_600, 954_295_199, 954_295_200, 972_435_599, 972_435_600, 972_439_199, 972_439_200],
+)  # fmt: skip
+@given(
+    zone=st.sampled_from(
+        ["Europe/Oslo", "Asia/Kolkata", "Australia/Lord_Howe", "America/St_Johns", "UTC"]
+    ),
+    moments=st.lists(st.integers(0, 60 * 366 * 24 * 3600), min_size=1, max_size=40),
+    odd=st.sampled_from(
+        ["", None, "2020-11-17T09:58:01.5+00:00", "2020-11-17T10:58:01+01:00", "2020-11-17"]
+    ),
+)
+def test_local_times_by_the_hour_are_what_local_time_says(zone, moments, odd):
+    """A list's registration times are shown by the hour (each worked out once):
+    the text is local_time's, in any zone (half hours, half-hour summer time,
+    the nights the clocks change) and for times the store did not write itself."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from innoff_cli import participant_fields
+
+    home = participant_fields.HOME_ZONE
+    participant_fields.HOME_ZONE = ZoneInfo(zone)
+    try:
+        shown = participant_fields.LocalTimes()
+        start = datetime(1990, 1, 1, tzinfo=UTC)
+        stored = [(start + timedelta(seconds=s)).isoformat() for s in moments] + [odd]
+        for text in stored * 2:  # the second time from what was worked out
+            assert shown(text) == participant_fields.local_time(text), (zone, text)
+    finally:
+        participant_fields.HOME_ZONE = home

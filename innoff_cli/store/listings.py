@@ -2,11 +2,13 @@
 
 Each person comes out as the text Python's writers make of them, to the byte
 (tests/test_list_bytes.py compares the two on hostile data): SQLite writes the
-fields up to the registration time (json_quote escapes as Python's json module
+fields before the registration time (json_quote escapes as Python's json module
 does; CSV cells are guarded and quoted as output.spreadsheet_safe and the csv
-module do; the time in the home zone by a CASE of its offsets); the rest
-(events, answers, attendance) is written in Python from list_query's JSON,
-once per distinct combination, which few people do not share.
+module do); the time is shown in the home zone by participant_fields.LocalTimes
+(each hour of them worked out once: in SQL, a date function a row cost more
+than all the other fields); the rest (events, answers, attendance) is written
+in Python from list_query's JSON, once per distinct combination, which few
+people do not share.
 """
 
 from __future__ import annotations
@@ -18,9 +20,6 @@ from typing import Any
 
 from innoff_cli.store.registrations import list_query, tails_held
 
-# A registration time in the store's own form: SQLite shifts it to the home
-# zone itself; Python writes any other (innoff_local_time).
-_STORED_TIME = "'[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]+00:00'"
 # The fields up to the registration time, as public() names and reads them.
 _FIELDS = {
     "email": "coalesce(nullif(p.address, ''), p.email)",
@@ -40,13 +39,17 @@ def participants_json(
 ) -> Iterator[str]:
     """The participants as `registrations list --format json` writes each of
     them at a list's first level (output.indented_json(public(person), 1))."""
-    from innoff_cli.participant_fields import json_tail
+    from innoff_cli.participant_fields import LocalTimes, json_tail
 
-    time = _registered_at(conn, json=True)
-    keys = [*_FIELDS, "registered_at"]
-    values = [f"json_quote({value})" for value in _FIELDS.values()] + [time]
-    layout = "{" + "".join(f'\n    "{key}": %s,' for key in keys)[:-1]
-    yield from _listing(conn, event, by_name, _printf(layout, values), json_tail, "")
+    local = LocalTimes()
+
+    def time(stored: str | None) -> str:
+        shown = local(stored)
+        return "null" if shown is None else f'"{shown}"'  # ISO 8601: nothing to escape
+
+    values = [f"json_quote({value})" for value in _FIELDS.values()]
+    layout = "{" + "".join(f'\n    "{key}": %s,' for key in _FIELDS) + '\n    "registered_at": '
+    yield from _listing(conn, event, by_name, _printf(layout, values), time, json_tail, "")
 
 
 def participants_csv(
@@ -76,11 +79,19 @@ def participants_csv(
             f" || '\"' ELSE {guarded} END"
         )
 
+    from innoff_cli.participant_fields import LocalTimes
+
     cells = [cell(f"coalesce({_FIELDS[key]}, '')") for key in head_keys[:-1]]
     # A time is digits, dashes, colons and a sign: nothing to guard or quote.
-    time = _registered_at(conn, json=False)
-    layout = delimiter.replace("%", "%%").join("%s" for _ in head_keys)
-    yield from _listing(conn, event, by_name, _printf(layout, [*cells, time]), tail, delimiter)
+    local = LocalTimes()
+
+    def time(stored: str | None) -> str:
+        return local(stored) or ""
+
+    between = delimiter.replace("%", "%%")
+    layout = "".join(f"%s{between}" for _ in cells)
+    head = _printf(layout, cells) if cells else "''"
+    yield from _listing(conn, event, by_name, head, time, tail, delimiter)
 
 
 def participants_cells(
@@ -93,25 +104,29 @@ def participants_cells(
     """The participants as a table's rows of text: the fields `head_keys` (up to
     and with the registration time, last, as '17.11.2020 10:01') by SQLite,
     then the cells `tail` makes of events, answers and attendance."""
+    from innoff_cli.participant_fields import LocalTimes
+
     assert head_keys[-1] == "registered_at"
     cells = [f"coalesce({_FIELDS[key]}, '')" for key in head_keys[:-1]]
-    at = _registered_at(conn, json=False)
-    # As output.registrations._registered_short writes it (people read this form).
-    short = f"""(SELECT CASE WHEN at = '' THEN '' ELSE substr(at, 9, 2) || '.' || substr(at, 6, 2)
-        || '.' || substr(at, 1, 4) || ' ' || substr(at, 12, 5) END FROM (SELECT {at} AS at))"""
-    query, parameters = _query(conn, event, by_name, ", ".join([*cells, short]))
+    local = LocalTimes()
+    query, parameters = _query(conn, event, by_name, ", ".join([*cells, "p.registered_utc"]))
     ends = _Ends(conn, tail)
-    width = len(head_keys)
+    width = len(head_keys) - 1
     for row in conn.execute(query, parameters):
-        yield row[:width] + ends.of(*row[width:])
+        at = local(row[width])
+        # As output.registrations._registered_short writes it (people read this form).
+        short = f"{at[8:10]}.{at[5:7]}.{at[:4]} {at[11:16]}" if at else ""
+        yield (*row[:width], short, *ends.of(*row[width + 1 :]))
 
 
-def _listing(conn, event, by_name, head: str, tail: Callable, joint: str) -> Iterator[str]:
-    """head (SQL) + joint + tail(events, answers, attended) of each person."""
-    query, parameters = _query(conn, event, by_name, head)
+def _listing(conn, event, by_name, head: str, time: Callable, tail: Callable,
+             joint: str) -> Iterator[str]:  # fmt: skip
+    """head (SQL) + time(registered_utc) + joint + tail(events, answers,
+    attended) of each person."""
+    query, parameters = _query(conn, event, by_name, f"{head}, p.registered_utc")
     ends = _Ends(conn, tail)
-    for head_text, events, answers, attended in conn.execute(query, parameters):
-        yield head_text + joint + ends.of(events, answers, attended)
+    for head_text, stored, events, answers, attended in conn.execute(query, parameters):
+        yield head_text + time(stored) + joint + ends.of(events, answers, attended)
 
 
 def _printf(layout: str, values: list[str]) -> str:
@@ -157,46 +172,6 @@ class _Ends:
             if len(self.made) < 10_000:
                 self.made[events, answers, attended] = made
         return made
-
-
-def _registered_at(conn, json: bool) -> str:
-    """SQL: the registration time in the home zone, as JSON (a string, or null
-    when there is none) or as a cell ('' for none). The zone's offsets over the
-    stored times come from participant_fields.home_offsets, as literals in a
-    CASE (made here, not people's text)."""
-    from datetime import datetime, timedelta
-
-    from innoff_cli.participant_fields import home_offsets, local_time
-
-    conn.create_function("innoff_local_time", 1, local_time, deterministic=True)
-    first, last = conn.execute(
-        f"SELECT min(registered_utc), max(registered_utc) FROM participants"
-        f" WHERE registered_utc GLOB {_STORED_TIME}"
-    ).fetchone()
-    by_python = "json_quote(innoff_local_time(t))" if json else "innoff_local_time(t)"
-    none = "'null'" if json else "''"
-
-    def shown(shifted: str) -> str:
-        return f"'\"' || {shifted} || '\"'" if json else shifted
-
-    try:
-        start = datetime.fromisoformat(first) - timedelta(days=1)
-        until = datetime.fromisoformat(last) + timedelta(days=1)
-    except (TypeError, ValueError):  # no times (None), or no real ones: Python writes them
-        changes, end = [], "0"
-    else:
-        changes, end = home_offsets(start, until), until.isoformat(timespec="seconds")
-    ends = [when for when, _, _ in changes[1:]] + [end] if changes else []
-    shifted = "".join(
-        f" WHEN t < '{until}' THEN "
-        + shown(f"replace(datetime(t, '{shift:+d} seconds'), ' ', 'T') || '{suffix}'")
-        for (_, shift, suffix), until in zip(changes, ends, strict=True)
-    )
-    start = changes[0][0] if changes else end
-    return f"""(SELECT CASE WHEN t IS NULL OR t = '' THEN {none}
-        WHEN t GLOB {_STORED_TIME} AND t >= '{start}' THEN CASE {shifted or " WHEN 0 THEN ''"}
-            ELSE {by_python} END
-        ELSE {by_python} END FROM (SELECT p.registered_utc AS t))"""
 
 
 def _csv_quote_when(delimiter: str, line_end: str) -> str:
