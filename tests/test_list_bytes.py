@@ -322,3 +322,24 @@ def test_local_times_by_the_hour_are_what_local_time_says(zone, moments, odd):
             assert shown(text) == participant_fields.local_time(text), (zone, text)
     finally:
         participant_fields.HOME_ZONE = home
+
+
+def test_with_no_answer_stored_the_stats_count_every_registration_as_none_alike(
+    run, db_path, tmp_path
+):
+    """Before any answer is stored, `stats` counts answers without a look-up a
+    registration: the counts are the ones the look-ups give."""
+    from innoff_cli.store import replies
+
+    hostile_database(run, db_path, tmp_path)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM replies")
+        without = sorted(replies.answer_counts(conn))
+        # An answer of someone registered for nothing: the look-ups run, and find nothing.
+        conn.execute(
+            "INSERT INTO replies (email, uid, event, partstat, sequence, message_id, read_utc)"
+            " VALUES ('nobody@x.no', 'uid-n', 'studio', 'ACCEPTED', 0, '<n@x>', '2020-11-17')"
+        )
+        looked_up = sorted(replies.answer_counts(conn))
+    assert without == looked_up and {answer for _, _, answer, _ in without} == {"none"}
+    assert sum(count for *_, count in without) > 10

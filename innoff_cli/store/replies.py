@@ -81,12 +81,16 @@ def not_coming(conn: sqlite3.Connection, event: str) -> set[str]:
 
 
 def answer_counts(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
-    """(event, organisation, answer now or 'none', registrations): SQLite counts."""
+    """(event, organisation, answer now or 'none', registrations): SQLite counts.
+    (Before any answer is stored, every one is 'none', and none is looked up.)"""
+    answer = f"""coalesce((
+            SELECT {ANSWER_NOW} FROM replies a WHERE a.email = r.email AND a.event = r.event
+            ORDER BY a.sequence DESC LIMIT 1), 'none')"""
+    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM replies)").fetchone()[0]:
+        answer = "'none'"
     return conn.execute(
         f"""
-        SELECT r.event, p.organisation, coalesce((
-            SELECT {ANSWER_NOW} FROM replies a WHERE a.email = r.email AND a.event = r.event
-            ORDER BY a.sequence DESC LIMIT 1), 'none') AS answer, count(*)
+        SELECT r.event, p.organisation, {answer} AS answer, count(*)
         FROM registrations r JOIN participants p ON p.email = r.email
         GROUP BY r.event, p.organisation, answer
         """
