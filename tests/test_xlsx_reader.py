@@ -12,7 +12,7 @@ from datetime import datetime
 import openpyxl
 import pytest
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
@@ -114,6 +114,7 @@ def test_an_excel_style_workbook_reads_as_calamine_reads_it(sheets, epoch_1904, 
 
 
 @settings(max_examples=30, deadline=None)
+@example(rows=[["\xa0", "\u2003", " ", "\t", "x"]], epoch_1904=False)  # blank to XML, or text
 @given(st.lists(st.lists(st.one_of(st.none(), PRINTABLE, st.integers(-10**6, 10**6), st.booleans(),
                                    st.datetimes(datetime(1904, 1, 2), datetime(2100, 1, 1))),
                          max_size=5), max_size=6), st.booleans())  # fmt: skip

@@ -47,8 +47,10 @@ ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 # Blank text in a <t> without xml:space="preserve" is layout, not a value (as
-# Excel and calamine read it).
+# Excel and calamine read it). Blank as XML means it: spaces, tabs and line
+# ends; a no-break space (what Excel users type to keep a cell "empty") is text.
 XML_SPACE = "http://www.w3.org/XML/1998/namespace space"
+XML_BLANKS = " \t\r\n"
 
 
 def _unescape(text: str) -> str:
@@ -214,7 +216,7 @@ class Workbook:
             tag = tags.get(name)
             if tag == "t":
                 keep = False
-                if not preserve and text[mark:].isspace():
+                if not preserve and text[mark:] and not text[mark:].strip(XML_BLANKS):
                     text = text[:mark]  # layout, not a value (see XML_SPACE)
             elif tag == "rPh":
                 phonetic = False
@@ -296,7 +298,7 @@ class Workbook:
                 keep = False
             elif tag == "t":
                 keep = False
-                if not preserve and raw[mark:].isspace():
+                if not preserve and raw[mark:] and not raw[mark:].strip(XML_BLANKS):
                     raw = raw[:mark]  # layout, not a value (see XML_SPACE)
             elif tag == "row":
                 done.append((number, row))
