@@ -26,11 +26,14 @@ def replace_report(conn: sqlite3.Connection, event: str, sha256: str, rows: list
     compared = itemgetter(
         *(i for i, c in enumerate(COLUMNS) if c not in ("imported_utc", "source"))
     )
-    changed = sum(
-        (old := before.get(row[EMAIL])) is None or compared(old) != compared(tuple(row))
-        for row in rows
-    )
-    changed += len(before.keys() - {row[EMAIL] for row in rows})
+    if not before:  # a report not read before: every row is new
+        changed = len(rows)
+    else:
+        changed = sum(
+            (old := before.get(row[EMAIL])) is None or compared(old) != compared(tuple(row))
+            for row in rows
+        )
+        changed += len(before.keys() - {row[EMAIL] for row in rows})
     if changed:
         conn.execute("DELETE FROM attendance WHERE event = ? AND sha256 = ?", [event, sha256])
         conn.executemany(
