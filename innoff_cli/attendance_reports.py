@@ -23,7 +23,7 @@ event's day. An unreadable duration is unknown (None), never zero.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -330,7 +330,7 @@ class _Row:
         self.whole = whole  # each row is a person's whole time, not one stretch
         self.first = True
         self.people = people
-        self.lane = None  # self.stretch, where the block's columns allow it
+        self.lane = None  # _stretch's lane, where the block's columns allow it
         # What the report's blocks read before (Teams names everyone twice).
         seen = _Seen(tz, day) if seen is None else seen
         self.names, self.addresses, self.moments = seen.names, seen.addresses, seen.moments
@@ -348,9 +348,10 @@ class _Row:
                 and {"email", "join", "leave"} <= columns.keys()
                 and not {"action", "attended", "waiting"} & columns.keys()
             ):  # fmt: skip
-                self.at = itemgetter(columns["email"], columns["join"], columns["leave"])
-                self.role_at = columns.get("role")
-                self.lane = self.stretch
+                self.lane = self._stretch(
+                    itemgetter(columns["email"], columns["join"], columns["leave"]),
+                    columns.get("role"),
+                )
         cells.append("")
         if len(cells) <= self.width:  # a short row: the missing cells are empty
             cells.extend([""] * (self.width + 1 - len(cells)))
@@ -407,41 +408,47 @@ class _Row:
             duration,
         ))  # fmt: skip
 
-    def stretch(self, cells: list[str]) -> bool:
-        """Fold a row straight into its person when it is a plain stretch (a
-        join and a leave that read as times, an address read before) of
-        someone already met by name and address, and `read` then `gather`
-        would fold it alike; False: the row takes that way. Most rows of a
-        report of joins and leaves are such rows, and cost a few look-ups here."""
-        if len(cells) < self.width:
-            return False
-        email, join, leave = self.at(cells)
-        address = self.addresses.get(email)
-        if address is None:
-            return False
-        person = self.people.get(address[1])
-        if person is None:
-            return False
-        if person.rows:
-            person.fold()  # the rows before it first, as gather does
-        if not person.name or not person.email:
-            return False
-        # Each time read once, as `read` reads it (and remembers it for `read`).
-        read = self.moments.cells.get
-        if (join := read(join, join)).__class__ is str:
-            join = self.moments.cell(join)
-        if (leave := read(leave, leave)).__class__ is str:
-            leave = self.moments.cell(leave)
-        if join is None or leave is None or join is _UNREADABLE or leave is _UNREADABLE:
-            return False  # none, or unreadable: the careful way says which
-        if self.role_at is not None and (role := cells[self.role_at]) and role not in person.roles:
-            person.roles.append(role)
-        person.stretches.append((join, leave if leave > join else join))
-        if person.first_join is None or join < person.first_join:
-            person.first_join = join
-        if person.last_leave is None or leave > person.last_leave:
-            person.last_leave = leave
-        return True
+    def _stretch(self, at: itemgetter, role_at: int | None) -> Callable[[list[str]], bool]:
+        """The block's lane: stretch(cells) folds a row straight into its person
+        when it is a plain stretch (a join and a leave that read as times, an
+        address read before) of someone already met by name and address, and
+        `read` then `gather` would fold it alike; False: the row takes that
+        way. Most rows of a report of joins and leaves are such rows. (A
+        closure: what it uses is in its own names, not looked up on self.)"""
+        width, addresses, people = self.width, self.addresses.get, self.people.get
+        seen, read_time = self.moments.cells.get, self.moments.cell
+
+        def stretch(cells: list[str]) -> bool:
+            if len(cells) < width:
+                return False
+            email, join, leave = at(cells)
+            address = addresses(email)
+            if address is None:
+                return False
+            person = people(address[1])
+            if person is None:
+                return False
+            if person.rows:
+                person.fold()  # the rows before it first, as gather does
+            if not person.name or not person.email:
+                return False
+            # Each time read once, as `read` reads it (and remembers it for `read`).
+            if (join := seen(join, join)).__class__ is str:
+                join = read_time(join)
+            if (leave := seen(leave, leave)).__class__ is str:
+                leave = read_time(leave)
+            if join is None or leave is None or join is _UNREADABLE or leave is _UNREADABLE:
+                return False  # none, or unreadable: the careful way says which
+            if role_at is not None and (role := cells[role_at]) and role not in person.roles:
+                person.roles.append(role)
+            person.stretches.append((join, leave if leave > join else join))
+            if person.first_join is None or join < person.first_join:
+                person.first_join = join
+            if person.last_leave is None or leave > person.last_leave:
+                person.last_leave = leave
+            return True
+
+        return stretch
 
 
 _presence = tuple.__new__
