@@ -61,10 +61,7 @@ def tails_held(conn: sqlite3.Connection) -> dict[str, bool]:
     """list_query's `answers` and `attended`: whether any answer, and any
     attendance, is stored (before the invites are answered, and before the
     event, none is, and a list need not look for them person by person)."""
-    answers, attended = conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM replies), EXISTS (SELECT 1 FROM attendance)"
-    ).fetchone()
-    return {"answers": bool(answers), "attended": bool(attended)}
+    return {"answers": replies.recorded(conn), "attended": attendance.recorded(conn)}
 
 
 def participants(

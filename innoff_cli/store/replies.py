@@ -80,14 +80,19 @@ def not_coming(conn: sqlite3.Connection, event: str) -> set[str]:
     }
 
 
+def recorded(conn: sqlite3.Connection) -> bool:
+    """Whether any answer is stored at all."""
+    return conn.execute("SELECT 1 FROM replies LIMIT 1").fetchone() is not None
+
+
 def answer_counts(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
     """(event, organisation, answer now or 'none', registrations): SQLite counts.
     (Before any answer is stored, every one is 'none', and none is looked up.)"""
-    answer = f"""coalesce((
+    answer = "'none'"
+    if recorded(conn):
+        answer = f"""coalesce((
             SELECT {ANSWER_NOW} FROM replies a WHERE a.email = r.email AND a.event = r.event
             ORDER BY a.sequence DESC LIMIT 1), 'none')"""
-    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM replies)").fetchone()[0]:
-        answer = "'none'"
     return conn.execute(
         f"""
         SELECT r.event, p.organisation, {answer} AS answer, count(*)
