@@ -480,6 +480,7 @@ def export_csv(
     db_path: Path, target: Path | None, event: str | None = None, delimiter: str = ";"
 ) -> int:
     """Write participants to `target` (None: stdout) as UTF-8 with BOM; returns how many."""
+    from innoff_cli.output import write_in_blocks
     from innoff_cli.output.registrations import csv_tail
 
     written = 0
@@ -497,12 +498,10 @@ def export_csv(
             )
             first = next(lines, None)  # an unknown event is said before anything is written
             csv.writer(stream, delimiter=delimiter).writerow(EXPORT_FIELDS)
-            # As they come (SQLite writes most of each line), in blocks: flat memory.
-            block = [first] if first is not None else []
-            while block:
-                stream.write("".join(block))
-                written += len(block)
-                block = list(itertools.islice(lines, 512))
+            # As they come (SQLite writes most of each line): flat memory.
+            written = write_in_blocks(
+                stream.write, itertools.chain([first] if first is not None else [], lines)
+            )
         finally:
             conn.close()
 

@@ -48,12 +48,7 @@ def write_json(data: Any) -> None:
 
 def write_json_list(items: Iterable[Any]) -> None:
     """A JSON list written item by item, laid out as write_json() lays out a list."""
-    write = sys.stdout.write
-    separator = "[\n"
-    for item in items:
-        write(separator + "  " + indented_json(item, 1))
-        separator = ",\n"
-    write("[]\n" if separator == "[\n" else "\n]\n")
+    write_json_texts(indented_json(item, 1) for item in items)
 
 
 def write_json_streamed(fields: dict) -> None:
@@ -70,28 +65,42 @@ def write_json_streamed(fields: dict) -> None:
         separator = ",\n  "
         if isinstance(value, (list, tuple, dict, str, int, float, bool)) or value is None:
             write(indented_json(value, 1))
-            continue
-        opening = "[\n    "
-        for item in value:
-            write(opening + indented_json(item, 2))
-            opening = ",\n    "
-        write("[]" if opening == "[\n    " else "\n  ]")
+        else:
+            _write_list(write, (indented_json(item, 2) for item in value), 1)
     write("\n}\n")
 
 
 def write_json_texts(texts: Iterable[str]) -> None:
-    """write_json_list of items already written as JSON at its first level,
-    put out a few hundred at a time (one write call each)."""
+    """write_json_list of items already written as JSON at its first level."""
     write = sys.stdout.write
+    _write_list(write, texts, 0)
+    write("\n")
+
+
+def _write_list(write: Callable[[str], Any], texts: Iterable[str], level: int) -> None:
+    """A JSON list, `level` deep, of items already written a level deeper, laid
+    out as indented_json lays one out; a few hundred items to a write call."""
+    inside = "\n" + "  " * (level + 1)
     items = iter(texts)
     first = next(items, None)
     if first is None:
-        write("[]\n")
+        write("[]")
         return
-    write("[\n  " + first)
+    write("[" + inside)
+    write_in_blocks(write, itertools.chain([first], items), "," + inside)
+    write("\n" + "  " * level + "]")
+
+
+def write_in_blocks(write: Callable[[str], Any], texts: Iterable[str], joint: str = "") -> int:
+    """Each of `texts`, `joint` between them, a few hundred to a write call
+    (not one call a text, nor all of them held); how many there were."""
+    count, separator = 0, ""
+    items = iter(texts)
     while block := list(itertools.islice(items, 512)):
-        write(",\n  " + ",\n  ".join(block))
-    write("\n]\n")
+        write(separator + joint.join(block))
+        separator = joint
+        count += len(block)
+    return count
 
 
 def indented_json(value: Any, level: int = 0) -> str:

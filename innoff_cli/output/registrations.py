@@ -21,6 +21,7 @@ from innoff_cli.output import (
     rich_table,
     spreadsheet_safe,
     write_csv,
+    write_in_blocks,
     write_json,
     write_json_list,
     write_json_texts,
@@ -287,10 +288,7 @@ def write_participants(texts: Iterable, fmt: str) -> None:
     first = next(items, None)  # an unknown event is said before the header
     write = sys.stdout.write
     write(",".join(column.key for column in PARTICIPANT_COLUMNS) + "\n")
-    if first is not None:
-        write(first)
-    while block := list(itertools.islice(items, 512)):
-        write("".join(block))
+    write_in_blocks(write, itertools.chain([first] if first is not None else [], items))
 
 
 def render_person(person: dict, fmt: str) -> None:
