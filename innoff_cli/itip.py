@@ -17,6 +17,7 @@ One plan serves `invites send` (what they last received is the outbox) and
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -142,22 +143,29 @@ def plan_messages(
     """
     registered: set[tuple[str, str]] | None = set() if is_registered is None else None
     out: list = [] if kept is None else kept
-    planned = 0
-    for message in _requests(versions, invitees, received, uid_of, wanted, registered):
-        planned += 1
-        if _key(message) not in refused:
-            out.append(message)
+    held = _keep(_requests(versions, invitees, received, uid_of, wanted, registered), refused, out)
+    # The CANCELs after every REQUEST: they ask who is registered, which the
+    # REQUESTs' pass gathers when `is_registered` is not given.
     if registered is not None:
         is_registered = lambda email, uid: (email, uid) in registered  # noqa: E731
     cancels = _cancels(versions, received, wanted, is_registered)
     if not getattr(received, "in_plan_order", False):
         cancels = sorted(cancels, key=lambda m: (m.event, m.email))
-    for message in cancels:
-        planned += 1
-        if _key(message) not in refused:
-            out.append(message)
+    held += _keep(cancels, refused, out)
     entries = {uid: v.entry for uid, v in versions.items() if v.entry is not None}
-    return InvitePlan(out, versions, entries, planned - len(out))
+    return InvitePlan(out, versions, entries, held)
+
+
+def _keep(messages: Iterable[Message], refused: frozenset, out) -> int:
+    """Each of `messages` onto `out`, but for those equal to one a server
+    refused; how many were held back."""
+    held = 0
+    for message in messages:
+        if _key(message) in refused:
+            held += 1
+        else:
+            out.append(message)
+    return held
 
 
 def _key(message: Message) -> tuple[str, str, str, int, str]:
@@ -263,9 +271,7 @@ def with_resends(
             )  # fmt: skip
         )
     out: list = [] if kept is None else kept
-    for message in again:
-        out.append(message)
-    for message in plan.messages:
+    for message in itertools.chain(again, plan.messages):
         out.append(message)
     return plan._replace(messages=out)
 
