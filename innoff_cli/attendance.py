@@ -112,18 +112,14 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
                 ).format(path=path)
             )
         stream.seek(0)
-        digest = files.Digest(path)  # on the second core, while the rows are read
         if delimiter is None:
             delimiter = _report_delimiter(stream, encoding)
-        _unhashed, source, rows = csv_rows(
-            stream, str(path), encoding, delimiter, numbered=False, digest=False
-        )
+        sha256, source, rows = csv_rows(stream, str(path), encoding, delimiter, numbered=False)
         anchor = named or events[0]
         tz = anchor.start.tzinfo
         shape = reports.ReportShape()
         with csv_errors(str(path), source.encoding):
             people = reports.read_people(rows, tz, anchor.start.date(), shape)
-    sha256 = digest.hexdigest()
     report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
     report.waiting = shape.waiting

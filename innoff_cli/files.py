@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,36 +33,6 @@ def reading(path: Path) -> Iterator[BinaryIO]:
             yield raw
         except OSError as error:
             raise _cannot_read(path, error) from None
-
-
-class Digest:
-    """The sha256 of a file's bytes, worked out on a second core while the file
-    is read for what it says (hashlib and file reads let go of the GIL)."""
-
-    CHUNK = 1 << 20
-
-    def __init__(self, path: Path):
-        import hashlib  # (its OpenSSL module: 8 ms of start-up the other readers need not pay)
-
-        self.path = path
-        self.hasher = hashlib.sha256()
-        self.error: OSError | None = None
-        self.thread = threading.Thread(target=self._hash, daemon=True)
-        self.thread.start()
-
-    def _hash(self) -> None:
-        try:
-            with self.path.open("rb") as stream:
-                for chunk in iter(lambda: stream.read(self.CHUNK), b""):
-                    self.hasher.update(chunk)
-        except OSError as error:
-            self.error = error
-
-    def hexdigest(self) -> str:
-        self.thread.join()
-        if self.error is not None:
-            raise _cannot_read(self.path, self.error)
-        return self.hasher.hexdigest()
 
 
 def _cannot_read(path: Path, error: OSError) -> InnoffError:

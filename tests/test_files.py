@@ -93,16 +93,3 @@ def test_indented_json_is_the_json_modules_to_the_byte(value, level):
 
     expected = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
     assert indented_json(value, level) == expected
-
-
-def test_a_digest_worked_out_beside_the_reading_is_the_files_sha256(tmp_path):
-    import hashlib
-
-    from innoff_cli.errors import InnoffError
-
-    path = tmp_path / "report.csv"
-    data = os.urandom(3 * files.Digest.CHUNK + 5)
-    path.write_bytes(data)
-    assert files.Digest(path).hexdigest() == hashlib.sha256(data).hexdigest()
-    with pytest.raises(InnoffError, match="cannot read .*gone.csv"):
-        files.Digest(tmp_path / "gone.csv").hexdigest()

@@ -42,29 +42,6 @@ def test_detect_encoding_in_small_chunks(data, expected):
     )
 
 
-@pytest.mark.parametrize(
-    "data, expected",
-    [
-        ("Navn;E-post\nØystein Ås;o@x.no\n".encode(), "utf-8"),
-        ("Navn;E-post\nSølvi Ærland;s@x.no\n".encode("cp1252"), "cp1252"),
-        ("Navn\tE-post\nÅse\ta@x.no\n".encode("utf-16"), "utf-16"),
-    ],
-)
-def test_detect_encoding_for_a_caller_that_hashes_the_file_itself(data, expected):
-    """Without the digest, the encoding is the same; a UTF-16 BOM ends the
-    reading at the first chunk (nothing else is checked in UTF-16)."""
-    read = []
-    parts = chunks(data)
-
-    def reading():
-        for part in parts:
-            read.append(part)
-            yield part
-
-    assert registration_exports.detect_encoding(reading(), digest=False) == (expected, "")
-    assert len(read) == (1 if expected == "utf-16" else len(parts))
-
-
 def test_detect_encoding_sees_a_late_windows_byte():
     data = b"name;email\n" + b"a;a@x.no\n" * 10_000 + "Ø;o@x.no\n".encode("cp1252")
     assert registration_exports.detect_encoding(chunks(data, 4096))[0] == "cp1252"

@@ -166,13 +166,11 @@ class Source:
 
 
 def csv_rows(
-    stream: BinaryIO, name: str, encoding: str | None, delimiter: str | None, numbered: bool = True,
-    digest: bool = True,
-):  # fmt: skip
+    stream: BinaryIO, name: str, encoding: str | None, delimiter: str | None, numbered: bool = True
+):
     """(sha256, Source, the numbered rows) of a CSV file; with `numbered` False,
-    the rows alone (attendance reports, which name no line); with `digest`
-    False, no sha256 (''): the caller hashes the file (files.Digest)."""
-    detected, sha256 = detect_encoding(iter(lambda: stream.read(CHUNK), b""), digest)
+    the rows alone (attendance reports, which name no line)."""
+    detected, sha256 = detect_encoding(iter(lambda: stream.read(CHUNK), b""))
     stream.seek(0)
     encoding = encoding or detected
     try:

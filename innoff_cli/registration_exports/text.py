@@ -16,10 +16,8 @@ from collections.abc import Iterable
 from innoff_cli.terminal import shown  # noqa: F401  (cells quoted in messages)
 
 
-def detect_encoding(chunks: Iterable[bytes], digest: bool = True) -> tuple[str, str]:
+def detect_encoding(chunks: Iterable[bytes]) -> tuple[str, str]:
     """(encoding, sha256 hex) of a file read in chunks, in one pass and flat memory.
-    With `digest` False the caller hashes the file itself: the sha256 is '', and
-    a file that starts with a UTF-16 BOM is read no further than its first chunk.
 
     UTF-8 (with or without BOM) when every byte decodes as UTF-8, UTF-16 when
     it starts with a UTF-16 BOM (Excel's "Unicode text"), else Windows-1252,
@@ -27,7 +25,7 @@ def detect_encoding(chunks: Iterable[bytes], digest: bool = True) -> tuple[str, 
     writes as "CSV" (not "CSV UTF-8"): its lines end in CR alone, and its
     Norwegian letters are bytes that are symbols in Windows-1252 (ø is ¿).
     """
-    hasher = hashlib.sha256() if digest else None
+    digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     encoding: str | None = None
     first = True
@@ -36,9 +34,8 @@ def detect_encoding(chunks: Iterable[bytes], digest: bool = True) -> tuple[str, 
     for chunk in chunks:
         # hashlib lets go of the GIL for large inputs: the chunk is hashed on
         # a second core while this one decodes it.
-        hashing = threading.Thread(target=hasher.update, args=(chunk,)) if hasher else None
-        if hashing:
-            hashing.start()
+        hashing = threading.Thread(target=digest.update, args=(chunk,))
+        hashing.start()
         if first:
             first = False
             if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -54,10 +51,7 @@ def detect_encoding(chunks: Iterable[bytes], digest: bool = True) -> tuple[str, 
         if encoding == "cp1252":  # counted from the chunk that was not UTF-8 on
             for codec, found in _LETTER_BYTES.items():
                 letters[codec] += sum(map(chunk.count, found))
-        if hashing:
-            hashing.join()
-        elif encoding == "utf-16":
-            break  # the BOM decided it, and nothing is hashed here
+        hashing.join()
     if encoding in (None, "utf-8-sig"):
         try:
             decoder.decode(b"", final=True)
@@ -65,7 +59,7 @@ def detect_encoding(chunks: Iterable[bytes], digest: bool = True) -> tuple[str, 
             encoding = "cp1252"
     if encoding == "cp1252" and (cr_only or letters["mac_roman"] > letters["cp1252"]):
         encoding = "mac_roman"
-    return encoding or "utf-8", hasher.hexdigest() if hasher else ""
+    return encoding or "utf-8", digest.hexdigest()
 
 
 # The bytes of æ ø å Æ Ø Å é ö ä ü in each legacy encoding (the letters a Norwegian
