@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_speed import run  # noqa: E402  (time and peak RSS of one process)
+from import_speed import installed, run  # noqa: E402  (time and peak RSS of one process)
 
 FLOOR = """
 import csv, sys
@@ -124,9 +124,7 @@ def main() -> int:
     parser.add_argument("--joins", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    innoff = shutil.which("innoff")
-    if not innoff:
-        sys.exit("innoff must be on PATH: pip install -e .")
+    innoff = installed()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         sizes = {"full": args.people, "quarter": max(args.people // 4, 1)}

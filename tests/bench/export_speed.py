@@ -19,7 +19,6 @@ Target: 20 000 invites in under 5 s, within 2x the floor.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_speed import run  # noqa: E402  (time and peak RSS of one process)
+from import_speed import installed, run  # noqa: E402  (time and peak RSS of one process)
 
 FLOOR = """
 import os, sys
@@ -45,9 +44,7 @@ def main() -> int:
     parser.add_argument("--participants", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    innoff = shutil.which("innoff")
-    if not innoff:
-        sys.exit("innoff must be on PATH: pip install -e .")
+    innoff = installed()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         export = folder / "neon.csv"

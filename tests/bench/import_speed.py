@@ -253,6 +253,15 @@ def interleaved(
     return seconds, peak
 
 
+def installed(program: str = "innoff") -> str:
+    """The path of `program` on PATH; the bench stops, saying so, without it.
+    (The other bench scripts use it too.)"""
+    found = shutil.which(program)
+    if not found:
+        sys.exit(f"{program} must be on PATH: pip install -e .")
+    return found
+
+
 def as_installed(env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment every timed process gets: byte code cached after the first
     run, as on a user's machine (`pip install .` compiles it; an editable
@@ -299,9 +308,7 @@ def main() -> int:
     args = parser.parse_args()
     make = generate_deltager if args.shape == "deltager" else generate
     delimiter = DELIMITERS[args.shape]
-    innoff, sqlite_utils = shutil.which("innoff"), shutil.which("sqlite-utils")
-    if not innoff or not sqlite_utils:
-        sys.exit("innoff and sqlite-utils must be on PATH: pip install -e .")
+    innoff, sqlite_utils = installed("innoff"), installed("sqlite-utils")
     if args.shape == "xlsx":
         return bench_workbook(args, innoff)
 

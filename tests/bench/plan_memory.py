@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_speed import as_installed, run  # noqa: E402
+from import_speed import as_installed, installed, run  # noqa: E402
 
 # The rows are made in a process of their own: a child forked from a bench that
 # had held a million addresses would count the bench's memory as its own peak.
@@ -36,9 +35,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=700_000)
     args = parser.parse_args()
-    innoff = shutil.which("innoff")
-    if not innoff:
-        sys.exit("innoff must be on PATH: pip install -e .")
+    innoff = installed()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         for people in (args.people // 4, args.people):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from import_speed import run  # noqa: E402  (time and peak RSS of one process)
+from import_speed import installed, run  # noqa: E402  (time and peak RSS of one process)
 
 # The rows are made in a process of their own: a child forked from a bench that
 # had held a million rows would count the bench's memory as its own peak.
@@ -56,9 +56,7 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    innoff = shutil.which("innoff")
-    if not innoff:
-        sys.exit("innoff must be on PATH: pip install -e .")
+    innoff = installed()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         export, db = folder / "people.csv", folder / "bench.db"

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -34,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_speed import run  # noqa: E402  (time and peak RSS of one process)
+from import_speed import installed, run  # noqa: E402  (time and peak RSS of one process)
 
 SERVER = """
 import asyncio, sys
@@ -98,9 +97,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--what", choices=["invites", "reminders"], default="invites")
     args = parser.parse_args()
-    innoff = shutil.which("innoff")
-    if not innoff:
-        sys.exit("innoff must be on PATH: pip install -e .")
+    innoff = installed()
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
