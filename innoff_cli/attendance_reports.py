@@ -761,38 +761,16 @@ def gather(
     presences: Iterable[Presence], people: dict[str, Person] | None = None
 ) -> dict[str, Person]:
     """Each person's rows of a report, folded: key -> Person (into `people`,
-    which read_rows may be folding plain stretches into as well).
-
-    The loop of a report's hundred thousand rows: a stretch (a join and a
-    leave; most rows) is folded here, as `Person.fold` would fold it (its
-    rules, in short), after that person's rows before it; the other rows wait
-    on the person and are folded in batches.
-    """
+    which read_rows may be folding plain stretches into as well). A row waits
+    on its person, and is folded with the others in batches (memory grows
+    with people, not with rows)."""
     people = {} if people is None else people
     batch = Person.BATCH
     for row in presences:
-        person = people.get(row[0])  # (fields by index: a Presence's names cost a call)
+        person = people.get(row[0])  # (by index: a Presence's names cost a call)
         if person is None:
             person = people[row[0]] = Person()
         kept = person.rows
-        join, leave = row[4], row[5]
-        if join and leave and not row[7] and row[6] is None:
-            if kept:
-                person.fold()
-            if not person.name and row[1]:
-                person.name = row[1]
-            if not person.email and row[2]:
-                person.email = row[2]
-            if row[3] and row[3] not in person.roles:
-                person.roles.append(row[3])
-            person.stretches.append((join, leave if leave > join else join))
-            first = person.first_join
-            if first is None or join < first:
-                person.first_join = join
-            last = person.last_leave
-            if last is None or leave > last:
-                person.last_leave = leave
-            continue
         kept.append(row)
         if len(kept) == batch:
             person.fold()
