@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_speed import installed, run  # noqa: E402  (time and peak RSS of one process)
+from import_speed import Run, installed, run  # noqa: E402  (time and peak RSS of one process)
 
 FLOOR = """
 import csv, sys
@@ -135,7 +135,7 @@ def main() -> int:
             write_report(reports[label], people, args.joins)
         work = folder / "work.db"
 
-        def innoff_run(label: str) -> tuple[float, float]:
+        def innoff_run(label: str) -> Run:
             shutil.copyfile(dbs[label], work)  # (not held here: see write_report)
             for leftover in folder.glob("work.db-*"):
                 leftover.unlink()
@@ -147,16 +147,16 @@ def main() -> int:
         times = {"innoff": [], "floor": [], "bare loop": [], "start-up": [], "python": []}
         peak = {"full": 0.0, "quarter": 0.0}
         for _ in range(args.runs):  # interleaved: a slow moment hits both alike
-            elapsed, rss = innoff_run("full")
-            times["innoff"].append(elapsed)
-            peak["full"] = max(peak["full"], rss)
-            times["floor"].append(run([sys.executable, "-c", FLOOR, str(reports["full"])])[0])
+            full = innoff_run("full")
+            times["innoff"].append(full.seconds)
+            peak["full"] = max(peak["full"], full.peak)
+            times["floor"].append(run([sys.executable, "-c", FLOOR, str(reports["full"])]).seconds)
             times["bare loop"].append(
-                run([sys.executable, "-c", BARE_LOOP, str(reports["full"])])[0]
+                run([sys.executable, "-c", BARE_LOOP, str(reports["full"])]).seconds
             )
-            times["start-up"].append(run([innoff, "--version"])[0])
-            times["python"].append(run([sys.executable, "-c", "pass"])[0])
-            peak["quarter"] = max(peak["quarter"], innoff_run("quarter")[1])
+            times["start-up"].append(run([innoff, "--version"]).seconds)
+            times["python"].append(run([sys.executable, "-c", "pass"]).seconds)
+            peak["quarter"] = max(peak["quarter"], innoff_run("quarter").peak)
         rows = args.people * (args.joins + 1)
     best = {name: min(values) for name, values in times.items()}
     median = {name: statistics.median(values) for name, values in times.items()}

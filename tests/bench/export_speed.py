@@ -70,13 +70,13 @@ def main() -> int:
             invites = folder / f"invites{attempt}"
             db.write_bytes(pristine)
             innoff_times.append(
-                run([innoff, "--db", str(db), "export", "ics", "--invites", str(invites)])[0]
+                run([innoff, "--db", str(db), "export", "ics", "--invites", str(invites)]).seconds
             )
             written = [p for p in invites.iterdir() if p.suffix == ".ics"]
             files, size = len(written), sum(p.stat().st_size for p in written) // len(written)
             floor_folder = str(folder / f"floor{attempt}")
             floor_times.append(
-                run([sys.executable, "-c", FLOOR, floor_folder, str(files), str(size)])[0]
+                run([sys.executable, "-c", FLOOR, floor_folder, str(files), str(size)]).seconds
             )
 
     seconds, floor = min(innoff_times), min(floor_times)

@@ -47,7 +47,7 @@ def main() -> int:
             command = [innoff, "--db", str(db), "invites", "send", "--dry-run"]
             said = subprocess.run(command, capture_output=True, text=True, env=as_installed())
             planned = re.search(r"Would send: (\d+) messages", said.stderr + said.stdout)
-            seconds, rss = run(command)
+            seconds, rss, _ = run(command)
             print(
                 f"{people:>9} people: {int(planned[1]) if planned else 0:>9} messages planned"
                 f" in {seconds:6.1f} s, peak RSS {rss:6.1f} MB (target < 80 MB, flat)"

@@ -122,8 +122,8 @@ def main() -> int:
             copy = folder / f"run{attempt}.db"
             shutil.copyfile(db, copy)
             env = {**os.environ, "INNOFF_DB": str(copy)}
-            times["floor"].append(run([sys.executable, "-c", FLOOR, str(inbox)])[0])
-            elapsed, rss = run(
+            times["floor"].append(run([sys.executable, "-c", FLOOR, str(inbox)]).seconds)
+            elapsed, rss, _ = run(
                 [sys.executable, "-m", "innoff_cli", "invites", "replies", str(inbox)], env
             )
             times["innoff"].append(elapsed)

@@ -135,7 +135,7 @@ def bench(innoff: str, folder: Path, port: int, args) -> int:
     send = [innoff, "--db", str(db), *what, "--yes", "--rate", "0"]
     for _ in range(args.runs):  # interleaved: a slow moment of the machine hits both alike
         db.write_bytes(pristine)
-        elapsed, peak = run(send, env)
+        elapsed, peak, _ = run(send, env)
         innoff_times.append(elapsed)
         rss.append(peak)
         done = subprocess.run(
@@ -144,7 +144,7 @@ def bench(innoff: str, folder: Path, port: int, args) -> int:
         )  # fmt: skip
         floor_times.append(float(done.stdout))
     small = registered_db(innoff, folder, max(args.participants // 4, 1))
-    _, small_rss = run([innoff, "--db", str(small), *what, "--yes", "--rate", "0"], env)
+    small_rss = run([innoff, "--db", str(small), *what, "--yes", "--rate", "0"], env).peak
 
     def line(name: str, times: list[float]) -> str:
         best, median = min(times), statistics.median(times)
