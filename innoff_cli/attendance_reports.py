@@ -15,8 +15,9 @@ Roman, delimiter, numbered rows), then in blocks, as the platforms lay them out:
 Columns are known by a vocabulary (vocabulary below; add a language there) and,
 where a header is not in it, by what the column holds (addresses, durations,
 times). A block titled for hosts or panelists is not attendees; a summary
-block is skipped. Times without a zone are the event's local times; a date
-written with slashes is read month- or day-first, whichever lands on the
+block is skipped. Times are read in the zone their column's header names
+('UTC Event Timestamp' of Teams' live events, 'First Join (UTC)'), else as
+the event's local times; a date written with slashes is read month- or day-first, whichever lands on the
 event's day. An unreadable duration is unknown (None), never zero.
 """
 
@@ -32,6 +33,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from innoff_cli.programme import normalise_name
+from innoff_cli.registration_exports.dates import header_zone, zone_of
 
 # Headers, folded by normalise_name (case, accents, punctuation, spaces gone).
 COLUMNS = {
@@ -48,7 +50,11 @@ COLUMNS = {
             "userprincipalname"),
     "join": ("firstjoin", "jointime", "joined", "timejoined", "firstjointime", "join",
              "forsteinnlogging", "forstedeltakelse", "forsteblemed", "blemed",
-             "tidspunktblemed", "innlogget", "startet", "tilkoblet", "forstetilkobling"),
+             "tidspunktblemed", "innlogget", "startet", "tilkoblet", "forstetilkobling",
+             # a row per join and per leave (its action says which): Teams' 2020
+             # list, and its live events' attendee report ('UTC Event Timestamp')
+             "timestamp", "utceventtimestamp", "eventtimestamp", "tidsstempel",
+             "tidsstempelforutchendelse"),
     "leave": ("lastleave", "leavetime", "left", "timeexited", "exited", "lastleavetime",
               "leave", "sisteutlogging", "sisteavreise", "forlot", "forlotsist", "utlogget",
               "sistforlatt", "sistegangforlatt", "sistforlot", "forlatt", "frakoblet",
@@ -79,6 +85,8 @@ ATTENDEE_WORDS = ("participants", "deltakere", "attendee", "attendees", "attende
 RUNNING_ROLES = {"organizer", "organiser", "coorganizer", "presenter", "host", "cohost",
                  "panelist", "panellist", "arrangor", "medarrangor", "presentator", "vert",
                  "medvert", "paneldeltaker", "alternativevert", "alternativehost",
+                 # Teams live events: the producer runs it (Norwegian: produsent)
+                 "producer", "produsent", "presentor",
                  # the same in Teams' other languages (folded: accents gone)
                  "organisator", "mitorganisator", "referent", "referentin", "moderator",
                  "organisateur", "organisatrice", "coorganisateur", "presentateur",
@@ -172,7 +180,7 @@ def read_rows(
     columns: dict[str, int] | None = None
     reader: _Row | None = None
     numbered_people = False  # Teams' "2." section: a row per person, the whole time
-    seen = _Seen(tz, day)  # names, addresses and times read, for every block
+    seen = _Seen(day)  # names, addresses and times read, for every block
     lane = None  # the block's _Row.stretch, once its first row is read
     for cells in rows:
         if lane is not None and lane(cells):
@@ -213,9 +221,8 @@ def read_rows(
                     # A row per person (first join, last leave, the whole time), or
                     # a row per stretch (join, leave) or per join or leave (action).
                     whole = numbered_people or bool(_folded(cells) & WHOLE_TIME_HEADERS)
-                    reader = _Row(
-                        columns, shape, tz, day, whole and block == "attendees", seen, people
-                    )
+                    whole = whole and block == "attendees"
+                    reader = _Row(columns, shape, tz, day, whole, seen, people, header=cells)
                 _platform_of_header(shape, cells, block)
                 if block == "sidelined":
                     reader = None
@@ -277,6 +284,8 @@ def _platform_of_header(shape: ReportShape, cells: list[str], block: str) -> Non
         shape.platform = "Zoom webinar" if "attended" in folded else "Zoom"
     elif "participantidupn" in folded or "inmeetingduration" in folded:
         shape.platform = "Microsoft Teams"
+    elif "utceventtimestamp" in folded:
+        shape.platform = "Microsoft Teams live event"
     elif folded & {"timejoined", "timeexited"}:
         shape.platform = "Google Meet"
 
@@ -325,20 +334,23 @@ class _Row:
 
     def __init__(self, columns: dict[str, int], shape: ReportShape, tz: ZoneInfo, day: date,
                  whole: bool = False, seen: _Seen | None = None,
-                 people: dict[str, Person] | None = None):  # fmt: skip
+                 people: dict[str, Person] | None = None, header: list[str] | None = None):  # fmt: skip
         self.columns, self.shape, self.tz, self.day = columns, shape, tz, day
         self.whole = whole  # each row is a person's whole time, not one stretch
         self.first = True
         self.people = people
+        self.header = header or []
         self.lane = None  # _stretch's lane, where the block's columns allow it
         # What the report's blocks read before (Teams names everyone twice).
-        seen = _Seen(tz, day) if seen is None else seen
-        self.names, self.addresses, self.moments = seen.names, seen.addresses, seen.moments
+        self.seen = _Seen(day) if seen is None else seen
+        self.names, self.addresses = self.seen.names, self.seen.addresses
 
     def read(self, cells: list[str]) -> Presence | None:
         if self.first:
             _columns_by_values(cells, self.columns, self.shape, self.tz, self.day)
             self.first = False
+            # Times in the zone the join or leave header names, else local ones.
+            self.moments = self.seen.moments_in(self._zone())
             self.width = max(self.columns.values()) + 1
             # Each use's column; one the block lacks reads the '' put after each row.
             self.take = itemgetter(*(self.columns.get(use, -1) for use in _READ))
@@ -407,6 +419,15 @@ class _Row:
             _ATTENDED.get(attended.strip().casefold()) if attended else None, self.whole,
             duration,
         ))  # fmt: skip
+
+    def _zone(self) -> ZoneInfo:
+        for use in ("join", "leave"):
+            index = self.columns.get(use)
+            if index is not None and index < len(self.header):
+                named = header_zone(self.header[index])
+                if named is not None:
+                    return zone_of(named)
+        return self.tz
 
     def _stretch(self, at: itemgetter, role_at: int | None) -> Callable[[list[str]], bool]:
         """The block's lane: stretch(cells) folds a row straight into its person
@@ -480,12 +501,20 @@ def runs_meetings(role: str) -> bool:
 
 class _Seen:
     """What a report's blocks have read, each text once: display name -> name,
-    e-mail cell -> (address, key), and time cells (`_Moments`)."""
+    e-mail cell -> (address, key), and time cells (`_Moments`, one per zone
+    the blocks' times are in)."""
 
-    def __init__(self, tz: ZoneInfo, day: date):
+    def __init__(self, day: date):
+        self.day = day
         self.names: dict[str, str] = {}
         self.addresses: dict[str, tuple[str, str]] = {}
-        self.moments = _Moments(tz, day)
+        self.zones: dict[object, _Moments] = {}
+
+    def moments_in(self, tz) -> _Moments:
+        moments = self.zones.get(tz)
+        if moments is None:
+            moments = self.zones[tz] = _Moments(tz, self.day)
+        return moments
 
 
 class _Moments:
@@ -687,8 +716,8 @@ class Person:
     rows: each is put on its person's `rows` (an append), and folded in batches
     (`fold`, on local names), so memory grows with people, not with rows."""
 
-    __slots__ = ("name", "email", "roles", "rows", "stretches", "totals", "said_attended",
-                 "unreadable", "pending", "first_join", "last_leave")  # fmt: skip
+    __slots__ = ("name", "email", "roles", "rows", "stretches", "totals", "wholes",
+                 "said_attended", "unreadable", "pending", "first_join", "last_leave")  # fmt: skip
     BATCH = 16  # rows kept before they are folded
 
     def __init__(self) -> None:
@@ -696,7 +725,11 @@ class Person:
         self.roles: list[str] = []  # as written: a few per report, folded when asked
         self.rows: list[Presence] = []
         self.stretches: list[tuple[datetime, datetime]] = []
-        self.totals: list[float] = []
+        self.totals: list[float] = []  # durations of rows without a time
+        # Whole times (Teams' participants section), the same minutes again
+        # where the rows of joins and leaves are there too: used when those
+        # say nothing.
+        self.wholes: list[float] = []
         self.said_attended: list[bool] = []
         self.unreadable = 0  # durations that could not be read
         self.pending: datetime | None = None  # a join not yet closed by a leave
@@ -729,8 +762,12 @@ class Person:
                 minutes = duration_minutes(duration)
                 if minutes is None:
                     self.unreadable += 1  # no time: `minutes` stays unknown, not zero
-                elif join and not leave and not total:
+                elif total:
+                    self.wholes.append(minutes)
+                elif join and not leave:
                     stretches.append((join, join + timedelta(minutes=minutes)))
+                elif leave and not join:  # Teams leaves the join out for some
+                    stretches.append((leave - timedelta(minutes=minutes), leave))
                 else:
                     totals.append(minutes)
             elif join and not leave and not total:
@@ -744,12 +781,15 @@ class Person:
 
     @property
     def minutes(self) -> float | None:
-        if self.pending is not None and not self.stretches and not self.totals:
+        """The stretches (overlaps once), else the rows' durations, else the
+        whole time: one of them, never two added (Teams says each person's
+        time twice, in its participants section and in the joins and leaves)."""
+        if self.pending is not None and not (self.stretches or self.totals or self.wholes):
             return None  # joined, and the report never says when they left
         if self.stretches:
             return round(span_minutes(self.stretches), 2)
-        if self.totals:
-            return round(sum(self.totals), 2)
+        if self.totals or self.wholes:
+            return round(sum(self.totals or self.wholes), 2)
         return None
 
     @property

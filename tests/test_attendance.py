@@ -400,6 +400,77 @@ def test_older_teams_reports_a_row_per_stretch_or_per_join_and_leave(run, regist
     assert minutes[KARI] == pytest.approx(122.07 + 117.07, abs=0.02)
 
 
+TEAMS_LIVE_EVENT = f"""\
+Session Id,Participant Id,Full Name,UserAgent,UTC Event Timestamp,Action,Role
+a1,{KARI},Kari Nordmann,"Mozilla/5.0 (Windows NT 10.0; Win64; x64)",11/17/2020 9:01:22 AM,Joined,Attendee
+a1,{KARI},Kari Nordmann,"Mozilla/5.0 (Windows NT 10.0; Win64; x64)",11/17/2020 10:31:22 AM,Left,Attendee
+b2,pia@example.org,Pia Produsent,Teams,11/17/2020 8:50:00 AM,Joined,Producer
+b2,pia@example.org,Pia Produsent,Teams,11/17/2020 11:05:00 AM,Left,Producer
+c3,8c3e0f6a-1b2c-4d5e-9f00-112233445566,Anonymous,Chrome,11/17/2020 9:05:00 AM,Joined,Attendee
+c3,8c3e0f6a-1b2c-4d5e-9f00-112233445566,Anonymous,Chrome,11/17/2020 9:35:00 AM,Left,Attendee
+"""
+
+
+def first_joins(db_path) -> dict[str, str]:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        return dict(conn.execute("SELECT email, first_join_utc FROM attendance"))
+
+
+def test_a_teams_live_event_report_is_in_utc_and_its_producer_runs_it(
+    run, registered, tmp_path, db_path
+):
+    """Teams' live events (the 2020 way to stream a conference) report a row per
+    join and per leave, stamped in UTC as the header says: 9:01 UTC is 10:01 in
+    Oslo, not 9:01 Oslo time."""
+    path = tmp_path / "AttendeeReport.csv"
+    path.write_text(TEAMS_LIVE_EVENT, encoding="utf-8")
+    (report,) = attend(run, path, "--event", "studio")
+    assert report["platform"] == "Microsoft Teams live event"
+    assert report["organisers_and_presenters"] == 1  # the producer
+    assert report["unmatched"] == ["Anonymous: no e-mail, and no one registered has that name"]
+    assert attended(run) == {KARI: 90}
+    assert first_joins(db_path) == {KARI: "2020-11-17T09:01:22+00:00"}
+
+
+NNBSP = "\u202f"  # what newer Windows and Teams write before AM and PM
+TEAMS_GAPS = f"""\
+1. Summary
+Meeting title\tINNOFF-studio
+2. Participants
+Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole
+Kari Nordmann (External)\t11/17/20, 10:00:10{NNBSP}AM\t11/17/20, 11:30:15{NNBSP}AM\t1h 20m 5s\t{KARI}\t{KARI}\tAttendee
+Per Nordmann (Unverified)\t\t11/17/20, 11:00:00{NNBSP}AM\t30m\t\t\tAttendee
+Øystein Ås\t11/17/20, 10:00:00{NNBSP}AM\t\t25m\t{OYSTEIN}\t{OYSTEIN}\tAttendee
+3. In-Meeting Activities
+Name\tJoin Time\tLeave Time\tDuration\tEmail\tRole
+Kari Nordmann (External)\t11/17/20, 10:00:10{NNBSP}AM\t11/17/20, 10:50:15{NNBSP}AM\t50m 5s\t{KARI}\tAttendee
+Kari Nordmann (External)\t\t11/17/20, 11:30:15{NNBSP}AM\t30m\t{KARI}\tAttendee
+Per Nordmann (Unverified)\t\t11/17/20, 11:00:00{NNBSP}AM\t30m\t\tAttendee
+Øystein Ås\t11/17/20, 10:00:00{NNBSP}AM\t\t25m\t{OYSTEIN}\tAttendee
+"""
+
+
+def test_a_teams_report_with_missing_times_counts_each_stay_once(
+    run, registered, tmp_path, db_path
+):
+    """Teams leaves a join or a leave out now and then, and writes a narrow
+    no-break space before AM and PM. A duration with one of the times is a
+    stretch; a person the report times only by duration, in both its
+    sections, is there that long once, not twice."""
+    path = tmp_path / "teams.csv"
+    path.write_bytes(TEAMS_GAPS.encode("utf-16"))
+    (report,) = attend(run, path, "--event", "studio")
+    assert report["unreadable_times"] == 0 and report["unmatched"] == []
+    minutes = attended(run)
+    # 10:00:10-10:50:15, then the half hour before 11:30:15: 80 min 5 s.
+    assert minutes[KARI] == pytest.approx(80 + 5 / 60, abs=0.01)
+    assert minutes[PER] == 30  # "(Unverified)" is Teams', not the name
+    assert minutes[OYSTEIN] == 25
+    assert first_joins(db_path)[KARI] == "2020-11-17T09:00:10+00:00"  # 10:00:10 in Oslo
+
+
 def _fold_all(presences) -> dict:
     """The reference: every row through Person.fold, in the report's order."""
     from innoff_cli.attendance_reports import Person
