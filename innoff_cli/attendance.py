@@ -97,30 +97,34 @@ def import_reports(
 
 
 def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry_run, on_wait):
-    from innoff_cli.registration_exports import csv_errors, csv_rows
+    from innoff_cli.registration_exports import csv_errors, csv_rows, workbooks
 
     report = ImportReport(str(path), dry_run=dry_run)
     if path.is_dir():
         raise InnoffError(_("{path} is a folder - name the report file in it").format(path=path))
     if not path.is_file():
         raise InnoffError(_("no such file: {path} - check the path").format(path=path))
+    anchor = named or events[0]
+    tz, day = anchor.start.tzinfo, anchor.start.date()
+    shape = reports.ReportShape()
     with files.reading(path) as stream:
-        if stream.read(4).startswith(b"PK\x03\x04"):
-            raise InnoffError(
-                _(
-                    "{path} is a workbook - download the attendance report as CSV (Teams: Download attendance list; Zoom: Export as CSV)"
-                ).format(path=path)
-            )
+        start = stream.read(8)
         stream.seek(0)
-        if delimiter is None:
-            delimiter = _report_delimiter(stream, encoding)
-        sha256, source, rows = csv_rows(stream, str(path), encoding, delimiter, numbered=False)
-        anchor = named or events[0]
-        tz = anchor.start.tzinfo
-        shape = reports.ReportShape()
-        with csv_errors(str(path), source.encoding):
-            people = reports.read_people(rows, tz, anchor.start.date(), shape)
-    report.sha256, report.encoding, report.delimiter = sha256, source.encoding, source.delimiter
+        if workbooks.is_workbook(start):
+            # A report opened in Excel and saved, or a Meet sheet downloaded as
+            # .xlsx: its rows as text, as the CSV would have them.
+            sha256, sheet, numbered = workbooks.open_workbook(stream, str(path), None)
+            rows = (cells for _line, cells in numbered)
+            people = reports.read_people(rows, tz, day, shape)
+            report.encoding, report.delimiter = workbooks.kind(path), f"sheet '{shown(sheet, 40)}'"
+        else:
+            if delimiter is None:
+                delimiter = _report_delimiter(stream, encoding)
+            sha256, source, rows = csv_rows(stream, str(path), encoding, delimiter, numbered=False)
+            with csv_errors(str(path), source.encoding):
+                people = reports.read_people(rows, tz, day, shape)
+            report.encoding, report.delimiter = source.encoding, source.delimiter
+    report.sha256 = sha256
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
     report.waiting = shape.waiting
     report.unreadable = shape.unreadable_times + sum(p.unreadable for p in people.values())

@@ -133,11 +133,13 @@ def _size(path: Path) -> int:
 
 
 def _report(path: Path, export, dry_run: bool) -> ImportReport:
+    from innoff_cli.registration_exports import workbooks
+
     return ImportReport(
         file=str(path),
         sha256=export.sha256,
         # A workbook: what it is and which sheet, where a CSV has its encoding and delimiter.
-        encoding=export.encoding if export.kind == "csv" else _workbook_kind(path),
+        encoding=export.encoding if export.kind == "csv" else workbooks.kind(path),
         delimiter=(
             _describe_delimiter(export.delimiter)
             if export.kind == "csv"
@@ -148,12 +150,6 @@ def _report(path: Path, export, dry_run: bool) -> ImportReport:
         plan=export.plan.table([cells for _, cells in export.sample]),
         skipped_before_header=export.skipped,
         dry_run=dry_run,
-    )
-
-
-def _workbook_kind(path: Path) -> str:
-    return {".ods": "OpenDocument sheet", ".xls": "Excel 97-2003 workbook"}.get(
-        path.suffix.lower(), "Excel workbook"
     )
 
 

@@ -7,7 +7,7 @@ matched by name only when the name is one registered person's."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -236,10 +236,58 @@ def test_reports_that_cannot_be_read_are_one_line(run, registered, tmp_path):
     assert "holds no attendees innoff can read" in result.stderr
     book = tmp_path / "rapport.xlsx"
     book.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
-    assert (
-        "is a workbook - download the attendance report as CSV"
-        in attend(run, book, expect=1).stderr
-    )
+    damaged = attend(run, book, expect=1).stderr
+    assert "is not a workbook innoff can read" in damaged and damaged.count("\n") == 1
+
+
+def test_reports_saved_as_excel_workbooks(run, registered, tmp_path, db_path):
+    """A Teams list opened in Excel and saved (its times now date cells, its
+    durations text), and a Meet sheet downloaded as .xlsx (times of day as time
+    cells, a notes sheet first): read as their CSVs are."""
+    import openpyxl
+    import xlsxwriter
+
+    teams = tmp_path / "teams.xlsx"
+    book = xlsxwriter.Workbook(teams)
+    sheet = book.add_worksheet("meetingAttendanceReport")
+    when = book.add_format({"num_format": "m/d/yy h:mm:ss AM/PM"})
+    rows = [
+        ["1. Summary"], ["Meeting title", "INNOFF-studio"], [],
+        ["2. Participants"],
+        ["Name", "First Join", "Last Leave", "In-Meeting Duration", "Email",
+         "Participant ID (UPN)", "Role"],
+        ["INNOFF Post", datetime(2020, 11, 17, 9, 55), datetime(2020, 11, 17, 12, 0), "2h 5m",
+         "post@innoff.no", "post@innoff.no", "Organizer"],
+        ["Kari Nordmann", datetime(2020, 11, 17, 9, 58, 1), datetime(2020, 11, 17, 11, 58, 1),
+         "2h 0m 0s", KARI, KARI, "Attendee"],
+        ["Per Nordmann (Guest)", datetime(2020, 11, 17, 10, 2), datetime(2020, 11, 17, 11, 0),
+         "58m", "", "", "Attendee"],
+    ]  # fmt: skip
+    for number, row in enumerate(rows):
+        for column, value in enumerate(row):
+            if isinstance(value, datetime):
+                sheet.write_datetime(number, column, value, when)
+            else:
+                sheet.write(number, column, value)
+    book.close()
+    (report,) = attend(run, teams, "--event", "studio")
+    assert report["encoding"] == "Excel workbook"
+    assert report["delimiter"] == "sheet 'meetingAttendanceReport'"
+    assert report["platform"] == "Microsoft Teams" and report["organisers_and_presenters"] == 1
+    assert attended(run) == {KARI: 120, PER: 58}
+    assert first_joins(db_path)[KARI] == "2020-11-17T08:58:01+00:00"  # 09:58:01 in Oslo
+
+    meet = tmp_path / "meet.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Om rapporten"
+    book.active.append(["Attendance report for INNOFF-årsmøte"])
+    sheet = book.create_sheet("Deltakere")
+    sheet.append(["First name", "Last name", "Email", "Duration", "Time joined", "Time exited"])
+    sheet.append(["Øystein", "Ås", OYSTEIN, "45 min", time(15, 0), time(15, 45)])
+    book.save(meet)
+    (report,) = attend(run, meet, "--event", "arsmote")
+    assert report["platform"] == "Google Meet" and report["delimiter"] == "sheet 'Deltakere'"
+    assert attended(run, "arsmote") == {OYSTEIN: 45}
 
 
 def test_an_erased_person_leaves_no_attendance(run, registered, tmp_path, db_path):

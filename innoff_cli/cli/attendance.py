@@ -25,8 +25,8 @@ def attendance_import(
         typer.Argument(
             metavar="FILE...",
             help=_(
-                "Attendance reports as CSV: Teams (UTF-16, tabs), Zoom participants or"
-                " webinar attendees, a Google Meet sheet."
+                "Attendance reports as CSV, or saved as Excel: Teams (UTF-16, tabs), Zoom"
+                " participants or webinar attendees, a Google Meet sheet."
             ),
             show_default=False,
         ),

@@ -16,10 +16,11 @@ import hashlib
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import BinaryIO
 
 from innoff_cli.errors import InnoffError
-from innoff_cli.i18n import _
+from innoff_cli.i18n import N_, _
 from innoff_cli.registration_exports import xlsx
 
 # How a file starts: the formats this module reads, and some it must name.
@@ -32,7 +33,9 @@ NOT_EXPORTS = {
     b"<!DOC": "a web page",
     b"<html": "a web page",
 }
-SAVE_AS = "save it from Excel as 'CSV UTF-8' or export the registrations again"
+# The way out of every workbook innoff cannot read (a registration export or an
+# attendance report alike), in the user's language where it is said.
+SAVE_AS = N_("save it from Excel as 'CSV UTF-8', or export it again")
 SEARCH_ROWS = 80  # rows of a sheet looked at for the participants' addresses
 
 
@@ -49,9 +52,16 @@ def refuse_non_export(start: bytes, name: str) -> None:
         if head.lower().startswith(magic.lower()):
             raise InnoffError(
                 _("{name} is {what}, not a registration export - {SAVE_AS} as CSV or Excel").format(
-                    name=name, what=what, SAVE_AS=SAVE_AS
+                    name=name, what=what, SAVE_AS=_(SAVE_AS)
                 )
             )
+
+
+def kind(path) -> str:
+    """What a workbook is, by its name, for a summary line (where a CSV has its encoding)."""
+    return {".ods": "OpenDocument sheet", ".xls": "Excel 97-2003 workbook"}.get(
+        Path(path).suffix.lower(), "Excel workbook"
+    )
 
 
 def _calamine():
@@ -76,12 +86,12 @@ def open_workbook(stream: BinaryIO, name: str, sheet: str | None):
         raise InnoffError(
             _(
                 "{name} is a password-protected workbook - open it in Excel, remove the password (File > Info > Protect Workbook), or {SAVE_AS}"
-            ).format(name=name, SAVE_AS=SAVE_AS)
+            ).format(name=name, SAVE_AS=_(SAVE_AS))
         ) from None
     except Exception as error:  # calamine's own errors, and zip or XML damage
         raise InnoffError(
             _("{name} is not a workbook innoff can read ({name2}) - {SAVE_AS}").format(
-                name=name, name2=type(error).__name__, SAVE_AS=SAVE_AS
+                name=name, name2=type(error).__name__, SAVE_AS=_(SAVE_AS)
             )
         ) from None
     chosen = _choose_sheet(workbook, name, sheet)
@@ -117,7 +127,7 @@ def _open_xlsx(stream: BinaryIO, name: str, wanted: str | None):
         if not chosen.worksheet:
             raise InnoffError(
                 _("{name}: '{wanted}' is a chart, not a sheet of rows - {SAVE_AS}").format(
-                    name=name, wanted=wanted, SAVE_AS=SAVE_AS
+                    name=name, wanted=wanted, SAVE_AS=_(SAVE_AS)
                 )
             )
     else:
@@ -126,7 +136,7 @@ def _open_xlsx(stream: BinaryIO, name: str, wanted: str | None):
         ]
         if not candidates:
             raise InnoffError(
-                _("{name} has no sheets - {SAVE_AS}").format(name=name, SAVE_AS=SAVE_AS)
+                _("{name} has no sheets - {SAVE_AS}").format(name=name, SAVE_AS=_(SAVE_AS))
             )
         # A pivot or a notes sheet may come first: the list is the first sheet with
         # an address in its first rows. Each search reads only those rows.
@@ -159,7 +169,7 @@ def _has_addresses(rows: Iterator[tuple[int, list[str]]]) -> bool:
 def _unreadable(name: str, error: Exception) -> InnoffError:
     return InnoffError(
         _("{name} is not a workbook innoff can read ({error}) - {SAVE_AS}").format(
-            name=name, error=error, SAVE_AS=SAVE_AS
+            name=name, error=error, SAVE_AS=_(SAVE_AS)
         )
     )
 
@@ -189,7 +199,9 @@ def _choose_sheet(workbook, name: str, wanted: str | None):
         and meta.visible == calamine.SheetVisibleEnum.Visible
     ] or list(names)
     if not sheets:
-        raise InnoffError(_("{name} has no sheets - {SAVE_AS}").format(name=name, SAVE_AS=SAVE_AS))
+        raise InnoffError(
+            _("{name} has no sheets - {SAVE_AS}").format(name=name, SAVE_AS=_(SAVE_AS))
+        )
     if len(sheets) == 1:
         return workbook.get_sheet_by_name(sheets[0])
     for sheet_name in sheets:
