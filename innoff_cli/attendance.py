@@ -136,6 +136,8 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
                 path=path, value=", ".join(shown(c, 40) for c, _ in shape.plan if c) or "none found"
             )
         )
+    if named is not None:
+        _require_its_day(people.values(), named, path)
     chosen = named or _event_of(people.values(), events, path)
     report.event = chosen.slug
     rows = _match(conn, chosen, people, report, min_minutes)
@@ -161,6 +163,26 @@ def _report_delimiter(stream, encoding: str | None) -> str:
     lines = [line for line in text.splitlines()[:60] if line.strip()]
     counts = {d: sum(d in line for line in lines) for d in ("\t", ";", ",")}
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _require_its_day(people, event: Event, path: Path) -> None:
+    """Refuse a report none of whose joins is within half a day of the event
+    named for it: another meeting's, or last week's, would record people as
+    attending what they never saw."""
+    joins = [p.first_join for p in people if p.first_join]
+    start, end = event.start - timedelta(hours=12), event.end + timedelta(hours=12)
+    if joins and not any(start <= join <= end for join in joins):
+        first = min(joins).astimezone(event.start.tzinfo)
+        raise InnoffError(
+            _(
+                "{path} is a report of {day}, and {event} is on {event_day} - check that it is the right report, and the right --event"
+            ).format(
+                path=path,
+                day=first.strftime("%d.%m.%Y"),
+                event=event.slug,
+                event_day=event.start.strftime("%d.%m.%Y"),
+            )  # fmt: skip
+        )
 
 
 def _event_of(people, events: list[Event], path: Path) -> Event:

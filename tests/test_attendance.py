@@ -240,6 +240,23 @@ def test_reports_that_cannot_be_read_are_one_line(run, registered, tmp_path):
     assert "is not a workbook innoff can read" in damaged and damaged.count("\n") == 1
 
 
+def test_a_report_of_another_day_is_refused_for_the_event_named(run, registered, tmp_path):
+    """Last week's report, or another meeting's, named for the studio would
+    record people as attending what they never saw: refused, nothing recorded."""
+    path = tmp_path / "teams.csv"
+    path.write_bytes(TEAMS.replace("11/17/20", "11/24/20").encode("utf-16"))
+    result = attend(run, path, "--event", "studio", expect=1)
+    assert result.stderr == (
+        f"Error: {path} is a report of 24.11.2020, and studio is on 17.11.2020"
+        " - check that it is the right report, and the right --event\n"
+    )
+    assert attended(run) == {}
+    # Another event of the same day: the organiser's choice, taken.
+    path.write_bytes(TEAMS.encode("utf-16"))
+    (report,) = attend(run, path, "--event", "arsmote")
+    assert report["event"] == "arsmote"
+
+
 def test_reports_saved_as_excel_workbooks(run, registered, tmp_path, db_path):
     """A Teams list opened in Excel and saved (its times now date cells, its
     durations text), and a Meet sheet downloaded as .xlsx (times of day as time
