@@ -181,7 +181,7 @@ def _require_its_day(people, event: Event, path: Path) -> None:
                 day=first.strftime("%d.%m.%Y"),
                 event=event.slug,
                 event_day=event.start.strftime("%d.%m.%Y"),
-            )  # fmt: skip
+            )
         )
 
 

@@ -17,8 +17,9 @@ where a header is not in it, by what the column holds (addresses, durations,
 times). A block titled for hosts or panelists is not attendees; a summary
 block is skipped. Times are read in the zone their column's header names
 ('UTC Event Timestamp' of Teams' live events, 'First Join (UTC)'), else as
-the event's local times; a date written with slashes is read month- or day-first, whichever lands on the
-event's day. An unreadable duration is unknown (None), never zero.
+the event's local times; a date written with slashes is read month- or
+day-first, whichever lands on the event's day. An unreadable duration is
+unknown (None), never zero.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -420,7 +421,8 @@ class _Row:
             duration,
         ))  # fmt: skip
 
-    def _zone(self) -> ZoneInfo:
+    def _zone(self) -> tzinfo:
+        """The zone the join or leave column's header names, else the event's."""
         for use in ("join", "leave"):
             index = self.columns.get(use)
             if index is not None and index < len(self.header):
@@ -508,9 +510,9 @@ class _Seen:
         self.day = day
         self.names: dict[str, str] = {}
         self.addresses: dict[str, tuple[str, str]] = {}
-        self.zones: dict[object, _Moments] = {}
+        self.zones: dict[tzinfo, _Moments] = {}
 
-    def moments_in(self, tz) -> _Moments:
+    def moments_in(self, tz: tzinfo) -> _Moments:
         moments = self.zones.get(tz)
         if moments is None:
             moments = self.zones[tz] = _Moments(tz, self.day)
