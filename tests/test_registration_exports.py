@@ -103,6 +103,28 @@ def test_microsoft_forms_anonymous_columns_lose_to_the_real_ones():
     assert set(p.extra) == {0, 1, 3, 4}  # nothing dropped
 
 
+def test_microsoft_forms_account_columns_lose_to_the_forms_own_questions():
+    """Forms fills Email and Name for respondents who were signed in, and leaves
+    them 'anonymous' or blank for everyone else: the form's own questions hold
+    what each person gave, for all of them, even where the few signed in made
+    the account column look as good; in Norwegian both are 'E-post' and 'Navn'."""
+    header = ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time",
+              "Navn", "E-post"]  # fmt: skip
+    few = ["2", "11/3/20 9:00", "11/3/20 9:01", "per@innoff.no", "Per Berg", "", "Per", "p@ks.no"]
+    rest = ["1", "11/2/20 9:00", "11/2/20 9:01", "anonymous", "", "", "Kari", "k@ks.no"]
+    p = plan(header, few, rest, rest)
+    assert (p.fields["email"], p.fields["name"]) == (7, 6)
+    signed_in = plan(header, few, few)  # everyone signed in: the answers still win
+    assert (signed_in.fields["email"], signed_in.fields["name"]) == (7, 6)
+    norwegian = ["ID", "Starttidspunkt", "Fullføringstidspunkt", "E-post", "Navn",
+                 "Tidspunkt for siste endring", "Navn", "E-post"]  # fmt: skip
+    p = plan(norwegian, few, rest)
+    assert (p.fields["email"], p.fields["name"]) == (7, 6)
+    # Not Forms (no ID, start and completion time first): the leftmost of equals.
+    p = plan(["Navn", "E-post", "Fullt navn"], ["Kari", "k@ks.no", "Kari Nordmann"])
+    assert p.fields["name"] == 0
+
+
 def test_loose_headers_and_values_decide():
     p = plan(["Hva er din e-postadresse?", "Ditt navn"], ["k@x.no", "Kari"])
     assert p.fields == {"email": 0, "name": 1}

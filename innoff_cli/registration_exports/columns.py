@@ -451,11 +451,13 @@ def _best_per_field(columns: _Columns, exact: dict[int, str], loose: dict[int, s
     """Of the columns whose header names a field, the best one takes it.
 
     Real values before placeholders ('anonymous', empty); the participant's
-    column before the buyer's; for times, a submission before a start; then an
-    exact header, the better values, the leftmost. An exact header is taken
-    even when its values are poor (the rows are rejected with reasons); a loose
-    one must hold something.
+    column before the buyer's; for times, a submission before a start; the
+    form's own question before Microsoft Forms' account columns; then an exact
+    header, the column more rows fill, the better values, the leftmost. An
+    exact header is taken even when its values are poor (the rows are rejected
+    with reasons); a loose one must hold something.
     """
+    account = _forms_account_columns(columns.folded)
 
     def rank(name: str, index: int) -> tuple:
         value = columns.score(name, index)
@@ -463,7 +465,9 @@ def _best_per_field(columns: _Columns, exact: dict[int, str], loose: dict[int, s
             value > (0 if index in exact else 0.05),
             not (name in PERSONAL and _about_buyer(columns.folded[index])),
             _time_rank(columns.folded[index]) if name == "registered_at" else 0,
+            index not in account,
             index in exact,
+            len(columns.values(index)),
             value,
             -index,
         )
@@ -479,6 +483,24 @@ def _best_per_field(columns: _Columns, exact: dict[int, str], loose: dict[int, s
         if best in exact or columns.score(name, best) > 0.05:
             columns.fields[name] = best
             columns.claim(best)
+
+
+# Microsoft Forms' own first columns, in English and Norwegian: after them come
+# its account columns (who was signed in: 'anonymous' or blank for everyone else).
+_FORMS_START = (
+    ("id",),
+    ("starttime", "starttidspunkt"),
+    ("completiontime", "fullforingstidspunkt"),
+)
+_FORMS_ACCOUNT = {"email", "epost", "name", "navn"}
+
+
+def _forms_account_columns(folded: Sequence[str]) -> set[int]:
+    """Where a Microsoft Forms export's account columns (Email, Name) are: the
+    respondent's sign-in, not the answers a form's own questions asked for."""
+    if len(folded) < 5 or any(folded[i] not in names for i, names in enumerate(_FORMS_START)):
+        return set()
+    return {i for i in (3, 4) if folded[i] in _FORMS_ACCOUNT}
 
 
 # Fields that stand in for each other: a buyer's name is dropped when the
