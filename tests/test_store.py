@@ -229,3 +229,22 @@ def test_every_folder_made_for_it_is_private_and_an_empty_file_is_made_so(tmp_pa
     touched.chmod(0o644)  # whatever the umask
     store.open_db(touched).close()
     assert stat.S_IMODE(os.stat(touched).st_mode) == 0o600
+
+
+def test_whether_an_answer_is_current_is_read_from_an_index_alone(db_path):
+    """`stats` and `list` ask, for every stored answer, what the person was last
+    sent of that invite; the index that holds the state and SEQUENCE answers it
+    without a look-up of each outbox row (a quarter of `stats` at 100,000)."""
+    from innoff_cli.store.replies import ANSWER_NOW
+
+    conn = store.connect(db_path)
+    try:
+        plan = " | ".join(
+            row[3]
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT {ANSWER_NOW} FROM replies a WHERE a.email = 'x'"
+            )
+        )
+    finally:
+        conn.close()
+    assert "SEARCH o USING COVERING INDEX outbox_sent (email=? AND uid=?)" in plan, plan
