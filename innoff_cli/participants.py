@@ -390,8 +390,15 @@ def stats(db_path: Path) -> dict[str, dict]:
     conn = store.connect(db_path)
     try:
         total, per_event, groups = store.registrations.counts(conn)
-        answer_groups = store.replies.answer_counts(conn)
-        attendance = _attendance_stats(conn) if store.attendance.recorded(conn) else {}
+        attendance = {}
+        if store.attendance.recorded(conn):
+            # One pass over the registrations gives both: each one's answer and
+            # whether they came (the answer is the costly part to work out).
+            present_groups = store.attendance.counts(conn)
+            attendance = _attendance_stats(present_groups, store.attendance.walk_in_counts(conn))
+            answer_groups = _without_presence(present_groups)
+        else:
+            answer_groups = store.replies.answer_counts(conn)
     finally:
         conn.close()
     kinds: Counter[str] = Counter()
@@ -424,13 +431,21 @@ def stats(db_path: Path) -> dict[str, dict]:
     }
 
 
-def _attendance_stats(conn) -> dict[str, dict]:
+def _without_presence(groups) -> list[tuple[str, str, str, int]]:
+    """store.attendance.counts' groups as store.replies.answer_counts gives them."""
+    folded: Counter[tuple[str, str, str]] = Counter()
+    for event, organisation, answer, _present, count in groups:
+        folded[event, organisation, answer] += count
+    return [(*key, count) for key, count in folded.items()]
+
+
+def _attendance_stats(groups, walk_ins: dict[str, int]) -> dict[str, dict]:
     """Registered, attended and no-shows per event, per kind of organisation, and
     per event and answer (who accepted but did not come); walk-ins per event."""
     per_event: dict[str, Counter[str]] = {}
     per_kind: dict[str, Counter[str]] = {}
     per_answer: dict[str, Counter[str]] = {}
-    for event, organisation, answer, present, count in store.attendance.counts(conn):
+    for event, organisation, answer, present, count in groups:
         kind = organisations.organisation_kind(organisation)
         for table, key in ((per_event, event), (per_kind, kind),
                            (per_answer, f"{event}: {answer_now(answer)}")):  # fmt: skip
@@ -438,7 +453,6 @@ def _attendance_stats(conn) -> dict[str, dict]:
             counter["registered"] += count
             counter["attended"] += count if present else 0
             counter["no-show"] += 0 if present else count
-    walk_ins = store.attendance.walk_in_counts(conn)
     columns = ("registered", "attended", "no-show")
     return {
         "attendance per event": {
