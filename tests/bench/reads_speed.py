@@ -1,6 +1,6 @@
 """Reading speed and memory: `registrations list`, `export` and `stats` against a bare floor.
 
-    python tests/bench/reads_speed.py [--people 1000000] [--runs 3]
+    python tests/bench/reads_speed.py [--people 1000000] [--runs 3] [--answers]
 
 Imports N participants once (the bench's own import file), then, each as its
 own process and interleaved, `--runs` times:
@@ -13,6 +13,12 @@ own process and interleaved, `--runs` times:
   and `--csv` (one table in stored order), and the sqlite3 command line running
   innoff's own list query (store.registrations.list_query: the same join, in
   the Norwegian order of names) with `-json` and `-csv`.
+
+With --answers, the database also holds what a season's mail leaves: an invite
+sent to every registration (a sent outbox row each), an answer from 40 % of
+them (a quarter declining) and attendance for 20 % (stored as the commands
+that write them store them, but by SQL, in seconds): `list` then looks up
+answers and attendance, and `stats` counts per answer and attendance.
 
 Prints best and median CPU (user and system) and wall-clock times, each
 command's as a multiple of the floor's, innoff's list, export and table as a
@@ -43,6 +49,27 @@ GENERATE = (
     " from pathlib import Path; b.generate(Path(sys.argv[2]), int(sys.argv[3]))"
 )
 
+# What --answers stores (random() picks who answered, declined and attended).
+ANSWERS = """
+INSERT INTO outbox (email, address, event, uid, method, change, sequence, content,
+                    significant, message_id, stamp_utc, state, done_utc)
+SELECT email, email, event, 'uid-' || event, 'REQUEST', 'new', 0, '', '',
+       event || '.' || email || '@bench', '2020-11-02T10:00:00Z', 'sent', '2020-11-02T10:00:00Z'
+FROM registrations;
+INSERT INTO replies (email, uid, event, partstat, sequence, dtstamp_utc, message_id,
+                     sent_utc, read_utc)
+SELECT email, uid, event,
+       CASE WHEN abs(random()) % 4 = 0 THEN 'DECLINED' ELSE 'ACCEPTED' END, 0,
+       '2020-11-03T10:00:00Z', 'r' || id || '@bench', '2020-11-03T10:00:00Z',
+       '2020-11-03T10:00:00Z'
+FROM outbox WHERE abs(random()) % 10 < 4;
+INSERT INTO attendance (event, email, name, minutes, first_join_utc, last_leave_utc,
+                        attended, registered, source, sha256, imported_utc)
+SELECT r.event, r.email, p.name, 90, '2020-11-17T09:00:00+00:00',
+       '2020-11-17T10:30:00+00:00', 1, 1, 'teams.csv', 'bench', '2020-11-18T00:00:00+00:00'
+FROM registrations r JOIN participants p USING (email) WHERE abs(random()) % 10 < 2;
+"""
+
 FLOOR = """
 import csv, sqlite3, sys
 conn = sqlite3.connect(sys.argv[1])
@@ -56,6 +83,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--answers", action="store_true", help="invites sent, answers, attendance")
     args = parser.parse_args()
     innoff = installed()
     with tempfile.TemporaryDirectory() as scratch:
@@ -69,6 +97,10 @@ def main() -> int:
         sqlite_utils, sqlite3_cli = shutil.which("sqlite-utils"), shutil.which("sqlite3")
         sys.path.insert(0, str(HERE.parent.parent))
         import sqlite3
+
+        if args.answers:
+            with sqlite3.connect(db) as conn:
+                conn.executescript(ANSWERS)
 
         from innoff_cli.store.registrations import list_query, tails_held
 
@@ -115,7 +147,8 @@ def main() -> int:
     }
     cpu, wall = measures["cpu"], measures["seconds"]
     floor = min(cpu["floor (sqlite3 + csv)"]), min(wall["floor (sqlite3 + csv)"])
-    print(f"{args.people} participants, best of {args.runs} runs each")
+    held = "with answers and attendance" if args.answers else "no answers stored"
+    print(f"{args.people} participants ({held}), best of {args.runs} runs each")
     print(
         f"{'':27} {'CPU best s':>10} {'median s':>9} {'x floor':>8}"
         f" {'wall best s':>11} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}"
