@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from import_speed import Run, installed, run  # noqa: E402  (time and peak RSS of one process)
+from import_speed import Run, installed, peaks, run, summary  # noqa: E402
 
 # The rows are made in a process of their own: a child forked from a bench that
 # had held a million rows would count the bench's memory as its own peak.
@@ -141,12 +140,9 @@ def main() -> int:
         for _ in range(args.runs):  # interleaved: a busy moment hits every command alike
             for name, command in commands.items():
                 done[name].append(run(command))
-    measures = {
-        measure: {name: [getattr(one, measure) for one in runs] for name, runs in done.items()}
-        for measure in ("cpu", "seconds")
-    }
-    cpu, wall = measures["cpu"], measures["seconds"]
-    floor = min(cpu["floor (sqlite3 + csv)"]), min(wall["floor (sqlite3 + csv)"])
+    (cpu, cpu_median), (wall, wall_median) = summary(done, "cpu"), summary(done, "seconds")
+    peak = peaks(done)
+    floor = cpu["floor (sqlite3 + csv)"], wall["floor (sqlite3 + csv)"]
     held = "with answers and attendance" if args.answers else "no answers stored"
     print(f"{args.people} participants ({held}), best of {args.runs} runs each")
     print(
@@ -155,10 +151,9 @@ def main() -> int:
     )
     for name in commands:
         print(
-            f"{name:27} {min(cpu[name]):10.2f} {statistics.median(cpu[name]):9.2f}"
-            f" {min(cpu[name]) / floor[0]:8.2f} {min(wall[name]):11.2f}"
-            f" {statistics.median(wall[name]):9.2f} {min(wall[name]) / floor[1]:8.2f}"
-            f" {max(one.peak for one in done[name]):12.1f}"
+            f"{name:27} {cpu[name]:10.2f} {cpu_median[name]:9.2f} {cpu[name] / floor[0]:8.2f}"
+            f" {wall[name]:11.2f} {wall_median[name]:9.2f} {wall[name] / floor[1]:8.2f}"
+            f" {peak[name]:12.1f}"
         )
     print()
     for ours, theirs in (("list --format json", "sqlite-utils rows --nl"),
@@ -168,18 +163,13 @@ def main() -> int:
                          ("list (table)", "sqlite3 -csv (same query)"),
                          ("list --format csv", "sqlite-utils rows --csv")):  # fmt: skip
         if theirs in done:
-            said = []
-            for label, times in (("CPU", cpu), ("wall", wall)):
-                best = min(times[ours]) / min(times[theirs])
-                median = statistics.median(times[ours]) / statistics.median(times[theirs])
-                said.append(f"{label} {best:.2f}x (medians {median:.2f}x)")
+            said = [
+                f"{label} {best[ours] / best[theirs]:.2f}x"
+                f" (medians {median[ours] / median[theirs]:.2f}x)"
+                for label, best, median in (("CPU", cpu, cpu_median), ("wall", wall, wall_median))
+            ]
             print(f"{ours} / {theirs}: {'; '.join(said)}")
-    worst = max(
-        one.peak
-        for name, runs in done.items()
-        if name.startswith(("list", "export", "stats"))
-        for one in runs
-    )
+    worst = max(rss for name, rss in peak.items() if name.startswith(("list", "export", "stats")))
     print(f"\ninnoff peak RSS: {worst:.1f} MB at {args.people} participants (target < 64 MB)")
     return 0
 
