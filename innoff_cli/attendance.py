@@ -124,6 +124,7 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
             with csv_errors(str(path), source.encoding):
                 people = reports.read_people(rows, tz, day, shape)
             report.encoding, report.delimiter = source.encoding, source.delimiter
+    reports.merge_named(people)
     report.sha256 = sha256
     report.platform, report.plan, report.sidelined = shape.platform, shape.plan, shape.sidelined
     report.waiting = shape.waiting
@@ -215,6 +216,7 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
     source = Path(report.file).name
     utc = _Utc()
     rows: dict[str, list] = {}
+    shown: dict[str, str] = {}  # key -> how the report's lists show them
     report.people = len(people)
     for key, person in people.items():
         if person.runs_the_meeting or (organiser and key == organiser):
@@ -240,17 +242,20 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
         else:
             attended = minutes >= min_minutes
         is_registered = key in registered
-        shown_as = person.email or person.name
+        row = rows.get(key)
+        if row is not None:  # two of the report's people are one (a name and an address)
+            if attended and not row[ATTENDED] and is_registered:  # counted once, as attended
+                report.short.remove(shown[key])
+                report.attended.append(shown[key])
+            row[ATTENDED] = int(row[ATTENDED] or attended)
+            continue
+        shown_as = shown[key] = person.email or person.name
         if is_registered:
             (report.attended if attended else report.short).append(shown_as)
         elif attended:
             report.walk_ins.append(shown_as)
         else:
             continue  # a walk-in who was not there is no one
-        row = rows.get(key)
-        if row is not None:  # two of the report's people are one (a name and an address)
-            row[ATTENDED] = int(row[ATTENDED] or attended)
-            continue
         rows[key] = [  # store.attendance.COLUMNS
             event.slug, key, person.name, minutes, utc(person.first_join),
             utc(person.last_leave), int(attended), int(is_registered), source, report.sha256, now,

@@ -781,6 +781,22 @@ class Person:
         self.pending, self.first_join, self.last_leave = pending, first, last
         self.rows = []
 
+    def absorb(self, other: Person) -> None:
+        """Take in `other`'s folded rows: the same person, met under another key."""
+        self.stretches += other.stretches
+        self.totals += other.totals
+        self.wholes += other.wholes
+        self.said_attended += other.said_attended
+        self.unreadable += other.unreadable
+        self.roles += [role for role in other.roles if role not in self.roles]
+        self.name = self.name or other.name
+        if self.pending is None:
+            self.pending = other.pending
+        joins = [t for t in (self.first_join, other.first_join) if t is not None]
+        leaves = [t for t in (self.last_leave, other.last_leave) if t is not None]
+        self.first_join = min(joins, default=None)
+        self.last_leave = max(leaves, default=None)
+
     @property
     def minutes(self) -> float | None:
         """The stretches (overlaps once), else the rows' durations, else the
@@ -819,6 +835,21 @@ def gather(
     for person in people.values():
         person.fold()
     return people
+
+
+def merge_named(people: dict[str, Person]) -> None:
+    """Fold each person a report gives without an address into the one person
+    of that name it gives an address for: Teams' activities may leave out the
+    addresses its participants section has, and its people are still one
+    each. A name two of the report's addressed people have stays apart."""
+    by_name: dict[str, list[str]] = {}
+    for key, person in people.items():
+        if not key.startswith("name:") and person.name:
+            by_name.setdefault(normalise_name(person.name), []).append(key)
+    for key in [key for key in people if key.startswith("name:")]:
+        found = by_name.get(key[len("name:") :], [])
+        if len(found) == 1:
+            people[found[0]].absorb(people.pop(key))
 
 
 def read_people(

@@ -240,6 +240,33 @@ def test_reports_that_cannot_be_read_are_one_line(run, registered, tmp_path):
     assert "is not a workbook innoff can read" in damaged and damaged.count("\n") == 1
 
 
+TEAMS_ACTIVITIES_WITHOUT_ADDRESSES = f"""\
+1. Summary
+Meeting title\tINNOFF-studio
+2. Participants
+Name\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole
+Kari Nordmann\t11/17/20, 10:00:00 AM\t11/17/20, 11:30:00 AM\t1h 30m\t{KARI}\t{KARI}\tAttendee
+Øystein Ås\t11/17/20, 10:00:00 AM\t11/17/20, 10:40:00 AM\t40m\t{OYSTEIN}\t{OYSTEIN}\tAttendee
+3. In-Meeting Activities
+Name\tJoin Time\tLeave Time\tDuration\tRole
+Kari Nordmann\t11/17/20, 10:00:00 AM\t11/17/20, 10:50:00 AM\t50m\tAttendee
+Kari Nordmann\t11/17/20, 11:00:00 AM\t11/17/20, 11:30:00 AM\t30m\tAttendee
+Øystein Ås\t11/17/20, 10:00:00 AM\t11/17/20, 10:40:00 AM\t40m\tAttendee
+"""
+
+
+def test_activities_without_addresses_are_the_participants_named_above(run, registered, tmp_path):
+    """A list whose joins and leaves name people without their addresses (the
+    participants section has them): each person is one person, counted once,
+    their time the stretches' (Kari left for ten minutes), not the whole time."""
+    path = tmp_path / "teams.csv"
+    path.write_bytes(TEAMS_ACTIVITIES_WITHOUT_ADDRESSES.encode("utf-16"))
+    (report,) = attend(run, path, "--event", "studio")
+    assert report["people_in_report"] == 2 and report["attended"] == 2
+    assert report["unmatched"] == []
+    assert attended(run) == {KARI: 80, OYSTEIN: 40}
+
+
 def test_a_report_of_another_day_is_refused_for_the_event_named(run, registered, tmp_path):
     """Last week's report, or another meeting's, named for the studio would
     record people as attending what they never saw: refused, nothing recorded."""
