@@ -24,10 +24,14 @@ from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import match_event
 from innoff_cli.store.mailings import Mailing
+from innoff_cli.terminal import shown
 
 KIND = "followup"
 GROUPS = ("attended", "no-show", "registered")
 PLACEHOLDER = re.compile(r"\{(navn|arrangement|opptak)\}")
+# A word in braces is meant as a placeholder: one innoff does not know ({Navn},
+# {avsender}) would reach everyone as written.
+_WORD_IN_BRACES = re.compile(r"\{(\w+)\}")
 
 # The built-in texts: (subject, body), in Norwegian as the participants are.
 BUILT_IN = {
@@ -81,6 +85,9 @@ def plan(
             raise InnoffError(
                 _("--subject must be one line of text - e.g. 'Opptak fra INNOFF-studio'")
             )
+        _require_known_placeholders(subject_text, "--subject")
+        if body_file:
+            _require_known_placeholders(body_text, str(body_file))
         if "{opptak}" in subject_text + body_text and not chosen.recording_url:
             raise InnoffError(
                 f"{chosen.slug} has no recording link, and the text gives it ({{opptak}}) -"
@@ -98,6 +105,16 @@ def plan(
         return result
     finally:
         conn.close()
+
+
+def _require_known_placeholders(text: str, where: str) -> None:
+    for found in _WORD_IN_BRACES.finditer(text):
+        if not PLACEHOLDER.fullmatch(found[0]):
+            raise InnoffError(
+                _(
+                    "{where} has {placeholder}, which innoff does not fill in - use {{navn}}, {{arrangement}} or {{opptak}}"
+                ).format(where=where, placeholder=shown(found[0], 40))
+            )
 
 
 def _read_body(path: Path) -> str:
@@ -171,7 +188,9 @@ def _choose_people(conn, result: FollowupPlan, wanted: set[str]) -> None:
 
 
 def template_for(result: FollowupPlan) -> Callable[[Mailing], plain_mail.PlainTemplate]:
-    """Each person's mail: one shared, unless the text names them ({navn})."""
+    """Each person's mail: one shared, unless the text names them ({navn}); a
+    text that names them greets them itself, one that does not is greeted
+    ('Hei Kari Nordmann,') as every mail innoff sends is."""
     shared: dict[str, plain_mail.PlainTemplate] = {}
 
     def make(mail: Mailing) -> plain_mail.PlainTemplate:
@@ -184,7 +203,11 @@ def template_for(result: FollowupPlan) -> Callable[[Mailing], plain_mail.PlainTe
             subject = _fill(result.subject, result.event, name)
             body = _fill(result.body, result.event, name)
             shared[key] = plain_mail.PlainTemplate(
-                " ".join(subject.split()), body + "\n", _page(body), result.now
+                " ".join(subject.split()),
+                body + "\n",
+                _page(body),
+                result.now,
+                greet="{navn}" not in result.body,
             )
         return shared[key]
 

@@ -174,10 +174,13 @@ def greeted(sender: str, to, subject: str, date: str, message_id: str, greeting:
     mail["Date"] = date
     mail["Message-ID"] = message_id
     html_greeting = _HTML_GREETING if greeting == _GREETING else html.escape(greeting)
-    mail.set_content(f"{greeting}\n\n{text}", charset="utf-8", cte="quoted-printable")
+    # No greeting: a text that greets people itself (a follow-up naming them).
+    mail.set_content(
+        f"{greeting}\n\n{text}" if greeting else text, charset="utf-8", cte="quoted-printable"
+    )
     mail.add_alternative(
-        f"<p>{html_greeting}</p>\n{page}", subtype="html", charset="utf-8",
-        cte="quoted-printable",
+        f"<p>{html_greeting}</p>\n{page}" if greeting else page, subtype="html",
+        charset="utf-8", cte="quoted-printable",
     )  # fmt: skip
     return mail
 

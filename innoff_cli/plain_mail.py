@@ -41,8 +41,9 @@ class PlainTemplate:
     """One mail's shared parts; `render` adds the person."""
 
     def __init__(self, subject: str, text: str, page: str, stamp: datetime,
-                 attachment: tuple[str, str] | None = None):  # fmt: skip
+                 attachment: tuple[str, str] | None = None, greet: bool = True):  # fmt: skip
         self.subject, self.text, self.page = subject, text, page
+        self.greet = greet  # 'Hei NAME,' before the text (a text may greet people itself)
         self.date = format_datetime(stamp)
         self.attachment = attachment  # (file name, calendar text)
         self.sender = ""
@@ -51,7 +52,8 @@ class PlainTemplate:
     def prepare(self, sender: str) -> None:
         """Build what everyone's mail shares; an `email` error when it cannot be one."""
         if sender != self.sender or not self.skeleton:
-            skeleton = self._assemble(sender, imip._TO, imip._ID, imip._GREETING).as_bytes()
+            greeting = imip._GREETING if self.greet else ""
+            skeleton = self._assemble(sender, imip._TO, imip._ID, greeting).as_bytes()
             self.sender, self.skeleton = sender, skeleton
 
     def render(self, address: str, name: str, sender: str, message_id: str) -> bytes:
@@ -60,7 +62,7 @@ class PlainTemplate:
         name = " ".join(name.split())[: imip.NAME_ROOM].strip()
         to = ascii_address(address)
         header = imip.to_header(name, to or address, utf8=to is None)
-        greeting = imip._greeting(name)
+        greeting = imip._greeting(name) if self.greet else ""
         if to is None:  # a local part outside ASCII: SMTPUTF8, built whole
             imip._address(name, address)
             whole = self._assemble(sender, imip._TO, message_id, greeting)

@@ -87,16 +87,17 @@ def test_each_group_gets_its_mail_once(run, met, server):
 def test_an_own_text_names_each_person_and_is_a_new_message(run, met, server, tmp_path):
     body = tmp_path / "takk.md"
     body.write_text(
-        "Takk, {navn}, for besøket på {arrangement}!\n\nSe {opptak} {ikke_dette}", encoding="utf-8"
+        "Takk, {navn}, for besøket på {arrangement}!\n\nSe {opptak} {ikke dette}", encoding="utf-8"
     )
     result = follow(run, server, "--to", "attended", "--body", str(body), "--subject", "Takk!")
     assert result.exit_code == 0, result.stderr
     kari = next(r.message for r in server.received if r.recipients[0].casefold() == KARI)
     text = text_of(kari)
-    assert "Takk, Kari Nordmann, for besøket på INNOFF-studio!" in text
-    assert f"Se {RECORDING} {{ikke_dette}}" in text  # other braces stay as written
+    # A text that names them greets them itself: no "Hei Kari Nordmann," before it.
+    assert text.startswith("Takk, Kari Nordmann, for besøket på INNOFF-studio!")
+    assert f"Se {RECORDING} {{ikke dette}}" in text  # other braces stay as written
     html = next(p for p in kari.walk() if p.get_content_type() == "text/html").get_content()
-    assert f'<a href="{RECORDING}">' in html
+    assert f'<a href="{RECORDING}">' in html and "Hei" not in html
     # The built-in text is another message: they get that too.
     server.handler.received.clear()
     follow(run, server, "--to", "attended")
@@ -112,6 +113,16 @@ def test_refusals_that_protect_people(run, met, server, tmp_path, db_path):
     no_report = follow(run, server, "--to", "no-show", "--event", "arsmote", "--body", str(plain))
     assert no_report.exit_code == 1
     assert "no attendance is recorded for arsmote" in no_report.stderr
+    # A word in braces innoff does not fill in would reach everyone as written.
+    typo = tmp_path / "takk.txt"
+    typo.write_text("Hei {Navn}!\n\nTakk for sist.\n\nHilsen {avsender}", encoding="utf-8")
+    refused = follow(run, server, "--to", "attended", "--body", str(typo))
+    assert refused.exit_code == 1 and refused.stderr == (
+        f"Error: {typo} has {{Navn}}, which innoff does not fill in"
+        " - use {navn}, {arrangement} or {opptak}\n"
+    )
+    subject = follow(run, server, "--to", "attended", "--subject", "Takk, {deltaker}")
+    assert subject.exit_code == 1 and "--subject has {deltaker}" in subject.stderr
     assert server.received == []
     import sqlite3
 
