@@ -12,13 +12,14 @@ registered; an erased person is no longer there to get anything.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from innoff_cli import clock, ical, imip, invite_plans, invites, plain_mail, store
+from innoff_cli import clock, ical, invite_plans, invites, plain_mail, store
 from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.models import Event
@@ -192,6 +193,9 @@ def template_for(result: FollowupPlan) -> Callable[[Mailing], plain_mail.PlainTe
     text that names them greets them itself, one that does not is greeted
     ('Hei Kari Nordmann,') as every mail innoff sends is."""
     shared: dict[str, plain_mail.PlainTemplate] = {}
+    # The page once, {navn} still in it: a name is put in as text, never read as
+    # Markdown ('*Kari*' or a link in a name is shown as written).
+    page = _page(result.body)
 
     def make(mail: Mailing) -> plain_mail.PlainTemplate:
         personal = "{navn}" in result.subject + result.body
@@ -205,7 +209,7 @@ def template_for(result: FollowupPlan) -> Callable[[Mailing], plain_mail.PlainTe
             shared[key] = plain_mail.PlainTemplate(
                 " ".join(subject.split()),
                 body + "\n",
-                _page(body),
+                page.replace("{navn}", html.escape(name)) if name is not None else page,
                 result.now,
                 greet="{navn}" not in result.body,
             )
@@ -215,9 +219,39 @@ def template_for(result: FollowupPlan) -> Callable[[Mailing], plain_mail.PlainTe
 
 
 def _page(body: str) -> str:
-    """The text as HTML: its paragraphs, line breaks and links."""
-    paragraphs = [part for part in body.split("\n\n") if part.strip()]
-    return "".join(f"<p>{imip._linked(part).replace(chr(10), '<br>')}</p>\n" for part in paragraphs)
+    """The text as HTML: Markdown (CommonMark: emphasis, links, lists, headings;
+    a line break kept as one; HTML in the text shown as text), and each bare
+    http(s) address a link, as in the plain text's readers."""
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+    markdown = MarkdownIt("commonmark", {"html": False, "breaks": True})
+    tokens = markdown.parse(body)
+    for block in tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        inside_link = 0
+        for token in block.children:
+            inside_link += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type != "text" or inside_link:
+                children.append(token)
+                continue
+            last = 0
+            for found in _BARE_LINK.finditer(token.content):
+                link = found[0]
+                children.append(Token("text", "", 0, content=token.content[last : found.start()]))
+                children.append(Token("link_open", "a", 1, attrs={"href": link}))
+                children.append(Token("text", "", 0, content=link))
+                children.append(Token("link_close", "a", -1))
+                last = found.end()
+            children.append(Token("text", "", 0, content=token.content[last:]))
+        block.children = children
+    return markdown.renderer.render(tokens, markdown.options, {})
+
+
+# An http(s) address in running text, without the punctuation that ends a sentence.
+_BARE_LINK = re.compile(r"https?://[^\s<>\"]+?(?=[.,;:!?)\]]*(?:\s|$))")
 
 
 def deliver(db_path: Path, result: FollowupPlan, transport, *, sender: str | None = None,

@@ -104,6 +104,35 @@ def test_an_own_text_names_each_person_and_is_a_new_message(run, met, server, tm
     assert len(server.received) == 4
 
 
+def test_a_markdown_text_is_its_html_and_a_name_stays_text(run, met, server, tmp_path, db_path):
+    """The --body is Markdown in the HTML part (CommonMark) and as written in the
+    plain one; HTML in it, a javascript: link and a name that looks like
+    Markdown or HTML are shown as text."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:  # a name as someone typed it into a form
+        conn.execute("UPDATE participants SET name = '*Kari* <b>N</b>' WHERE email = ?", [KARI])
+    body = tmp_path / "takk.md"
+    body.write_text(
+        "## Takk, {navn}!\n\nDu var med på **{arrangement}**. Se [opptaket]({opptak}),"
+        " eller https://innoff.no/program.\n\n- én\n- to\n\n<script>x()</script>"
+        " [trykk](javascript:alert(1))",
+        encoding="utf-8",
+    )
+    result = follow(run, server, "--to", "attended", "--body", str(body), "--only", KARI)
+    assert result.exit_code == 0, result.stderr
+    (kari,) = [r.message for r in server.received]
+    html = next(p for p in kari.walk() if p.get_content_type() == "text/html").get_content()
+    assert "<h2>Takk, *Kari* &lt;b&gt;N&lt;/b&gt;!</h2>" in html
+    assert "<strong>INNOFF-studio</strong>" in html
+    assert f'<a href="{RECORDING}">opptaket</a>' in html
+    assert '<a href="https://innoff.no/program">https://innoff.no/program</a>.' in html
+    assert "<li>én</li>" in html and "&lt;script&gt;" in html and "<script>" not in html
+    assert "[trykk](javascript:alert(1))" in html and 'href="javascript' not in html
+    text = text_of(kari)
+    assert text.startswith("## Takk, *Kari* <b>N</b>!") and "**INNOFF-studio**" in text
+
+
 def test_refusals_that_protect_people(run, met, server, tmp_path, db_path):
     assert run("agenda", "event", "studio", "--recording-url", "").exit_code == 0
     no_link = follow(run, server, "--to", "no-show")
