@@ -842,11 +842,14 @@ def merge_named(people: dict[str, Person]) -> None:
     of that name it gives an address for: Teams' activities may leave out the
     addresses its participants section has, and its people are still one
     each. A name two of the report's addressed people have stays apart."""
+    named = [key for key in people if key.startswith("name:")]
+    if not named:
+        return
     by_name: dict[str, list[str]] = {}
     for key, person in people.items():
         if not key.startswith("name:") and person.name:
             by_name.setdefault(normalise_name(person.name), []).append(key)
-    for key in [key for key in people if key.startswith("name:")]:
+    for key in named:
         found = by_name.get(key[len("name:") :], [])
         if len(found) == 1:
             people[found[0]].absorb(people.pop(key))
