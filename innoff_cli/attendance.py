@@ -49,6 +49,10 @@ class ImportReport:
     registered: int = 0  # the event's registrations, after this report
     attended_total: int = 0  # of them, attended (every report)
     walk_ins_total: int = 0
+    # Reports of the same meeting imported before (a download again, a copy saved
+    # as a workbook): 'replaced' stood for by this one, or 'kept' instead of it.
+    same_meeting: list[str] = field(default_factory=list)
+    kept_earlier: bool = False
     dry_run: bool = False
 
     @property
@@ -68,6 +72,7 @@ class ImportReport:
             "unreadable_times": self.unreadable, "changed": self.changed,
             "event_registered": self.registered, "event_attended": self.attended_total,
             "event_no_shows": self.no_shows, "event_walk_ins": self.walk_ins_total,
+            "same_meeting_as": self.same_meeting, "kept_earlier": self.kept_earlier,
             "dry_run": self.dry_run,
         }  # fmt: skip
 
@@ -143,9 +148,50 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
     report.event = chosen.slug
     rows = _match(conn, chosen, people, report, min_minutes)
     with store.writing(conn, on_wait=on_wait, keep=not dry_run):
-        report.changed = store.attendance.replace_report(conn, chosen.slug, sha256, rows)
+        earlier = _same_meeting(conn, chosen.slug, sha256, rows)
+        report.same_meeting = [found["source"] for found in earlier.values()]
+        mine = (len(rows), sum(row[MINUTES] or 0 for row in rows))
+        if any((len(found["people"]), found["minutes"]) > mine for found in earlier.values()):
+            report.kept_earlier = True  # a fuller report of it is stored (a later download)
+        else:
+            for other in earlier:
+                store.attendance.drop_report(conn, chosen.slug, other)
+            report.changed = store.attendance.replace_report(conn, chosen.slug, sha256, rows)
+            report.changed += sum(len(found["people"]) for found in earlier.values())
         _event_totals(conn, chosen, report)
     return report
+
+
+def _same_meeting(conn, event: str, sha256: str, rows: list[list]) -> dict[str, dict]:
+    """The event's stored reports that are this meeting again: most people both
+    name were in both at overlapping times. A report downloaded twice (Zoom
+    writes when it made each one), or saved again as a workbook, would
+    otherwise count everyone's minutes twice; two rooms or platforms at once
+    share few people, and those in both add up as before."""
+    mine = {row[EMAIL]: (row[FIRST], row[LAST]) for row in rows if row[FIRST] and row[LAST]}
+    if not mine:
+        return {}
+    same = {}
+    for other, found in store.attendance.reports_of(conn, event, sha256).items():
+        theirs = found["people"]
+        both = [email for email in mine if email in theirs and all(theirs[email])]
+        overlapping = sum(
+            mine[email][0] <= theirs[email][1] and theirs[email][0] <= mine[email][1]
+            for email in both
+        )
+        if (
+            both
+            and 2 * len(both) >= min(len(mine), len(theirs))
+            and 5 * overlapping >= 4 * len(both)
+        ):
+            same[other] = found
+    return same
+
+
+EMAIL, MINUTES, FIRST, LAST = (
+    store.attendance.COLUMNS.index(c)
+    for c in ("email", "minutes", "first_join_utc", "last_leave_utc")
+)
 
 
 def _report_delimiter(stream, encoding: str | None) -> str:

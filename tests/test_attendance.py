@@ -488,8 +488,45 @@ def test_older_teams_reports_a_row_per_stretch_or_per_join_and_leave(run, regist
     assert report["time_unknown"] == 1  # Per joined; the list never says he left
     minutes = attended(run)
     assert minutes[PER] is None
-    # Two reports of one event add up: 122.07 from the first, 117.07 from this one.
-    assert minutes[KARI] == pytest.approx(122.07 + 117.07, abs=0.02)
+    # The same meeting as the first list (Kari there at the same times): it
+    # stands for that one, and Kari's morning counts once.
+    assert report["same_meeting_as"] == ["2021.csv"] and not report["kept_earlier"]
+    assert minutes[KARI] == pytest.approx(117.07, abs=0.02)
+
+
+def test_the_same_meeting_again_counts_once_and_another_session_adds_up(run, registered, tmp_path):
+    """Zoom writes when it made a report: downloaded twice, the same meeting is
+    two files. Imported again it stands for the first (the minutes are not
+    doubled); a download made while it ran, imported after, leaves the fuller
+    one; the event's afternoon session, at other times, adds up."""
+    first, again = tmp_path / "webinar.csv", tmp_path / "webinar (1).csv"
+    first.write_text(WEBINAR, encoding="utf-8")
+    again.write_text(
+        WEBINAR.replace("11/17/2020 12:30 PM", "11/18/2020 08:02 AM"), encoding="utf-8"
+    )
+    attend(run, first)
+    (report,) = attend(run, again)
+    assert report["same_meeting_as"] == ["webinar.csv"]
+    assert attended(run) == {PER: 58}
+    early = tmp_path / "early.csv"  # downloaded while it ran: Per's stay half as long
+    early.write_text(
+        WEBINAR.replace("11/17/2020 12:30 PM", "11/17/2020 10:30 AM").replace(
+            '"Nov 17, 2020 11:00:00 AM",58', '"Nov 17, 2020 10:30:00 AM",28'
+        ),
+        encoding="utf-8",
+    )
+    (report,) = attend(run, early)
+    assert report["same_meeting_as"] == ["webinar (1).csv"] and report["kept_earlier"]
+    assert report["changed"] == 0 and attended(run) == {PER: 58}
+    afternoon = tmp_path / "afternoon.csv"
+    afternoon.write_text(
+        "Name (original name),Email,Join time,Leave time,Duration (minutes),Guest\n"
+        f"Per Nordmann,{PER},11/17/2020 01:00:00 PM,11/17/2020 01:30:00 PM,30,No\n",
+        encoding="utf-8",
+    )
+    (report,) = attend(run, afternoon, "--event", "studio")
+    assert report["same_meeting_as"] == []
+    assert attended(run) == {PER: 58 + 30}
 
 
 TEAMS_LIVE_EVENT = f"""\

@@ -52,6 +52,20 @@ def summary(report) -> list[str]:
         count = len(count) if isinstance(count, list) else count
         if count:
             lines.append("  " + text.format(n=count))
+    if report.same_meeting:
+        earlier = ", ".join(shown(source, 60) for source in report.same_meeting)
+        lines.append(
+            "  "
+            + (
+                _(
+                    "The same meeting as {earlier}, imported before and fuller: kept, this one not recorded."
+                )
+                if report.kept_earlier
+                else _(
+                    "The same meeting as {earlier}, imported before: this one stands for it (a meeting counts once)."
+                )
+            ).format(earlier=earlier)
+        )
     if report.unmatched:
         lines.append(
             "  " + _("{n} not matched to anyone (never guessed):").format(n=len(report.unmatched))

@@ -47,6 +47,27 @@ def replace_report(conn: sqlite3.Connection, event: str, sha256: str, rows: list
 EMAIL = COLUMNS.index("email")
 
 
+def reports_of(conn: sqlite3.Connection, event: str, other_than: str) -> dict[str, dict]:
+    """The event's other stored reports: sha256 -> {source, minutes (all its
+    people's), people: email -> (first join, last leave)}."""
+    found: dict[str, dict] = {}
+    for sha256, source, minutes, email, first, last in conn.execute(
+        "SELECT sha256, source, minutes, email, first_join_utc, last_leave_utc"
+        " FROM attendance WHERE event = ? AND sha256 != ?",
+        [event, other_than],
+    ):
+        report = found.setdefault(sha256, {"source": source, "minutes": 0.0, "people": {}})
+        report["people"][email] = (first, last)
+        report["minutes"] += minutes or 0
+    return found
+
+
+def drop_report(conn: sqlite3.Connection, event: str, sha256: str) -> None:
+    """A report's rows for an event gone (another report of the same meeting
+    stands for it), inside the caller's `writing()`."""
+    conn.execute("DELETE FROM attendance WHERE event = ? AND sha256 = ?", [event, sha256])
+
+
 def per_person(conn: sqlite3.Connection, events: list[str] | None = None) -> dict:
     """(email, event) -> {attended, minutes, registered}: every report added up."""
     where, parameters = "", []
