@@ -345,6 +345,10 @@ class _Row:
         # What the report's blocks read before (Teams names everyone twice).
         self.seen = _Seen(day) if seen is None else seen
         self.names, self.addresses = self.seen.names, self.seen.addresses
+        # Zoom's 'Name (Original Name)': a renamed person's account name in brackets.
+        self.original_in_brackets = bool(
+            _folded(self.header) & {"nameoriginalname", "usernameoriginalname"}
+        )
 
     def read(self, cells: list[str]) -> Presence | None:
         if self.first:
@@ -378,7 +382,7 @@ class _Row:
         if name is None:
             text = raw.strip()
             if text or not (first or last):
-                name = _display_name(text)
+                name = _display_name(text, self.original_in_brackets)
                 if len(self.names) < 100_000:
                     self.names[raw] = name
             else:  # Google Meet: first and last name (not kept: they vary apart)
@@ -583,20 +587,33 @@ def _columns_by_values(cells, columns, shape, tz, day) -> None:
             ]
 
 
-def _display_name(name: str) -> str:
-    """'Nordmann, Kari (Guest)' -> 'Kari Nordmann'; Zoom's 'Kari N (Kari Nordmann)'
-    keeps the original name in brackets, which is the account's."""
+def _display_name(name: str, original_in_brackets: bool = False) -> str:
+    """'Nordmann, Kari (Guest)' -> 'Kari Nordmann'. Under Zoom's 'Name (Original
+    Name)' a renamed person's brackets hold the account's name ('Kari N (Kari
+    Nordmann)'); what else people put in brackets after their name is not
+    their name: pronouns ('she/her', 'hun/henne'), a workplace ('NTNU')."""
     if _PLAIN_NAME.fullmatch(name):  # most names: nothing to take off or turn round
         return name
     name = _NAME_TAIL.sub("", " ".join(name.split()))
-    original = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", name)
-    if original:
-        name = original[2]
+    bracketed = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", name)
+    if bracketed:
+        shown_name, inside = bracketed[1], bracketed[2].strip()
+        name = inside if original_in_brackets and _is_original_name(inside) else shown_name
     if name.count(",") == 1:
         last, first = (part.strip() for part in name.split(","))
         if first and last:
             name = f"{first} {last}"
     return name
+
+
+def _is_original_name(inside: str) -> bool:
+    """Whether Zoom's brackets hold a person's name: two words or more, no
+    pronouns, no digits, no workplace innoff knows ('Bergen kommune')."""
+    from innoff_cli.organisations import KINDS, organisation_kind
+
+    if len(inside.split()) < 2 or "/" in inside or any(ch.isdigit() for ch in inside):
+        return False
+    return organisation_kind(inside) == KINDS[-1]  # 'other': no workplace it knows
 
 
 @lru_cache(maxsize=4096)  # a report's durations repeat (Teams' participants section)

@@ -267,6 +267,32 @@ def test_activities_without_addresses_are_the_participants_named_above(run, regi
     assert attended(run) == {KARI: 80, OYSTEIN: 40}
 
 
+def test_what_people_put_in_brackets_after_their_name_is_not_their_name(run, registered, tmp_path):
+    """Guests are matched by name: 'Per Nordmann (han/ham)' and 'Per Nordmann
+    (KS)' are Per Nordmann, in Teams as in Zoom; only Zoom's 'Name (Original
+    Name)' holds an account's own name in brackets ('Meeting room (Per
+    Nordmann)' is Per)."""
+    teams = tmp_path / "teams.csv"
+    teams.write_text(
+        "Name,First Join,Last Leave,In-Meeting Duration,Email,Role\n"
+        '"Per Nordmann (han/ham) (Guest)","11/17/20, 10:00:00 AM","11/17/20, 10:30:00 AM"'
+        ",30m,,Attendee\n",
+        encoding="utf-8",
+    )
+    (report,) = attend(run, teams, "--event", "studio")
+    assert report["unmatched"] == [] and attended(run) == {PER: 30}
+    zoom = tmp_path / "zoom.csv"
+    zoom.write_text(
+        "Name (original name),Email,Join time,Leave time,Duration (minutes),Guest\n"
+        "Møterom 3 (Per Nordmann),,11/17/2020 01:00:00 PM,11/17/2020 01:20:00 PM,20,Yes\n"
+        "Ukjent (Bergen kommune),,11/17/2020 01:00:00 PM,11/17/2020 01:20:00 PM,20,Yes\n",
+        encoding="utf-8",
+    )
+    (report,) = attend(run, zoom, "--event", "studio")
+    assert report["unmatched"] == ["Ukjent: no e-mail, and no one registered has that name"]
+    assert attended(run) == {PER: 50}
+
+
 def test_a_report_of_another_day_is_refused_for_the_event_named(run, registered, tmp_path):
     """Last week's report, or another meeting's, named for the studio would
     record people as attending what they never saw: refused, nothing recorded."""
