@@ -49,8 +49,9 @@ class ImportReport:
     registered: int = 0  # the event's registrations, after this report
     attended_total: int = 0  # of them, attended (every report)
     walk_ins_total: int = 0
-    # Reports of the same meeting imported before (a download again, a copy saved
-    # as a workbook): 'replaced' stood for by this one, or 'kept' instead of it.
+    # Stored reports of the same meeting (a download again, a copy saved as a
+    # workbook), which this one stands for; or, kept_earlier, one of them is
+    # fuller and stays, and this one is not recorded.
     same_meeting: list[str] = field(default_factory=list)
     kept_earlier: bool = False
     dry_run: bool = False
@@ -148,18 +149,25 @@ def _import_one(conn, path, events, named, min_minutes, encoding, delimiter, dry
     report.event = chosen.slug
     rows = _match(conn, chosen, people, report, min_minutes)
     with store.writing(conn, on_wait=on_wait, keep=not dry_run):
-        earlier = _same_meeting(conn, chosen.slug, sha256, rows)
-        report.same_meeting = [found["source"] for found in earlier.values()]
-        mine = (len(rows), sum(row[MINUTES] or 0 for row in rows))
-        if any((len(found["people"]), found["minutes"]) > mine for found in earlier.values()):
-            report.kept_earlier = True  # a fuller report of it is stored (a later download)
-        else:
-            for other in earlier:
-                store.attendance.drop_report(conn, chosen.slug, other)
-            report.changed = store.attendance.replace_report(conn, chosen.slug, sha256, rows)
-            report.changed += sum(len(found["people"]) for found in earlier.values())
+        _record(conn, chosen.slug, rows, report)
         _event_totals(conn, chosen, report)
     return report
+
+
+def _record(conn, event: str, rows: list[list], report: ImportReport) -> None:
+    """Store the report's rows for the event, in place of the stored reports of
+    the same meeting; unless one of those is fuller (more people, then more
+    minutes: a download made while the meeting ran is not), which stays."""
+    earlier = _same_meeting(conn, event, report.sha256, rows)
+    report.same_meeting = [found["source"] for found in earlier.values()]
+    mine = (len(rows), sum(row[MINUTES] or 0 for row in rows))
+    if any((len(found["people"]), found["minutes"]) > mine for found in earlier.values()):
+        report.kept_earlier = True
+        return
+    for other in earlier:
+        store.attendance.drop_report(conn, event, other)
+    report.changed = store.attendance.replace_report(conn, event, report.sha256, rows)
+    report.changed += sum(len(found["people"]) for found in earlier.values())
 
 
 def _same_meeting(conn, event: str, sha256: str, rows: list[list]) -> dict[str, dict]:
