@@ -268,10 +268,9 @@ def test_activities_without_addresses_are_the_participants_named_above(run, regi
 
 
 def test_what_people_put_in_brackets_after_their_name_is_not_their_name(run, registered, tmp_path):
-    """Guests are matched by name: 'Per Nordmann (han/ham)' and 'Per Nordmann
-    (KS)' are Per Nordmann, in Teams as in Zoom; only Zoom's 'Name (Original
-    Name)' holds an account's own name in brackets ('Meeting room (Per
-    Nordmann)' is Per)."""
+    """Guests are matched by name: 'Per Nordmann (han/ham)' is Per Nordmann;
+    only Zoom's 'Name (Original Name)' holds an account's own name in brackets
+    ('Møterom 3 (Per Nordmann)' is Per), and a workplace there is none."""
     teams = tmp_path / "teams.csv"
     teams.write_text(
         "Name,First Join,Last Leave,In-Meeting Duration,Email,Role\n"
