@@ -389,7 +389,7 @@ def stats(db_path: Path) -> dict[str, dict]:
     """
     conn = store.connect(db_path)
     try:
-        total, per_event, groups = store.registrations.counts(conn)
+        total, groups, starts = store.registrations.counts(conn)
         attendance = {}
         if store.attendance.recorded(conn):
             # One pass over the registrations gives both: each one's answer and
@@ -401,6 +401,11 @@ def stats(db_path: Path) -> dict[str, dict]:
             answer_groups = store.replies.answer_counts(conn)
     finally:
         conn.close()
+    registrations: Counter[str] = Counter()
+    for event, _organisation, _answer, count in answer_groups:
+        registrations[event] += count
+    # By count, then in programme order.
+    per_event = sorted(registrations.items(), key=lambda kv: (-kv[1], starts[kv[0]], kv[0]))
     kinds: Counter[str] = Counter()
     places: Counter[str] = Counter()
     for organisation, municipality, count in groups:

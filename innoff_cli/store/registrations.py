@@ -94,24 +94,18 @@ def participants(
         }
 
 
-def counts(
-    conn: sqlite3.Connection,
-) -> tuple[int, list[tuple[str, int]], list[tuple[str, str, int]]]:
-    """(participants, [(event, registrations)], [(organisation, municipality, people)]).
-
-    Events by count, then in programme order; counted by SQLite, so memory
-    does not grow with the number of people.
-    """
+def counts(conn: sqlite3.Connection) -> tuple[int, list[tuple[str, str, int]], dict[str, str]]:
+    """(participants, [(organisation, municipality, people)], event -> its start):
+    counted by SQLite, so memory does not grow with the number of people. (Each
+    event's registrations are summed from the answers' counts, which pass over
+    them all anyway.)"""
     (total,) = conn.execute("SELECT count(*) FROM participants").fetchone()
-    per_event = conn.execute(
-        "SELECT r.event, count(*) AS n FROM registrations r JOIN events e ON e.slug = r.event"
-        " GROUP BY r.event ORDER BY n DESC, min(e.start_utc), r.event"
-    ).fetchall()
     groups = conn.execute(
         "SELECT organisation, municipality, count(*) FROM participants"
         " GROUP BY organisation, municipality"
     ).fetchall()
-    return total, per_event, groups
+    starts = dict(conn.execute("SELECT slug, start_utc FROM events"))
+    return total, groups, starts
 
 
 def participant(conn: sqlite3.Connection, email: str) -> dict | None:
