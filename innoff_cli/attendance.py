@@ -23,6 +23,7 @@ from innoff_cli.errors import InnoffError
 from innoff_cli.i18n import _
 from innoff_cli.models import Event
 from innoff_cli.programme import match_event, normalise_name
+from innoff_cli.store.attendance import ATTENDED, EMAIL, FIRST_JOIN, LAST_LEAVE, MINUTES
 from innoff_cli.terminal import shown
 
 
@@ -176,7 +177,11 @@ def _same_meeting(conn, event: str, sha256: str, rows: list[list]) -> dict[str, 
     writes when it made each one), or saved again as a workbook, would
     otherwise count everyone's minutes twice; two rooms or platforms at once
     share few people, and those in both add up as before."""
-    mine = {row[EMAIL]: (row[FIRST], row[LAST]) for row in rows if row[FIRST] and row[LAST]}
+    mine = {
+        row[EMAIL]: (row[FIRST_JOIN], row[LAST_LEAVE])
+        for row in rows
+        if row[FIRST_JOIN] and row[LAST_LEAVE]
+    }
     if not mine:
         return {}
     same = {}
@@ -194,12 +199,6 @@ def _same_meeting(conn, event: str, sha256: str, rows: list[list]) -> dict[str, 
         ):
             same[other] = found
     return same
-
-
-EMAIL, MINUTES, FIRST, LAST = (
-    store.attendance.COLUMNS.index(c)
-    for c in ("email", "minutes", "first_join_utc", "last_leave_utc")
-)
 
 
 def _report_delimiter(stream, encoding: str | None) -> str:
@@ -315,9 +314,6 @@ def _match(conn, event: Event, people: dict[str, Person], report: ImportReport,
             utc(person.last_leave), int(attended), int(is_registered), source, report.sha256, now,
         ]  # fmt: skip
     return list(rows.values())
-
-
-ATTENDED = store.attendance.COLUMNS.index("attended")
 
 
 def _event_totals(conn, event: Event, report: ImportReport) -> None:

@@ -44,7 +44,10 @@ def replace_report(conn: sqlite3.Connection, event: str, sha256: str, rows: list
     return changed
 
 
-EMAIL = COLUMNS.index("email")
+# Where a row (in COLUMNS order) holds what the import and this room look at.
+EMAIL, MINUTES, FIRST_JOIN, LAST_LEAVE, ATTENDED = (
+    COLUMNS.index(c) for c in ("email", "minutes", "first_join_utc", "last_leave_utc", "attended")
+)
 
 
 def reports_of(conn: sqlite3.Connection, event: str, other_than: str) -> dict[str, dict]:
